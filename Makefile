@@ -1,0 +1,105 @@
+# twofactl — two-factor accounts in an encrypted flat-file store
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/twofactl
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+PKGS    := libsodium liboath libqrencode libpng json-c libcurl
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wwrite-strings -Wvla -Wformat=2 -Werror
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -I. \
+             -DTWOFACTL_VERSION='"$(VERSION)"' -DTWOFACTL_DATADIR='"$(DATADIR)"' \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CORE_SRC  := $(wildcard core/*.c)
+STORE_SRC := $(wildcard store/*.c)
+CMD_SRC   := $(wildcard cmd/*.c)
+LIB_OBJ   := $(CORE_SRC:.c=.o) $(STORE_SRC:.c=.o)
+OBJ       := $(LIB_OBJ) $(CMD_SRC:.c=.o)
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Debian packages needed to build, test, demo and benchmark.
+DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev \
+            libpng-dev libjson-c-dev libcurl4-openssl-dev bats bats-assert \
+            bats-support bats-file python3-aiosmtpd oathtool zbar-tools \
+            librsvg2-bin jq qrencode
+
+.PHONY: all check unit install uninstall clean demo deps bench asan fuzz
+
+all: twofactl
+
+twofactl: $(OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LIBS) $(LDFLAGS)
+
+%.o: %.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/unit/run-unit: $(UNIT_SRC) $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRC) $(LIB_OBJ) $(LIBS) $(LDFLAGS)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "all build and test packages present"; fi
+
+unit: tests/unit/run-unit
+
+check: deps
+	$(MAKE) all unit
+	tests/run-all
+
+demo: deps
+	$(MAKE) all
+	./share/demo.sh
+
+asan:
+	$(MAKE) clean
+	$(MAKE) all unit CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-all
+	$(MAKE) clean
+
+bench: all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/templates \
+	  $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 twofactl $(DESTDIR)$(BINDIR)/twofactl
+	install -m 0644 man/twofactl.1 $(DESTDIR)$(MANDIR)/man1/twofactl.1
+	install -m 0644 completions/twofactl.bash $(DESTDIR)$(BASHCOMPDIR)/twofactl
+	cp -R share/templates/. $(DESTDIR)$(DATADIR)/templates/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/twofactl $(DESTDIR)$(MANDIR)/man1/twofactl.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/twofactl
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -f twofactl tests/unit/run-unit $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d)
+	rm -rf demo
+
+-include $(OBJ:.o=.d)

@@ -1,0 +1,20 @@
+#ifndef TWOFACTL_ATTEMPT_H
+#define TWOFACTL_ATTEMPT_H
+
+#include "cmd/cmd.h"
+#include "core/auth.h"
+
+struct attempt_opts {
+	const char *event;      /* audit event name */
+	const char *ip;
+	uint32_t only_factor;   /* check this (pending) factor only */
+	int allow_backup;
+};
+
+/* Check a code for the locked account in ss, with rate limiting, replay
+ * state and audit; the new state is saved before success is reported.
+ * Returns an exit code (messages printed for every non-zero one). */
+int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
+            struct auth_outcome *out);
+
+#endif

@@ -1,0 +1,103 @@
+/* cmd/ — the command line: argp parsing, output, exit codes. Only cmd/ prints. */
+#ifndef TWOFACTL_CMD_H
+#define TWOFACTL_CMD_H
+
+#include <argp.h>
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "core/record.h"
+#include "store/store.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_REJECTED = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOENT = 3,
+	EXIT_LOCKED = 4,
+	EXIT_STORE = 5,
+	EXIT_DELIVERY = 6,
+	EXIT_BUSY = 7,
+	EXIT_NEED_CODE = 10,
+	EXIT_NEED_ENROL = 11,
+};
+
+struct globals {
+	const char *dir;
+	int json;
+	int quiet;
+	int at_set;
+	int64_t now;
+	char ctx[192];          /* "verify alice": the subject of error messages */
+};
+extern struct globals g;
+
+/* The options every command accepts (also before the command). */
+extern const struct argp common_argp;
+extern const struct argp_child common_children[];
+
+/* Parse a command's options; argv[0] is "twofactl CMD". Exits 2 on a usage
+ * error and 0 after --help, as argp does. */
+void cmd_parse(const struct argp *argp, int argc, char **argv, void *input);
+
+void set_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "twofactl: <ctx>: <message>" on stderr; returns code. */
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int fail_store(struct store *s, int st);   /* maps a store error to its exit code */
+int exit_for_store(int st);
+/* A printable, quoted-safe copy of untrusted text for messages (static buffer). */
+const char *safe(const char *s);
+
+/* Open the store named by -d / $TWOFACTL_DIR / the default. */
+int open_store(struct store **s);
+
+/* An account held under its lock for a read-modify-write. */
+struct session {
+	struct store *s;
+	struct acct_ref ref;
+	struct account *a;
+	const char *name;
+};
+int sess_begin(struct session *ss, const char *name);   /* open, lock, load */
+int sess_save(struct session *ss);
+void sess_end(struct session *ss);
+int check_name(const char *name);   /* exit code: 0 or EXIT_USAGE with a message */
+
+/* Read one line (a code or a secret) from stdin; strips the newline.
+ * Refuses NUL bytes and lines longer than cap - 1. */
+int read_stdin_line(char *buf, size_t cap, const char *what);
+/* A code from argv, or from stdin when absent or "-". */
+int get_code(const char *arg, char *buf, size_t cap);
+
+/* Audit one event; returns an exit code (fail closed). */
+int audit(struct store *s, const char *event, const char *name, const char *result,
+          const char *ip, const char *detail);
+
+/* Output. */
+void emit_json(json_object *o);         /* prints and frees */
+int config_uint(struct store *s, const char *key, unsigned def, unsigned lo, unsigned hi,
+                unsigned *out);
+int config_duration(struct store *s, const char *key, int64_t def, int64_t *out);
+const char *config_issuer(struct store *s);
+
+/* Dispatch of nested verbs: "user add". */
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+int run_verbs(const char *noun, const struct verb *verbs, int argc, char **argv);
+
+/* Command families. */
+int cmd_init(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_disable(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_code(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+#endif

@@ -1,0 +1,241 @@
+/* twofactl config get|set|list */
+#include "cmd/cmd.h"
+#include "core/timefmt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY };
+
+struct key_spec {
+	const char *key;
+	enum ktype type;
+	int64_t lo, hi;
+	const char *def;
+	const char *doc;
+};
+
+static const struct key_spec keys[] = {
+	{ "issuer", K_TEXT, 1, 100, "twofactl", "issuer in otpauth URIs and messages" },
+	{ "totp.window", K_UINT, 0, 10, "1", "accepted clock drift, in steps either side" },
+	{ "hotp.window", K_UINT, 0, 100, "10", "HOTP look-ahead, in counter values" },
+	{ "lockout.after", K_UINT, 1, 100, "10", "consecutive failures before delays start" },
+	{ "lock.timeout", K_UINT, 1, 3600, "15", "seconds to wait for a lock before exit 7" },
+	{ "enroll.ttl", K_DURATION, 60, 30 * 86400, "24h", "unconfirmed enrolments expire after" },
+	{ "code.ttl", K_DURATION, 30, 600, "5m", "email/SMS code lifetime (at most 10m)" },
+	{ "code.resend", K_DURATION, 0, 3600, "30s", "least time between two codes on one channel" },
+	{ "login.warn_after", K_DURATION, 60, 7 * 86400, "15m", "incomplete-login warning delay" },
+	{ "trust.days", K_UINT, 1, 365, "30", "default trusted-device lifetime in days" },
+	{ "smtp.url", K_URL, 0, 0, NULL, "email transport: smtp://, smtps:// or spool:DIR" },
+	{ "smtp.from", K_TEXT, 3, 254, NULL, "sender address" },
+	{ "smtp.user", K_TEXT, 1, 254, NULL, "SMTP AUTH user" },
+	{ "smtp.password_file", K_PATH, 0, 0, NULL, "file holding the SMTP password" },
+	{ "sms.url", K_URL, 0, 0, NULL, "SMS gateway: http://, https:// or spool:DIR" },
+	{ "sms.method", K_METHOD, 0, 0, "POST", "SMS gateway request method" },
+	{ "sms.body", K_TEXT, 1, 1000, "to={to}&text={text}", "request body with {to} {text}" },
+	{ "sms.header_file", K_PATH, 0, 0, NULL, "file with one header line, e.g. the gateway token" },
+	{ "key.file", K_READONLY, 0, 0, NULL, "where the master key is kept (set by init)" },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct key_spec *find(const char *k)
+{
+	for (const struct key_spec *s = keys; s->key; s++)
+		if (!strcmp(s->key, k))
+			return s;
+	return NULL;
+}
+
+static int validate(const struct key_spec *k, const char *v)
+{
+	int64_t n;
+	size_t len = strlen(v);
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return fail(EXIT_USAGE, "%s: control characters are not allowed", k->key);
+	switch (k->type) {
+	case K_TEXT:
+		if ((int64_t)len < k->lo || (int64_t)len > k->hi)
+			return fail(EXIT_USAGE, "%s: give %lld to %lld characters", k->key,
+			            (long long)k->lo, (long long)k->hi);
+		break;
+	case K_UINT:
+		if (int_parse(v, k->lo, k->hi, &n))
+			return fail(EXIT_USAGE, "%s: '%s' is not a number from %lld to %lld", k->key,
+			            safe(v), (long long)k->lo, (long long)k->hi);
+		break;
+	case K_DURATION:
+		if (duration_parse(v, &n))
+			return fail(EXIT_USAGE, "%s: '%s' is not a duration such as 30s, 5m, 12h, 30d",
+			            k->key, safe(v));
+		if (n < k->lo || n > k->hi)
+			return fail(EXIT_USAGE, "%s: %s is out of range (%llds to %llds)", k->key, safe(v),
+			            (long long)k->lo, (long long)k->hi);
+		break;
+	case K_PATH:
+		if (v[0] != '/')
+			return fail(EXIT_USAGE, "%s: '%s' is not an absolute path", k->key, safe(v));
+		break;
+	case K_URL:
+		if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8) && strncmp(v, "http://", 7) &&
+		    strncmp(v, "https://", 8) && strncmp(v, "spool:/", 7))
+			return fail(EXIT_USAGE, "%s: '%s' is not an smtp://, smtps://, http://, https:// "
+			            "or spool:/DIR address", k->key, safe(v));
+		break;
+	case K_METHOD:
+		if (strcmp(v, "POST") && strcmp(v, "GET") && strcmp(v, "PUT"))
+			return fail(EXIT_USAGE, "%s: '%s' is not GET, POST or PUT", k->key, safe(v));
+		break;
+	case K_READONLY:
+		return fail(EXIT_USAGE, "%s is set by twofactl init and cannot be changed here", k->key);
+	}
+	return EXIT_OK;
+}
+
+static int unknown(const char *k)
+{
+	return fail(EXIT_USAGE, "unknown key '%s': see twofactl config list", safe(k));
+}
+
+struct cfg_args {
+	const char *argv[2];
+	int n, want;
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct cfg_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_ARG:
+		if (a->n >= a->want)
+			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		a->argv[a->n++] = arg;
+		break;
+	case ARGP_KEY_END:
+		if (a->n < a->want)
+			argp_failure(state, EXIT_USAGE, 0, "missing %s", a->n == 0 ? "KEY" : "VALUE");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp get_argp = {
+	NULL, parse, "KEY", "Print a configuration value (or its default).", common_children, NULL, NULL
+};
+static const struct argp set_argp = {
+	NULL, parse, "KEY VALUE", "Set a configuration value; an empty VALUE restores the default.",
+	common_children, NULL, NULL
+};
+static const struct argp list_argp = {
+	NULL, parse, NULL, "List every configuration key with its value and meaning.",
+	common_children, NULL, NULL
+};
+
+static int config_get(int argc, char **argv)
+{
+	struct cfg_args a = { .want = 1 };
+	const struct key_spec *k;
+	struct store *s;
+	const char *v;
+	int ret;
+
+	cmd_parse(&get_argp, argc, argv, &a);
+	if (!(k = find(a.argv[0])))
+		return unknown(a.argv[0]);
+	if ((ret = open_store(&s)))
+		return ret;
+	v = store_config_get(s, k->key);
+	if (!v)
+		v = k->def;
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "key", json_object_new_string(k->key));
+		json_object_object_add(o, "value", v ? json_object_new_string(v) : NULL);
+		json_object_object_add(o, "default", json_object_new_boolean(!store_config_get(s, k->key)));
+		emit_json(o);
+	} else if (v) {
+		printf("%s\n", v);
+	}
+	store_close(s);
+	return v || g.json ? EXIT_OK : EXIT_NOENT;
+}
+
+static int config_set(int argc, char **argv)
+{
+	struct cfg_args a = { .want = 2 };
+	const struct key_spec *k;
+	struct store *s;
+	int ret, st;
+
+	cmd_parse(&set_argp, argc, argv, &a);
+	set_ctx("config set %s", safe(a.argv[0]));
+	if (!(k = find(a.argv[0])))
+		return unknown(a.argv[0]);
+	if (*a.argv[1] && (ret = validate(k, a.argv[1])))
+		return ret;
+	if (k->type == K_READONLY)
+		return validate(k, "");
+	if ((ret = open_store(&s)))
+		return ret;
+	st = store_config_set(s, k->key, *a.argv[1] ? a.argv[1] : NULL);
+	if (st)
+		ret = fail_store(s, st);
+	else
+		ret = audit(s, "config.set", NULL, "ok", NULL, k->key);
+	store_close(s);
+	if (!ret && g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "key", json_object_new_string(k->key));
+		json_object_object_add(o, "value", *a.argv[1] ? json_object_new_string(a.argv[1]) : NULL);
+		emit_json(o);
+	}
+	return ret;
+}
+
+static int config_list(int argc, char **argv)
+{
+	struct cfg_args a = { .want = 0 };
+	struct store *s;
+	int ret;
+
+	cmd_parse(&list_argp, argc, argv, &a);
+	if ((ret = open_store(&s)))
+		return ret;
+	for (const struct key_spec *k = keys; k->key; k++) {
+		const char *v = store_config_get(s, k->key);
+
+		if (g.json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "key", json_object_new_string(k->key));
+			json_object_object_add(o, "value", v ? json_object_new_string(v) :
+			                       k->def ? json_object_new_string(k->def) : NULL);
+			json_object_object_add(o, "default", json_object_new_boolean(!v));
+			json_object_object_add(o, "description", json_object_new_string(k->doc));
+			emit_json(o);
+		} else {
+			printf("%-20s %-28s # %s%s\n", k->key, v ? v : k->def ? k->def : "",
+			       k->doc, v ? "" : " (default)");
+		}
+	}
+	store_close(s);
+	return EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+	{ "get", config_get, "print a value" },
+	{ "set", config_set, "set a value (empty: default)" },
+	{ "list", config_list, "list every key" },
+	{ NULL, NULL, NULL }
+};
+
+int cmd_config(int argc, char **argv)
+{
+	return run_verbs("config", verbs, argc, argv);
+}

@@ -1,0 +1,591 @@
+/* twofactl enroll | confirm | show | code | disable */
+#include "cmd/cmd.h"
+#include "cmd/attempt.h"
+#include "core/b32.h"
+#include "core/qr.h"
+#include "core/timefmt.h"
+#include "core/uri.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct enroll_args {
+	const char *name, *code, *issuer, *label, *out_file;
+	enum factor_type method;
+	enum otp_algo algo;
+	unsigned digits, period;
+	uint32_t factor;
+	enum qr_format qr;
+	int qr_set, force, nargs, max_args;
+};
+
+enum { OPT_METHOD = 0x400, OPT_ALGO, OPT_DIGITS, OPT_PERIOD, OPT_ISSUER, OPT_QR, OPT_LABEL,
+       OPT_FACTOR, OPT_FORCE };
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct enroll_args *a = state->input;
+	int64_t v;
+
+	switch (key) {
+	case OPT_METHOD:
+		if (factor_type_parse(arg, &a->method) || (a->method != F_TOTP && a->method != F_HOTP))
+			argp_failure(state, EXIT_USAGE, 0, "--method: '%s' is not one of totp, hotp", safe(arg));
+		break;
+	case OPT_ALGO:
+		if (otp_algo_parse(arg, &a->algo))
+			argp_failure(state, EXIT_USAGE, 0, "--algo: '%s' is not one of sha1, sha256, sha512", safe(arg));
+		break;
+	case OPT_DIGITS:
+		if (int_parse(arg, 6, 8, &v) || v == 7)
+			argp_failure(state, EXIT_USAGE, 0, "--digits: '%s' is not 6 or 8", safe(arg));
+		a->digits = (unsigned)v;
+		break;
+	case OPT_PERIOD:
+		if (int_parse(arg, 10, 300, &v))
+			argp_failure(state, EXIT_USAGE, 0, "--period: '%s' is not a number of seconds from 10 to 300", safe(arg));
+		a->period = (unsigned)v;
+		break;
+	case OPT_ISSUER:
+		if (!*arg || strlen(arg) > 100 || strchr(arg, ':'))
+			argp_failure(state, EXIT_USAGE, 0, "--issuer: give 1 to 100 characters, no ':'");
+		a->issuer = arg;
+		break;
+	case OPT_LABEL:
+		if (strlen(arg) > LABEL_MAX)
+			argp_failure(state, EXIT_USAGE, 0, "--label: at most %d characters", LABEL_MAX);
+		a->label = arg;
+		break;
+	case OPT_QR:
+		if (qr_format_parse(arg, &a->qr))
+			argp_failure(state, EXIT_USAGE, 0, "--qr: '%s' is not one of ansi, utf8, png, svg, none", safe(arg));
+		a->qr_set = 1;
+		break;
+	case 'o':
+		a->out_file = arg;
+		break;
+	case OPT_FACTOR:
+		if (int_parse(arg, 1, UINT32_MAX, &v))
+			argp_failure(state, EXIT_USAGE, 0, "--factor: '%s' is not a factor id", safe(arg));
+		a->factor = (uint32_t)v;
+		break;
+	case OPT_FORCE:
+		a->force = 1;
+		break;
+	case ARGP_KEY_ARG:
+		if (a->nargs >= a->max_args)
+			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		if (a->nargs++ == 0)
+			a->name = arg;
+		else
+			a->code = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!a->name)
+			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+#define QR_OPTIONS \
+	{ "qr", OPT_QR, "FORMAT", 0, "QR code as ansi, utf8 (terminal), png, svg (file) or none; " \
+	  "default ansi on a terminal, or from -o's extension", 0 }, \
+	{ "output", 'o', "FILE", 0, "Write the QR code to FILE (created 0600; never overwritten)", 0 }
+
+static const struct argp_option enroll_options[] = {
+	{ "method", OPT_METHOD, "METHOD", 0, "totp (default) or hotp", 0 },
+	{ "algo", OPT_ALGO, "ALGO", 0, "sha1 (default), sha256 or sha512", 0 },
+	{ "digits", OPT_DIGITS, "N", 0, "6 (default) or 8", 0 },
+	{ "period", OPT_PERIOD, "SECONDS", 0, "TOTP time step (default 30)", 0 },
+	{ "issuer", OPT_ISSUER, "TEXT", 0, "Issuer shown in the app (default: config issuer)", 0 },
+	{ "label", OPT_LABEL, "TEXT", 0, "Name of this device, e.g. 'phone'", 0 },
+	QR_OPTIONS,
+	{ 0 }
+};
+
+/* Write the QR code (and nothing else) to -o FILE or stdout. */
+static int emit_qr(const char *uri, const struct enroll_args *a)
+{
+	enum qr_format fmt = a->qr;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret = EXIT_OK, fd = -1;
+
+	if (!a->qr_set) {
+		const char *dot = a->out_file ? strrchr(a->out_file, '.') : NULL;
+
+		if (dot && !strcasecmp(dot, ".png"))
+			fmt = QR_PNG;
+		else if (dot && !strcasecmp(dot, ".svg"))
+			fmt = QR_SVG;
+		else if (a->out_file)
+			return fail(EXIT_USAGE, "-o '%s': name the format with --qr png|svg|utf8|ansi",
+			            safe(a->out_file));
+		else
+			fmt = isatty(STDOUT_FILENO) && !g.json && !g.quiet ? QR_ANSI : QR_NONE;
+	}
+	if (fmt == QR_NONE)
+		return EXIT_OK;
+	if (!a->out_file && (fmt == QR_PNG || fmt == QR_SVG) && (g.json || isatty(STDOUT_FILENO)))
+		return fail(EXIT_USAGE, "--qr %s needs -o FILE", fmt == QR_PNG ? "png" : "svg");
+	if (qr_render(uri, fmt, &buf, &len) != CORE_OK)
+		return fail(EXIT_STORE, "cannot render the QR code");
+	if (a->out_file) {
+		fd = open(a->out_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			ret = fail(errno == EEXIST ? EXIT_USAGE : EXIT_STORE, "cannot create '%s': %s",
+			           safe(a->out_file), errno == EEXIST ? "file exists, not overwritten" : strerror(errno));
+			goto out;
+		}
+		size_t off = 0;
+		while (off < len) {
+			ssize_t w = write(fd, buf + off, len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				ret = fail(EXIT_STORE, "cannot write '%s': %s", safe(a->out_file), strerror(errno));
+				close(fd);
+				unlink(a->out_file);
+				fd = -1;
+				goto out;
+			}
+			off += (size_t)w;
+		}
+		if (fsync(fd) < 0 || close(fd) < 0) {
+			ret = fail(EXIT_STORE, "cannot write '%s': %s", safe(a->out_file), strerror(errno));
+			unlink(a->out_file);
+		}
+		fd = -1;
+	} else {
+		fwrite(buf, 1, len, stdout);
+	}
+out:
+	if (buf) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	return ret;
+}
+
+/* Print what a user needs to add the factor to an app: URI, key, QR. */
+static int present(const struct session *ss, const struct factor *f, const struct enroll_args *a,
+                   const char *issuer)
+{
+	char *uri = NULL, b32[2 * OTP_MAX_KEY], grouped[3 * OTP_MAX_KEY];
+	int ret;
+
+	if (otpauth_uri(f, issuer, ss->a->name, &uri) != CORE_OK ||
+	    b32_encode(f->key, f->keylen, b32, sizeof b32) != CORE_OK ||
+	    b32_group(b32, grouped, sizeof grouped) != CORE_OK) {
+		ret = fail(EXIT_STORE, "cannot encode the key");
+		goto out;
+	}
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(ss->a->name));
+		json_object_object_add(o, "factor", json_object_new_int64(f->id));
+		json_object_object_add(o, "type", json_object_new_string(factor_type_name(f->type)));
+		json_object_object_add(o, "status", json_object_new_string(f->status == FS_ACTIVE ? "active" : "pending"));
+		json_object_object_add(o, "uri", json_object_new_string(uri));
+		json_object_object_add(o, "secret", json_object_new_string(b32));
+		json_object_object_add(o, "algorithm", json_object_new_string(otp_algo_name(f->algo)));
+		json_object_object_add(o, "digits", json_object_new_int64(f->digits));
+		if (f->type == F_TOTP)
+			json_object_object_add(o, "period", json_object_new_int64(f->period));
+		else
+			json_object_object_add(o, "counter", json_object_new_uint64(f->counter));
+		json_object_object_add(o, "qr_file", a->out_file ? json_object_new_string(a->out_file) : NULL);
+		emit_json(o);
+	} else if (g.quiet) {
+		printf("%s\n", uri);
+	} else {
+		printf("account: %s\nfactor:  %u (%s, %s)\nuri:     %s\nkey:     %s\n",
+		       ss->a->name, f->id, factor_type_name(f->type),
+		       f->status == FS_ACTIVE ? "active" : "pending until confirmed", uri, grouped);
+		printf("         %s, %u digits", otp_algo_name(f->algo), f->digits);
+		if (f->type == F_TOTP)
+			printf(", every %u s\n", f->period);
+		else
+			printf(", counter %llu\n", (unsigned long long)f->counter);
+	}
+	fflush(stdout);
+	ret = emit_qr(uri, a);
+	if (!ret && !g.json && !g.quiet && a->out_file)
+		printf("QR code written to '%s'\n", a->out_file);
+	if (!ret && !g.json && !g.quiet && f->status == FS_PENDING)
+		printf("Scan the QR code or type the key into an authenticator app, then run:\n"
+		       "  twofactl confirm %s CODE\n", ss->a->name);
+out:
+	if (uri) {
+		sodium_memzero(uri, strlen(uri));
+		free(uri);
+	}
+	sodium_memzero(b32, sizeof b32);
+	sodium_memzero(grouped, sizeof grouped);
+	return ret;
+}
+
+static const struct argp enroll_argp = {
+	enroll_options, parse, "NAME",
+	"Enrol an authenticator app: make a random key, print the otpauth:// URI, "
+	"the key in groups for manual entry and a QR code. The factor stays pending "
+	"until 'twofactl confirm NAME CODE'; enrolling again replaces a pending one.",
+	common_children, NULL, NULL
+};
+
+int cmd_enroll(int argc, char **argv)
+{
+	struct enroll_args a = { .method = F_TOTP, .digits = 6, .period = 30, .max_args = 1 };
+	struct session ss;
+	struct factor *f;
+	int ret;
+	char detail[32];
+
+	cmd_parse(&enroll_argp, argc, argv, &a);
+	set_ctx("enroll %s", safe(a.name));
+	if ((ret = sess_begin(&ss, a.name)))
+		goto out;
+	/* A new enrolment of the same kind replaces one still pending. */
+	for (unsigned i = ss.a->nf; i-- > 0;)
+		if (ss.a->f[i].status == FS_PENDING && ss.a->f[i].type == a.method)
+			account_factor_del(ss.a, ss.a->f[i].id);
+	f = account_factor_add(ss.a, g.now);
+	if (!f) {
+		ret = fail(EXIT_USAGE, "account has %d factors already: disable one first", ACCT_MAX_FACTORS);
+		goto out;
+	}
+	f->type = a.method;
+	f->status = FS_PENDING;
+	f->algo = a.algo;
+	f->digits = a.digits;
+	f->period = a.method == F_TOTP ? a.period : 0;
+	f->keylen = otp_algo_keylen(a.algo);
+	randombytes_buf(f->key, f->keylen);
+	if (a.label && core_strlcpy(f->label, a.label, sizeof f->label)) {
+		ret = fail(EXIT_USAGE, "label too long");
+		goto out;
+	}
+	snprintf(detail, sizeof detail, "%s factor %u", factor_type_name(f->type), f->id);
+	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "enroll", a.name, "pending", NULL, detail)))
+		goto out;
+	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s));
+out:
+	sess_end(&ss);
+	return ret;
+}
+
+/* ---- show ---- */
+
+static const struct argp_option show_options[] = {
+	{ "factor", OPT_FACTOR, "ID", 0, "Which factor (default: the newest TOTP/HOTP one)", 0 },
+	{ "issuer", OPT_ISSUER, "TEXT", 0, "Issuer shown in the app (default: config issuer)", 0 },
+	QR_OPTIONS,
+	{ 0 }
+};
+
+static const struct argp show_argp = {
+	show_options, parse, "NAME",
+	"Re-show an account's key, otpauth:// URI and QR code, to add the same "
+	"factor to another device or restore an app.", common_children, NULL, NULL
+};
+
+static struct factor *pick_otp(struct account *acct, uint32_t id)
+{
+	struct factor *best = NULL;
+
+	if (id) {
+		best = account_factor(acct, id);
+		return best && (best->type == F_TOTP || best->type == F_HOTP) ? best : NULL;
+	}
+	for (unsigned i = 0; i < acct->nf; i++) {
+		struct factor *f = &acct->f[i];
+
+		if (f->type != F_TOTP && f->type != F_HOTP)
+			continue;
+		/* active ones first, then the newest */
+		if (!best || (f->status == FS_ACTIVE && best->status != FS_ACTIVE) ||
+		    (f->status == best->status && f->id > best->id))
+			best = f;
+	}
+	return best;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct enroll_args a = { .max_args = 1 };
+	struct session ss;
+	struct factor *f;
+	int ret;
+
+	cmd_parse(&show_argp, argc, argv, &a);
+	set_ctx("show %s", safe(a.name));
+	if ((ret = sess_begin(&ss, a.name)))
+		goto out;
+	f = pick_otp(ss.a, a.factor);
+	if (!f) {
+		ret = fail(EXIT_NOENT, a.factor ? "no such TOTP/HOTP factor" : "no authenticator app enrolled");
+		goto out;
+	}
+	if ((ret = audit(ss.s, "show", a.name, "ok", NULL, NULL)))
+		goto out;
+	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s));
+out:
+	sess_end(&ss);
+	return ret;
+}
+
+/* ---- code ---- */
+
+static const struct argp_option code_options[] = {
+	{ "factor", OPT_FACTOR, "ID", 0, "Which factor (default: the newest TOTP/HOTP one)", 0 },
+	{ 0 }
+};
+
+static const struct argp code_argp = {
+	code_options, parse, "NAME",
+	"Print the current code of an account's authenticator (for an admin testing "
+	"a setup, like oathtool). HOTP: the next code, without using it up.",
+	common_children, NULL, NULL
+};
+
+int cmd_code(int argc, char **argv)
+{
+	struct enroll_args a = { .max_args = 1 };
+	struct session ss;
+	struct factor *f;
+	char code[OTP_MAX_DIGITS + 1];
+	int ret, r;
+
+	cmd_parse(&code_argp, argc, argv, &a);
+	set_ctx("code %s", safe(a.name));
+	if ((ret = sess_begin(&ss, a.name)))
+		goto out;
+	f = pick_otp(ss.a, a.factor);
+	if (!f) {
+		ret = fail(EXIT_NOENT, a.factor ? "no such TOTP/HOTP factor" : "no authenticator app enrolled");
+		goto out;
+	}
+	if (f->type == F_TOTP)
+		r = otp_totp(f->key, f->keylen, f->algo, g.now, f->period, f->digits, code);
+	else
+		r = otp_hotp(f->key, f->keylen, f->algo, f->counter, f->digits, code);
+	if (r != CORE_OK) {
+		ret = fail(EXIT_STORE, "cannot compute the code");
+		goto out;
+	}
+	if ((ret = audit(ss.s, "code", a.name, "ok", NULL, NULL)))
+		goto out;
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(a.name));
+		json_object_object_add(o, "factor", json_object_new_int64(f->id));
+		json_object_object_add(o, "code", json_object_new_string(code));
+		if (f->type == F_TOTP)
+			json_object_object_add(o, "valid_for", json_object_new_int64(
+				(int64_t)f->period - g.now % (int64_t)f->period));
+		emit_json(o);
+	} else {
+		printf("%s\n", code);
+	}
+	sodium_memzero(code, sizeof code);
+out:
+	sess_end(&ss);
+	return ret;
+}
+
+/* ---- confirm ---- */
+
+static const struct argp_option confirm_options[] = {
+	{ "factor", OPT_FACTOR, "ID", 0, "Which pending factor (default: the newest)", 0 },
+	{ 0 }
+};
+
+static const struct argp confirm_argp = {
+	confirm_options, parse, "NAME [CODE]",
+	"Activate a pending factor with a code it shows (read from standard input "
+	"when CODE is absent or '-'). When the account has no backup codes, ten "
+	"fresh ones are printed, once: keep them offline.", common_children, NULL, NULL
+};
+
+static int print_backup(const char *name, char (*codes)[BACKUP_DISPLAY], unsigned n,
+                        json_object *o)
+{
+	if (g.json) {
+		json_object *arr = json_object_new_array();
+
+		for (unsigned i = 0; i < n; i++)
+			json_object_array_add(arr, json_object_new_string(codes[i]));
+		json_object_object_add(o, "backup_codes", arr);
+		return 0;
+	}
+	if (!g.quiet)
+		printf("backup codes for '%s' (each works once; they are not shown again):\n", name);
+	for (unsigned i = 0; i < n; i++)
+		printf("%s\n", codes[i]);
+	return 0;
+}
+
+int cmd_confirm(int argc, char **argv)
+{
+	struct enroll_args a = { .max_args = 2 };
+	struct attempt_opts o = { .event = "confirm" };
+	struct auth_outcome out;
+	struct session ss;
+	struct factor *f = NULL;
+	char code[CODE_MAX_INPUT + 2], ctx[80];
+	char (*codes)[BACKUP_DISPLAY] = NULL;
+	unsigned nb = 0;
+	int64_t ttl;
+	int ret;
+
+	cmd_parse(&confirm_argp, argc, argv, &a);
+	set_ctx("confirm %s", safe(a.name));
+	if ((ret = check_name(a.name)) || (ret = get_code(a.code, code, sizeof code)))
+		return ret;
+	if ((ret = sess_begin(&ss, a.name)))
+		goto out;
+	for (unsigned i = 0; i < ss.a->nf; i++) {
+		struct factor *c = &ss.a->f[i];
+
+		if (c->status == FS_PENDING && (a.factor ? c->id == a.factor : (!f || c->id > f->id)))
+			f = c;
+	}
+	if (!f) {
+		ret = fail(EXIT_NOENT, "no pending enrolment: run twofactl enroll first");
+		goto out;
+	}
+	if ((ret = config_duration(ss.s, "enroll.ttl", 86400, &ttl)))
+		goto out;
+	if (g.now - f->created > ttl) {
+		ret = fail(EXIT_NOENT, "the pending enrolment expired: run twofactl enroll again");
+		goto out;
+	}
+	o.only_factor = f->id;
+	if ((ret = attempt(&ss, code, &o, &out)))
+		goto out;
+	f = account_factor(ss.a, out.factor);
+	f->status = FS_ACTIVE;
+	f->confirmed = g.now;
+	if (ss.a->nbackup == 0) {
+		nb = ACCT_BACKUP_DEFAULT;
+		codes = sodium_malloc(sizeof *codes * nb);
+		snprintf(ctx, sizeof ctx, "backup:%s", ss.ref.hex);
+		if (!codes || auth_issue_backup(ss.a, nb, store_subkey(ss.s, SK_CODE), ctx, codes, g.now)) {
+			ret = fail(EXIT_STORE, "cannot make backup codes");
+			goto out;
+		}
+	}
+	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "confirm", a.name, "active", NULL, NULL)))
+		goto out;
+	if (g.json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "name", json_object_new_string(a.name));
+		json_object_object_add(j, "factor", json_object_new_int64(f->id));
+		json_object_object_add(j, "status", json_object_new_string("active"));
+		if (nb)
+			print_backup(a.name, codes, nb, j);
+		emit_json(j);
+	} else {
+		if (!g.quiet)
+			printf("factor %u of '%s' is active\n", f->id, a.name);
+		if (nb)
+			print_backup(a.name, codes, nb, NULL);
+	}
+out:
+	sodium_memzero(code, sizeof code);
+	if (codes)
+		sodium_free(codes);
+	sess_end(&ss);
+	return ret;
+}
+
+/* ---- disable ---- */
+
+static const struct argp_option disable_options[] = {
+	{ "factor", OPT_FACTOR, "ID", 0, "Remove only this factor", 0 },
+	{ "force", OPT_FORCE, NULL, 0, "Administrator override: no code needed (audited)", 0 },
+	{ 0 }
+};
+
+static const struct argp disable_argp = {
+	disable_options, parse, "NAME [CODE]",
+	"Turn two-factor authentication off for an account: remove its factors and "
+	"backup codes. Needs a valid code (from standard input when CODE is absent "
+	"or '-') unless --force, the administrator's override, which is audited.",
+	common_children, NULL, NULL
+};
+
+int cmd_disable(int argc, char **argv)
+{
+	struct enroll_args a = { .max_args = 2 };
+	struct attempt_opts o = { .event = "disable.verify", .allow_backup = 1 };
+	struct auth_outcome out;
+	struct session ss;
+	char code[CODE_MAX_INPUT + 2];
+	unsigned removed = 0;
+	int ret;
+
+	cmd_parse(&disable_argp, argc, argv, &a);
+	set_ctx("disable %s", safe(a.name));
+	if ((ret = check_name(a.name)))
+		return ret;
+	if (a.force && a.code)
+		return fail(EXIT_USAGE, "give a CODE or --force, not both");
+	if (!a.force && (ret = get_code(a.code, code, sizeof code)))
+		return ret;
+	if ((ret = sess_begin(&ss, a.name)))
+		goto out;
+	if (a.factor && !account_factor(ss.a, a.factor)) {
+		ret = fail(EXIT_NOENT, "no such factor %u", a.factor);
+		goto out;
+	}
+	if (!a.factor && ss.a->nf == 0 && ss.a->nbackup == 0) {
+		ret = fail(EXIT_NOENT, "two-factor authentication is not enabled");
+		goto out;
+	}
+	if (!a.force && (ret = attempt(&ss, code, &o, &out)))
+		goto out;
+	if (a.factor) {
+		account_factor_del(ss.a, a.factor);
+		removed = 1;
+	} else {
+		removed = ss.a->nf;
+		while (ss.a->nf)
+			account_factor_del(ss.a, ss.a->f[0].id);
+	}
+	if (account_active_count(ss.a) == 0) {
+		sodium_memzero(ss.a->backup, sizeof ss.a->backup);
+		ss.a->nbackup = 0;
+	}
+	if ((ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, a.force ? "disable.force" : "disable", a.name, "ok", NULL, NULL)))
+		goto out;
+	if (g.json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "name", json_object_new_string(a.name));
+		json_object_object_add(j, "removed", json_object_new_int64(removed));
+		json_object_object_add(j, "enabled", json_object_new_boolean(account_active_count(ss.a) > 0));
+		json_object_object_add(j, "forced", json_object_new_boolean(a.force));
+		emit_json(j);
+	} else if (!g.quiet) {
+		printf("removed %u factor%s of '%s'; two-factor authentication is %s\n", removed,
+		       removed == 1 ? "" : "s", a.name, account_active_count(ss.a) ? "still on" : "off");
+	}
+out:
+	sodium_memzero(code, sizeof code);
+	sess_end(&ss);
+	return ret;
+}

@@ -1,0 +1,196 @@
+/* twofactl — the command table, global options and main. */
+#include "cmd/cmd.h"
+
+#include <liboath/oath.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TWOFACTL_VERSION
+#define TWOFACTL_VERSION "0.1"
+#endif
+
+const char *argp_program_version = "twofactl " TWOFACTL_VERSION;
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "init", cmd_init, "create a store: directory, master key, config" },
+	{ "user", cmd_user, "add, list, show, set, del, unlock accounts" },
+	{ "enroll", cmd_enroll, "enrol an authenticator (TOTP/HOTP): key, URI, QR" },
+	{ "confirm", cmd_confirm, "activate a pending factor with a code; prints backup codes" },
+	{ "show", cmd_show, "re-show an account's key and QR to sync a new device" },
+	{ "disable", cmd_disable, "turn 2FA off (needs a valid code unless --force)" },
+	{ "verify", cmd_verify, "check a code: exit 0 accepted, 1 rejected, 4 locked out" },
+	{ "code", cmd_code, "print the current code (admin test aid)" },
+	{ "backup", cmd_backup, "issue, list, revoke single-use backup codes" },
+	{ "config", cmd_config, "get, set, list store configuration" },
+	{ "help", cmd_help, "list the commands" },
+	{ NULL, NULL, NULL }
+};
+
+static void list_commands(FILE *f)
+{
+	fprintf(f, "Commands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nRun 'twofactl COMMAND --help' for a command's options; see twofactl(1).\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("Usage: twofactl [-d DIR] [--json] [-q] [--at EPOCH] COMMAND [ARG...]\n\n");
+	list_commands(stdout);
+	return EXIT_OK;
+}
+
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[32], cur[32];
+
+	if (la > 30 || lb > 30)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			cur[j] = d;
+		}
+		memcpy(prev, cur, sizeof cur);
+	}
+	return prev[lb];
+}
+
+struct root {
+	int cmd_index;
+};
+
+static error_t root_parse(int key, char *arg, struct argp_state *state)
+{
+	struct root *r = state->input;
+
+	(void)arg;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = NULL;
+		break;
+	case ARGP_KEY_ARG:
+		r->cmd_index = state->next - 1;
+		state->next = state->argc;   /* the command parses the rest */
+		break;
+	case ARGP_KEY_NO_ARGS:
+		fprintf(stderr, "Usage: twofactl [OPTION...] COMMAND [ARG...]\n\n");
+		list_commands(stderr);
+		exit(EXIT_USAGE);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static char *root_help(int key, const char *text, void *input)
+{
+	(void)input;
+	if (key == ARGP_KEY_HELP_POST_DOC) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		if (!m)
+			return NULL;
+		list_commands(m);
+		fprintf(m, "\nExit status: 0 success, 1 code rejected, 2 usage, 3 no such entry, "
+		        "4 locked out, 5 store error, 6 delivery failed, 7 store busy, "
+		        "10/11 check: code/enrolment needed.");
+		fclose(m);
+		return buf;
+	}
+	return (char *)text;
+}
+
+static const struct argp root_argp = {
+	NULL, root_parse, "COMMAND [ARG...]",
+	"twofactl -- two-factor accounts in an encrypted flat-file store\v", common_children,
+	root_help, NULL
+};
+
+static int check_stdout(int ret)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		g.ctx[0] = '\0';
+		fail(EXIT_STORE, "cannot write standard output");
+		return ret ? ret : EXIT_STORE;
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit nocore = { 0, 0 };
+	struct root r = { -1 };
+	const char *name;
+	char cmdname[64];
+	int ret;
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	umask(077);
+	argp_err_exit_status = EXIT_USAGE;
+	if (sodium_init() < 0 || oath_init() != OATH_OK) {
+		fprintf(stderr, "twofactl: cannot initialise libsodium or liboath\n");
+		return EXIT_STORE;
+	}
+	g.now = (int64_t)time(NULL);
+	argp_parse(&root_argp, argc, argv, ARGP_IN_ORDER, NULL, &r);
+	if (r.cmd_index < 0)
+		return EXIT_USAGE;
+	name = argv[r.cmd_index];
+	for (const struct command *c = commands; c->name; c++) {
+		if (strcmp(c->name, name))
+			continue;
+		snprintf(cmdname, sizeof cmdname, "twofactl %s", c->name);
+		argv[r.cmd_index] = cmdname;
+		set_ctx("%s", c->name);
+		ret = c->fn(argc - r.cmd_index, argv + r.cmd_index);
+		oath_done();
+		return check_stdout(ret);
+	}
+	{
+		const struct command *best = NULL;
+		size_t bd = 99;
+
+		for (const struct command *c = commands; c->name; c++) {
+			size_t d = distance(name, c->name);
+			if (d < bd) {
+				bd = d;
+				best = c;
+			}
+		}
+		if (best && bd <= 2)
+			fail(EXIT_USAGE, "unknown command '%s': did you mean '%s'?", safe(name), best->name);
+		else
+			fail(EXIT_USAGE, "unknown command '%s': see twofactl help", safe(name));
+	}
+	return EXIT_USAGE;
+}

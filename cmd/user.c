@@ -1,0 +1,490 @@
+/* twofactl user add|list|show|set|del|unlock */
+#include "cmd/cmd.h"
+#include "core/lockout.h"
+#include "core/timefmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct user_args {
+	const char *name;
+	const char *email, *phone, *org, *lang;
+	int service;
+	int nargs;
+};
+
+enum { OPT_EMAIL = 0x200, OPT_PHONE, OPT_ORG, OPT_LANG, OPT_SERVICE };
+
+static const struct argp_option set_options[] = {
+	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address (empty to clear)", 0 },
+	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form, e.g. +420601234567 (empty to clear)", 0 },
+	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies (empty to clear)", 0 },
+	{ "lang", OPT_LANG, "LL", 0, "Language of messages, e.g. en, cs, nl (empty to clear)", 0 },
+	{ 0 }
+};
+
+static error_t parse_fields(int key, char *arg, struct argp_state *state)
+{
+	struct user_args *u = state->input;
+
+	switch (key) {
+	case OPT_EMAIL:
+		if (*arg && !email_valid(arg))
+			argp_failure(state, EXIT_USAGE, 0, "--email: '%s' is not an email address", safe(arg));
+		u->email = arg;
+		break;
+	case OPT_PHONE:
+		if (*arg && !phone_valid(arg))
+			argp_failure(state, EXIT_USAGE, 0, "--phone: '%s' is not an E.164 number such as +420601234567", safe(arg));
+		u->phone = arg;
+		break;
+	case OPT_ORG:
+		if (*arg && !account_name_valid(arg))
+			argp_failure(state, EXIT_USAGE, 0, "--org: '%s' is not a valid organisation name", safe(arg));
+		u->org = arg;
+		break;
+	case OPT_LANG:
+		if (*arg && !lang_valid(arg))
+			argp_failure(state, EXIT_USAGE, 0, "--lang: '%s' is not a two-letter language code", safe(arg));
+		u->lang = arg;
+		break;
+	case OPT_SERVICE:
+		u->service = 1;
+		break;
+	case ARGP_KEY_ARG:
+		if (u->nargs++ > 0)
+			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		u->name = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!u->name)
+			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static int apply_fields(struct account *a, const struct user_args *u)
+{
+	if ((u->email && core_strlcpy(a->email, u->email, sizeof a->email)) ||
+	    (u->phone && core_strlcpy(a->phone, u->phone, sizeof a->phone)) ||
+	    (u->org && core_strlcpy(a->org, u->org, sizeof a->org)) ||
+	    (u->lang && core_strlcpy(a->lang, u->lang, sizeof a->lang)))
+		return fail(EXIT_USAGE, "a value is too long");
+	return EXIT_OK;
+}
+
+static const struct argp_child field_children[] = {
+	{ &common_argp, 0, "Global options:", 100 },
+	{ 0 }
+};
+
+/* ---- add ---- */
+
+static const struct argp_option add_options[] = {
+	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address", 0 },
+	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form", 0 },
+	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies", 0 },
+	{ "lang", OPT_LANG, "LL", 0, "Language of messages (default en)", 0 },
+	{ 0 }
+};
+
+static const struct argp add_argp = {
+	add_options, parse_fields, "NAME", "Add an account.", field_children, NULL, NULL
+};
+
+static int user_add(int argc, char **argv)
+{
+	struct user_args u = { 0 };
+	struct session ss = { 0 };
+	int ret, st;
+
+	cmd_parse(&add_argp, argc, argv, &u);
+	set_ctx("user add %s", safe(u.name));
+	if ((ret = check_name(u.name)))
+		return ret;
+	if ((ret = open_store(&ss.s)))
+		goto out;
+	ss.a = account_new();
+	ret = EXIT_STORE;
+	if (!ss.a)
+		goto out;
+	if ((st = store_ref(ss.s, u.name, &ss.ref)) || (st = store_lock(ss.s, &ss.ref))) {
+		ret = fail_store(ss.s, st);
+		goto out;
+	}
+	if (store_exists(ss.s, &ss.ref)) {
+		ret = fail(EXIT_USAGE, "account already exists");
+		goto out;
+	}
+	account_init(ss.a, u.name, g.now);
+	if ((ret = apply_fields(ss.a, &u)) || (ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, "user.add", u.name, "ok", NULL, NULL)))
+		goto out;
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(u.name));
+		json_object_object_add(o, "created", json_object_new_int64(g.now));
+		emit_json(o);
+	} else if (!g.quiet) {
+		printf("added account '%s'\n", u.name);
+	}
+	ret = EXIT_OK;
+out:
+	sess_end(&ss);
+	return ret;
+}
+
+/* ---- set ---- */
+
+static const struct argp set_argp = {
+	set_options, parse_fields, "NAME", "Change an account's contact details.", field_children, NULL, NULL
+};
+
+static int user_set(int argc, char **argv)
+{
+	struct user_args u = { 0 };
+	struct session ss;
+	int ret;
+
+	cmd_parse(&set_argp, argc, argv, &u);
+	set_ctx("user set %s", safe(u.name));
+	if (!u.email && !u.phone && !u.org && !u.lang)
+		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org or --lang");
+	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u)) &&
+	    !(ret = sess_save(&ss)))
+		ret = audit(ss.s, "user.set", u.name, "ok", NULL, NULL);
+	sess_end(&ss);
+	if (!ret && !g.quiet && !g.json)
+		printf("updated account '%s'\n", u.name);
+	if (!ret && g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(u.name));
+		json_object_object_add(o, "updated", json_object_new_boolean(1));
+		emit_json(o);
+	}
+	return ret;
+}
+
+/* ---- name-only verbs: show, del, unlock ---- */
+
+static error_t parse_name(int key, char *arg, struct argp_state *state)
+{
+	return parse_fields(key, arg, state);
+}
+
+static json_object *factor_obj(const struct factor *f)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(f->id));
+	json_object_object_add(o, "type", json_object_new_string(factor_type_name(f->type)));
+	json_object_object_add(o, "status", json_object_new_string(f->status == FS_ACTIVE ? "active" : "pending"));
+	json_object_object_add(o, "label", json_object_new_string(f->label));
+	if (f->type == F_TOTP || f->type == F_HOTP) {
+		json_object_object_add(o, "algorithm", json_object_new_string(otp_algo_name(f->algo)));
+		json_object_object_add(o, "digits", json_object_new_int64(f->digits));
+	}
+	if (f->type == F_TOTP) {
+		json_object_object_add(o, "period", json_object_new_int64(f->period));
+		json_object_object_add(o, "drift", json_object_new_int64(f->drift));
+	}
+	if (f->type == F_HOTP)
+		json_object_object_add(o, "counter", json_object_new_uint64(f->counter));
+	json_object_object_add(o, "created", json_object_new_int64(f->created));
+	json_object_object_add(o, "last_used", f->last_used ? json_object_new_int64(f->last_used) : NULL);
+	return o;
+}
+
+static const char *iso(int64_t t, char buf[32])
+{
+	if (!t)
+		return "never";
+	time_iso(t, buf);
+	return buf;
+}
+
+static void show_text(const struct account *a)
+{
+	char t[32];
+	int64_t wait = 0;
+	enum lock_state ls = lock_check(a, g.now, &wait);
+	unsigned active = account_active_count(a);
+
+	printf("name:       %s\n", a->name);
+	printf("email:      %s\n", a->email[0] ? a->email : "-");
+	printf("phone:      %s\n", a->phone[0] ? a->phone : "-");
+	printf("org:        %s\n", a->org[0] ? a->org : "-");
+	printf("lang:       %s\n", a->lang[0] ? a->lang : "en");
+	printf("created:    %s\n", iso(a->created, t));
+	printf("2fa:        %s", active ? "on" : "off");
+	if (active)
+		printf(" (%u active factor%s)", active, active == 1 ? "" : "s");
+	printf("\n");
+	printf("backup:     %u code%s left\n", a->nbackup, a->nbackup == 1 ? "" : "s");
+	printf("failures:   %u", a->failures);
+	if (ls == LOCK_HARDLOCKED)
+		printf(" (locked out: only 'twofactl user unlock' helps)");
+	else if (ls == LOCK_DELAYED)
+		printf(" (next attempt in %lld s)", (long long)wait);
+	printf("\n");
+	for (unsigned i = 0; i < a->nf; i++) {
+		const struct factor *f = &a->f[i];
+
+		printf("factor %u:   %s %s", f->id, factor_type_name(f->type),
+		       f->status == FS_ACTIVE ? "active" : "pending");
+		if (f->label[0])
+			printf(" '%s'", f->label);
+		if (f->type == F_TOTP || f->type == F_HOTP)
+			printf(", %s, %u digits", otp_algo_name(f->algo), f->digits);
+		if (f->type == F_TOTP)
+			printf(", %u s, clock drift %+lld step%s", f->period, (long long)f->drift,
+			       (f->drift == 1 || f->drift == -1) ? "" : "s");
+		if (f->type == F_HOTP)
+			printf(", counter %llu", (unsigned long long)f->counter);
+		printf(", last used %s\n", iso(f->last_used, t));
+	}
+}
+
+static json_object *show_json(const struct account *a)
+{
+	json_object *o = json_object_new_object(), *fs = json_object_new_array();
+	int64_t wait = 0;
+	enum lock_state ls = lock_check(a, g.now, &wait);
+
+	json_object_object_add(o, "name", json_object_new_string(a->name));
+	json_object_object_add(o, "email", a->email[0] ? json_object_new_string(a->email) : NULL);
+	json_object_object_add(o, "phone", a->phone[0] ? json_object_new_string(a->phone) : NULL);
+	json_object_object_add(o, "org", a->org[0] ? json_object_new_string(a->org) : NULL);
+	json_object_object_add(o, "lang", json_object_new_string(a->lang[0] ? a->lang : "en"));
+	json_object_object_add(o, "service", json_object_new_boolean(a->service));
+	json_object_object_add(o, "created", json_object_new_int64(a->created));
+	json_object_object_add(o, "enabled", json_object_new_boolean(account_active_count(a) > 0));
+	json_object_object_add(o, "backup_left", json_object_new_int64(a->nbackup));
+	json_object_object_add(o, "failures", json_object_new_int64(a->failures));
+	json_object_object_add(o, "locked", json_object_new_string(
+		ls == LOCK_HARDLOCKED ? "hard" : ls == LOCK_DELAYED ? "delayed" : "no"));
+	json_object_object_add(o, "retry_in", json_object_new_int64(wait));
+	for (unsigned i = 0; i < a->nf; i++)
+		json_object_array_add(fs, factor_obj(&a->f[i]));
+	json_object_object_add(o, "factors", fs);
+	return o;
+}
+
+static const struct argp name_argp_show = {
+	NULL, parse_name, "NAME", "Show an account: contact details, factors, backup codes left, "
+	"failures and lockout, the clock drift of the last accepted code.", field_children, NULL, NULL
+};
+
+static int user_show(int argc, char **argv)
+{
+	struct user_args u = { 0 };
+	struct session ss;
+	int ret;
+
+	cmd_parse(&name_argp_show, argc, argv, &u);
+	set_ctx("user show %s", safe(u.name));
+	if (!(ret = sess_begin(&ss, u.name))) {
+		if (g.json)
+			emit_json(show_json(ss.a));
+		else
+			show_text(ss.a);
+	}
+	sess_end(&ss);
+	return ret;
+}
+
+static const struct argp name_argp_del = {
+	NULL, parse_name, "NAME", "Delete an account and everything it holds.", field_children, NULL, NULL
+};
+
+static int user_del(int argc, char **argv)
+{
+	struct user_args u = { 0 };
+	struct session ss;
+	int ret, st;
+
+	cmd_parse(&name_argp_del, argc, argv, &u);
+	set_ctx("user del %s", safe(u.name));
+	if (!(ret = sess_begin(&ss, u.name))) {
+		if ((st = store_delete(ss.s, &ss.ref)))
+			ret = fail_store(ss.s, st);
+		else
+			ret = audit(ss.s, "user.del", u.name, "ok", NULL, NULL);
+	}
+	sess_end(&ss);
+	if (!ret && g.json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(u.name));
+		json_object_object_add(o, "deleted", json_object_new_boolean(1));
+		emit_json(o);
+	} else if (!ret && !g.quiet) {
+		printf("deleted account '%s'\n", u.name);
+	}
+	return ret;
+}
+
+static const struct argp name_argp_unlock = {
+	NULL, parse_name, "NAME", "Clear an account's failure count and lockout.", field_children, NULL, NULL
+};
+
+static int user_unlock(int argc, char **argv)
+{
+	struct user_args u = { 0 };
+	struct session ss;
+	int ret;
+
+	cmd_parse(&name_argp_unlock, argc, argv, &u);
+	set_ctx("user unlock %s", safe(u.name));
+	if (!(ret = sess_begin(&ss, u.name))) {
+		lock_reset(ss.a);
+		if (!(ret = sess_save(&ss)))
+			ret = audit(ss.s, "user.unlock", u.name, "ok", NULL, NULL);
+	}
+	sess_end(&ss);
+	if (!ret && g.json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(u.name));
+		json_object_object_add(o, "unlocked", json_object_new_boolean(1));
+		emit_json(o);
+	} else if (!ret && !g.quiet) {
+		printf("unlocked account '%s'\n", u.name);
+	}
+	return ret;
+}
+
+/* ---- list ---- */
+
+struct name_list {
+	char (*names)[ACCT_NAME_MAX + 1];
+	json_object **objs;
+	size_t n, cap;
+	int oom;
+};
+
+static int collect(void *ctx, const struct account *a)
+{
+	struct name_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 256;
+		void *nn = realloc(l->names, nc * sizeof *l->names);
+
+		if (!nn) {
+			l->oom = 1;
+			return 1;
+		}
+		l->names = nn;
+		if (g.json) {
+			void *no = realloc(l->objs, nc * sizeof *l->objs);
+			if (!no) {
+				l->oom = 1;
+				return 1;
+			}
+			l->objs = no;
+		}
+		l->cap = nc;
+	}
+	memcpy(l->names[l->n], a->name, sizeof l->names[0]);
+	if (g.json) {
+		json_object *o = json_object_new_object(), *m = json_object_new_array();
+
+		json_object_object_add(o, "name", json_object_new_string(a->name));
+		json_object_object_add(o, "org", a->org[0] ? json_object_new_string(a->org) : NULL);
+		for (unsigned i = 0; i < a->nf; i++)
+			if (a->f[i].status == FS_ACTIVE)
+				json_object_array_add(m, json_object_new_string(factor_type_name(a->f[i].type)));
+		json_object_object_add(o, "methods", m);
+		json_object_object_add(o, "enabled", json_object_new_boolean(account_active_count(a) > 0));
+		json_object_object_add(o, "backup_left", json_object_new_int64(a->nbackup));
+		l->objs[l->n] = o;
+	}
+	l->n++;
+	return 0;
+}
+
+static struct name_list *sort_list;
+
+static int cmp_idx(const void *x, const void *y)
+{
+	return strcmp(sort_list->names[*(const size_t *)x], sort_list->names[*(const size_t *)y]);
+}
+
+static error_t parse_none(int key, char *arg, struct argp_state *state)
+{
+	if (key == ARGP_KEY_ARG)
+		argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp list_argp = {
+	NULL, parse_none, NULL, "List the accounts, sorted by name.", field_children, NULL, NULL
+};
+
+static int user_list(int argc, char **argv)
+{
+	struct name_list l = { 0 };
+	struct store *s = NULL;
+	size_t *idx = NULL;
+	int ret, st;
+
+	cmd_parse(&list_argp, argc, argv, NULL);
+	if ((ret = open_store(&s)))
+		return ret;
+	st = store_iterate(s, collect, &l);
+	if (st) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if (l.oom) {
+		ret = fail(EXIT_STORE, "out of memory");
+		goto out;
+	}
+	idx = malloc((l.n + 1) * sizeof *idx);
+	if (!idx) {
+		ret = fail(EXIT_STORE, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		idx[i] = i;
+	sort_list = &l;
+	qsort(idx, l.n, sizeof *idx, cmp_idx);
+	for (size_t i = 0; i < l.n; i++) {
+		if (g.json) {
+			emit_json(l.objs[idx[i]]);
+			l.objs[idx[i]] = NULL;
+		} else {
+			puts(l.names[idx[i]]);
+		}
+	}
+	ret = EXIT_OK;
+out:
+	if (l.objs)
+		for (size_t i = 0; i < l.n; i++)
+			json_object_put(l.objs[i]);
+	free(l.objs);
+	free(l.names);
+	free(idx);
+	store_close(s);
+	return ret;
+}
+
+static const struct verb verbs[] = {
+	{ "add", user_add, "add an account" },
+	{ "list", user_list, "list the accounts" },
+	{ "show", user_show, "show an account" },
+	{ "set", user_set, "change contact details, organisation, language" },
+	{ "del", user_del, "delete an account" },
+	{ "unlock", user_unlock, "clear failures and lockout" },
+	{ NULL, NULL, NULL }
+};
+
+int cmd_user(int argc, char **argv)
+{
+	return run_verbs("user", verbs, argc, argv);
+}

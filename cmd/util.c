@@ -1,0 +1,316 @@
+#include "cmd/cmd.h"
+#include "core/timefmt.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct globals g;
+
+enum { OPT_AT = 0x100, OPT_JSON };
+
+static const struct argp_option common_options[] = {
+	{ "dir", 'd', "DIR", 0, "Store directory (default $TWOFACTL_DIR, then " STORE_DEFAULT_DIR ")", -1 },
+	{ "json", OPT_JSON, NULL, 0, "One JSON object per result on stdout", -1 },
+	{ "quiet", 'q', NULL, 0, "Print nothing but results and errors", -1 },
+	{ "at", OPT_AT, "EPOCH", 0, "Evaluate as if the time were EPOCH (seconds)", -1 },
+	{ 0 }
+};
+
+static error_t common_parse(int key, char *arg, struct argp_state *state)
+{
+	int64_t v;
+
+	switch (key) {
+	case 'd':
+		g.dir = arg;
+		break;
+	case OPT_JSON:
+		g.json = 1;
+		break;
+	case 'q':
+		g.quiet = 1;
+		break;
+	case OPT_AT:
+		if (int_parse(arg, 0, (int64_t)1 << 40, &v))
+			argp_failure(state, EXIT_USAGE, 0, "--at: '%s' is not a time in seconds since 1970", safe(arg));
+		g.now = v;
+		g.at_set = 1;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp common_argp = { common_options, common_parse, NULL, NULL, NULL, NULL, NULL };
+
+const struct argp_child common_children[] = {
+	{ &common_argp, 0, "Global options:", 100 },
+	{ 0 }
+};
+
+void cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
+{
+	argp_parse(argp, argc, argv, 0, NULL, input);
+}
+
+void set_ctx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(g.ctx, sizeof g.ctx, fmt, ap);
+	va_end(ap);
+}
+
+int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	if (g.ctx[0])
+		fprintf(stderr, "twofactl: %s: %s\n", g.ctx, msg);
+	else
+		fprintf(stderr, "twofactl: %s\n", msg);
+	return code;
+}
+
+int exit_for_store(int st)
+{
+	switch (st) {
+	case ST_OK: return EXIT_OK;
+	case ST_ENOENT: return EXIT_NOENT;
+	case ST_EXIST: return EXIT_USAGE;
+	case ST_BUSY: return EXIT_BUSY;
+	case ST_INVAL: return EXIT_USAGE;
+	default: return EXIT_STORE;
+	}
+}
+
+int fail_store(struct store *s, int st)
+{
+	return fail(exit_for_store(st), "%s", s ? store_error(s) : "store error");
+}
+
+const char *safe(const char *s)
+{
+	static char buf[4][160];
+	static int slot;
+	char *out = buf[slot++ & 3];
+	size_t j = 0;
+
+	for (size_t i = 0; s[i] && j + 5 < sizeof buf[0]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
+			out[j++] = (char)c;
+		} else {
+			j += (size_t)snprintf(out + j, 5, "\\x%02x", c);
+		}
+		if (i >= 60) {
+			memcpy(out + j, "...", 4);
+			return out;
+		}
+	}
+	out[j] = '\0';
+	return out;
+}
+
+int open_store(struct store **s)
+{
+	char err[512];
+	const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
+	int st;
+
+	if (!dir || !*dir)
+		dir = STORE_DEFAULT_DIR;
+	st = store_open(dir, s, err, sizeof err);
+	if (st)
+		return fail(exit_for_store(st), "%s", err);
+	return EXIT_OK;
+}
+
+int check_name(const char *name)
+{
+	if (!account_name_valid(name))
+		return fail(EXIT_USAGE, "invalid account name '%s': use 1 to 64 of A-Z a-z 0-9 . _ @ + -, "
+		            "not starting with . or -", safe(name));
+	return EXIT_OK;
+}
+
+int sess_begin(struct session *ss, const char *name)
+{
+	int ret, st;
+
+	memset(ss, 0, sizeof *ss);
+	ss->name = name;
+	if ((ret = check_name(name)))
+		return ret;
+	if ((ret = open_store(&ss->s)))
+		return ret;
+	ss->a = account_new();
+	if (!ss->a)
+		return fail(EXIT_STORE, "cannot allocate secure memory");
+	if ((st = store_ref(ss->s, name, &ss->ref)) || (st = store_lock(ss->s, &ss->ref)))
+		return fail_store(ss->s, st);
+	st = store_load(ss->s, &ss->ref, name, ss->a);
+	if (st == ST_ENOENT)
+		return fail(EXIT_NOENT, "no such account");
+	if (st)
+		return fail_store(ss->s, st);
+	return EXIT_OK;
+}
+
+int sess_save(struct session *ss)
+{
+	int st = store_save(ss->s, &ss->ref, ss->a);
+
+	return st ? fail_store(ss->s, st) : EXIT_OK;
+}
+
+void sess_end(struct session *ss)
+{
+	if (ss->s)
+		store_unlock(ss->s, &ss->ref);
+	account_free(ss->a);
+	store_close(ss->s);
+	memset(ss, 0, sizeof *ss);
+}
+
+int read_stdin_line(char *buf, size_t cap, const char *what)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char c;
+		ssize_t r = read(STDIN_FILENO, &c, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			sodium_memzero(buf, cap);
+			return fail(EXIT_USAGE, "cannot read %s from standard input: %s", what, strerror(errno));
+		}
+		if (r == 0 || c == '\n')
+			break;
+		if (c == '\0' || n + 1 >= cap) {
+			sodium_memzero(buf, cap);
+			return fail(EXIT_USAGE, "%s on standard input is %s", what,
+			            c == '\0' ? "malformed (NUL byte)" : "too long");
+		}
+		buf[n++] = c;
+	}
+	if (n && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (n == 0)
+		return fail(EXIT_USAGE, "no %s on standard input", what);
+	return EXIT_OK;
+}
+
+int get_code(const char *arg, char *buf, size_t cap)
+{
+	if (!arg || !strcmp(arg, "-"))
+		return read_stdin_line(buf, cap, "code");
+	if (strlen(arg) >= cap)
+		return fail(EXIT_USAGE, "malformed code: too long");
+	memcpy(buf, arg, strlen(arg) + 1);
+	return EXIT_OK;
+}
+
+int audit(struct store *s, const char *event, const char *name, const char *result,
+          const char *ip, const char *detail)
+{
+	json_object *o = json_object_new_object();
+	int st;
+
+	json_object_object_add(o, "t", json_object_new_int64(g.now));
+	json_object_object_add(o, "event", json_object_new_string(event));
+	if (name)
+		json_object_object_add(o, "user", json_object_new_string(name));
+	if (result)
+		json_object_object_add(o, "result", json_object_new_string(result));
+	if (ip)
+		json_object_object_add(o, "ip", json_object_new_string(ip));
+	if (detail)
+		json_object_object_add(o, "detail", json_object_new_string(detail));
+	st = store_audit(s, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return st ? fail_store(s, st) : EXIT_OK;
+}
+
+void emit_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+int config_uint(struct store *s, const char *key, unsigned def, unsigned lo, unsigned hi,
+                unsigned *out)
+{
+	const char *v = store_config_get(s, key);
+	int64_t n;
+
+	*out = def;
+	if (!v)
+		return EXIT_OK;
+	if (int_parse(v, lo, hi, &n))
+		return fail(EXIT_STORE, "config: %s = '%s' is not a number from %u to %u", key, safe(v), lo, hi);
+	*out = (unsigned)n;
+	return EXIT_OK;
+}
+
+int config_duration(struct store *s, const char *key, int64_t def, int64_t *out)
+{
+	const char *v = store_config_get(s, key);
+
+	*out = def;
+	if (!v)
+		return EXIT_OK;
+	if (duration_parse(v, out))
+		return fail(EXIT_STORE, "config: %s = '%s' is not a duration such as 30s, 5m, 12h, 30d",
+		            key, safe(v));
+	return EXIT_OK;
+}
+
+const char *config_issuer(struct store *s)
+{
+	const char *v = store_config_get(s, "issuer");
+
+	return v && *v ? v : "twofactl";
+}
+
+int run_verbs(const char *noun, const struct verb *verbs, int argc, char **argv)
+{
+	char name[64];
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		FILE *f = argc < 2 ? stderr : stdout;
+
+		fprintf(f, "Usage: twofactl %s VERB [OPTION...] [ARG...]\n\nVerbs:\n", noun);
+		for (const struct verb *v = verbs; v->name; v++)
+			fprintf(f, "  %-10s %s\n", v->name, v->summary);
+		fprintf(f, "\nRun 'twofactl %s VERB --help' for a verb's options.\n", noun);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (const struct verb *v = verbs; v->name; v++) {
+		if (strcmp(argv[1], v->name))
+			continue;
+		snprintf(name, sizeof name, "twofactl %s %s", noun, v->name);
+		argv[1] = name;
+		set_ctx("%s %s", noun, v->name);
+		return v->fn(argc - 1, argv + 1);
+	}
+	set_ctx("%s", noun);
+	return fail(EXIT_USAGE, "unknown verb '%s': try twofactl %s --help", safe(argv[1]), noun);
+}

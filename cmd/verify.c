@@ -1,0 +1,165 @@
+/* twofactl verify, and the code check shared with confirm and disable */
+#include "cmd/cmd.h"
+#include "cmd/attempt.h"
+#include "core/lockout.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
+            struct auth_outcome *out)
+{
+	char norm[CODE_MAX_INPUT + 1], ctx[80];
+	enum code_kind kind = code_classify(code, norm, sizeof norm);
+	struct auth_params p = { 0 };
+	unsigned after, tw, hw;
+	int64_t wait;
+	enum lock_state ls;
+	int ret;
+
+	memset(out, 0, sizeof *out);
+	if (kind == CODE_BAD)
+		return fail(EXIT_USAGE, "malformed code: expected 6 to 8 digits or a backup code");
+	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
+	    (ret = config_uint(ss->s, "totp.window", 1, 0, 10, &tw)) ||
+	    (ret = config_uint(ss->s, "hotp.window", 10, 0, 100, &hw)))
+		goto out;
+	ls = lock_check(ss->a, g.now, &wait);
+	if (ls != LOCK_OPEN) {
+		if ((ret = audit(ss->s, o->event, ss->name, "locked", o->ip, NULL)))
+			goto out;
+		if (ls == LOCK_HARDLOCKED)
+			ret = fail(EXIT_LOCKED, "locked out after %u failures: an administrator must run "
+			           "'twofactl user unlock'", ss->a->failures);
+		else
+			ret = fail(EXIT_LOCKED, "too many failures: next attempt in %lld s", (long long)wait);
+		goto out;
+	}
+	snprintf(ctx, sizeof ctx, "backup:%s", ss->ref.hex);
+	p.now = g.now;
+	p.totp_window = tw;
+	p.hotp_window = hw;
+	p.code_key = store_subkey(ss->s, SK_CODE);
+	p.context = ctx;
+	p.only_factor = o->only_factor;
+	p.allow_backup = o->allow_backup;
+	if (auth_check(ss->a, norm, kind, &p, out) != CORE_OK) {
+		ret = fail(EXIT_STORE, "code check failed");
+		goto out;
+	}
+	if (out->result == AUTH_OK) {
+		lock_success(ss->a);
+		ss->a->verified++;
+	} else if (out->result == AUTH_REJECT) {
+		lock_fail(ss->a, g.now, after);
+	}
+	/* The new replay and failure state is on disk before anything is
+	 * reported: a verify that cannot record it fails closed. */
+	if (out->result != AUTH_REPLAY && (ret = sess_save(ss)))
+		goto out;
+	ret = audit(ss->s, o->event, ss->name,
+	            out->result == AUTH_OK ? (out->backup ? "ok-backup" : "ok") :
+	            out->result == AUTH_REPLAY ? "replay" : "rejected", o->ip, NULL);
+	if (ret)
+		goto out;
+	if (out->result == AUTH_OK)
+		ret = EXIT_OK;
+	else if (out->result == AUTH_REPLAY)
+		ret = fail(EXIT_REJECTED, "code rejected: already used");
+	else
+		ret = fail(EXIT_REJECTED, "code rejected");
+out:
+	sodium_memzero(norm, sizeof norm);
+	return ret;
+}
+
+struct verify_args {
+	const char *name, *code, *ip;
+	int nargs;
+};
+
+enum { OPT_IP = 0x300 };
+
+static const struct argp_option options[] = {
+	{ "ip", OPT_IP, "ADDR", 0, "Source address of the login (audited)", 0 },
+	{ 0 }
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct verify_args *a = state->input;
+
+	switch (key) {
+	case OPT_IP:
+		if (strlen(arg) > 45 || strspn(arg, "0123456789abcdefABCDEF.:") != strlen(arg))
+			argp_failure(state, EXIT_USAGE, 0, "--ip: '%s' is not an IP address", safe(arg));
+		a->ip = arg;
+		break;
+	case ARGP_KEY_ARG:
+		if (a->nargs == 0)
+			a->name = arg;
+		else if (a->nargs == 1)
+			a->code = arg;
+		else
+			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		a->nargs++;
+		break;
+	case ARGP_KEY_END:
+		if (!a->name)
+			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options, parse, "NAME [CODE]",
+	"Check a code: a TOTP/HOTP code from an authenticator app, or a backup code. "
+	"Without CODE, or with '-', the code is read from standard input (keeps it "
+	"out of the process list). Each code is accepted once.\v"
+	"Exit status: 0 accepted, 1 rejected, 2 malformed, 3 no such account, "
+	"4 locked out, 5 store error, 7 store busy.", common_children, NULL, NULL
+};
+
+int cmd_verify(int argc, char **argv)
+{
+	struct verify_args a = { 0 };
+	struct attempt_opts o = { .event = "verify", .allow_backup = 1 };
+	struct auth_outcome out;
+	struct session ss;
+	char code[CODE_MAX_INPUT + 2];
+	int ret;
+
+	cmd_parse(&argp, argc, argv, &a);
+	set_ctx("verify %s", safe(a.name));
+	if ((ret = check_name(a.name)) || (ret = get_code(a.code, code, sizeof code)))
+		return ret;
+	o.ip = a.ip;
+	if (!(ret = sess_begin(&ss, a.name)))
+		ret = attempt(&ss, code, &o, &out);
+	sodium_memzero(code, sizeof code);
+	if (ret == EXIT_OK) {
+		if (g.json) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "name", json_object_new_string(a.name));
+			json_object_object_add(j, "result", json_object_new_string("accepted"));
+			json_object_object_add(j, "method", json_object_new_string(out.backup ? "backup" :
+				factor_type_name(account_factor(ss.a, out.factor)->type)));
+			json_object_object_add(j, "factor", out.backup ? NULL : json_object_new_int64(out.factor));
+			json_object_object_add(j, "drift", json_object_new_int64(out.drift));
+			json_object_object_add(j, "backup_left", json_object_new_int64(ss.a->nbackup));
+			emit_json(j);
+		} else if (!g.quiet) {
+			if (out.backup)
+				printf("accepted (backup code; %u left)\n", ss.a->nbackup);
+			else
+				printf("accepted\n");
+		}
+	}
+	sess_end(&ss);
+	return ret;
+}

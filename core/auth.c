@@ -1,0 +1,142 @@
+#include "core/auth.h"
+
+#include <sodium.h>
+#include <string.h>
+
+static int check_totp(struct factor *f, const char *code, const struct auth_params *p,
+                      struct auth_outcome *out)
+{
+	uint64_t t = otp_step(p->now, f->period), lo, hi, m = 0, first;
+	int r;
+
+	lo = t > p->totp_window ? t - p->totp_window : 0;
+	hi = t + p->totp_window;
+	/* Steps above the last accepted one may be accepted... */
+	first = f->has_step && f->last_step + 1 > lo ? f->last_step + 1 : lo;
+	if (first <= hi) {
+		r = otp_search(f->key, f->keylen, f->algo, f->digits, first, hi - first + 1, code, &m);
+		if (r < 0)
+			return -1;
+		if (r) {
+			f->has_step = 1;
+			f->last_step = m;
+			f->drift = (int64_t)m - (int64_t)t;
+			f->last_used = p->now;
+			out->result = AUTH_OK;
+			out->factor = f->id;
+			out->drift = f->drift;
+			return 1;
+		}
+	}
+	/* ...those at or below it are a replay, also after the clock went back. */
+	if (f->has_step && lo <= f->last_step) {
+		uint64_t top = f->last_step < hi ? f->last_step : hi;
+
+		r = otp_search(f->key, f->keylen, f->algo, f->digits, lo, top - lo + 1, code, &m);
+		if (r < 0)
+			return -1;
+		if (r && out->result == AUTH_REJECT) {
+			out->result = AUTH_REPLAY;
+			out->factor = f->id;
+		}
+	}
+	return 0;
+}
+
+static int check_hotp(struct factor *f, const char *code, const struct auth_params *p,
+                      struct auth_outcome *out)
+{
+	uint64_t m = 0;
+	int r = otp_search(f->key, f->keylen, f->algo, f->digits, f->counter,
+	                   (uint64_t)p->hotp_window + 1, code, &m);
+
+	if (r <= 0)
+		return r;
+	out->drift = (int64_t)(m - f->counter);
+	f->counter = m + 1;
+	f->last_used = p->now;
+	out->result = AUTH_OK;
+	out->factor = f->id;
+	return 1;
+}
+
+static int check_backup(struct account *a, const char *norm, const struct auth_params *p,
+                        struct auth_outcome *out)
+{
+	uint8_t h[CODE_HASH_BYTES];
+	int found = -1;
+
+	if (code_hash(p->code_key, p->context, norm, h) != CORE_OK)
+		return -1;
+	for (unsigned i = 0; i < a->nbackup; i++)   /* no early exit */
+		if (sodium_memcmp(h, a->backup[i], sizeof h) == 0 && found < 0)
+			found = (int)i;
+	sodium_memzero(h, sizeof h);
+	if (found < 0)
+		return 0;
+	sodium_memzero(a->backup[found], CODE_HASH_BYTES);
+	memmove(a->backup[found], a->backup[found + 1],
+	        (a->nbackup - (unsigned)found - 1) * CODE_HASH_BYTES);
+	a->nbackup--;
+	out->result = AUTH_OK;
+	out->backup = 1;
+	return 1;
+}
+
+int auth_check(struct account *a, const char *norm, enum code_kind kind,
+               const struct auth_params *p, struct auth_outcome *out)
+{
+	memset(out, 0, sizeof *out);
+	if (kind == CODE_BACKUP) {
+		if (!p->allow_backup)
+			return CORE_OK;
+		return check_backup(a, norm, p, out) < 0 ? CORE_ECRYPTO : CORE_OK;
+	}
+	if (kind != CODE_NUMERIC)
+		return CORE_OK;
+	for (unsigned i = 0; i < a->nf; i++) {
+		struct factor *f = &a->f[i];
+		int r = 0;
+
+		if (p->only_factor ? f->id != p->only_factor : f->status != FS_ACTIVE)
+			continue;
+		if (strlen(norm) != f->digits)
+			continue;
+		if (f->type == F_TOTP)
+			r = check_totp(f, norm, p, out);
+		else if (f->type == F_HOTP)
+			r = check_hotp(f, norm, p, out);
+		if (r < 0)
+			return CORE_ECRYPTO;
+		if (r > 0)
+			return CORE_OK;
+	}
+	return CORE_OK;
+}
+
+int auth_issue_backup(struct account *a, unsigned n, const uint8_t *code_key,
+                      const char *context, char (*display)[BACKUP_DISPLAY], int64_t now)
+{
+	char norm[BACKUP_CHARS + 1];
+	uint8_t hashes[ACCT_MAX_BACKUP][CODE_HASH_BYTES];
+	int ret = CORE_OK;
+
+	if (n == 0 || n > ACCT_MAX_BACKUP)
+		return CORE_ERANGE;
+	for (unsigned i = 0; i < n && ret == CORE_OK; i++) {
+		ret = backup_generate(norm, display[i]);
+		if (ret == CORE_OK)
+			ret = code_hash(code_key, context, norm, hashes[i]);
+	}
+	sodium_memzero(norm, sizeof norm);
+	if (ret != CORE_OK) {
+		sodium_memzero(hashes, sizeof hashes);
+		return ret;
+	}
+	sodium_memzero(a->backup, sizeof a->backup);
+	memcpy(a->backup, hashes, n * CODE_HASH_BYTES);
+	a->nbackup = n;
+	a->backup_issued = now;
+	sodium_memzero(hashes, sizeof hashes);
+	return CORE_OK;
+}

@@ -1,0 +1,40 @@
+/* Checking a code against an account's factors: pure, the caller persists
+ * the changed record (replay state, HOTP counter, consumed backup code) and
+ * the lockout accounting (core/lockout.h) before it reports success. */
+#ifndef TWOFACTL_AUTH_H
+#define TWOFACTL_AUTH_H
+
+#include "core/record.h"
+
+enum auth_result {
+	AUTH_REJECT = 0,
+	AUTH_OK,
+	AUTH_REPLAY,    /* the code of an already used time step */
+};
+
+struct auth_params {
+	int64_t now;
+	unsigned totp_window;   /* steps either side */
+	unsigned hotp_window;   /* look-ahead */
+	const uint8_t *code_key;/* subkey for backup code hashes */
+	const char *context;    /* the account's file name */
+	uint32_t only_factor;   /* 0: every active factor; else this one, active or pending */
+	int allow_backup;
+};
+
+struct auth_outcome {
+	enum auth_result result;
+	uint32_t factor;        /* the factor that matched, 0 for a backup code */
+	int backup;             /* a backup code was used */
+	int64_t drift;
+};
+
+int auth_check(struct account *a, const char *norm, enum code_kind kind,
+               const struct auth_params *p, struct auth_outcome *out) WUR;
+
+/* Replace the backup codes with n fresh ones; display gets n codes of
+ * BACKUP_DISPLAY bytes each (the caller wipes it). */
+int auth_issue_backup(struct account *a, unsigned n, const uint8_t *code_key,
+                      const char *context, char (*display)[BACKUP_DISPLAY], int64_t now) WUR;
+
+#endif

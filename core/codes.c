@@ -1,0 +1,88 @@
+#include "core/codes.h"
+#include "core/b32.h"
+
+#include <sodium.h>
+#include <string.h>
+
+enum code_kind code_classify(const char *in, char *norm, size_t normcap)
+{
+	size_t n = strlen(in), j = 0, digits = 0, letters = 0, not_b32 = 0;
+
+	if (n == 0 || n > CODE_MAX_INPUT || normcap < BACKUP_CHARS + 1)
+		return CODE_BAD;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)in[i];
+
+		if (c == ' ' || c == '-') {
+			if (i == 0 || i == n - 1)
+				return CODE_BAD;
+			continue;
+		}
+		if (c >= 'a' && c <= 'z')
+			c -= 'a' - 'A';
+		if (c >= '0' && c <= '9')
+			digits++;
+		else if (c >= 'A' && c <= 'Z')
+			letters++;
+		else
+			return CODE_BAD;
+		if (c == '0' || c == '1' || c == '8' || c == '9')
+			not_b32++;   /* not in the base32 alphabet */
+		if (j + 1 >= normcap)
+			return CODE_BAD;
+		norm[j++] = (char)c;
+	}
+	norm[j] = '\0';
+	if (letters == 0 && digits >= 6 && digits <= 8)
+		return CODE_NUMERIC;
+	if (j == BACKUP_CHARS && not_b32 == 0)
+		return CODE_BACKUP;
+	sodium_memzero(norm, normcap);
+	return CODE_BAD;
+}
+
+int backup_generate(char norm[BACKUP_CHARS + 1], char display[BACKUP_DISPLAY])
+{
+	uint8_t raw[BACKUP_BYTES];
+	int ret;
+
+	randombytes_buf(raw, sizeof raw);
+	ret = b32_encode(raw, sizeof raw, norm, BACKUP_CHARS + 1);
+	sodium_memzero(raw, sizeof raw);
+	if (ret != CORE_OK)
+		return ret;
+	for (size_t i = 0, j = 0; i < BACKUP_CHARS; i++) {
+		if (i && i % 4 == 0)
+			display[j++] = '-';
+		char c = norm[i];
+		display[j++] = (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+		display[j] = '\0';
+	}
+	return CORE_OK;
+}
+
+int digits_generate(char *out, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		out[i] = (char)('0' + randombytes_uniform(10));
+	out[n] = '\0';
+	return CORE_OK;
+}
+
+int code_hash(const uint8_t key[32], const char *context, const char *norm,
+              uint8_t out[CODE_HASH_BYTES])
+{
+	crypto_generichash_state st;
+	static const uint8_t sep = 0;
+
+	if (crypto_generichash_init(&st, key, 32, CODE_HASH_BYTES) ||
+	    crypto_generichash_update(&st, (const uint8_t *)context, strlen(context)) ||
+	    crypto_generichash_update(&st, &sep, 1) ||
+	    crypto_generichash_update(&st, (const uint8_t *)norm, strlen(norm)) ||
+	    crypto_generichash_final(&st, out, CODE_HASH_BYTES)) {
+		sodium_memzero(&st, sizeof st);
+		return CORE_ECRYPTO;
+	}
+	sodium_memzero(&st, sizeof st);
+	return CORE_OK;
+}

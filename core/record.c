@@ -1,0 +1,455 @@
+#include "core/record.h"
+#include "core/b32.h"
+
+#include <json-c/json.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+int account_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > ACCT_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '@' ||
+		      c == '+' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int email_valid(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+
+	if (n < 3 || n > 254 || !at || at == s || !at[1] || strchr(at + 1, '@'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || strchr("<>()[]\\,;:\"", s[i]))
+			return 0;
+	return strchr(at + 1, '.') != NULL;
+}
+
+int phone_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (s[0] != '+' || n < 8 || n > 16 || s[1] == '0')
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+int lang_valid(const char *s)
+{
+	return strlen(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
+}
+
+void account_init(struct account *a, const char *name, int64_t now)
+{
+	memset(a, 0, sizeof *a);
+	a->version = RECORD_VERSION;
+	if (core_strlcpy(a->name, name, sizeof a->name) != CORE_OK)
+		a->name[0] = '\0';
+	a->created = now;
+	a->next_id = 1;
+}
+
+struct factor *account_factor(struct account *a, uint32_t id)
+{
+	for (unsigned i = 0; i < a->nf; i++)
+		if (a->f[i].id == id)
+			return &a->f[i];
+	return NULL;
+}
+
+struct factor *account_factor_add(struct account *a, int64_t now)
+{
+	struct factor *f;
+
+	if (a->nf >= ACCT_MAX_FACTORS)
+		return NULL;
+	f = &a->f[a->nf++];
+	memset(f, 0, sizeof *f);
+	f->id = a->next_id++;
+	f->created = now;
+	f->digits = 6;
+	f->period = 30;
+	return f;
+}
+
+void account_factor_del(struct account *a, uint32_t id)
+{
+	for (unsigned i = 0; i < a->nf; i++) {
+		if (a->f[i].id != id)
+			continue;
+		sodium_memzero(&a->f[i], sizeof a->f[i]);
+		memmove(&a->f[i], &a->f[i + 1], (a->nf - i - 1) * sizeof a->f[0]);
+		a->nf--;
+		sodium_memzero(&a->f[a->nf], sizeof a->f[0]);
+		return;
+	}
+}
+
+unsigned account_active_count(const struct account *a)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->nf; i++)
+		n += a->f[i].status == FS_ACTIVE;
+	return n;
+}
+
+static const char *const type_names[] = { "totp", "hotp", "email", "sms" };
+
+const char *factor_type_name(enum factor_type t)
+{
+	return (unsigned)t < 4 ? type_names[t] : "unknown";
+}
+
+int factor_type_parse(const char *s, enum factor_type *t)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (!strcmp(s, type_names[i])) {
+			*t = (enum factor_type)i;
+			return CORE_OK;
+		}
+	return CORE_EINVAL;
+}
+
+/* ---- writing ---- */
+
+static int add(json_object *o, const char *k, json_object *v)
+{
+	if (!v)
+		return -1;
+	return json_object_object_add(o, k, v);
+}
+
+static int add_str(json_object *o, const char *k, const char *v)
+{
+	if (!v[0])
+		return 0;
+	return add(o, k, json_object_new_string(v));
+}
+
+static void wipe_string_obj(json_object *s)
+{
+	if (s && json_object_is_type(s, json_type_string)) {
+		char *p = (char *)json_object_get_string(s);
+		sodium_memzero(p, (size_t)json_object_get_string_len(s));
+	}
+}
+
+static json_object *factor_json(const struct factor *f, int *err)
+{
+	json_object *o = json_object_new_object();
+	char hex[2 * OTP_MAX_KEY + 1];
+
+	if (!o)
+		goto fail;
+	sodium_bin2hex(hex, sizeof hex, f->key, f->keylen);
+	if (add(o, "id", json_object_new_int64(f->id)) ||
+	    add(o, "type", json_object_new_string(factor_type_name(f->type))) ||
+	    add(o, "status", json_object_new_string(f->status == FS_ACTIVE ? "active" : "pending")) ||
+	    add_str(o, "label", f->label) ||
+	    add(o, "created", json_object_new_int64(f->created)))
+		goto fail;
+	if (f->type == F_TOTP || f->type == F_HOTP) {
+		if (add(o, "algo", json_object_new_string(otp_algo_name(f->algo))) ||
+		    add(o, "digits", json_object_new_int64(f->digits)) ||
+		    add(o, "key", json_object_new_string(hex)))
+			goto fail;
+	}
+	if (f->type == F_TOTP && add(o, "period", json_object_new_int64(f->period)))
+		goto fail;
+	if (f->type == F_HOTP && add(o, "counter", json_object_new_uint64(f->counter)))
+		goto fail;
+	if (f->has_step && add(o, "last_step", json_object_new_uint64(f->last_step)))
+		goto fail;
+	if (f->drift && add(o, "drift", json_object_new_int64(f->drift)))
+		goto fail;
+	if (f->confirmed && add(o, "confirmed", json_object_new_int64(f->confirmed)))
+		goto fail;
+	if (f->last_used && add(o, "last_used", json_object_new_int64(f->last_used)))
+		goto fail;
+	sodium_memzero(hex, sizeof hex);
+	return o;
+fail:
+	sodium_memzero(hex, sizeof hex);
+	if (o) {
+		json_object *k = NULL;
+
+		if (json_object_object_get_ex(o, "key", &k))
+			wipe_string_obj(k);
+		json_object_put(o);
+	}
+	*err = 1;
+	return NULL;
+}
+
+static void wipe_keys(json_object *root)
+{
+	json_object *fs = NULL;
+
+	if (!root || !json_object_object_get_ex(root, "factors", &fs) ||
+	    !json_object_is_type(fs, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(fs); i++) {
+		json_object *k = NULL;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(fs, i), "key", &k))
+			wipe_string_obj(k);
+	}
+}
+
+int record_to_json(const struct account *a, char **out, size_t *outlen)
+{
+	json_object *root = json_object_new_object(), *fs = NULL, *bs = NULL;
+	const char *s;
+	size_t n = 0;
+	int err = 0, ret = CORE_ENOMEM;
+
+	*out = NULL;
+	if (!root)
+		return CORE_ENOMEM;
+	if (add(root, "v", json_object_new_int(RECORD_VERSION)) ||
+	    add(root, "name", json_object_new_string(a->name)) ||
+	    add_str(root, "email", a->email) || add_str(root, "phone", a->phone) ||
+	    add_str(root, "org", a->org) || add_str(root, "lang", a->lang) ||
+	    add(root, "service", json_object_new_boolean(a->service)) ||
+	    add(root, "created", json_object_new_int64(a->created)) ||
+	    add(root, "next_id", json_object_new_int64(a->next_id)) ||
+	    add(root, "failures", json_object_new_int64(a->failures)) ||
+	    add(root, "last_failure", json_object_new_int64(a->last_failure)) ||
+	    add(root, "locked_until", json_object_new_int64(a->locked_until)) ||
+	    add(root, "verified", json_object_new_uint64(a->verified)) ||
+	    add(root, "backup_issued", json_object_new_int64(a->backup_issued)))
+		goto out;
+	fs = json_object_new_array();
+	if (add(root, "factors", fs))
+		goto out;
+	for (unsigned i = 0; i < a->nf; i++) {
+		json_object *f = factor_json(&a->f[i], &err);
+
+		if (err || json_object_array_add(fs, f)) {
+			json_object_put(f);
+			goto out;
+		}
+	}
+	bs = json_object_new_array();
+	if (add(root, "backup", bs))
+		goto out;
+	for (unsigned i = 0; i < a->nbackup; i++) {
+		char hex[2 * CODE_HASH_BYTES + 1];
+
+		sodium_bin2hex(hex, sizeof hex, a->backup[i], CODE_HASH_BYTES);
+		if (json_object_array_add(bs, json_object_new_string(hex)))
+			goto out;
+	}
+	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
+	if (!s)
+		goto out;
+	*out = malloc(n + 1);
+	if (*out) {
+		memcpy(*out, s, n + 1);
+		*outlen = n;
+		ret = CORE_OK;
+	}
+	sodium_memzero((char *)s, n);
+out:
+	wipe_keys(root);
+	json_object_put(root);
+	return ret;
+}
+
+/* ---- reading ---- */
+
+static json_object *get(json_object *o, const char *k, json_type t)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+static int get_str(json_object *o, const char *k, char *dst, size_t cap, int required)
+{
+	json_object *v = get(o, k, json_type_string);
+
+	if (!v) {
+		dst[0] = '\0';
+		return required ? CORE_EFORMAT : CORE_OK;
+	}
+	if ((size_t)json_object_get_string_len(v) >= cap)
+		return CORE_EFORMAT;
+	return core_strlcpy(dst, json_object_get_string(v), cap) ? CORE_EFORMAT : CORE_OK;
+}
+
+static int get_i64(json_object *o, const char *k, int64_t *dst, int64_t lo, int64_t hi)
+{
+	json_object *v = get(o, k, json_type_int);
+
+	*dst = 0;
+	if (!v)
+		return CORE_OK;
+	*dst = json_object_get_int64(v);
+	return (*dst < lo || *dst > hi) ? CORE_EFORMAT : CORE_OK;
+}
+
+static int get_u64(json_object *o, const char *k, uint64_t *dst, int *present)
+{
+	json_object *v = get(o, k, json_type_int);
+
+	*dst = 0;
+	if (present)
+		*present = v != NULL;
+	if (!v)
+		return CORE_OK;
+	if (json_object_get_int64(v) < 0 && json_object_get_uint64(v) == 0)
+		return CORE_EFORMAT;
+	*dst = json_object_get_uint64(v);
+	return CORE_OK;
+}
+
+#define TMAX ((int64_t)1 << 40)
+
+static int factor_from(json_object *o, struct factor *f)
+{
+	char buf[2 * OTP_MAX_KEY + 1];
+	int64_t v;
+	int ret = CORE_EFORMAT;
+
+	memset(f, 0, sizeof *f);
+	if (!json_object_is_type(o, json_type_object))
+		return CORE_EFORMAT;
+	if (get_i64(o, "id", &v, 1, UINT32_MAX))
+		return CORE_EFORMAT;
+	f->id = (uint32_t)v;
+	if (get_str(o, "type", buf, sizeof buf, 1) || factor_type_parse(buf, &f->type))
+		return CORE_EFORMAT;
+	if (get_str(o, "status", buf, sizeof buf, 1))
+		return CORE_EFORMAT;
+	if (!strcmp(buf, "active"))
+		f->status = FS_ACTIVE;
+	else if (!strcmp(buf, "pending"))
+		f->status = FS_PENDING;
+	else
+		return CORE_EFORMAT;
+	if (get_str(o, "label", f->label, sizeof f->label, 0) ||
+	    get_i64(o, "created", &f->created, 0, TMAX) ||
+	    get_i64(o, "confirmed", &f->confirmed, 0, TMAX) ||
+	    get_i64(o, "last_used", &f->last_used, 0, TMAX) ||
+	    get_i64(o, "drift", &f->drift, -1000000, 1000000) ||
+	    get_u64(o, "last_step", &f->last_step, &f->has_step) ||
+	    get_u64(o, "counter", &f->counter, NULL))
+		return CORE_EFORMAT;
+	if (f->type == F_TOTP || f->type == F_HOTP) {
+		size_t klen = 0;
+
+		if (get_str(o, "algo", buf, sizeof buf, 1) || otp_algo_parse(buf, &f->algo))
+			return CORE_EFORMAT;
+		if (get_i64(o, "digits", &v, 6, 8))
+			return CORE_EFORMAT;
+		f->digits = (unsigned)v;
+		if (f->type == F_TOTP) {
+			if (get_i64(o, "period", &v, 1, 3600) || v == 0)
+				return CORE_EFORMAT;
+			f->period = (unsigned)v;
+		}
+		if (get_str(o, "key", buf, sizeof buf, 1))
+			goto out;
+		if (sodium_hex2bin(f->key, sizeof f->key, buf, strlen(buf), NULL, &klen, NULL) ||
+		    klen < 10)
+			goto out;
+		f->keylen = klen;
+	}
+	ret = CORE_OK;
+out:
+	sodium_memzero(buf, sizeof buf);
+	return ret;
+}
+
+int record_from_json(const char *json, size_t len, struct account *a)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *root = NULL, *arr;
+	int64_t v;
+	int ret = CORE_EFORMAT;
+
+	memset(a, 0, sizeof *a);
+	if (!tok)
+		return CORE_ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (len > INT32_MAX)
+		goto out;
+	root = json_tokener_parse_ex(tok, json, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len ||
+	    !json_object_is_type(root, json_type_object))
+		goto out;
+	if (get_i64(root, "v", &v, 1, RECORD_VERSION) || v < 1)
+		goto out;
+	a->version = (int)v;
+	if (get_str(root, "name", a->name, sizeof a->name, 1) || !account_name_valid(a->name) ||
+	    get_str(root, "email", a->email, sizeof a->email, 0) ||
+	    get_str(root, "phone", a->phone, sizeof a->phone, 0) ||
+	    get_str(root, "org", a->org, sizeof a->org, 0) ||
+	    get_str(root, "lang", a->lang, sizeof a->lang, 0) ||
+	    get_i64(root, "created", &a->created, 0, TMAX) ||
+	    get_i64(root, "last_failure", &a->last_failure, 0, TMAX) ||
+	    get_i64(root, "locked_until", &a->locked_until, 0, TMAX) ||
+	    get_u64(root, "verified", &a->verified, NULL) ||
+	    get_i64(root, "backup_issued", &a->backup_issued, 0, TMAX))
+		goto out;
+	{
+		json_object *b = get(root, "service", json_type_boolean);
+		a->service = b ? json_object_get_boolean(b) : 0;
+	}
+	if (get_i64(root, "next_id", &v, 1, UINT32_MAX))
+		goto out;
+	a->next_id = (uint32_t)v;
+	if (get_i64(root, "failures", &v, 0, 1000000))
+		goto out;
+	a->failures = (uint32_t)v;
+	arr = get(root, "factors", json_type_array);
+	if (!arr || json_object_array_length(arr) > ACCT_MAX_FACTORS)
+		goto out;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		if (factor_from(json_object_array_get_idx(arr, i), &a->f[i]) ||
+		    a->f[i].id >= a->next_id)
+			goto out;
+		a->nf++;
+	}
+	arr = get(root, "backup", json_type_array);
+	if (!arr || json_object_array_length(arr) > ACCT_MAX_BACKUP)
+		goto out;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *h = json_object_array_get_idx(arr, i);
+		size_t blen = 0;
+
+		if (!json_object_is_type(h, json_type_string) ||
+		    sodium_hex2bin(a->backup[i], CODE_HASH_BYTES, json_object_get_string(h),
+		                   (size_t)json_object_get_string_len(h), NULL, &blen, NULL) ||
+		    blen != CODE_HASH_BYTES)
+			goto out;
+		a->nbackup++;
+	}
+	ret = CORE_OK;
+out:
+	wipe_keys(root);
+	json_object_put(root);
+	json_tokener_free(tok);
+	if (ret != CORE_OK)
+		sodium_memzero(a, sizeof *a);
+	return ret;
+}

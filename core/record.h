@@ -1,0 +1,82 @@
+/* The account record: what one encrypted account file holds, and its JSON
+ * form (json-c). The JSON carries "v", the record format version. */
+#ifndef TWOFACTL_RECORD_H
+#define TWOFACTL_RECORD_H
+
+#include "core/core.h"
+#include "core/codes.h"
+#include "core/otp.h"
+
+#define RECORD_VERSION 1
+#define ACCT_NAME_MAX 64
+#define ACCT_MAX_FACTORS 16
+#define ACCT_MAX_BACKUP 20
+#define ACCT_BACKUP_DEFAULT 10
+#define LABEL_MAX 64
+
+enum factor_type { F_TOTP = 0, F_HOTP, F_EMAIL, F_SMS };
+enum factor_status { FS_PENDING = 0, FS_ACTIVE };
+
+struct factor {
+	uint32_t id;
+	enum factor_type type;
+	enum factor_status status;
+	char label[LABEL_MAX + 1];
+	enum otp_algo algo;
+	unsigned digits;
+	unsigned period;
+	uint8_t key[OTP_MAX_KEY];
+	size_t keylen;
+	uint64_t counter;      /* HOTP: next counter expected */
+	int has_step;          /* TOTP: a code was accepted once */
+	uint64_t last_step;    /* TOTP: last accepted time step */
+	int64_t drift;         /* steps between the clock and the last accepted code */
+	int64_t created;
+	int64_t confirmed;
+	int64_t last_used;
+};
+
+struct account {
+	int version;
+	char name[ACCT_NAME_MAX + 1];
+	char email[255];
+	char phone[33];
+	char org[ACCT_NAME_MAX + 1];
+	char lang[9];
+	int service;
+	int64_t created;
+	uint32_t next_id;
+	/* rate limiting, counted across every factor */
+	uint32_t failures;         /* consecutive failed verifications */
+	int64_t last_failure;
+	int64_t locked_until;      /* delay after the limit is reached */
+	uint64_t verified;         /* successful verifications, for statistics */
+	struct factor f[ACCT_MAX_FACTORS];
+	unsigned nf;
+	uint8_t backup[ACCT_MAX_BACKUP][CODE_HASH_BYTES];
+	unsigned nbackup;
+	int64_t backup_issued;
+};
+
+/* Names: 1..64 bytes of [A-Za-z0-9._@+-], not starting with '.' or '-'. */
+int account_name_valid(const char *name);
+
+/* Contact details, checked before they are stored. */
+int email_valid(const char *s);     /* local@domain, printable ASCII, <= 254 */
+int phone_valid(const char *s);     /* E.164: + and 7 to 15 digits */
+int lang_valid(const char *s);      /* two lower-case letters */
+
+void account_init(struct account *a, const char *name, int64_t now);
+struct factor *account_factor(struct account *a, uint32_t id);
+struct factor *account_factor_add(struct account *a, int64_t now);   /* NULL when full */
+void account_factor_del(struct account *a, uint32_t id);
+unsigned account_active_count(const struct account *a);
+const char *factor_type_name(enum factor_type t);
+int factor_type_parse(const char *s, enum factor_type *t) WUR;
+
+/* JSON form. record_to_json returns a malloc'd NUL-terminated string the
+ * caller wipes and frees; json-c's own copy is wiped before it is freed. */
+int record_to_json(const struct account *a, char **out, size_t *outlen) WUR;
+int record_from_json(const char *json, size_t len, struct account *a) WUR;
+
+#endif

@@ -1,0 +1,13 @@
+#ifndef TWOFACTL_TIMEFMT_H
+#define TWOFACTL_TIMEFMT_H
+
+#include "core/core.h"
+
+/* "90", "30s", "5m", "12h", "30d", "2w" -> seconds; at most 10 years. */
+int duration_parse(const char *s, int64_t *secs) WUR;
+/* Decimal integer within [lo, hi], nothing else on the line. */
+int int_parse(const char *s, int64_t lo, int64_t hi, int64_t *out) WUR;
+/* UTC ISO 8601, e.g. 2026-11-23T07:51:26Z (gmtime_r: pure arithmetic). */
+void time_iso(int64_t t, char out[32]);
+
+#endif

@@ -1,0 +1,1017 @@
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define MAGIC "TFA"
+#define FORMAT_VERSION 1
+#define HDR_LEN 16
+#define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define KEY_LEN 32
+#define KDF_CTX "twofactl"
+#define MAX_CONFIG 64
+
+/* Byte ranges of store.lock. The whole file (0, len 0) is taken by rekey. */
+#define LOCK_CONFIG 1
+#define LOCK_AUDIT 2
+#define LOCK_ACCOUNTS 1024
+
+struct store {
+	int dirfd;
+	int accfd;
+	int lockfd;
+	char *path;
+	uint8_t *keys;          /* sodium_malloc: SK_COUNT subkeys */
+	char *cfg_key[MAX_CONFIG];
+	char *cfg_val[MAX_CONFIG];
+	size_t ncfg;
+	int lock_timeout;       /* seconds */
+	char err[512];
+};
+
+static int fail(struct store *s, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct store *s, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof s->err, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *store_error(const struct store *s)
+{
+	return s->err;
+}
+
+const char *store_path(const struct store *s)
+{
+	return s->path;
+}
+
+struct account *account_new(void)
+{
+	struct account *a = sodium_malloc(sizeof *a);
+
+	if (a)
+		memset(a, 0, sizeof *a);
+	return a;
+}
+
+void account_free(struct account *a)
+{
+	if (a)
+		sodium_free(a);   /* sodium_free wipes */
+}
+
+/* ---- small file helpers ---- */
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read a whole regular file below dirfd, refusing links and oversize files. */
+static int read_file_at(int dirfd, const char *name, uint8_t **out, size_t *outlen,
+                        size_t maxlen, struct stat *st_out)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+
+	*out = NULL;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((size_t)st.st_size > maxlen) {
+		errno = EFBIG;
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		goto fail;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			goto fail;
+		}
+		got += (size_t)r;
+	}
+	buf[got] = 0;
+	if (st_out)
+		*st_out = st;
+	close(fd);
+	*out = buf;
+	*outlen = got;
+	return 0;
+fail:
+	{
+		int e = errno;
+		if (buf) {
+			sodium_memzero(buf, (size_t)st.st_size);
+			free(buf);
+		}
+		close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+/* Atomic replace of name in dirfd: temp file O_EXCL|O_NOFOLLOW, write,
+ * fsync, rename, fsync the directory. */
+static int write_atomic_at(struct store *s, int dirfd, const char *what, const char *name,
+                           const void *data, size_t len)
+{
+	char tmp[64];
+	uint8_t rnd[8];
+	int fd, e;
+
+	randombytes_buf(rnd, sizeof rnd);
+	snprintf(tmp, sizeof tmp, ".tmp-%02x%02x%02x%02x%02x%02x%02x%02x",
+	         rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(s, ST_BAD, "cannot create temp file for '%s': %s", what, strerror(errno));
+	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return fail(s, ST_BAD, "cannot write '%s': %s", what, strerror(e));
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		unlinkat(dirfd, tmp, 0);
+		return fail(s, ST_BAD, "cannot write '%s': %s", what, strerror(e));
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		e = errno;
+		unlinkat(dirfd, tmp, 0);
+		return fail(s, ST_BAD, "cannot replace '%s': %s", what, strerror(e));
+	}
+	if (fsync(dirfd) < 0)
+		return fail(s, ST_BAD, "cannot sync directory of '%s': %s", what, strerror(errno));
+	return ST_OK;
+}
+
+/* ---- locking ---- */
+
+static volatile sig_atomic_t lock_timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	lock_timed_out = 1;
+}
+
+/* OFD write lock on [off, off+len) of store.lock, waiting at most
+ * lock_timeout seconds (SIGALRM interrupts F_OFD_SETLKW; the timer repeats
+ * so a signal that lands before the call starts cannot hang it). */
+static int lock_range(struct store *s, off_t off, off_t len, short type)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = off, .l_len = len };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval it = { .it_interval = { 0, 100000 }, .it_value = { s->lock_timeout, 0 } };
+	struct itimerval off_timer = { 0 };
+	int ret = ST_OK;
+
+	if (fcntl(s->lockfd, F_OFD_SETLK, &fl) == 0)
+		return ST_OK;
+	if (errno != EAGAIN && errno != EACCES)
+		return fail(s, ST_BAD, "cannot lock 'store.lock': %s", strerror(errno));
+	lock_timed_out = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (fcntl(s->lockfd, F_OFD_SETLKW, &fl) < 0) {
+		if (errno == EINTR && !lock_timed_out)
+			continue;
+		if (errno == EINTR)
+			ret = fail(s, ST_BUSY, "store busy: lock not obtained within %d s", s->lock_timeout);
+		else
+			ret = fail(s, ST_BAD, "cannot lock 'store.lock': %s", strerror(errno));
+		break;
+	}
+	setitimer(ITIMER_REAL, &off_timer, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	return ret;
+}
+
+static void unlock_range(struct store *s, off_t off, off_t len)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = off, .l_len = len };
+
+	fcntl(s->lockfd, F_OFD_SETLK, &fl);
+}
+
+/* ---- configuration ---- */
+
+static void config_free(struct store *s)
+{
+	for (size_t i = 0; i < s->ncfg; i++) {
+		free(s->cfg_key[i]);
+		free(s->cfg_val[i]);
+	}
+	s->ncfg = 0;
+}
+
+static char *trim(char *p)
+{
+	char *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return p;
+}
+
+static int config_load(struct store *s)
+{
+	uint8_t *buf;
+	size_t len;
+	char *line, *save = NULL;
+	unsigned lineno = 0;
+
+	config_free(s);
+	if (read_file_at(s->dirfd, "config", &buf, &len, 65536, NULL) < 0) {
+		if (errno == ENOENT)
+			return ST_OK;
+		return fail(s, ST_BAD, "cannot read 'config': %s", strerror(errno));
+	}
+	if (memchr(buf, 0, len)) {
+		free(buf);
+		return fail(s, ST_BAD, "'config' holds a NUL byte");
+	}
+	for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq, *k, *v;
+
+		lineno++;
+		line = trim(line);
+		if (!*line || *line == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq || s->ncfg >= MAX_CONFIG) {
+			free(buf);
+			return fail(s, ST_BAD, "'config' line %u: expected key = value", lineno);
+		}
+		*eq = '\0';
+		k = trim(line);
+		v = trim(eq + 1);
+		s->cfg_key[s->ncfg] = strdup(k);
+		s->cfg_val[s->ncfg] = strdup(v);
+		if (!s->cfg_key[s->ncfg] || !s->cfg_val[s->ncfg]) {
+			free(buf);
+			return fail(s, ST_BAD, "out of memory");
+		}
+		s->ncfg++;
+	}
+	free(buf);
+	return ST_OK;
+}
+
+const char *store_config_get(const struct store *s, const char *key)
+{
+	for (size_t i = s->ncfg; i-- > 0;)
+		if (!strcmp(s->cfg_key[i], key))
+			return s->cfg_val[i];
+	return NULL;
+}
+
+size_t store_config_count(const struct store *s)
+{
+	return s->ncfg;
+}
+
+int store_config_entry(const struct store *s, size_t i, const char **key, const char **value)
+{
+	if (i >= s->ncfg)
+		return ST_ENOENT;
+	*key = s->cfg_key[i];
+	*value = s->cfg_val[i];
+	return ST_OK;
+}
+
+int store_config_set(struct store *s, const char *key, const char *value)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int ret, found = 0;
+	FILE *m;
+
+	if (strpbrk(key, "=\n\r#") || (value && strpbrk(value, "\n\r")))
+		return fail(s, ST_INVAL, "configuration keys and values are single lines");
+	if ((ret = lock_range(s, LOCK_CONFIG, 1, F_WRLCK)))
+		return ret;
+	if ((ret = config_load(s)))   /* re-read under the lock: no lost update */
+		goto out;
+	m = open_memstream(&buf, &cap);
+	if (!m) {
+		ret = fail(s, ST_BAD, "out of memory");
+		goto out;
+	}
+	fprintf(m, "# twofactl configuration: twofactl config set KEY VALUE\n");
+	for (size_t i = 0; i < s->ncfg; i++) {
+		if (!strcmp(s->cfg_key[i], key)) {
+			if (value && !found)
+				fprintf(m, "%s = %s\n", key, value);
+			found = 1;
+			continue;
+		}
+		fprintf(m, "%s = %s\n", s->cfg_key[i], s->cfg_val[i]);
+	}
+	if (!found && value)
+		fprintf(m, "%s = %s\n", key, value);
+	if (fclose(m)) {
+		ret = fail(s, ST_BAD, "out of memory");
+		goto out;
+	}
+	len = strlen(buf);
+	if ((ret = write_atomic_at(s, s->dirfd, "config", "config", buf, len)))
+		goto out;
+	ret = config_load(s);
+out:
+	free(buf);
+	unlock_range(s, LOCK_CONFIG, 1);
+	return ret;
+}
+
+/* ---- open / create ---- */
+
+static int check_private(struct store *s, const struct stat *st, const char *what)
+{
+	if (st->st_uid != geteuid())
+		return fail(s, ST_BAD, "'%s' is owned by uid %u, not by uid %u running twofactl",
+		            what, (unsigned)st->st_uid, (unsigned)geteuid());
+	if (st->st_mode & 077)
+		return fail(s, ST_BAD, "'%s' is accessible by group or others (mode %04o): "
+		            "chmod %s it", what, (unsigned)(st->st_mode & 07777),
+		            S_ISDIR(st->st_mode) ? "700" : "600");
+	return ST_OK;
+}
+
+static int load_key(struct store *s)
+{
+	const char *kf = store_config_get(s, "key.file");
+	int fd, e;
+	struct stat st;
+	uint8_t *master = NULL;
+	ssize_t r;
+	int ret;
+
+	if (kf && kf[0] != '/')
+		return fail(s, ST_BAD, "'config': key.file must be an absolute path");
+	fd = kf ? open(kf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
+	        : openat(s->dirfd, "master.key", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail(s, ST_BAD, "cannot open master key '%s': %s",
+		            kf ? kf : "master.key", strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(s, ST_BAD, "master key '%s' is not a regular file", kf ? kf : "master.key");
+	}
+	if ((ret = check_private(s, &st, kf ? kf : "master.key"))) {
+		close(fd);
+		return ret;
+	}
+	if (st.st_size != KEY_LEN) {
+		close(fd);
+		return fail(s, ST_BAD, "master key '%s' has %lld bytes, expected %d",
+		            kf ? kf : "master.key", (long long)st.st_size, KEY_LEN);
+	}
+	master = sodium_malloc(KEY_LEN);
+	s->keys = sodium_malloc(KEY_LEN * SK_COUNT);
+	if (!master || !s->keys) {
+		close(fd);
+		sodium_free(master);
+		return fail(s, ST_BAD, "cannot allocate secure memory");
+	}
+	do
+		r = read(fd, master, KEY_LEN);
+	while (r < 0 && errno == EINTR);
+	e = errno;
+	close(fd);
+	if (r != KEY_LEN) {
+		sodium_free(master);
+		return fail(s, ST_BAD, "cannot read master key: %s", r < 0 ? strerror(e) : "short read");
+	}
+	for (int k = 1; k < SK_COUNT; k++)
+		crypto_kdf_derive_from_key(s->keys + KEY_LEN * k, KEY_LEN, (uint64_t)k, KDF_CTX, master);
+	sodium_free(master);
+	sodium_mprotect_readonly(s->keys);
+	return ST_OK;
+}
+
+const uint8_t *store_subkey(const struct store *s, enum subkey k)
+{
+	return s->keys + KEY_LEN * k;
+}
+
+static int open_dir_at(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int store_open(const char *dir, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof *s);
+	struct stat st;
+	const char *lt;
+	int ret = ST_BAD;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return ST_BAD;
+	}
+	s->dirfd = s->accfd = s->lockfd = -1;
+	s->lock_timeout = 15;
+	s->path = strdup(dir);
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		if (errno == ENOENT)
+			fail(s, ST_BAD, "no store at '%s': create one with twofactl init", dir);
+		else
+			fail(s, ST_BAD, "cannot open store '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if (fstat(s->dirfd, &st) < 0 || check_private(s, &st, dir))
+		goto out;
+	if (config_load(s))
+		goto out;
+	if ((lt = store_config_get(s, "lock.timeout"))) {
+		long v = strtol(lt, NULL, 10);
+		if (v >= 1 && v <= 3600)
+			s->lock_timeout = (int)v;
+	}
+	s->accfd = open_dir_at(s->dirfd, "accounts");
+	if (s->accfd < 0) {
+		fail(s, ST_BAD, "cannot open '%s/accounts': %s", dir, strerror(errno));
+		goto out;
+	}
+	s->lockfd = openat(s->dirfd, "store.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (s->lockfd < 0) {
+		fail(s, ST_BAD, "cannot open '%s/store.lock': %s", dir, strerror(errno));
+		goto out;
+	}
+	if (fstat(s->lockfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		fail(s, ST_BAD, "'%s/store.lock' is not a plain file", dir);
+		goto out;
+	}
+	if (load_key(s))
+		goto out;
+	*out = s;
+	return ST_OK;
+out:
+	snprintf(err, errlen, "%s", s->err);
+	store_close(s);
+	return ret;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	if (s->accfd >= 0)
+		close(s->accfd);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->keys)
+		sodium_free(s->keys);
+	config_free(s);
+	free(s->path);
+	free(s);
+}
+
+static int create_file_at(int dirfd, const char *name, const void *data, size_t len)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int e;
+
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+int store_create(const char *dir, const char *key_file, char *err, size_t errlen)
+{
+	int dfd = -1, ret = ST_BAD, kfd = -1;
+	uint8_t *key = NULL;
+	struct stat st;
+	static const char cfg_head[] = "# twofactl configuration: twofactl config set KEY VALUE\n";
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(errno));
+		return ST_BAD;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "'%s' is owned by uid %u, not by uid %u running twofactl",
+		         dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		goto out;
+	}
+	if (faccessat(dfd, "master.key", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(dfd, "accounts", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		snprintf(err, errlen, "'%s' already holds a store; refusing to overwrite its key", dir);
+		ret = ST_EXIST;
+		goto out;
+	}
+	if (fchmod(dfd, 0700) < 0) {
+		snprintf(err, errlen, "cannot chmod '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	key = sodium_malloc(KEY_LEN);
+	if (!key) {
+		snprintf(err, errlen, "cannot allocate secure memory");
+		goto out;
+	}
+	randombytes_buf(key, KEY_LEN);
+	if (key_file) {
+		kfd = open(key_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (kfd < 0 || fchmod(kfd, 0600) < 0 || write_all(kfd, key, KEY_LEN) < 0 ||
+		    fsync(kfd) < 0) {
+			snprintf(err, errlen, "cannot create key file '%s': %s", key_file, strerror(errno));
+			if (kfd >= 0)
+				unlink(key_file);
+			ret = errno == EEXIST ? ST_EXIST : ST_BAD;
+			goto out;
+		}
+	} else if (create_file_at(dfd, "master.key", key, KEY_LEN) < 0) {
+		snprintf(err, errlen, "cannot create '%s/master.key': %s", dir, strerror(errno));
+		goto out;
+	}
+	if (mkdirat(dfd, "accounts", 0700) < 0 || mkdirat(dfd, "tickets", 0700) < 0) {
+		snprintf(err, errlen, "cannot create '%s/accounts': %s", dir, strerror(errno));
+		goto out;
+	}
+	{
+		char cfg[PATH_MAX + 128];
+		int n = snprintf(cfg, sizeof cfg, "%s%s%s%s", cfg_head,
+		                 key_file ? "key.file = " : "", key_file ? key_file : "",
+		                 key_file ? "\n" : "");
+
+		if (n < 0 || (size_t)n >= sizeof cfg ||
+		    create_file_at(dfd, "config", cfg, (size_t)n) < 0 ||
+		    create_file_at(dfd, "store.lock", "", 0) < 0 ||
+		    create_file_at(dfd, "audit.log", "", 0) < 0) {
+			snprintf(err, errlen, "cannot create files in '%s': %s", dir, strerror(errno));
+			goto out;
+		}
+	}
+	{
+		int afd = open_dir_at(dfd, "accounts"), tfd = open_dir_at(dfd, "tickets");
+		if (afd >= 0) {
+			fchmod(afd, 0700);
+			close(afd);
+		}
+		if (tfd >= 0) {
+			fchmod(tfd, 0700);
+			close(tfd);
+		}
+	}
+	if (fsync(dfd) < 0) {
+		snprintf(err, errlen, "cannot sync '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	ret = ST_OK;
+out:
+	if (kfd >= 0)
+		close(kfd);
+	if (dfd >= 0)
+		close(dfd);
+	sodium_free(key);
+	return ret;
+}
+
+/* ---- accounts ---- */
+
+int store_ref(struct store *s, const char *name, struct acct_ref *ref)
+{
+	uint8_t h[32];
+
+	memset(ref, 0, sizeof *ref);
+	if (!account_name_valid(name))
+		return fail(s, ST_INVAL, "invalid account name");
+	crypto_generichash(h, sizeof h, (const uint8_t *)name, strlen(name),
+	                   store_subkey(s, SK_NAME), KEY_LEN);
+	sodium_bin2hex(ref->hex, sizeof ref->hex, h, sizeof h);
+	ref->lockoff = LOCK_ACCOUNTS + (((uint64_t)h[0] << 32 | (uint64_t)h[1] << 24 |
+	                                 (uint64_t)h[2] << 16 | (uint64_t)h[3] << 8 | h[4]) &
+	                                ((1ULL << 40) - 1));
+	return ST_OK;
+}
+
+int store_lock(struct store *s, struct acct_ref *ref)
+{
+	int ret = lock_range(s, (off_t)ref->lockoff, 1, F_WRLCK);
+
+	if (ret == ST_OK)
+		ref->locked = 1;
+	return ret;
+}
+
+void store_unlock(struct store *s, struct acct_ref *ref)
+{
+	if (ref->locked)
+		unlock_range(s, (off_t)ref->lockoff, 1);
+	ref->locked = 0;
+}
+
+static int subdir(struct store *s, const char *hex, int create)
+{
+	char sub[3] = { hex[0], hex[1], 0 };
+	int fd = open_dir_at(s->accfd, sub);
+
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(s->accfd, sub, 0700) < 0 && errno != EEXIST)
+			return -1;
+		fd = open_dir_at(s->accfd, sub);
+		if (fd >= 0) {
+			fchmod(fd, 0700);
+			fsync(s->accfd);
+		}
+	}
+	return fd;
+}
+
+static void make_header(uint8_t hdr[HDR_LEN], uint64_t gen)
+{
+	memcpy(hdr, MAGIC, 3);
+	hdr[3] = 0;
+	hdr[4] = FORMAT_VERSION;
+	hdr[5] = hdr[6] = hdr[7] = 0;
+	for (int i = 0; i < 8; i++)
+		hdr[8 + i] = (uint8_t)(gen >> (56 - 8 * i));
+}
+
+static void make_ad(uint8_t ad[HDR_LEN + 64], const uint8_t hdr[HDR_LEN], const char *hex)
+{
+	memcpy(ad, hdr, HDR_LEN);
+	memcpy(ad + HDR_LEN, hex, 64);
+}
+
+int store_exists(struct store *s, const struct acct_ref *ref)
+{
+	int fd = subdir(s, ref->hex, 0), r;
+
+	if (fd < 0)
+		return 0;
+	r = faccessat(fd, ref->hex, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	close(fd);
+	return r;
+}
+
+static int decrypt_record(struct store *s, const char *hex, const uint8_t *buf, size_t len,
+                          struct account *a, uint64_t *gen)
+{
+	uint8_t ad[HDR_LEN + 64];
+	uint8_t *pt = NULL;
+	unsigned long long ptlen = 0;
+	int ret;
+
+	if (len < HDR_LEN + NONCE_LEN + TAG_LEN || memcmp(buf, MAGIC, 4) != 0)
+		return fail(s, ST_BAD, "account file '%.8s…' is damaged (bad header)", hex);
+	if (buf[4] != FORMAT_VERSION)
+		return fail(s, ST_BAD, "account file '%.8s…' has format version %u, this twofactl reads %u",
+		            hex, buf[4], FORMAT_VERSION);
+	*gen = 0;
+	for (int i = 0; i < 8; i++)
+		*gen = (*gen << 8) | buf[8 + i];
+	make_ad(ad, buf, hex);
+	pt = sodium_malloc(len);
+	if (!pt)
+		return fail(s, ST_BAD, "cannot allocate secure memory");
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL,
+	        buf + HDR_LEN + NONCE_LEN, len - HDR_LEN - NONCE_LEN,
+	        ad, sizeof ad, buf + HDR_LEN, store_subkey(s, SK_AEAD)) != 0) {
+		sodium_free(pt);
+		return fail(s, ST_BAD, "account file '%.8s…' fails authentication: "
+		            "tampered, swapped or a wrong master key", hex);
+	}
+	ret = record_from_json((const char *)pt, (size_t)ptlen, a);
+	sodium_free(pt);
+	if (ret != CORE_OK)
+		return fail(s, ST_BAD, "account file '%.8s…' holds a record this twofactl cannot read", hex);
+	return ST_OK;
+}
+
+int store_load(struct store *s, struct acct_ref *ref, const char *name, struct account *a)
+{
+	int fd = subdir(s, ref->hex, 0), ret;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return fail(s, ST_ENOENT, "no such account");
+		return fail(s, ST_BAD, "cannot open account directory: %s", strerror(errno));
+	}
+	if (read_file_at(fd, ref->hex, &buf, &len, STORE_MAX_FILE, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == ENOENT)
+			return fail(s, ST_ENOENT, "no such account");
+		if (e == ELOOP)
+			return fail(s, ST_BAD, "account file '%.8s…' is a symbolic link: refused", ref->hex);
+		return fail(s, ST_BAD, "cannot read account file '%.8s…': %s", ref->hex, strerror(e));
+	}
+	close(fd);
+	if (st.st_nlink != 1) {
+		free(buf);
+		return fail(s, ST_BAD, "account file '%.8s…' has %lu hard links: refused",
+		            ref->hex, (unsigned long)st.st_nlink);
+	}
+	ret = decrypt_record(s, ref->hex, buf, len, a, &ref->gen);
+	free(buf);
+	if (ret == ST_OK && strcmp(a->name, name) != 0) {
+		sodium_memzero(a, sizeof *a);
+		return fail(s, ST_BAD, "account file '%.8s…' belongs to another account", ref->hex);
+	}
+	return ret;
+}
+
+int store_save(struct store *s, struct acct_ref *ref, const struct account *a)
+{
+	char *json = NULL;
+	size_t jlen = 0, clen;
+	uint8_t *out = NULL, hdr[HDR_LEN], ad[HDR_LEN + 64];
+	unsigned long long ctlen = 0;
+	int fd = -1, ret;
+
+	if (!ref->locked)
+		return fail(s, ST_BAD, "internal error: save without lock");
+	if (record_to_json(a, &json, &jlen) != CORE_OK)
+		return fail(s, ST_BAD, "cannot serialise record");
+	clen = HDR_LEN + NONCE_LEN + jlen + TAG_LEN;
+	if (clen > STORE_MAX_FILE) {
+		ret = fail(s, ST_BAD, "record too large");
+		goto out;
+	}
+	out = malloc(clen);
+	if (!out) {
+		ret = fail(s, ST_BAD, "out of memory");
+		goto out;
+	}
+	make_header(hdr, ref->gen + 1);
+	memcpy(out, hdr, HDR_LEN);
+	randombytes_buf(out + HDR_LEN, NONCE_LEN);
+	make_ad(ad, hdr, ref->hex);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + HDR_LEN + NONCE_LEN, &ctlen,
+	        (const uint8_t *)json, jlen, ad, sizeof ad, NULL, out + HDR_LEN,
+	        store_subkey(s, SK_AEAD));
+	fd = subdir(s, ref->hex, 1);
+	if (fd < 0) {
+		ret = fail(s, ST_BAD, "cannot open account directory: %s", strerror(errno));
+		goto out;
+	}
+	ret = write_atomic_at(s, fd, "account file", ref->hex, out, HDR_LEN + NONCE_LEN + ctlen);
+	if (ret == ST_OK)
+		ref->gen++;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (json) {
+		sodium_memzero(json, jlen);
+		free(json);
+	}
+	free(out);
+	return ret;
+}
+
+int store_delete(struct store *s, struct acct_ref *ref)
+{
+	int fd = subdir(s, ref->hex, 0);
+
+	if (!ref->locked)
+		return fail(s, ST_BAD, "internal error: delete without lock");
+	if (fd < 0)
+		return fail(s, ST_ENOENT, "no such account");
+	if (unlinkat(fd, ref->hex, 0) < 0) {
+		int e = errno;
+
+		close(fd);
+		return fail(s, e == ENOENT ? ST_ENOENT : ST_BAD, "cannot remove account file: %s",
+		            strerror(e));
+	}
+	fsync(fd);
+	close(fd);
+	return ST_OK;
+}
+
+static int is_hex_name(const char *n, size_t len)
+{
+	if (strlen(n) != len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+#include <dirent.h>
+
+int store_iterate(struct store *s, store_visit_fn fn, void *ctx)
+{
+	int afd = dup(s->accfd), ret = ST_OK;
+	DIR *top = afd >= 0 ? fdopendir(afd) : NULL;
+	struct dirent *de;
+	struct account *a = account_new();
+
+	if (!top || !a) {
+		if (afd >= 0 && !top)
+			close(afd);
+		account_free(a);
+		return fail(s, ST_BAD, "cannot list accounts: %s", strerror(errno));
+	}
+	rewinddir(top);
+	while (ret == ST_OK && (de = readdir(top))) {
+		int sfd;
+		DIR *sd;
+		struct dirent *fe;
+
+		if (!is_hex_name(de->d_name, 2))
+			continue;
+		sfd = open_dir_at(s->accfd, de->d_name);
+		if (sfd < 0 || !(sd = fdopendir(sfd))) {
+			if (sfd >= 0)
+				close(sfd);
+			ret = fail(s, ST_BAD, "cannot open 'accounts/%s': %s", de->d_name, strerror(errno));
+			break;
+		}
+		while ((fe = readdir(sd))) {
+			uint8_t *buf = NULL;
+			size_t len = 0;
+			uint64_t gen;
+
+			if (!is_hex_name(fe->d_name, 64) || strncmp(fe->d_name, de->d_name, 2))
+				continue;
+			if (read_file_at(dirfd(sd), fe->d_name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
+				if (errno == ENOENT)
+					continue;   /* removed meanwhile */
+				ret = fail(s, ST_BAD, "cannot read account file '%.8s…': %s",
+				           fe->d_name, strerror(errno));
+				break;
+			}
+			ret = decrypt_record(s, fe->d_name, buf, len, a, &gen);
+			free(buf);
+			if (ret != ST_OK)
+				break;
+			if (fn(ctx, a)) {
+				ret = ST_OK;
+				closedir(sd);
+				goto out;
+			}
+		}
+		closedir(sd);
+	}
+out:
+	closedir(top);
+	account_free(a);
+	return ret;
+}
+
+/* ---- audit log ----
+ * Each line: {"seq":N,"prev":"<hex BLAKE2b of the previous line>","box":"<base64>"}
+ * where box is nonce || XChaCha20-Poly1305(event JSON) under the audit
+ * subkey, with "seq:prev" as associated data: the AEAD tag is the keyed MAC,
+ * the prev hash the chain. Names never appear in clear. */
+
+static int audit_tail(struct store *s, int fd, uint64_t *seq, char prevhex[65])
+{
+	struct stat st;
+	char buf[8192];
+	off_t start;
+	ssize_t n;
+	char *line, *p;
+	uint8_t h[32];
+
+	*seq = 0;
+	memset(h, 0, sizeof h);
+	sodium_bin2hex(prevhex, 65, h, sizeof h);
+	if (fstat(fd, &st) < 0)
+		return fail(s, ST_BAD, "cannot stat 'audit.log': %s", strerror(errno));
+	if (st.st_size == 0)
+		return ST_OK;
+	start = st.st_size > (off_t)sizeof buf - 1 ? st.st_size - (off_t)sizeof buf + 1 : 0;
+	n = pread(fd, buf, (size_t)(st.st_size - start), start);
+	if (n <= 0)
+		return fail(s, ST_BAD, "cannot read 'audit.log': %s", strerror(errno));
+	buf[n] = '\0';
+	if (buf[n - 1] != '\n')
+		return fail(s, ST_BAD, "'audit.log' ends in a torn line: run twofactl fsck");
+	buf[n - 1] = '\0';
+	line = strrchr(buf, '\n');
+	line = line ? line + 1 : buf;
+	if (line == buf && start > 0)
+		return fail(s, ST_BAD, "'audit.log' has an overlong line");
+	p = strstr(line, "\"seq\":");
+	if (!p)
+		return fail(s, ST_BAD, "'audit.log' last line is malformed");
+	*seq = strtoull(p + 6, NULL, 10);
+	crypto_generichash(h, sizeof h, (const uint8_t *)line, strlen(line), NULL, 0);
+	sodium_bin2hex(prevhex, 65, h, sizeof h);
+	return ST_OK;
+}
+
+int store_audit(struct store *s, const char *event_json)
+{
+	int fd = -1, ret;
+	uint64_t seq;
+	char prev[65], ad[128], *line = NULL;
+	size_t elen = strlen(event_json), blen, b64len;
+	uint8_t *box = NULL;
+	char *b64 = NULL;
+	unsigned long long ctlen;
+	int adlen, n;
+
+	if ((ret = lock_range(s, LOCK_AUDIT, 1, F_WRLCK)))
+		return ret;
+	fd = openat(s->dirfd, "audit.log", O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = fail(s, ST_BAD, "cannot open 'audit.log': %s", strerror(errno));
+		goto out;
+	}
+	if ((ret = audit_tail(s, fd, &seq, prev)))
+		goto out;
+	seq++;
+	adlen = snprintf(ad, sizeof ad, "%llu:%s", (unsigned long long)seq, prev);
+	blen = NONCE_LEN + elen + TAG_LEN;
+	box = malloc(blen);
+	b64len = sodium_base64_encoded_len(blen, sodium_base64_VARIANT_ORIGINAL);
+	b64 = malloc(b64len);
+	line = malloc(b64len + 160);
+	if (!box || !b64 || !line) {
+		ret = fail(s, ST_BAD, "out of memory");
+		goto out;
+	}
+	randombytes_buf(box, NONCE_LEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, &ctlen, (const uint8_t *)event_json,
+	        elen, (const uint8_t *)ad, (unsigned long long)adlen, NULL, box,
+	        store_subkey(s, SK_AUDIT));
+	sodium_bin2base64(b64, b64len, box, blen, sodium_base64_VARIANT_ORIGINAL);
+	n = snprintf(line, b64len + 160, "{\"seq\":%llu,\"prev\":\"%s\",\"box\":\"%s\"}\n",
+	             (unsigned long long)seq, prev, b64);
+	if (write_all(fd, line, (size_t)n) < 0 || fdatasync(fd) < 0)
+		ret = fail(s, ST_BAD, "cannot append to 'audit.log': %s", strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(box);
+	free(b64);
+	free(line);
+	unlock_range(s, LOCK_AUDIT, 1);
+	return ret;
+}

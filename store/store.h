@@ -1,0 +1,81 @@
+/* store/ — the only code that touches the store directory.
+ *
+ *   DIR/ 0700          master.key 0600 (32 bytes), config, store.lock,
+ *                      accounts/ab/<hash>, tickets/, audit.log
+ *
+ * Every account file is XChaCha20-Poly1305 sealed under a subkey of the
+ * master key; its header (magic, format version, generation) and its own
+ * file name are the associated data. File names are a keyed BLAKE2b of the
+ * account name. Writes go to a temp file (O_EXCL|O_NOFOLLOW), fsync, rename,
+ * fsync of the directory. Locks are OFD byte-range locks on store.lock,
+ * which is never unlinked. */
+#ifndef TWOFACTL_STORE_H
+#define TWOFACTL_STORE_H
+
+#include "core/record.h"
+
+#define SWUR __attribute__((warn_unused_result))
+
+enum st_err {
+	ST_OK = 0,
+	ST_ENOENT,   /* no such account or entry */
+	ST_EXIST,    /* already exists */
+	ST_BUSY,     /* lock not obtained in time */
+	ST_BAD,      /* store error: key, permissions, corrupt or tampered file, I/O */
+	ST_INVAL,    /* bad argument */
+};
+
+enum subkey { SK_NAME = 1, SK_AEAD, SK_CODE, SK_AUDIT, SK_COUNT };
+
+struct store;
+
+struct acct_ref {
+	char hex[65];        /* file name: keyed hash of the account name */
+	uint64_t lockoff;    /* byte of store.lock that guards it */
+	int locked;
+	uint64_t gen;        /* generation of the loaded file, 0 if none */
+};
+
+#define STORE_DEFAULT_DIR "/var/lib/twofactl"
+#define STORE_MAX_FILE (1 << 20)
+
+/* Create a new store; key_file, if set, is where the master key goes (kept
+ * outside DIR). Refuses to overwrite an existing key. */
+int store_create(const char *dir, const char *key_file, char *err, size_t errlen) SWUR;
+
+int store_open(const char *dir, struct store **out, char *err, size_t errlen) SWUR;
+void store_close(struct store *s);
+const char *store_error(const struct store *s);   /* detail of the last failure */
+const char *store_path(const struct store *s);
+
+/* Subkey for code hashing (read-only memory). */
+const uint8_t *store_subkey(const struct store *s, enum subkey k);
+
+/* Configuration (plain key = value). get returns NULL when unset. */
+const char *store_config_get(const struct store *s, const char *key);
+int store_config_set(struct store *s, const char *key, const char *value) SWUR;  /* value NULL: unset */
+size_t store_config_count(const struct store *s);
+int store_config_entry(const struct store *s, size_t i, const char **key, const char **value);
+
+/* Accounts. Every read-modify-write: ref, lock, load, save, unlock. */
+int store_ref(struct store *s, const char *name, struct acct_ref *ref) SWUR;
+int store_lock(struct store *s, struct acct_ref *ref) SWUR;
+void store_unlock(struct store *s, struct acct_ref *ref);
+int store_load(struct store *s, struct acct_ref *ref, const char *name, struct account *a) SWUR;
+int store_exists(struct store *s, const struct acct_ref *ref);
+int store_save(struct store *s, struct acct_ref *ref, const struct account *a) SWUR;
+int store_delete(struct store *s, struct acct_ref *ref) SWUR;
+
+/* Visit every account, unlocked (each file is read whole: a rename never
+ * shows a torn record). The callback returns non-zero to stop. */
+typedef int (*store_visit_fn)(void *ctx, const struct account *a);
+int store_iterate(struct store *s, store_visit_fn fn, void *ctx) SWUR;
+
+/* Audit log: one line per event, sealed and hash-chained. */
+int store_audit(struct store *s, const char *event_json) SWUR;
+
+/* Secure buffers for accounts (sodium_malloc, wiped on free). */
+struct account *account_new(void);
+void account_free(struct account *a);
+
+#endif
