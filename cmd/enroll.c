@@ -112,73 +112,93 @@ static const struct argp_option enroll_options[] = {
 	{ 0 }
 };
 
-/* Write the QR code (and nothing else) to -o FILE or stdout. */
-static int emit_qr(const char *uri, const struct enroll_args *a)
+/* Decide the QR format and create -o FILE before anything is changed, so
+ * a bad name or an existing file leaves the store as it was. */
+static int prepare_qr(struct enroll_args *a, int *fd)
 {
-	enum qr_format fmt = a->qr;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int ret = EXIT_OK, fd = -1;
-
+	*fd = -1;
 	if (!a->qr_set) {
 		const char *dot = a->out_file ? strrchr(a->out_file, '.') : NULL;
 
 		if (dot && !strcasecmp(dot, ".png"))
-			fmt = QR_PNG;
+			a->qr = QR_PNG;
 		else if (dot && !strcasecmp(dot, ".svg"))
-			fmt = QR_SVG;
+			a->qr = QR_SVG;
 		else if (a->out_file)
 			return fail(EXIT_USAGE, "-o '%s': name the format with --qr png|svg|utf8|ansi",
 			            safe(a->out_file));
 		else
-			fmt = isatty(STDOUT_FILENO) && !g.json && !g.quiet ? QR_ANSI : QR_NONE;
+			a->qr = isatty(STDOUT_FILENO) && !g.json && !g.quiet ? QR_ANSI : QR_NONE;
 	}
-	if (fmt == QR_NONE)
-		return EXIT_OK;
-	if (!a->out_file && (fmt == QR_PNG || fmt == QR_SVG) && (g.json || isatty(STDOUT_FILENO)))
-		return fail(EXIT_USAGE, "--qr %s needs -o FILE", fmt == QR_PNG ? "png" : "svg");
-	if (qr_render(uri, fmt, &buf, &len) != CORE_OK)
-		return fail(EXIT_STORE, "cannot render the QR code");
+	if (a->qr == QR_NONE && a->out_file)
+		return fail(EXIT_USAGE, "-o needs a QR format other than none");
+	if (!a->out_file && (a->qr == QR_PNG || a->qr == QR_SVG) && (g.json || isatty(STDOUT_FILENO)))
+		return fail(EXIT_USAGE, "--qr %s needs -o FILE", a->qr == QR_PNG ? "png" : "svg");
 	if (a->out_file) {
-		fd = open(a->out_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			ret = fail(errno == EEXIST ? EXIT_USAGE : EXIT_STORE, "cannot create '%s': %s",
-			           safe(a->out_file), errno == EEXIST ? "file exists, not overwritten" : strerror(errno));
-			goto out;
-		}
-		size_t off = 0;
-		while (off < len) {
-			ssize_t w = write(fd, buf + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				ret = fail(EXIT_STORE, "cannot write '%s': %s", safe(a->out_file), strerror(errno));
-				close(fd);
-				unlink(a->out_file);
-				fd = -1;
-				goto out;
-			}
-			off += (size_t)w;
-		}
-		if (fsync(fd) < 0 || close(fd) < 0) {
-			ret = fail(EXIT_STORE, "cannot write '%s': %s", safe(a->out_file), strerror(errno));
-			unlink(a->out_file);
-		}
-		fd = -1;
-	} else {
+		*fd = open(a->out_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (*fd < 0)
+			return fail(errno == EEXIST || errno == ELOOP ? EXIT_USAGE : EXIT_STORE,
+			            "cannot create '%s': %s", safe(a->out_file),
+			            errno == EEXIST ? "file exists, not overwritten" : strerror(errno));
+	}
+	return EXIT_OK;
+}
+
+/* Undo prepare_qr after a failure. */
+static void abandon_qr(const struct enroll_args *a, int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		unlink(a->out_file);
+	}
+	*fd = -1;
+}
+
+/* Write the QR code (and nothing else) to the prepared file or stdout. */
+static int emit_qr(const char *uri, const struct enroll_args *a, int *fd)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, off = 0;
+	int ret = EXIT_OK;
+
+	if (a->qr == QR_NONE)
+		return EXIT_OK;
+	if (qr_render(uri, a->qr, &buf, &len) != CORE_OK)
+		return fail(EXIT_STORE, "cannot render the QR code");
+	if (*fd < 0) {
 		fwrite(buf, 1, len, stdout);
+		goto out;
 	}
+	while (off < len) {
+		ssize_t w = write(*fd, buf + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off < len || fsync(*fd) < 0) {
+		ret = fail(EXIT_STORE, "cannot write '%s': %s", safe(a->out_file), strerror(errno));
+		abandon_qr(a, fd);
+		goto out;
+	}
+	if (close(*fd) < 0) {
+		*fd = -1;
+		ret = fail(EXIT_STORE, "cannot write '%s': %s", safe(a->out_file), strerror(errno));
+		unlink(a->out_file);
+		goto out;
+	}
+	*fd = -1;
 out:
-	if (buf) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
+	sodium_memzero(buf, len);
+	free(buf);
 	return ret;
 }
 
 /* Print what a user needs to add the factor to an app: URI, key, QR. */
 static int present(const struct session *ss, const struct factor *f, const struct enroll_args *a,
-                   const char *issuer)
+                   const char *issuer, int *fd)
 {
 	char *uri = NULL, b32[2 * OTP_MAX_KEY], grouped[3 * OTP_MAX_KEY];
 	int ret;
@@ -219,7 +239,7 @@ static int present(const struct session *ss, const struct factor *f, const struc
 			printf(", counter %llu\n", (unsigned long long)f->counter);
 	}
 	fflush(stdout);
-	ret = emit_qr(uri, a);
+	ret = emit_qr(uri, a, fd);
 	if (!ret && !g.json && !g.quiet && a->out_file)
 		printf("QR code written to '%s'\n", a->out_file);
 	if (!ret && !g.json && !g.quiet && f->status == FS_PENDING)
@@ -246,13 +266,15 @@ static const struct argp enroll_argp = {
 int cmd_enroll(int argc, char **argv)
 {
 	struct enroll_args a = { .method = F_TOTP, .digits = 6, .period = 30, .max_args = 1 };
-	struct session ss;
+	struct session ss = { 0 };
 	struct factor *f;
-	int ret;
+	int ret, fd = -1;
 	char detail[32];
 
 	cmd_parse(&enroll_argp, argc, argv, &a);
 	set_ctx("enroll %s", safe(a.name));
+	if ((ret = check_name(a.name)) || (ret = prepare_qr(&a, &fd)))
+		return ret;
 	if ((ret = sess_begin(&ss, a.name)))
 		goto out;
 	/* A new enrolment of the same kind replaces one still pending. */
@@ -278,8 +300,9 @@ int cmd_enroll(int argc, char **argv)
 	snprintf(detail, sizeof detail, "%s factor %u", factor_type_name(f->type), f->id);
 	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "enroll", a.name, "pending", NULL, detail)))
 		goto out;
-	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s));
+	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s), &fd);
 out:
+	abandon_qr(&a, &fd);
 	sess_end(&ss);
 	return ret;
 }
@@ -323,12 +346,14 @@ static struct factor *pick_otp(struct account *acct, uint32_t id)
 int cmd_show(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 1 };
-	struct session ss;
+	struct session ss = { 0 };
 	struct factor *f;
-	int ret;
+	int ret, fd = -1;
 
 	cmd_parse(&show_argp, argc, argv, &a);
 	set_ctx("show %s", safe(a.name));
+	if ((ret = check_name(a.name)) || (ret = prepare_qr(&a, &fd)))
+		return ret;
 	if ((ret = sess_begin(&ss, a.name)))
 		goto out;
 	f = pick_otp(ss.a, a.factor);
@@ -338,8 +363,9 @@ int cmd_show(int argc, char **argv)
 	}
 	if ((ret = audit(ss.s, "show", a.name, "ok", NULL, NULL)))
 		goto out;
-	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s));
+	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s), &fd);
 out:
+	abandon_qr(&a, &fd);
 	sess_end(&ss);
 	return ret;
 }

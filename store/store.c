@@ -388,6 +388,32 @@ static int check_private(struct store *s, const struct stat *st, const char *wha
 	return ST_OK;
 }
 
+/* key.check holds a keyed hash that only the right master key reproduces,
+ * so a wrong key is named as such instead of showing an empty store. */
+#define CHECK_LEN 32
+static void key_check_value(const uint8_t *check_key, uint8_t out[CHECK_LEN])
+{
+	static const char label[] = "twofactl key check v1";
+
+	crypto_generichash(out, CHECK_LEN, (const uint8_t *)label, sizeof label - 1, check_key, KEY_LEN);
+}
+
+static int check_key(struct store *s)
+{
+	uint8_t want[CHECK_LEN], *got = NULL;
+	size_t len = 0;
+	int ok;
+
+	if (read_file_at(s->dirfd, "key.check", &got, &len, 64, NULL) < 0)
+		return fail(s, ST_BAD, "cannot read 'key.check': %s", strerror(errno));
+	key_check_value(store_subkey(s, SK_CHECK), want);
+	ok = len == CHECK_LEN && sodium_memcmp(want, got, CHECK_LEN) == 0;
+	free(got);
+	if (!ok)
+		return fail(s, ST_BAD, "the master key does not belong to this store (wrong key?)");
+	return ST_OK;
+}
+
 static int load_key(struct store *s)
 {
 	const char *kf = store_config_get(s, "key.file");
@@ -437,7 +463,7 @@ static int load_key(struct store *s)
 		crypto_kdf_derive_from_key(s->keys + KEY_LEN * k, KEY_LEN, (uint64_t)k, KDF_CTX, master);
 	sodium_free(master);
 	sodium_mprotect_readonly(s->keys);
-	return ST_OK;
+	return check_key(s);
 }
 
 const uint8_t *store_subkey(const struct store *s, enum subkey k)
@@ -591,6 +617,17 @@ int store_create(const char *dir, const char *key_file, char *err, size_t errlen
 		snprintf(err, errlen, "cannot create '%s/master.key': %s", dir, strerror(errno));
 		goto out;
 	}
+	{
+		uint8_t ck[KEY_LEN], cv[CHECK_LEN];
+
+		crypto_kdf_derive_from_key(ck, KEY_LEN, SK_CHECK, KDF_CTX, key);
+		key_check_value(ck, cv);
+		sodium_memzero(ck, sizeof ck);
+		if (create_file_at(dfd, "key.check", cv, CHECK_LEN) < 0) {
+			snprintf(err, errlen, "cannot create '%s/key.check': %s", dir, strerror(errno));
+			goto out;
+		}
+	}
 	if (mkdirat(dfd, "accounts", 0700) < 0 || mkdirat(dfd, "tickets", 0700) < 0) {
 		snprintf(err, errlen, "cannot create '%s/accounts': %s", dir, strerror(errno));
 		goto out;
@@ -721,10 +758,10 @@ static int decrypt_record(struct store *s, const char *hex, const uint8_t *buf, 
 	int ret;
 
 	if (len < HDR_LEN + NONCE_LEN + TAG_LEN || memcmp(buf, MAGIC, 4) != 0)
-		return fail(s, ST_BAD, "account file '%.8s…' is damaged (bad header)", hex);
+		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' is damaged (bad header)", hex, hex);
 	if (buf[4] != FORMAT_VERSION)
-		return fail(s, ST_BAD, "account file '%.8s…' has format version %u, this twofactl reads %u",
-		            hex, buf[4], FORMAT_VERSION);
+		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' has format version %u, this twofactl reads %u",
+		            hex, hex, buf[4], FORMAT_VERSION);
 	*gen = 0;
 	for (int i = 0; i < 8; i++)
 		*gen = (*gen << 8) | buf[8 + i];
@@ -736,13 +773,13 @@ static int decrypt_record(struct store *s, const char *hex, const uint8_t *buf, 
 	        buf + HDR_LEN + NONCE_LEN, len - HDR_LEN - NONCE_LEN,
 	        ad, sizeof ad, buf + HDR_LEN, store_subkey(s, SK_AEAD)) != 0) {
 		sodium_free(pt);
-		return fail(s, ST_BAD, "account file '%.8s…' fails authentication: "
-		            "tampered, swapped or a wrong master key", hex);
+		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' fails authentication: "
+		            "tampered, swapped or a wrong master key", hex, hex);
 	}
 	ret = record_from_json((const char *)pt, (size_t)ptlen, a);
 	sodium_free(pt);
 	if (ret != CORE_OK)
-		return fail(s, ST_BAD, "account file '%.8s…' holds a record this twofactl cannot read", hex);
+		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' holds a record this twofactl cannot read", hex, hex);
 	return ST_OK;
 }
 
@@ -765,20 +802,20 @@ int store_load(struct store *s, struct acct_ref *ref, const char *name, struct a
 		if (e == ENOENT)
 			return fail(s, ST_ENOENT, "no such account");
 		if (e == ELOOP)
-			return fail(s, ST_BAD, "account file '%.8s…' is a symbolic link: refused", ref->hex);
-		return fail(s, ST_BAD, "cannot read account file '%.8s…': %s", ref->hex, strerror(e));
+			return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' is a symbolic link: refused", ref->hex, ref->hex);
+		return fail(s, ST_BAD, "cannot read account file 'accounts/%.2s/%s': %s", ref->hex, ref->hex, strerror(e));
 	}
 	close(fd);
 	if (st.st_nlink != 1) {
 		free(buf);
-		return fail(s, ST_BAD, "account file '%.8s…' has %lu hard links: refused",
-		            ref->hex, (unsigned long)st.st_nlink);
+		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' has %lu hard links: refused",
+		            ref->hex, ref->hex, (unsigned long)st.st_nlink);
 	}
 	ret = decrypt_record(s, ref->hex, buf, len, a, &ref->gen);
 	free(buf);
 	if (ret == ST_OK && strcmp(a->name, name) != 0) {
 		sodium_memzero(a, sizeof *a);
-		return fail(s, ST_BAD, "account file '%.8s…' belongs to another account", ref->hex);
+		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' belongs to another account", ref->hex, ref->hex);
 	}
 	return ret;
 }
@@ -901,8 +938,8 @@ int store_iterate(struct store *s, store_visit_fn fn, void *ctx)
 			if (read_file_at(dirfd(sd), fe->d_name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
 				if (errno == ENOENT)
 					continue;   /* removed meanwhile */
-				ret = fail(s, ST_BAD, "cannot read account file '%.8s…': %s",
-				           fe->d_name, strerror(errno));
+				ret = fail(s, ST_BAD, "cannot read account file 'accounts/%.2s/%s': %s",
+				           fe->d_name, fe->d_name, strerror(errno));
 				break;
 			}
 			ret = decrypt_record(s, fe->d_name, buf, len, a, &gen);

@@ -1,6 +1,6 @@
 /* store/ — the only code that touches the store directory.
  *
- *   DIR/ 0700          master.key 0600 (32 bytes), config, store.lock,
+ *   DIR/ 0700          master.key 0600 (32 bytes), key.check, config, store.lock,
  *                      accounts/ab/<hash>, tickets/, audit.log
  *
  * Every account file is XChaCha20-Poly1305 sealed under a subkey of the
@@ -25,7 +25,7 @@ enum st_err {
 	ST_INVAL,    /* bad argument */
 };
 
-enum subkey { SK_NAME = 1, SK_AEAD, SK_CODE, SK_AUDIT, SK_COUNT };
+enum subkey { SK_NAME = 1, SK_AEAD, SK_CODE, SK_AUDIT, SK_CHECK, SK_COUNT };
 
 struct store;
 

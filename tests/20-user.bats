@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+load helper
+
+setup() { setup_store; }
+
+@test "user add, list and show" {
+	run -0 tf user add alice --email alice@example.org --phone +420601234567 --org acme --lang cs
+	assert_output "added account 'alice'"
+	tf -q user add bob
+	run -0 tf user list
+	assert_output $'alice\nbob'
+	run -0 tf user show alice
+	assert_line "email:      alice@example.org"
+	assert_line "phone:      +420601234567"
+	assert_line "org:        acme"
+	assert_line "lang:       cs"
+	assert_line "2fa:        off"
+}
+
+@test "user list --json gives one object per account" {
+	tf -q user add carol
+	tf -q user add alice
+	run -0 tf --json user list
+	assert_equal "$(jq -r .name <<<"$output" | paste -sd,)" "alice,carol"
+	run -0 jq -se 'all(has("methods") and has("enabled") and has("backup_left"))' <<<"$output"
+}
+
+@test "user show --json has the documented fields" {
+	tf -q user add alice --email a@example.org
+	run -0 tf --json user show alice
+	run -0 jq -e '.name=="alice" and .email=="a@example.org" and .phone==null and .enabled==false
+	    and .backup_left==0 and .failures==0 and .locked=="no" and (.factors|length)==0' <<<"$output"
+}
+
+@test "a second user add of one name is refused and changes nothing" {
+	tf -q user add alice --email a@example.org
+	run -2 --separate-stderr tf user add alice --email b@example.org
+	assert_equal "$stderr" "twofactl: user add alice: account already exists"
+	run -0 tf --json user show alice
+	assert_equal "$(jq -r .email <<<"$output")" "a@example.org"
+}
+
+@test "invalid names are usage errors" {
+	run -2 tf user add ""
+	run -2 tf user add "-alice"
+	run -2 tf user add "a/b"
+	run -2 tf user add "$(printf 'caf\xc3\xa9')"
+	run -2 --separate-stderr tf user add "$(printf 'x\xff\x01y')"
+	assert_equal "$stderr" "twofactl: user add x\\xff\\x01y: invalid account name 'x\\xff\\x01y': use 1 to 64 of A-Z a-z 0-9 . _ @ + -, not starting with . or -"
+	run -2 tf user add "$(printf 'a%.0s' {1..65})"
+	run -0 tf user list
+	assert_output ""
+}
+
+@test "bad contact details are usage errors" {
+	run -2 tf user add alice --email not-an-address
+	run -2 tf user add alice --phone 601234567
+	run -2 tf user add alice --phone "+42 060"
+	run -2 tf user add alice --lang english
+	run -2 tf user add alice --org "a b"
+}
+
+@test "user set changes and clears fields" {
+	tf -q user add alice --email a@example.org --phone +420601234567
+	run -0 tf user set alice --email new@example.org --phone ""
+	run -0 tf --json user show alice
+	run -0 jq -e '.email=="new@example.org" and .phone==null' <<<"$output"
+	run -2 tf user set alice
+}
+
+@test "unknown accounts are exit 3" {
+	run -3 --separate-stderr tf user show nobody
+	assert_equal "$stderr" "twofactl: user show nobody: no such account"
+	run -3 tf user set nobody --lang en
+	run -3 tf user del nobody
+	run -3 tf user unlock nobody
+}
+
+@test "user del removes the account and its file" {
+	tf -q user add alice
+	run -0 tf user del alice
+	run -3 tf user show alice
+	run -0 account_files
+	assert_output ""
+	run -0 tf -q user add alice
+}
+
+@test "no account name, email, phone or key appears in clear in the store" {
+	tf -q user add alice.secretname --email hidden-addr@example.org --phone +420777123456
+	tf -q --at $T0 enroll alice.secretname --qr none >/dev/null
+	key=$(secret_of alice.secretname)
+	tf -q --at $T0 confirm alice.secretname "$(tf --at $T0 code alice.secretname)" >"$BATS_TEST_TMPDIR/codes"
+	run -1 grep -ralF -e alice.secretname -e hidden-addr -e 420777123456 -e "$key" "$TWOFACTL_DIR"
+	while read -r c; do
+		run -1 grep -ralF -e "$c" -e "${c//-/}" "$TWOFACTL_DIR"
+	done <"$BATS_TEST_TMPDIR/codes"
+	run -0 sh -c "ls -R '$TWOFACTL_DIR' | grep -c secretname || true"
+	assert_output 0
+}
+
+@test "account files are named by a keyed hash" {
+	tf -q user add alice
+	run -0 account_files
+	assert_output --regexp '/accounts/([0-9a-f]{2})/\1[0-9a-f]{62}$'
+	first=$(basename "$(account_files)")
+	export TWOFACTL_DIR="$BATS_TEST_TMPDIR/other"
+	tf -q init
+	tf -q user add alice
+	second=$(basename "$(account_files)")
+	[ "$first" != "$second" ]
+}

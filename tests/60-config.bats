@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+load helper
+
+setup() { setup_store; }
+
+@test "config set, get and list" {
+	run -0 tf config get totp.window
+	assert_output 1
+	run -0 tf config set issuer "Example Hosting"
+	run -0 tf config get issuer
+	assert_output "Example Hosting"
+	run -0 tf config list
+	assert_line --regexp '^issuer +Example Hosting +# issuer'
+	run -0 tf --json config list
+	run -0 jq -se 'map(select(.key=="issuer"))[0] | .value=="Example Hosting" and .default==false' <<<"$output"
+}
+
+@test "the issuer from config goes into the URI" {
+	tf -q config set issuer "Example Hosting"
+	tf -q user add alice
+	run -0 tf --json enroll alice
+	run -0 jq -e '.uri|startswith("otpauth://totp/Example%20Hosting:alice?")' <<<"$output"
+}
+
+@test "an empty value restores the default" {
+	tf -q config set totp.window 3
+	tf -q config set totp.window ""
+	run -0 tf --json config get totp.window
+	run -0 jq -e '.value=="1" and .default==true' <<<"$output"
+}
+
+@test "bad keys and values are usage errors and change nothing" {
+	cp "$TWOFACTL_DIR/config" "$BATS_TEST_TMPDIR/before"
+	run -2 --separate-stderr tf config set no.such.key 1
+	assert_equal "$stderr" "twofactl: config set no.such.key: unknown key 'no.such.key': see twofactl config list"
+	run -2 tf config set totp.window 11
+	run -2 tf config set lockout.after 101
+	run -2 tf config set code.ttl 11m
+	run -2 tf config set enroll.ttl soon
+	run -2 tf config set smtp.url ftp://x
+	run -2 tf config set smtp.password_file relative
+	run -2 tf config set issuer "$(printf 'a\nb')"
+	run -0 cmp "$TWOFACTL_DIR/config" "$BATS_TEST_TMPDIR/before"
+}
+
+@test "a broken config file is a store error" {
+	echo "this is not a setting" >>"$TWOFACTL_DIR/config"
+	run -5 --separate-stderr tf user list
+	assert_equal "$stderr" "twofactl: user list: 'config' line 2: expected key = value"
+}
+
+@test "concurrent config set of different keys loses none" {
+	for k in totp.window hotp.window lockout.after lock.timeout trust.days; do
+		tf -q config set $k 5 &
+	done
+	wait
+	for k in totp.window hotp.window lockout.after lock.timeout trust.days; do
+		run -0 tf config get $k
+		assert_output 5
+	done
+}

@@ -1,0 +1,66 @@
+# Shared set-up for the bats suites: a fresh store per test in $BATS_TEST_TMPDIR.
+bats_require_minimum_version 1.5.0
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+
+TWOFACTL="${TWOFACTL:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/twofactl}"
+# A fixed instant at the start of a 30 s step (1800000000 / 30 = 60000000).
+T0=1800000000
+export TZ=UTC LC_ALL=C
+
+tf() { "$TWOFACTL" "$@"; }
+
+setup_store() {
+	export TWOFACTL_DIR="$BATS_TEST_TMPDIR/store"
+	"$TWOFACTL" -q init
+}
+
+# enrolled NAME [AT]: an account with a confirmed TOTP factor at time AT.
+enrolled() {
+	local at="${2:-$T0}"
+	"$TWOFACTL" -q user add "$1"
+	"$TWOFACTL" -q --at "$at" enroll "$1" --qr none >/dev/null
+	"$TWOFACTL" -q --at "$at" confirm "$1" "$("$TWOFACTL" --at "$at" code "$1")" >"$BATS_TEST_TMPDIR/backup.$1"
+}
+
+secret_of() { "$TWOFACTL" --json show "$1" --qr none | jq -r .secret; }
+
+# The file of an account (there is one per account in these tests).
+account_files() { find "$TWOFACTL_DIR/accounts" -type f ! -name '.tmp-*'; }
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Hold every lock of the store (a POSIX lock over all of store.lock conflicts
+# with twofactl's OFD locks) until killed. Prints the holder's pid.
+hold_store_lock() {
+	/usr/bin/python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "r+")
+fcntl.lockf(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(300)
+' "$TWOFACTL_DIR/store.lock" >"$BATS_TEST_TMPDIR/holder.out" &
+	local pid=$!
+	for _ in $(seq 100); do
+		grep -q locked "$BATS_TEST_TMPDIR/holder.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	echo "$pid"
+}
+
+# rc_to FILE CMD...: run CMD, write its exit status to FILE (safe under set -e).
+rc_to() {
+	local out="$1" rc=0
+	shift
+	"$@" >/dev/null 2>&1 || rc=$?
+	echo "$rc" >"$out"
+}
+
+# Decode a QR image (zbarimg talks to D-Bus on stderr: drop that).
+qr_decode() { zbarimg -q --raw "$1" 2>/dev/null; }
+
+# Exit statuses written by rc_to, counted: "N status" lines.
+rc_summary() { cat "$BATS_TEST_TMPDIR"/rc.* | sort | uniq -c | sed 's/^ *//'; }

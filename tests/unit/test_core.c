@@ -1,0 +1,379 @@
+/* C unit tests for core/: RFC 4226 and RFC 6238 vectors, base32, codes,
+ * lockout, durations, records, code checks. TAP output. */
+#include "core/auth.h"
+#include "core/b32.h"
+#include "core/codes.h"
+#include "core/lockout.h"
+#include "core/otp.h"
+#include "core/qr.h"
+#include "core/record.h"
+#include "core/timefmt.h"
+#include "core/uri.h"
+
+#include <liboath/oath.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int n_run, n_fail;
+
+#define CHECK(cond, ...) check_((cond), __FILE__, __LINE__, __VA_ARGS__)
+
+static void check_(int ok, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#include <stdarg.h>
+static void check_(int ok, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	n_run++;
+	printf("%s %d - ", ok ? "ok" : "not ok", n_run);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!ok) {
+		n_fail++;
+		printf("#   failed at %s:%d\n", file, line);
+	}
+}
+
+static void test_hotp_rfc4226(void)
+{
+	static const char *const want[10] = { "755224", "287082", "359152", "969429", "338314",
+	                                      "254676", "287922", "162583", "399871", "520489" };
+	const uint8_t *key = (const uint8_t *)"12345678901234567890";
+	char out[OTP_MAX_DIGITS + 1];
+
+	for (uint64_t c = 0; c < 10; c++) {
+		int r = otp_hotp(key, 20, OTP_SHA1, c, 6, out);
+		CHECK(r == CORE_OK && !strcmp(out, want[c]), "RFC 4226 HOTP counter %llu = %s (got %s)",
+		      (unsigned long long)c, want[c], out);
+	}
+}
+
+static void test_totp_rfc6238(void)
+{
+	static const struct {
+		int64_t t;
+		const char *sha1, *sha256, *sha512;
+	} v[] = {
+		{ 59, "94287082", "46119246", "90693936" },
+		{ 1111111109, "07081804", "68084774", "25091201" },
+		{ 1111111111, "14050471", "67062674", "99943326" },
+		{ 1234567890, "89005924", "91819424", "93441116" },
+		{ 2000000000, "69279037", "90698825", "38618901" },
+		{ 20000000000LL, "65353130", "77737706", "47863826" },
+	};
+	const uint8_t *k1 = (const uint8_t *)"12345678901234567890";
+	const uint8_t *k256 = (const uint8_t *)"12345678901234567890123456789012";
+	const uint8_t *k512 = (const uint8_t *)"1234567890123456789012345678901234567890123456789012345678901234";
+	char out[OTP_MAX_DIGITS + 1];
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int r = otp_totp(k1, 20, OTP_SHA1, v[i].t, 30, 8, out);
+		CHECK(r == CORE_OK && !strcmp(out, v[i].sha1), "RFC 6238 TOTP SHA1 t=%lld = %s (got %s)",
+		      (long long)v[i].t, v[i].sha1, out);
+		r = otp_totp(k256, 32, OTP_SHA256, v[i].t, 30, 8, out);
+		CHECK(r == CORE_OK && !strcmp(out, v[i].sha256), "RFC 6238 TOTP SHA256 t=%lld = %s (got %s)",
+		      (long long)v[i].t, v[i].sha256, out);
+		r = otp_totp(k512, 64, OTP_SHA512, v[i].t, 30, 8, out);
+		CHECK(r == CORE_OK && !strcmp(out, v[i].sha512), "RFC 6238 TOTP SHA512 t=%lld = %s (got %s)",
+		      (long long)v[i].t, v[i].sha512, out);
+	}
+	CHECK(otp_totp(k1, 20, OTP_SHA1, -1, 30, 6, out) == CORE_ERANGE, "TOTP refuses negative time");
+	CHECK(otp_hotp(k1, 20, OTP_SHA1, 0, 7, out) == CORE_OK, "HOTP computes 7 digits");
+	CHECK(otp_hotp(k1, 20, OTP_SHA1, 0, 9, out) == CORE_ERANGE, "HOTP refuses 9 digits");
+	CHECK(otp_hotp(k1, 0, OTP_SHA1, 0, 6, out) == CORE_ERANGE, "HOTP refuses an empty key");
+}
+
+static void test_base32(void)
+{
+	static const struct { const char *plain, *b32; } v[] = {   /* RFC 4648 section 10 */
+		{ "f", "MY" }, { "fo", "MZXQ" }, { "foo", "MZXW6" }, { "foob", "MZXW6YQ" },
+		{ "fooba", "MZXW6YTB" }, { "foobar", "MZXW6YTBOI" },
+	};
+	uint8_t buf[128], raw[64];
+	char enc[256];
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int r = b32_encode((const uint8_t *)v[i].plain, strlen(v[i].plain), enc, sizeof enc);
+		CHECK(r == CORE_OK && !strcmp(enc, v[i].b32), "base32 encode '%s' = %s", v[i].plain, v[i].b32);
+		r = b32_decode(v[i].b32, buf, sizeof buf, &len);
+		CHECK(r == CORE_OK && len == strlen(v[i].plain) && !memcmp(buf, v[i].plain, len),
+		      "base32 decode %s", v[i].b32);
+	}
+	CHECK(b32_decode("mzxw6ytboi", buf, sizeof buf, &len) == CORE_OK && len == 6 &&
+	      !memcmp(buf, "foobar", 6), "base32 decodes lower case");
+	CHECK(b32_decode("MZXW 6YTB OI", buf, sizeof buf, &len) == CORE_OK && len == 6,
+	      "base32 decodes with spaces");
+	CHECK(b32_decode("MZXW6YTBOI======", buf, sizeof buf, &len) == CORE_OK && len == 6,
+	      "base32 decodes with padding");
+	CHECK(b32_decode("MZXW6YTB0I", buf, sizeof buf, &len) != CORE_OK, "base32 refuses '0'");
+	CHECK(b32_decode("MZX", buf, sizeof buf, &len) != CORE_OK, "base32 refuses 3 characters");
+	CHECK(b32_decode("", buf, sizeof buf, &len) != CORE_OK, "base32 refuses empty input");
+	CHECK(b32_decode("MY==MY", buf, sizeof buf, &len) != CORE_OK, "base32 refuses data after padding");
+	for (int i = 0; i < 50; i++) {
+		size_t n = 1 + randombytes_uniform(64);
+		randombytes_buf(raw, n);
+		int ok = b32_encode(raw, n, enc, sizeof enc) == CORE_OK &&
+		         b32_decode(enc, buf, sizeof buf, &len) == CORE_OK && len == n && !memcmp(buf, raw, n);
+		for (char *p = enc; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p + 32);
+		ok = ok && b32_decode(enc, buf, sizeof buf, &len) == CORE_OK && len == n && !memcmp(buf, raw, n);
+		CHECK(ok, "base32 round trip of %zu random bytes (upper and lower case)", n);
+	}
+	CHECK(b32_group("ABCDEFGHIJ", enc, sizeof enc) == CORE_OK && !strcmp(enc, "ABCD EFGH IJ"),
+	      "base32 groups of four");
+}
+
+static void test_codes(void)
+{
+	char norm[CODE_MAX_INPUT + 1], disp[BACKUP_DISPLAY];
+	static const char *const bad[] = { "", "12345", "123456789", "+123456", "-123456",
+	                                   "12 34 5", "١٢٣٤٥٦", "123456\n", "abc", "12345a",
+	                                   "0000-0000-0000-0000", " 123456" };
+
+	CHECK(code_classify("123456", norm, sizeof norm) == CODE_NUMERIC && !strcmp(norm, "123456"),
+	      "6 digits are a numeric code");
+	CHECK(code_classify("123 456", norm, sizeof norm) == CODE_NUMERIC && !strcmp(norm, "123456"),
+	      "'123 456' as apps show it is a numeric code");
+	CHECK(code_classify("12345678", norm, sizeof norm) == CODE_NUMERIC, "8 digits are a numeric code");
+	CHECK(code_classify("abcd-efgh-ijkl-mnop", norm, sizeof norm) == CODE_BACKUP &&
+	      !strcmp(norm, "ABCDEFGHIJKLMNOP"), "a dashed backup code in lower case");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK(code_classify(bad[i], norm, sizeof norm) == CODE_BAD, "malformed code %zu refused", i);
+	CHECK(backup_generate(norm, disp) == CORE_OK && strlen(norm) == 16 && strlen(disp) == 19 &&
+	      disp[4] == '-' && code_classify(disp, norm + 17 - 17, sizeof norm) == CODE_BACKUP,
+	      "a generated backup code classifies as one");
+	{
+		uint8_t k[32] = { 1 }, h1[32], h2[32], h3[32];
+		int r = code_hash(k, "a", "X", h1) | code_hash(k, "b", "X", h2) | code_hash(k, "a", "X", h3);
+		CHECK(r == 0 && memcmp(h1, h2, 32) && !memcmp(h1, h3, 32), "code hashes are bound to their context");
+	}
+	{
+		char d[8];
+		int ok = 1;
+		for (int i = 0; i < 100; i++) {
+			ok &= digits_generate(d, 6) == CORE_OK && strlen(d) == 6 && strspn(d, "0123456789") == 6;
+		}
+		CHECK(ok, "digit codes are 6 ASCII digits");
+	}
+}
+
+static void test_lockout(void)
+{
+	struct account a;
+	int64_t wait;
+
+	account_init(&a, "alice", 0);
+	CHECK(lock_delay(9, 10) == 0 && lock_delay(10, 10) == 30 && lock_delay(11, 10) == 60 &&
+	      lock_delay(17, 10) == 3600 && lock_delay(99, 10) == 3600, "delays grow from 30 s to 1 h");
+	for (int i = 0; i < 9; i++)
+		lock_fail(&a, 1000, 10);
+	CHECK(lock_check(&a, 1000, &wait) == LOCK_OPEN, "9 failures leave the account open");
+	lock_fail(&a, 1000, 10);
+	CHECK(lock_check(&a, 1000, &wait) == LOCK_DELAYED && wait == 30, "the 10th failure delays 30 s");
+	CHECK(lock_check(&a, 1030, &wait) == LOCK_OPEN, "the delay runs out");
+	lock_fail(&a, 1030, 10);
+	CHECK(lock_check(&a, 1030, &wait) == LOCK_DELAYED && wait == 60,
+	      "one more failure after a delay doubles it: no fresh budget");
+	for (int i = 0; i < 200; i++)
+		lock_fail(&a, 2000, 10);
+	CHECK(a.failures == LOCK_HARD && lock_check(&a, 1000000, &wait) == LOCK_HARDLOCKED,
+	      "100 failures lock hard, for good, and the count stops there");
+	lock_reset(&a);
+	CHECK(lock_check(&a, 2000, &wait) == LOCK_OPEN && a.failures == 0, "an unlock clears it");
+}
+
+static void test_time(void)
+{
+	int64_t s;
+
+	CHECK(duration_parse("90", &s) == 0 && s == 90, "duration 90");
+	CHECK(duration_parse("5m", &s) == 0 && s == 300, "duration 5m");
+	CHECK(duration_parse("12h", &s) == 0 && s == 43200, "duration 12h");
+	CHECK(duration_parse("30d", &s) == 0 && s == 2592000, "duration 30d");
+	CHECK(duration_parse("-5m", &s) != 0 && duration_parse("5x", &s) != 0 &&
+	      duration_parse("", &s) != 0 && duration_parse("m", &s) != 0 &&
+	      duration_parse("99999999999d", &s) != 0, "bad durations refused");
+	CHECK(int_parse("42", 0, 100, &s) == 0 && s == 42 && int_parse("101", 0, 100, &s) != 0 &&
+	      int_parse("4 2", 0, 100, &s) != 0 && int_parse("", 0, 100, &s) != 0, "integers");
+}
+
+static void test_record(void)
+{
+	struct account *a = sodium_malloc(sizeof *a), *b = sodium_malloc(sizeof *b);
+	struct factor *f;
+	char *json = NULL;
+	size_t len = 0;
+
+	account_init(a, "alice@example.org", 1700000000);
+	strcpy(a->email, "alice@example.org");
+	strcpy(a->phone, "+420601234567");
+	f = account_factor_add(a, 1700000000);
+	f->type = F_TOTP;
+	f->status = FS_ACTIVE;
+	f->algo = OTP_SHA256;
+	f->digits = 8;
+	f->period = 60;
+	f->keylen = 32;
+	randombytes_buf(f->key, 32);
+	f->has_step = 1;
+	f->last_step = 123456;
+	f->drift = -1;
+	a->failures = 3;
+	a->nbackup = 2;
+	randombytes_buf(a->backup, sizeof a->backup);
+	CHECK(record_to_json(a, &json, &len) == CORE_OK, "record serialises");
+	CHECK(record_from_json(json, len, b) == CORE_OK, "record parses back");
+	CHECK(!strcmp(b->name, a->name) && !strcmp(b->phone, a->phone) && b->nf == 1 &&
+	      b->f[0].keylen == 32 && !memcmp(b->f[0].key, a->f[0].key, 32) &&
+	      b->f[0].last_step == 123456 && b->f[0].has_step && b->f[0].drift == -1 &&
+	      b->f[0].algo == OTP_SHA256 && b->f[0].digits == 8 && b->f[0].period == 60 &&
+	      b->failures == 3 && b->nbackup == 2 && !memcmp(b->backup, a->backup, 2 * 32),
+	      "record round trip keeps every field");
+	CHECK(record_from_json(json, len - 1, b) != CORE_OK, "a truncated record is refused");
+	{
+		char *v2 = strdup(json);
+		char *p = strstr(v2, "\"v\":1");
+		p[4] = '9';
+		CHECK(record_from_json(v2, len, b) == CORE_EFORMAT, "a record of a newer version is refused");
+		free(v2);
+	}
+	CHECK(record_from_json("{\"v\":1}", 7, b) != CORE_OK, "a record with no name is refused");
+	CHECK(record_from_json("[]", 2, b) != CORE_OK, "a non-object is refused");
+	sodium_memzero(json, len);
+	free(json);
+	CHECK(account_name_valid("alice") && account_name_valid("a.b-c_d@e+f") &&
+	      !account_name_valid("") && !account_name_valid(".x") && !account_name_valid("-x") &&
+	      !account_name_valid("a b") && !account_name_valid("a/b") && !account_name_valid("\xc3\xa9"),
+	      "account names");
+	CHECK(email_valid("a@b.cz") && !email_valid("a@b") && !email_valid("@b.cz") &&
+	      !email_valid("a b@c.d") && !email_valid("a@@b.c"), "email addresses");
+	CHECK(phone_valid("+420601234567") && !phone_valid("420601234567") && !phone_valid("+0123456") &&
+	      !phone_valid("+12") && !phone_valid("+1234567890123456"), "E.164 phone numbers");
+	sodium_free(a);
+	sodium_free(b);
+}
+
+static void test_auth(void)
+{
+	struct account *a = sodium_malloc(sizeof *a);
+	struct factor *f;
+	struct auth_params p = { .totp_window = 1, .hotp_window = 5, .context = "ctx", .allow_backup = 1 };
+	struct auth_outcome o;
+	uint8_t ck[32] = { 7 };
+	char code[9], disp[10][BACKUP_DISPLAY], norm[32];
+	int64_t T = 1800000000;   /* a step boundary: 1800000000 / 30 = 60000000 */
+
+	p.code_key = ck;
+	account_init(a, "bob", 0);
+	f = account_factor_add(a, 0);
+	f->type = F_TOTP;
+	f->status = FS_ACTIVE;
+	f->digits = 6;
+	f->period = 30;
+	f->keylen = 20;
+	memcpy(f->key, "12345678901234567890", 20);
+
+	p.now = T;
+	CHECK(otp_totp(f->key, 20, OTP_SHA1, T - 60, 30, 6, code) == 0 &&
+	      auth_check(a, code, CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_REJECT,
+	      "step N-2 refused");
+	CHECK(otp_totp(f->key, 20, OTP_SHA1, T + 60, 30, 6, code) == 0 &&
+	      auth_check(a, code, CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_REJECT,
+	      "step N+2 refused");
+	CHECK(otp_totp(f->key, 20, OTP_SHA1, T - 30, 30, 6, code) == 0 &&
+	      auth_check(a, code, CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_OK && o.drift == -1,
+	      "step N-1 accepted, drift -1");
+	CHECK(auth_check(a, code, CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_REPLAY,
+	      "the same code again is a replay");
+	CHECK(otp_totp(f->key, 20, OTP_SHA1, T + 30, 30, 6, code) == 0 &&
+	      auth_check(a, code, CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_OK && o.drift == 1,
+	      "step N+1 accepted after N-1");
+	CHECK(otp_totp(f->key, 20, OTP_SHA1, T, 30, 6, code) == 0 &&
+	      auth_check(a, code, CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_REPLAY,
+	      "step N after N+1 is refused as a replay");
+	p.now = T - 3600;   /* the clock set back an hour */
+	CHECK(otp_totp(f->key, 20, OTP_SHA1, p.now, 30, 6, code) == 0 &&
+	      auth_check(a, code, CODE_NUMERIC, &p, &o) == 0 && o.result != AUTH_OK,
+	      "a code of an older step is refused after the clock is set back");
+	p.now = T + 59;   /* the last second of step N+1: step N+2 is in its window */
+	CHECK(otp_totp(f->key, 20, OTP_SHA1, T + 60, 30, 6, code) == 0 &&
+	      auth_check(a, code, CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_OK && o.drift == 1,
+	      "at t = 30(N+1)+29 the code of step N+2 is accepted");
+	/* backup codes */
+	CHECK(auth_issue_backup(a, 10, ck, "ctx", disp, 5) == 0 && a->nbackup == 10, "ten backup codes issued");
+	code_classify(disp[3], norm, sizeof norm);
+	CHECK(auth_check(a, norm, CODE_BACKUP, &p, &o) == 0 && o.result == AUTH_OK && o.backup &&
+	      a->nbackup == 9, "a backup code works");
+	CHECK(auth_check(a, norm, CODE_BACKUP, &p, &o) == 0 && o.result == AUTH_REJECT, "and only once");
+	p.context = "other";
+	code_classify(disp[4], norm, sizeof norm);
+	CHECK(auth_check(a, norm, CODE_BACKUP, &p, &o) == 0 && o.result == AUTH_REJECT,
+	      "a backup code hash is bound to its account");
+	p.context = "ctx";
+	p.allow_backup = 0;
+	CHECK(auth_check(a, norm, CODE_BACKUP, &p, &o) == 0 && o.result == AUTH_REJECT,
+	      "backup codes are refused where they are not allowed");
+	/* HOTP */
+	f->type = F_HOTP;
+	f->counter = 0;
+	CHECK(auth_check(a, "359152", CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_OK && f->counter == 3,
+	      "HOTP look-ahead finds counter 2 and moves past it");
+	CHECK(auth_check(a, "359152", CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_REJECT,
+	      "an HOTP code is used once");
+	CHECK(auth_check(a, "520489", CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_REJECT,
+	      "an HOTP code past the look-ahead is refused");
+	f->status = FS_PENDING;
+	CHECK(auth_check(a, "969429", CODE_NUMERIC, &p, &o) == 0 && o.result == AUTH_REJECT,
+	      "a pending factor does not verify");
+	sodium_free(a);
+}
+
+static void test_uri_qr(void)
+{
+	struct factor f = { .type = F_TOTP, .algo = OTP_SHA1, .digits = 6, .period = 30, .keylen = 10 };
+	char *uri = NULL, esc[64];
+	uint8_t *png = NULL;
+	size_t len = 0;
+
+	memcpy(f.key, "foobarbaz!", 10);
+	CHECK(otpauth_uri(&f, "Example Hosting", "alice@example.org", &uri) == 0 &&
+	      !strcmp(uri, "otpauth://totp/Example%20Hosting:alice%40example.org?secret=MZXW6YTBOJRGC6RB"
+	                   "&issuer=Example%20Hosting&algorithm=SHA1&digits=6&period=30"),
+	      "otpauth URI with issuer and label (%s)", uri ? uri : "");
+	free(uri);
+	CHECK(uri_escape("a b&c=d/é", esc, sizeof esc) == 0 && !strcmp(esc, "a%20b%26c%3Dd%2F%C3%A9"),
+	      "URI escaping");
+	CHECK(qr_render("otpauth://totp/x?secret=AAAA", QR_PNG, &png, &len) == 0 && len > 8 &&
+	      !memcmp(png, "\x89PNG", 4), "QR as PNG");
+	free(png);
+	CHECK(qr_render("otpauth://totp/x?secret=AAAA", QR_SVG, &png, &len) == 0 &&
+	      strstr((char *)png, "<svg") != NULL, "QR as SVG");
+	free(png);
+}
+
+int main(void)
+{
+	if (sodium_init() < 0 || oath_init() != OATH_OK)
+		return 2;
+	printf("# core unit tests\n");
+	test_hotp_rfc4226();
+	test_totp_rfc6238();
+	test_base32();
+	test_codes();
+	test_lockout();
+	test_time();
+	test_record();
+	test_auth();
+	test_uri_qr();
+	printf("1..%d\n", n_run);
+	oath_done();
+	return n_fail ? 1 : 0;
+}
