@@ -1,0 +1,56 @@
+# bash completion for twofactl
+_twofactl() {
+	local cur prev words cword
+	_init_completion 2>/dev/null || {
+		cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}
+		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
+	}
+	local commands="init user enroll confirm show disable verify code backup config help"
+	local globals="--dir --json --quiet --at --help --version"
+	local i cmd="" verb="" dir=""
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-d|--dir) dir=${words[i+1]}; ((i++)) ;;
+		--at) ((i++)) ;;
+		-*) ;;
+		*) if [[ -z $cmd ]]; then cmd=${words[i]}; elif [[ -z $verb ]]; then verb=${words[i]}; fi ;;
+		esac
+	done
+	case $prev in
+	-d|--dir|--key-file) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--method) COMPREPLY=($(compgen -W "totp hotp" -- "$cur")); return ;;
+	--algo) COMPREPLY=($(compgen -W "sha1 sha256 sha512" -- "$cur")); return ;;
+	--digits) COMPREPLY=($(compgen -W "6 8" -- "$cur")); return ;;
+	--qr) COMPREPLY=($(compgen -W "ansi utf8 png svg none" -- "$cur")); return ;;
+	esac
+	if [[ -z $cmd ]]; then
+		COMPREPLY=($(compgen -W "$commands $globals" -- "$cur"))
+		return
+	fi
+	local opts=""
+	case $cmd in
+	init) opts="--key-file" ;;
+	user) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del unlock" -- "$cur")); return; }
+	      opts="--email --phone --org --lang" ;;
+	enroll) opts="--method --algo --digits --period --issuer --label --qr --output" ;;
+	show) opts="--factor --issuer --qr --output" ;;
+	confirm|code) opts="--factor" ;;
+	disable) opts="--factor --force" ;;
+	verify) opts="--ip" ;;
+	backup) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "issue list revoke" -- "$cur")); return; }
+	        opts="--count --all" ;;
+	config) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "get set list" -- "$cur")); return; }
+	        if [[ $verb == get || $verb == set ]]; then
+	        	COMPREPLY=($(compgen -W "$(twofactl ${dir:+-d "$dir"} config list 2>/dev/null | awk '{print $1}')" -- "$cur"))
+	        	return
+	        fi ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))
+	elif [[ $cmd != init && $cmd != help ]]; then
+		# account names: cheap enough for stores of a few thousand accounts
+		COMPREPLY=($(compgen -W "$(twofactl ${dir:+-d "$dir"} user list 2>/dev/null)" -- "$cur"))
+	fi
+}
+complete -F _twofactl twofactl
