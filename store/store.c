@@ -1041,8 +1041,19 @@ int store_audit(struct store *s, const char *event_json)
 	sodium_bin2base64(b64, b64len, box, blen, sodium_base64_VARIANT_ORIGINAL);
 	n = snprintf(line, b64len + 160, "{\"seq\":%llu,\"prev\":\"%s\",\"box\":\"%s\"}\n",
 	             (unsigned long long)seq, prev, b64);
-	if (write_all(fd, line, (size_t)n) < 0 || fdatasync(fd) < 0)
-		ret = fail(s, ST_BAD, "cannot append to 'audit.log': %s", strerror(errno));
+	{
+		struct stat st;
+		off_t before = fstat(fd, &st) == 0 ? st.st_size : -1;
+
+		if (write_all(fd, line, (size_t)n) < 0 || fdatasync(fd) < 0) {
+			int e = errno;
+
+			/* never leave a torn line behind: cut back to the last whole one */
+			if (before >= 0 && ftruncate(fd, before) == 0)
+				fdatasync(fd);
+			ret = fail(s, ST_BAD, "cannot append to 'audit.log': %s", strerror(e));
+		}
+	}
 out:
 	if (fd >= 0)
 		close(fd);
