@@ -37,7 +37,7 @@ endif
 DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev \
             libpng-dev libjson-c-dev libcurl4-openssl-dev bats bats-assert \
             bats-support bats-file python3-aiosmtpd oathtool zbar-tools \
-            librsvg2-bin jq qrencode groff-base
+            librsvg2-bin jq qrencode groff-base openssl
 
 .PHONY: all check unit install uninstall clean demo deps bench asan fuzz
 

@@ -9,6 +9,8 @@ struct attempt_opts {
 	const char *ip;
 	uint32_t only_factor;   /* check this (pending) factor only */
 	int allow_backup;
+	unsigned otc_purposes;  /* pending email/SMS codes of these purposes count */
+	unsigned otc_channels;  /* of these channels (0: all) */
 };
 
 /* Check a code for the locked account in ss, with rate limiting, replay

@@ -99,5 +99,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_code(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_send(int argc, char **argv);
 
 #endif

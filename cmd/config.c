@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY };
+enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY, K_TLS };
 
 struct key_spec {
 	const char *key;
@@ -30,10 +30,15 @@ static const struct key_spec keys[] = {
 	{ "smtp.from", K_TEXT, 3, 254, NULL, "sender address" },
 	{ "smtp.user", K_TEXT, 1, 254, NULL, "SMTP AUTH user" },
 	{ "smtp.password_file", K_PATH, 0, 0, NULL, "file holding the SMTP password" },
+	{ "smtp.tls", K_TLS, 0, 0, "try", "STARTTLS on smtp://: try, starttls (required) or none" },
+	{ "smtp.ca_file", K_PATH, 0, 0, NULL, "CA bundle for the SMTP server (default: the system's)" },
+	{ "delivery.timeout", K_DURATION, 1, 60, "10s", "SMTP and SMS gateway timeout" },
+	{ "templates.dir", K_PATH, 0, 0, NULL, "message templates (default: the installed ones)" },
 	{ "sms.url", K_URL, 0, 0, NULL, "SMS gateway: http://, https:// or spool:DIR" },
 	{ "sms.method", K_METHOD, 0, 0, "POST", "SMS gateway request method" },
 	{ "sms.body", K_TEXT, 1, 1000, "to={to}&text={text}", "request body with {to} {text}" },
 	{ "sms.header_file", K_PATH, 0, 0, NULL, "file with one header line, e.g. the gateway token" },
+	{ "sms.content_type", K_TEXT, 3, 100, "application/x-www-form-urlencoded", "content type of the request body" },
 	{ "key.file", K_READONLY, 0, 0, NULL, "where the master key is kept (set by init)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
@@ -86,6 +91,10 @@ static int validate(const struct key_spec *k, const char *v)
 	case K_METHOD:
 		if (strcmp(v, "POST") && strcmp(v, "GET") && strcmp(v, "PUT"))
 			return fail(EXIT_USAGE, "%s: '%s' is not GET, POST or PUT", k->key, safe(v));
+		break;
+	case K_TLS:
+		if (strcmp(v, "try") && strcmp(v, "starttls") && strcmp(v, "none"))
+			return fail(EXIT_USAGE, "%s: '%s' is not try, starttls or none", k->key, safe(v));
 		break;
 	case K_READONLY:
 		return fail(EXIT_USAGE, "%s is set by twofactl init and cannot be changed here", k->key);

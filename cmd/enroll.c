@@ -1,6 +1,7 @@
 /* twofactl enroll | confirm | show | code | disable */
 #include "cmd/cmd.h"
 #include "cmd/attempt.h"
+#include "cmd/deliver.h"
 #include "core/b32.h"
 #include "core/qr.h"
 #include "core/timefmt.h"
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 struct enroll_args {
-	const char *name, *code, *issuer, *label, *out_file;
+	const char *name, *code, *issuer, *label, *out_file, *sms_code;
 	enum factor_type method;
 	enum otp_algo algo;
 	unsigned digits, period;
@@ -26,7 +27,7 @@ struct enroll_args {
 };
 
 enum { OPT_METHOD = 0x400, OPT_ALGO, OPT_DIGITS, OPT_PERIOD, OPT_ISSUER, OPT_QR, OPT_LABEL,
-       OPT_FACTOR, OPT_FORCE };
+       OPT_FACTOR, OPT_FORCE, OPT_SMS_CODE };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
@@ -35,8 +36,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_METHOD:
-		if (factor_type_parse(arg, &a->method) || (a->method != F_TOTP && a->method != F_HOTP))
-			argp_failure(state, EXIT_USAGE, 0, "--method: '%s' is not one of totp, hotp", safe(arg));
+		if (factor_type_parse(arg, &a->method))
+			argp_failure(state, EXIT_USAGE, 0, "--method: '%s' is not one of totp, hotp, email, sms", safe(arg));
+		break;
+	case OPT_SMS_CODE:
+		a->sms_code = arg;
 		break;
 	case OPT_ALGO:
 		if (otp_algo_parse(arg, &a->algo))
@@ -102,7 +106,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	{ "output", 'o', "FILE", 0, "Write the QR code to FILE (created 0600; never overwritten)", 0 }
 
 static const struct argp_option enroll_options[] = {
-	{ "method", OPT_METHOD, "METHOD", 0, "totp (default) or hotp", 0 },
+	{ "method", OPT_METHOD, "METHOD", 0, "totp (default), hotp, or email / sms (a code is sent to confirm)", 0 },
 	{ "algo", OPT_ALGO, "ALGO", 0, "sha1 (default), sha256 or sha512", 0 },
 	{ "digits", OPT_DIGITS, "N", 0, "6 (default) or 8", 0 },
 	{ "period", OPT_PERIOD, "SECONDS", 0, "TOTP time step (default 30)", 0 },
@@ -259,9 +263,73 @@ static const struct argp enroll_argp = {
 	enroll_options, parse, "NAME",
 	"Enrol an authenticator app: make a random key, print the otpauth:// URI, "
 	"the key in groups for manual entry and a QR code. The factor stays pending "
-	"until 'twofactl confirm NAME CODE'; enrolling again replaces a pending one.",
+	"until 'twofactl confirm NAME CODE'; enrolling again replaces a pending one. "
+	"With --method email or sms a confirmation code is sent to the account's "
+	"address or mobile number instead (exit 11 when there is none), and the "
+	"session id is printed.",
 	common_children, NULL, NULL
 };
+
+/* Email or SMS as a method: a pending factor, confirmed by a code sent now. */
+static int enroll_channel(const struct enroll_args *a)
+{
+	enum channel ch = a->method == F_EMAIL ? CH_EMAIL : CH_SMS;
+	struct session ss;
+	struct factor *f;
+	char session[4], detail[32];
+	int ret;
+
+	if ((ret = sess_begin(&ss, a->name)))
+		goto out;
+	if (account_channel_factor(ss.a, ch, FS_ACTIVE)) {
+		ret = fail(EXIT_USAGE, "%s is already an active method", channel_name(ch));
+		goto out;
+	}
+	if (!destination(ss.a, ch)) {
+		ret = EXIT_NEED_ENROL;
+		goto out;
+	}
+	for (unsigned i = ss.a->nf; i-- > 0;)
+		if (ss.a->f[i].status == FS_PENDING && ss.a->f[i].type == a->method)
+			account_factor_del(ss.a, ss.a->f[i].id);
+	f = account_factor_add(ss.a, g.now);
+	if (!f) {
+		ret = fail(EXIT_USAGE, "account has %d factors already: disable one first", ACCT_MAX_FACTORS);
+		goto out;
+	}
+	f->type = a->method;
+	f->status = FS_PENDING;
+	f->digits = OTC_DIGITS;
+	if (a->label && core_strlcpy(f->label, a->label, sizeof f->label)) {
+		ret = fail(EXIT_USAGE, "label too long");
+		goto out;
+	}
+	/* nothing is saved unless the code reached the server */
+	if ((ret = send_code(&ss, ch, P_ENROLL, session)))
+		goto out;
+	snprintf(detail, sizeof detail, "%s factor %u", channel_name(ch), f->id);
+	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "enroll", a->name, "pending", NULL, detail)))
+		goto out;
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(a->name));
+		json_object_object_add(o, "factor", json_object_new_int64(f->id));
+		json_object_object_add(o, "type", json_object_new_string(factor_type_name(f->type)));
+		json_object_object_add(o, "status", json_object_new_string("pending"));
+		json_object_object_add(o, "session", json_object_new_string(session));
+		emit_json(o);
+	} else if (g.quiet) {
+		printf("%s\n", session);
+	} else {
+		printf("sent a confirmation code by %s to %s: session %s\n"
+		       "then run: twofactl confirm %s CODE\n", channel_name(ch),
+		       ch == CH_EMAIL ? ss.a->email : ss.a->phone, session, a->name);
+	}
+out:
+	sess_end(&ss);
+	return ret;
+}
 
 int cmd_enroll(int argc, char **argv)
 {
@@ -273,6 +341,12 @@ int cmd_enroll(int argc, char **argv)
 
 	cmd_parse(&enroll_argp, argc, argv, &a);
 	set_ctx("enroll %s", safe(a.name));
+	if (a.method == F_EMAIL || a.method == F_SMS) {
+		if (a.out_file || a.qr_set)
+			return fail(EXIT_USAGE, "--qr and -o are for authenticator apps, not %s",
+			            factor_type_name(a.method));
+		return enroll_channel(&a);
+	}
 	if ((ret = check_name(a.name)) || (ret = prepare_qr(&a, &fd)))
 		return ret;
 	if ((ret = sess_begin(&ss, a.name)))
@@ -434,14 +508,18 @@ out:
 
 static const struct argp_option confirm_options[] = {
 	{ "factor", OPT_FACTOR, "ID", 0, "Which pending factor (default: the newest)", 0 },
+	{ "sms-code", OPT_SMS_CODE, "CODE", 0, "The code sent by SMS ('send NAME --via sms "
+	  "--purpose confirm'): needed to link an app to an account whose active method is SMS", 0 },
 	{ 0 }
 };
 
 static const struct argp confirm_argp = {
 	confirm_options, parse, "NAME [CODE]",
 	"Activate a pending factor with a code it shows (read from standard input "
-	"when CODE is absent or '-'). When the account has no backup codes, ten "
-	"fresh ones are printed, once: keep them offline.", common_children, NULL, NULL
+	"when CODE is absent or '-'), or the code sent by email or SMS for a pending "
+	"email/SMS method, which then gets a success message. When the account has "
+	"no backup codes, ten fresh ones are printed, once: keep them offline.",
+	common_children, NULL, NULL
 };
 
 static int print_backup(const char *name, char (*codes)[BACKUP_DISPLAY], unsigned n,
@@ -472,6 +550,7 @@ int cmd_confirm(int argc, char **argv)
 	char code[CODE_MAX_INPUT + 2], ctx[80];
 	char (*codes)[BACKUP_DISPLAY] = NULL;
 	unsigned nb = 0;
+	uint32_t fid;
 	int64_t ttl;
 	int ret;
 
@@ -497,16 +576,35 @@ int cmd_confirm(int argc, char **argv)
 		ret = fail(EXIT_NOENT, "the pending enrolment expired: run twofactl enroll again");
 		goto out;
 	}
-	o.only_factor = f->id;
+	if ((f->type == F_TOTP || f->type == F_HOTP) && account_channel_factor(ss.a, CH_SMS, FS_ACTIVE)) {
+		/* seed 002: linking an app to an SMS account needs the SMS code too */
+		struct attempt_opts so = { .event = "confirm.sms", .only_factor = UINT32_MAX,
+		                           .otc_purposes = 1u << P_LOGIN | 1u << P_CONFIRM,
+		                           .otc_channels = 1u << CH_SMS };
+
+		if (!a.sms_code) {
+			ret = fail(EXIT_USAGE, "the account's active method is SMS: give --sms-code "
+			           "(send one with: twofactl send %s --via sms --purpose confirm)", a.name);
+			goto out;
+		}
+		if ((ret = attempt(&ss, a.sms_code, &so, &out)))
+			goto out;
+	}
+	if (f->type == F_EMAIL || f->type == F_SMS) {
+		o.otc_purposes = 1u << P_ENROLL;
+		o.otc_channels = 1u << (f->type == F_EMAIL ? CH_EMAIL : CH_SMS);
+	}
+	fid = f->id;
+	o.only_factor = fid;
 	if ((ret = attempt(&ss, code, &o, &out)))
 		goto out;
-	f = account_factor(ss.a, out.factor);
+	f = account_factor(ss.a, fid);
 	f->status = FS_ACTIVE;
 	f->confirmed = g.now;
 	if (ss.a->nbackup == 0) {
 		nb = ACCT_BACKUP_DEFAULT;
 		codes = sodium_malloc(sizeof *codes * nb);
-		snprintf(ctx, sizeof ctx, "backup:%s", ss.ref.hex);
+		snprintf(ctx, sizeof ctx, "%s", ss.ref.hex);
 		if (!codes || auth_issue_backup(ss.a, nb, store_subkey(ss.s, SK_CODE), ctx, codes, g.now)) {
 			ret = fail(EXIT_STORE, "cannot make backup codes");
 			goto out;
@@ -514,11 +612,22 @@ int cmd_confirm(int argc, char **argv)
 	}
 	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "confirm", a.name, "active", NULL, NULL)))
 		goto out;
+	if (f->type == F_EMAIL || f->type == F_SMS) {
+		/* seed 003: the user is told the method is on; a failed notice does
+		 * not undo the activation */
+		struct msg_var v[] = { { "name", a.name }, { "issuer", config_issuer(ss.s) },
+		                       { "method", factor_type_name(f->type) } };
+
+		if (deliver(ss.s, ss.a, f->type == F_EMAIL ? CH_EMAIL : CH_SMS, "success", v, 3))
+			fprintf(stderr, "twofactl: %s: warning: the method is active, but the success "
+			        "message was not delivered\n", g.ctx);
+	}
 	if (g.json) {
 		json_object *j = json_object_new_object();
 
 		json_object_object_add(j, "name", json_object_new_string(a.name));
 		json_object_object_add(j, "factor", json_object_new_int64(f->id));
+		json_object_object_add(j, "type", json_object_new_string(factor_type_name(f->type)));
 		json_object_object_add(j, "status", json_object_new_string("active"));
 		if (nb)
 			print_backup(a.name, codes, nb, j);
@@ -556,7 +665,8 @@ static const struct argp disable_argp = {
 int cmd_disable(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 2 };
-	struct attempt_opts o = { .event = "disable.verify", .allow_backup = 1 };
+	struct attempt_opts o = { .event = "disable.verify", .allow_backup = 1,
+	                          .otc_purposes = 1u << P_LOGIN | 1u << P_CONFIRM };
 	struct auth_outcome out;
 	struct session ss;
 	char code[CODE_MAX_INPUT + 2];

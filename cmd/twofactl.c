@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, "check a code: exit 0 accepted, 1 rejected, 4 locked out" },
 	{ "code", cmd_code, "print the current code (admin test aid)" },
 	{ "backup", cmd_backup, "issue, list, revoke single-use backup codes" },
+	{ "send", cmd_send, "send a one-time code by email or SMS; prints the session id" },
 	{ "config", cmd_config, "get, set, list store configuration" },
 	{ "help", cmd_help, "list the commands" },
 	{ NULL, NULL, NULL }

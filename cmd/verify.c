@@ -36,7 +36,7 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 			ret = fail(EXIT_LOCKED, "too many failures: next attempt in %lld s", (long long)wait);
 		goto out;
 	}
-	snprintf(ctx, sizeof ctx, "backup:%s", ss->ref.hex);
+	snprintf(ctx, sizeof ctx, "%s", ss->ref.hex);
 	p.now = g.now;
 	p.totp_window = tw;
 	p.hotp_window = hw;
@@ -44,6 +44,8 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 	p.context = ctx;
 	p.only_factor = o->only_factor;
 	p.allow_backup = o->allow_backup;
+	p.otc_purposes = o->otc_purposes;
+	p.otc_channels = o->otc_channels;
 	if (auth_check(ss->a, norm, kind, &p, out) != CORE_OK) {
 		ret = fail(EXIT_STORE, "code check failed");
 		goto out;
@@ -59,7 +61,8 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 	if (out->result != AUTH_REPLAY && (ret = sess_save(ss)))
 		goto out;
 	ret = audit(ss->s, o->event, ss->name,
-	            out->result == AUTH_OK ? (out->backup ? "ok-backup" : "ok") :
+	            out->result == AUTH_OK ? (out->backup ? "ok-backup" : out->channel >= 0 ?
+	                                      (out->channel == CH_EMAIL ? "ok-email" : "ok-sms") : "ok") :
 	            out->result == AUTH_REPLAY ? "replay" : "rejected", o->ip, NULL);
 	if (ret)
 		goto out;
@@ -67,11 +70,25 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 		ret = EXIT_OK;
 	else if (out->result == AUTH_REPLAY)
 		ret = fail(EXIT_REJECTED, "code rejected: already used");
+	else if (out->expired)
+		ret = fail(EXIT_REJECTED, "code rejected: it expired, send a new one");
 	else
 		ret = fail(EXIT_REJECTED, "code rejected");
 out:
 	sodium_memzero(norm, sizeof norm);
 	return ret;
+}
+
+static const char *method_of(const struct auth_outcome *out, struct account *a)
+{
+	struct factor *f;
+
+	if (out->backup)
+		return "backup";
+	if (out->channel >= 0)
+		return channel_name((enum channel)out->channel);
+	f = account_factor(a, out->factor);
+	return f ? factor_type_name(f->type) : "unknown";
 }
 
 struct verify_args {
@@ -127,7 +144,8 @@ static const struct argp argp = {
 int cmd_verify(int argc, char **argv)
 {
 	struct verify_args a = { 0 };
-	struct attempt_opts o = { .event = "verify", .allow_backup = 1 };
+	struct attempt_opts o = { .event = "verify", .allow_backup = 1,
+	                          .otc_purposes = 1u << P_LOGIN | 1u << P_CONFIRM };
 	struct auth_outcome out;
 	struct session ss;
 	char code[CODE_MAX_INPUT + 2];
@@ -147,15 +165,16 @@ int cmd_verify(int argc, char **argv)
 
 			json_object_object_add(j, "name", json_object_new_string(a.name));
 			json_object_object_add(j, "result", json_object_new_string("accepted"));
-			json_object_object_add(j, "method", json_object_new_string(out.backup ? "backup" :
-				factor_type_name(account_factor(ss.a, out.factor)->type)));
-			json_object_object_add(j, "factor", out.backup ? NULL : json_object_new_int64(out.factor));
+			json_object_object_add(j, "method", json_object_new_string(method_of(&out, ss.a)));
+			json_object_object_add(j, "factor", out.factor ? json_object_new_int64(out.factor) : NULL);
 			json_object_object_add(j, "drift", json_object_new_int64(out.drift));
 			json_object_object_add(j, "backup_left", json_object_new_int64(ss.a->nbackup));
 			emit_json(j);
 		} else if (!g.quiet) {
 			if (out.backup)
 				printf("accepted (backup code; %u left)\n", ss.a->nbackup);
+			else if (out.channel >= 0)
+				printf("accepted (%s code)\n", channel_name((enum channel)out.channel));
 			else
 				printf("accepted\n");
 		}

@@ -1,7 +1,90 @@
 #include "core/auth.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
+
+static void otc_context(char *buf, size_t cap, const char *context, enum channel ch)
+{
+	snprintf(buf, cap, "otc:%s:%s", channel_name(ch), context);
+}
+
+static void otc_clear(struct otc *o)
+{
+	sodium_memzero(o, sizeof *o);
+}
+
+static int check_otc(struct account *a, const char *norm, const struct auth_params *p,
+                     struct auth_outcome *out)
+{
+	uint8_t h[CODE_HASH_BYTES];
+	char ctx[96];
+
+	if (strlen(norm) != OTC_DIGITS)
+		return 0;
+	for (unsigned c = 0; c < CH_COUNT; c++) {
+		struct otc *o = &a->otc[c];
+		int match;
+
+		if (!o->active || !(p->otc_purposes & (1u << o->purpose)) ||
+		    (p->otc_channels && !(p->otc_channels & (1u << c))))
+			continue;
+		otc_context(ctx, sizeof ctx, p->context, (enum channel)c);
+		if (code_hash(p->code_key, ctx, norm, h) != CORE_OK)
+			return -1;
+		match = sodium_memcmp(h, o->hash, sizeof h) == 0;
+		sodium_memzero(h, sizeof h);
+		if (match && p->now >= o->expires) {
+			otc_clear(o);
+			out->expired = 1;
+			continue;
+		}
+		if (match) {
+			otc_clear(o);
+			out->result = AUTH_OK;
+			out->channel = (int)c;
+			return 1;
+		}
+		if (++o->attempts >= OTC_MAX_ATTEMPTS)
+			otc_clear(o);   /* five wrong tries use a code up */
+	}
+	return 0;
+}
+
+int auth_store_otc(struct account *a, enum channel ch, enum purpose purpose, const char *code,
+                   const char *session, const uint8_t *code_key, const char *context,
+                   int64_t now, int64_t ttl)
+{
+	struct otc *o = &a->otc[ch];
+	char ctx[96];
+
+	if ((unsigned)ch >= CH_COUNT || ttl <= 0 || ttl > OTC_MAX_TTL || strlen(session) != 3)
+		return CORE_ERANGE;
+	otc_clear(o);
+	otc_context(ctx, sizeof ctx, context, ch);
+	if (code_hash(code_key, ctx, code, o->hash) != CORE_OK)
+		return CORE_ECRYPTO;
+	memcpy(o->session, session, 4);
+	o->purpose = purpose;
+	o->created = now;
+	o->expires = now + ttl;
+	o->attempts = 0;
+	o->active = 1;
+	a->last_sent[ch] = now;
+	return CORE_OK;
+}
+
+unsigned auth_expire_otc(struct account *a, int64_t now)
+{
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < CH_COUNT; c++)
+		if (a->otc[c].active && now >= a->otc[c].expires) {
+			otc_clear(&a->otc[c]);
+			n++;
+		}
+	return n;
+}
 
 static int check_totp(struct factor *f, const char *code, const struct auth_params *p,
                       struct auth_outcome *out)
@@ -64,9 +147,11 @@ static int check_backup(struct account *a, const char *norm, const struct auth_p
                         struct auth_outcome *out)
 {
 	uint8_t h[CODE_HASH_BYTES];
+	char ctx[96];
 	int found = -1;
 
-	if (code_hash(p->code_key, p->context, norm, h) != CORE_OK)
+	snprintf(ctx, sizeof ctx, "backup:%s", p->context);
+	if (code_hash(p->code_key, ctx, norm, h) != CORE_OK)
 		return -1;
 	for (unsigned i = 0; i < a->nbackup; i++)   /* no early exit */
 		if (sodium_memcmp(h, a->backup[i], sizeof h) == 0 && found < 0)
@@ -87,6 +172,7 @@ int auth_check(struct account *a, const char *norm, enum code_kind kind,
                const struct auth_params *p, struct auth_outcome *out)
 {
 	memset(out, 0, sizeof *out);
+	out->channel = -1;
 	if (kind == CODE_BACKUP) {
 		if (!p->allow_backup)
 			return CORE_OK;
@@ -111,22 +197,25 @@ int auth_check(struct account *a, const char *norm, enum code_kind kind,
 		if (r > 0)
 			return CORE_OK;
 	}
+	if (p->otc_purposes && out->result != AUTH_REPLAY && check_otc(a, norm, p, out) < 0)
+		return CORE_ECRYPTO;
 	return CORE_OK;
 }
 
 int auth_issue_backup(struct account *a, unsigned n, const uint8_t *code_key,
                       const char *context, char (*display)[BACKUP_DISPLAY], int64_t now)
 {
-	char norm[BACKUP_CHARS + 1];
+	char norm[BACKUP_CHARS + 1], ctx[96];
 	uint8_t hashes[ACCT_MAX_BACKUP][CODE_HASH_BYTES];
 	int ret = CORE_OK;
 
 	if (n == 0 || n > ACCT_MAX_BACKUP)
 		return CORE_ERANGE;
+	snprintf(ctx, sizeof ctx, "backup:%s", context);
 	for (unsigned i = 0; i < n && ret == CORE_OK; i++) {
 		ret = backup_generate(norm, display[i]);
 		if (ret == CORE_OK)
-			ret = code_hash(code_key, context, norm, hashes[i]);
+			ret = code_hash(code_key, ctx, norm, hashes[i]);
 	}
 	sodium_memzero(norm, sizeof norm);
 	if (ret != CORE_OK) {

@@ -16,16 +16,20 @@ struct auth_params {
 	int64_t now;
 	unsigned totp_window;   /* steps either side */
 	unsigned hotp_window;   /* look-ahead */
-	const uint8_t *code_key;/* subkey for backup code hashes */
+	const uint8_t *code_key;/* subkey for code hashes */
 	const char *context;    /* the account's file name */
 	uint32_t only_factor;   /* 0: every active factor; else this one, active or pending */
 	int allow_backup;
+	unsigned otc_purposes;  /* bit (1 << purpose): pending email/SMS codes accepted */
+	unsigned otc_channels;  /* bit (1 << channel); 0 means every channel */
 };
 
 struct auth_outcome {
 	enum auth_result result;
 	uint32_t factor;        /* the factor that matched, 0 for a backup code */
 	int backup;             /* a backup code was used */
+	int channel;            /* the email/SMS code of this channel was used, else -1 */
+	int expired;            /* the code matched a pending email/SMS code past its lifetime */
 	int64_t drift;
 };
 
@@ -36,5 +40,15 @@ int auth_check(struct account *a, const char *norm, enum code_kind kind,
  * BACKUP_DISPLAY bytes each (the caller wipes it). */
 int auth_issue_backup(struct account *a, unsigned n, const uint8_t *code_key,
                       const char *context, char (*display)[BACKUP_DISPLAY], int64_t now) WUR;
+
+/* Remember a one-time code that was delivered: its keyed hash, lifetime,
+ * session id. Replaces the channel's previous code; never touches the
+ * account's failure count. */
+int auth_store_otc(struct account *a, enum channel ch, enum purpose purpose, const char *code,
+                   const char *session, const uint8_t *code_key, const char *context,
+                   int64_t now, int64_t ttl) WUR;
+
+/* Drop expired one-time codes; returns how many. */
+unsigned auth_expire_otc(struct account *a, int64_t now);
 
 #endif

@@ -125,6 +125,49 @@ int factor_type_parse(const char *s, enum factor_type *t)
 	return CORE_EINVAL;
 }
 
+static const char *const channel_names[] = { "email", "sms" };
+static const char *const purpose_names[] = { "login", "enroll", "confirm" };
+
+const char *channel_name(enum channel c)
+{
+	return (unsigned)c < CH_COUNT ? channel_names[c] : "unknown";
+}
+
+int channel_parse(const char *s, enum channel *c)
+{
+	for (unsigned i = 0; i < CH_COUNT; i++)
+		if (!strcmp(s, channel_names[i])) {
+			*c = (enum channel)i;
+			return CORE_OK;
+		}
+	return CORE_EINVAL;
+}
+
+const char *purpose_name(enum purpose p)
+{
+	return (unsigned)p < P_COUNT ? purpose_names[p] : "unknown";
+}
+
+int purpose_parse(const char *s, enum purpose *p)
+{
+	for (unsigned i = 0; i < P_COUNT; i++)
+		if (!strcmp(s, purpose_names[i])) {
+			*p = (enum purpose)i;
+			return CORE_OK;
+		}
+	return CORE_EINVAL;
+}
+
+struct factor *account_channel_factor(struct account *a, enum channel c, enum factor_status st)
+{
+	enum factor_type t = c == CH_EMAIL ? F_EMAIL : F_SMS;
+
+	for (unsigned i = 0; i < a->nf; i++)
+		if (a->f[i].type == t && a->f[i].status == st)
+			return &a->f[i];
+	return NULL;
+}
+
 /* ---- writing ---- */
 
 static int add(json_object *o, const char *k, json_object *v)
@@ -255,6 +298,31 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 		if (json_object_array_add(bs, json_object_new_string(hex)))
 			goto out;
 	}
+	{
+		json_object *ch = json_object_new_object();
+
+		if (add(root, "channels", ch))
+			goto out;
+		for (unsigned c = 0; c < CH_COUNT; c++) {
+			const struct otc *o = &a->otc[c];
+			json_object *co = json_object_new_object();
+			char hex[2 * CODE_HASH_BYTES + 1];
+
+			if (add(ch, channel_name((enum channel)c), co) ||
+			    add(co, "last_sent", json_object_new_int64(a->last_sent[c])))
+				goto out;
+			if (!o->active)
+				continue;
+			sodium_bin2hex(hex, sizeof hex, o->hash, CODE_HASH_BYTES);
+			if (add(co, "purpose", json_object_new_string(purpose_name(o->purpose))) ||
+			    add(co, "hash", json_object_new_string(hex)) ||
+			    add(co, "session", json_object_new_string(o->session)) ||
+			    add(co, "created", json_object_new_int64(o->created)) ||
+			    add(co, "expires", json_object_new_int64(o->expires)) ||
+			    add(co, "attempts", json_object_new_int64(o->attempts)))
+				goto out;
+		}
+	}
 	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
 	if (!s)
 		goto out;
@@ -379,6 +447,40 @@ out:
 	return ret;
 }
 
+static int channels_from(json_object *root, struct account *a)
+{
+	json_object *ch = get(root, "channels", json_type_object);
+
+	if (!ch)
+		return CORE_OK;
+	for (unsigned c = 0; c < CH_COUNT; c++) {
+		json_object *co = get(ch, channel_name((enum channel)c), json_type_object);
+		struct otc *o = &a->otc[c];
+		char buf[2 * CODE_HASH_BYTES + 1];
+		int64_t v;
+		size_t hl = 0;
+
+		if (!co)
+			continue;
+		if (get_i64(co, "last_sent", &a->last_sent[c], 0, TMAX))
+			return CORE_EFORMAT;
+		if (!get(co, "hash", json_type_string))
+			continue;
+		if (get_str(co, "purpose", buf, sizeof buf, 1) || purpose_parse(buf, &o->purpose) ||
+		    get_str(co, "hash", buf, sizeof buf, 1) ||
+		    sodium_hex2bin(o->hash, sizeof o->hash, buf, strlen(buf), NULL, &hl, NULL) ||
+		    hl != CODE_HASH_BYTES ||
+		    get_str(co, "session", o->session, sizeof o->session, 1) ||
+		    get_i64(co, "created", &o->created, 0, TMAX) ||
+		    get_i64(co, "expires", &o->expires, 0, TMAX) ||
+		    get_i64(co, "attempts", &v, 0, 1000))
+			return CORE_EFORMAT;
+		o->attempts = (unsigned)v;
+		o->active = 1;
+	}
+	return CORE_OK;
+}
+
 int record_from_json(const char *json, size_t len, struct account *a)
 {
 	json_tokener *tok = json_tokener_new();
@@ -444,6 +546,8 @@ int record_from_json(const char *json, size_t len, struct account *a)
 			goto out;
 		a->nbackup++;
 	}
+	if ((ret = channels_from(root, a)) != CORE_OK)
+		goto out;
 	ret = CORE_OK;
 out:
 	wipe_keys(root);

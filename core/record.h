@@ -36,6 +36,25 @@ struct factor {
 	int64_t last_used;
 };
 
+/* Channels of one-time codes sent by email or SMS. */
+enum channel { CH_EMAIL = 0, CH_SMS, CH_COUNT };
+enum purpose { P_LOGIN = 0, P_ENROLL, P_CONFIRM, P_COUNT };
+
+#define OTC_DIGITS 6
+#define OTC_MAX_ATTEMPTS 5
+#define OTC_MAX_TTL 600
+
+/* A pending email/SMS code: only its keyed hash is kept. */
+struct otc {
+	int active;
+	enum purpose purpose;
+	uint8_t hash[CODE_HASH_BYTES];
+	char session[4];        /* 3 digits shown next to the login, and in the message */
+	int64_t created;
+	int64_t expires;
+	unsigned attempts;      /* wrong codes tried against it */
+};
+
 struct account {
 	int version;
 	char name[ACCT_NAME_MAX + 1];
@@ -56,6 +75,8 @@ struct account {
 	uint8_t backup[ACCT_MAX_BACKUP][CODE_HASH_BYTES];
 	unsigned nbackup;
 	int64_t backup_issued;
+	struct otc otc[CH_COUNT];        /* one pending code per channel */
+	int64_t last_sent[CH_COUNT];     /* for the resend interval */
 };
 
 /* Names: 1..64 bytes of [A-Za-z0-9._@+-], not starting with '.' or '-'. */
@@ -72,6 +93,12 @@ struct factor *account_factor_add(struct account *a, int64_t now);   /* NULL whe
 void account_factor_del(struct account *a, uint32_t id);
 unsigned account_active_count(const struct account *a);
 const char *factor_type_name(enum factor_type t);
+const char *channel_name(enum channel c);
+int channel_parse(const char *s, enum channel *c) WUR;
+const char *purpose_name(enum purpose p);
+int purpose_parse(const char *s, enum purpose *p) WUR;
+/* The active (or, with pending, the pending) email/SMS factor of a channel. */
+struct factor *account_channel_factor(struct account *a, enum channel c, enum factor_status st);
 int factor_type_parse(const char *s, enum factor_type *t) WUR;
 
 /* JSON form. record_to_json returns a malloc'd NUL-terminated string the

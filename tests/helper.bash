@@ -64,3 +64,49 @@ qr_decode() { zbarimg -q --raw "$1" 2>/dev/null; }
 
 # Exit statuses written by rc_to, counted: "N status" lines.
 rc_summary() { cat "$BATS_TEST_TMPDIR"/rc.* | sort | uniq -c | sed 's/^ *//'; }
+
+# Background peers for a suite: start_* in setup_file, stop_peers in teardown_file.
+start_smtp() {  # NAME [ARGS...]: a real SMTP server on a free port
+	local name=$1 port
+	shift
+	port=$(free_port)
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/smtp_server.py" --port "$port" \
+		--maildir "$BATS_FILE_TMPDIR/$name.maildir" --ready "$BATS_FILE_TMPDIR/$name.ready" "$@" \
+		>"$BATS_FILE_TMPDIR/$name.log" 2>&1 &
+	echo $! >>"$BATS_FILE_TMPDIR/peers.pid"
+	wait_for "$BATS_FILE_TMPDIR/$name.ready"
+	echo "$port" >"$BATS_FILE_TMPDIR/$name.port"
+}
+
+start_http_sink() {
+	local port
+	port=$(free_port)
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/http_sink.py" --port "$port" \
+		--log "$BATS_FILE_TMPDIR/sms.log" --ready "$BATS_FILE_TMPDIR/sms.ready" \
+		>"$BATS_FILE_TMPDIR/sink.log" 2>&1 &
+	echo $! >>"$BATS_FILE_TMPDIR/peers.pid"
+	wait_for "$BATS_FILE_TMPDIR/sms.ready"
+	echo "$port" >"$BATS_FILE_TMPDIR/sink.port"
+}
+
+wait_for() {  # FILE: up to 10 s for a peer to say it is ready
+	for _ in $(seq 200); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "peer did not start: $1" >&2
+	return 1
+}
+
+stop_peers() {
+	[ -f "$BATS_FILE_TMPDIR/peers.pid" ] || return 0
+	while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$BATS_FILE_TMPDIR/peers.pid"
+	rm -f "$BATS_FILE_TMPDIR/peers.pid"
+}
+
+port_of() { cat "$BATS_FILE_TMPDIR/$1.port"; }
+# The newest mail to RCPT on server NAME (subject, from, body).
+mail_to() { /usr/bin/python3 "$BATS_TEST_DIRNAME/mail.py" "$BATS_FILE_TMPDIR/$1.maildir" "$2"; }
+mail_count() { /usr/bin/python3 "$BATS_TEST_DIRNAME/mail.py" --count "$BATS_FILE_TMPDIR/$1.maildir" "$2"; }
+# The last SMS gateway request whose body mentions TEXT, as JSON.
+sms_request() { grep -F -- "$1" "$BATS_FILE_TMPDIR/sms.log" | tail -1; }

@@ -1,0 +1,265 @@
+/* Messages: templates from share/templates/<lang>/, delivered through
+ * core/transport (SMTP, HTTP gateway, or a spool directory). */
+#include "cmd/deliver.h"
+#include "core/timefmt.h"
+#include "core/transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef TWOFACTL_DATADIR
+#define TWOFACTL_DATADIR "/usr/local/share/twofactl"
+#endif
+
+const char *destination(const struct account *a, enum channel ch)
+{
+	if (ch == CH_EMAIL && a->email[0])
+		return a->email;
+	if (ch == CH_SMS && a->phone[0])
+		return a->phone;
+	if (ch == CH_SMS)
+		fail(EXIT_NEED_ENROL, "no mobile number known for %s: set one with user set --phone", a->name);
+	else
+		fail(EXIT_NEED_ENROL, "no email address known for %s: set one with user set --email", a->name);
+	return NULL;
+}
+
+/* Read a small text file whole (templates, the password and header files). */
+static char *slurp(const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf) {
+		n = read(fd, buf, (size_t)st.st_size);
+		if (n < 0) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+/* The template directory: config templates.dir, the source tree next to
+ * the binary, or the installed share directory. */
+static void template_dirs(struct store *s, const char *dirs[3], char exe_dir[PATH_MAX])
+{
+	ssize_t n = readlink("/proc/self/exe", exe_dir, PATH_MAX - 32);
+	int k = 0;
+
+	dirs[0] = dirs[1] = dirs[2] = NULL;
+	if (store_config_get(s, "templates.dir"))
+		dirs[k++] = store_config_get(s, "templates.dir");
+	if (n > 0) {
+		char *slash;
+
+		exe_dir[n] = '\0';
+		slash = strrchr(exe_dir, '/');
+		if (slash) {
+			strcpy(slash, "/share/templates");
+			dirs[k++] = exe_dir;
+		}
+	}
+	dirs[k] = TWOFACTL_DATADIR "/templates";
+}
+
+static char *load_template(struct store *s, const char *lang, const char *name)
+{
+	const char *dirs[3], *langs[2] = { lang, "en" };
+	char exe_dir[PATH_MAX], path[PATH_MAX + 64];
+
+	template_dirs(s, dirs, exe_dir);
+	for (int l = 0; l < 2; l++)
+		for (int d = 0; d < 3 && dirs[d]; d++) {
+			char *t;
+
+			if (!langs[l] || !langs[l][0])
+				continue;
+			snprintf(path, sizeof path, "%s/%s/%s", dirs[d], langs[l], name);
+			if ((t = slurp(path, 16384)))
+				return t;
+		}
+	return NULL;
+}
+
+/* First line of a secret file, in sodium_malloc'd memory. */
+static char *secret_line(const char *path)
+{
+	char *raw = slurp(path, 4096), *nl, *sec;
+	size_t n;
+
+	if (!raw)
+		return NULL;
+	nl = strpbrk(raw, "\r\n");
+	if (nl)
+		*nl = '\0';
+	n = strlen(raw);
+	sec = sodium_malloc(n + 1);
+	if (sec)
+		memcpy(sec, raw, n + 1);
+	sodium_memzero(raw, n);
+	free(raw);
+	return sec;
+}
+
+static int timeout_ms(struct store *s, long *ms)
+{
+	int64_t t;
+	int ret = config_duration(s, "delivery.timeout", 10, &t);
+
+	*ms = (long)t * 1000;
+	return ret;
+}
+
+static int deliver_email(struct store *s, const struct account *a, char *text)
+{
+	const char *url = store_config_get(s, "smtp.url"), *from = store_config_get(s, "smtp.from");
+	const char *pwfile = store_config_get(s, "smtp.password_file"), *tls = store_config_get(s, "smtp.tls");
+	const char *subject, *body;
+	char *msg = NULL, *pw = NULL, err[512] = "";
+	size_t len = 0;
+	int ret;
+
+	if (!url)
+		return fail(EXIT_DELIVERY, "no email transport: set smtp.url (smtp://, smtps:// or spool:/DIR)");
+	if (!from)
+		from = "twofactl@localhost";
+	if (msg_split(text, &subject, &body) != CORE_OK)
+		return fail(EXIT_STORE, "email template has no 'Subject:' line");
+	if (msg_email(from, a->email, subject, body, g.now, strchr(from, '@') ? strchr(from, '@') + 1 : "localhost",
+	              &msg, &len) != CORE_OK)
+		return fail(EXIT_STORE, "cannot build the email");
+	if (!strncmp(url, "spool:", 6)) {
+		ret = tp_spool(url + 6, ".eml", msg, len, err, sizeof err)
+		      ? fail(EXIT_DELIVERY, "delivery failed: %s", err) : EXIT_OK;
+		goto out;
+	}
+	if (pwfile && !(pw = secret_line(pwfile))) {
+		ret = fail(EXIT_DELIVERY, "cannot read smtp.password_file '%s': %s", pwfile, strerror(errno));
+		goto out;
+	}
+	{
+		struct tp_smtp c = {
+			.url = url, .from = from, .user = store_config_get(s, "smtp.user"), .password = pw,
+			.tls = !tls || !strcmp(tls, "try") ? TP_TLS_TRY : !strcmp(tls, "starttls") ? TP_TLS_REQUIRE : TP_TLS_NONE,
+			.ca_file = store_config_get(s, "smtp.ca_file"),
+		};
+
+		if ((ret = timeout_ms(s, &c.timeout_ms)))
+			goto out;
+		ret = tp_mail(&c, a->email, msg, len, err, sizeof err)
+		      ? fail(EXIT_DELIVERY, "delivery failed: %s: %s", url, err) : EXIT_OK;
+	}
+out:
+	if (pw)
+		sodium_free(pw);
+	if (msg) {
+		sodium_memzero(msg, len);
+		free(msg);
+	}
+	return ret;
+}
+
+static int deliver_sms(struct store *s, const struct account *a, const char *text)
+{
+	const char *url = store_config_get(s, "sms.url"), *hfile = store_config_get(s, "sms.header_file");
+	const char *method = store_config_get(s, "sms.method");
+	const char *tpl = store_config_get(s, "sms.body");
+	char *to = NULL, *txt = NULL, *body = NULL, *hdr = NULL, err[512] = "";
+	int ret;
+
+	if (!url)
+		return fail(EXIT_DELIVERY, "no SMS gateway: set sms.url (http://, https:// or spool:/DIR)");
+	if (!strncmp(url, "spool:", 6)) {
+		size_t n = strlen(a->phone) + strlen(text) + 16;
+		char *m = malloc(n);
+
+		if (!m)
+			return fail(EXIT_STORE, "out of memory");
+		snprintf(m, n, "To: %s\n\n%s\n", a->phone, text);
+		ret = tp_spool(url + 6, ".sms", m, strlen(m), err, sizeof err)
+		      ? fail(EXIT_DELIVERY, "delivery failed: %s", err) : EXIT_OK;
+		sodium_memzero(m, n);
+		free(m);
+		return ret;
+	}
+	to = tp_escape(a->phone);
+	txt = tp_escape(text);
+	{
+		struct msg_var v[] = { { "to", to }, { "text", txt } };
+
+		if (!to || !txt || msg_render(tpl ? tpl : "to={to}&text={text}", v, 2, &body) != CORE_OK) {
+			ret = fail(EXIT_STORE, "out of memory");
+			goto out;
+		}
+	}
+	if (hfile && !(hdr = secret_line(hfile))) {
+		ret = fail(EXIT_DELIVERY, "cannot read sms.header_file '%s': %s", hfile, strerror(errno));
+		goto out;
+	}
+	{
+		struct tp_http c = { .url = url, .method = method ? method : "POST", .header = hdr,
+		                     .content_type = store_config_get(s, "sms.content_type") };
+
+		if ((ret = timeout_ms(s, &c.timeout_ms)))
+			goto out;
+		ret = tp_http_send(&c, body, err, sizeof err)
+		      ? fail(EXIT_DELIVERY, "delivery failed: %s: %s", url, err) : EXIT_OK;
+	}
+out:
+	if (hdr)
+		sodium_free(hdr);
+	if (body) {
+		sodium_memzero(body, strlen(body));
+		free(body);
+	}
+	if (txt) {
+		sodium_memzero(txt, strlen(txt));
+		free(txt);
+	}
+	free(to);
+	return ret;
+}
+
+int deliver(struct store *s, const struct account *a, enum channel ch, const char *purpose,
+            const struct msg_var *vars, size_t nvars)
+{
+	char name[64], *tpl, *text = NULL;
+	int ret;
+
+	if (!destination(a, ch))
+		return EXIT_NEED_ENROL;
+	snprintf(name, sizeof name, "%s.%s", purpose, ch == CH_EMAIL ? "txt" : "sms");
+	tpl = load_template(s, a->lang, name);
+	if (!tpl)
+		return fail(EXIT_STORE, "no message template '%s' (set templates.dir)", name);
+	if (msg_render(tpl, vars, nvars, &text) != CORE_OK) {
+		free(tpl);
+		return fail(EXIT_STORE, "out of memory");
+	}
+	free(tpl);
+	ret = ch == CH_EMAIL ? deliver_email(s, a, text) : deliver_sms(s, a, text);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return ret;
+}

@@ -1,0 +1,266 @@
+#!/usr/bin/env bats
+# One-time codes by email and SMS, against a real SMTP server (aiosmtpd)
+# and an HTTP sink standing in for the SMS gateway, both on 127.0.0.1.
+load helper
+
+setup_file() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$BATS_FILE_TMPDIR/key.pem" \
+		-out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
+	start_smtp plain
+	start_smtp secure --tls "$BATS_FILE_TMPDIR/cert.pem" "$BATS_FILE_TMPDIR/key.pem" \
+		--auth "mailer:s3cret-smtp-pass"
+	start_http_sink
+}
+
+teardown_file() { stop_peers; }
+
+setup() {
+	setup_store
+	N=$BATS_TEST_NUMBER
+	MAIL="alice$N@example.org"
+	PHONE="+42060000$(printf %04d "$N")"
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of plain)"
+	tf -q config set smtp.from "2fa@example.org"
+	tf -q config set issuer "Example Hosting"
+	tf -q config set sms.url "http://127.0.0.1:$(port_of sink)/send"
+	tf -q user add alice --email "$MAIL" --phone "$PHONE"
+}
+
+# code_in_mail: the 6-digit code of the newest mail to $MAIL
+code_in_mail() { mail_to plain "$MAIL" | sed -n 's/^Subject: .*code \([0-9]\{6\}\) (session [0-9]\{3\}).*/\1/p'; }
+session_in_mail() { mail_to plain "$MAIL" | sed -n 's/^Subject: .*(session \([0-9]\{3\}\)).*/\1/p'; }
+# sms_text: the decoded text of the newest gateway request for $PHONE
+sms_text() {
+	sms_request "${PHONE/+/%2B}" | jq -r .body |
+		/usr/bin/python3 -c 'import sys, urllib.parse; print(urllib.parse.parse_qs(sys.stdin.read())["text"][0])'
+}
+code_in_sms() { sms_text | grep -oE 'code [0-9]{6}' | cut -c6-; }
+
+# email enrolled and confirmed at T0
+email_enrolled() {
+	tf -q --at $T0 enroll alice --method email >/dev/null
+	tf -q --at $T0 confirm alice "$(code_in_mail)" >/dev/null
+}
+sms_enrolled() {
+	tf -q --at $T0 enroll alice --method sms >/dev/null
+	tf -q --at $T0 confirm alice "$(code_in_sms)" >/dev/null
+}
+
+@test "enroll --method email sends a confirmation code; confirm activates it and says so by email" {
+	run -0 tf --json --at $T0 enroll alice --method email
+	session=$(jq -r .session <<<"$output")
+	[[ $session =~ ^[0-9]{3}$ ]]
+	run -0 mail_to plain "$MAIL"
+	assert_line --regexp "^Subject: Example Hosting: confirm this address with code [0-9]{6} \(session $session\)$"
+	assert_line "From: 2fa@example.org"
+	run -0 tf --json --at $((T0 + 10)) confirm alice "$(code_in_mail)"
+	run -0 jq -e '.type=="email" and .status=="active" and (.backup_codes|length)==10' <<<"$output"
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: two-factor authentication by email is on"
+}
+
+@test "a login code by email: the message carries the session id and the code, verify accepts it once" {
+	email_enrolled
+	run -0 tf --json --at $((T0 + 60)) send alice --via email
+	session=$(jq -r .session <<<"$output")
+	run -0 jq -e '.via=="email" and .purpose=="login" and .expires==1800000360' <<<"$output"
+	assert_equal "$(session_in_mail)" "$session"
+	run -0 mail_to plain "$MAIL"
+	assert_output --partial "Session $session: check that the login page shows the same number"
+	c=$(code_in_mail)
+	run -0 tf --at $((T0 + 70)) verify alice "$c"
+	assert_output "accepted (email code)"
+	run -1 tf --at $((T0 + 71)) verify alice "$c"
+}
+
+@test "only a hash of the code is stored" {
+	email_enrolled
+	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
+	run -1 grep -ralF "$(code_in_mail)" "$TWOFACTL_DIR"
+}
+
+@test "send needs the channel enrolled as a method" {
+	run -11 --separate-stderr tf send alice --via email
+	assert_equal "$stderr" "twofactl: send alice: email is not an enrolled method of alice: run twofactl enroll alice --method email"
+	run -2 tf send alice
+	run -2 tf send alice --via pigeon
+	run -3 tf send nobody --via email
+}
+
+@test "an expired code is refused" {
+	email_enrolled
+	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
+	run -1 --separate-stderr tf --at $((T0 + 360)) verify alice "$(code_in_mail)"
+	assert_equal "$stderr" "twofactl: verify alice: code rejected: it expired, send a new one"
+}
+
+@test "a code is used up by 5 wrong tries" {
+	email_enrolled
+	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
+	c=$(code_in_mail)
+	for i in 1 2 3 4 5; do
+		run -1 tf --at $((T0 + 61)) verify alice "$(printf '%06d' $(( (10#$c + i) % 1000000 )))"
+	done
+	run -1 tf --at $((T0 + 62)) verify alice "$c"
+}
+
+@test "resend is limited to one per 30 s and channel, with the seconds to wait" {
+	email_enrolled
+	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
+	run -4 --separate-stderr tf --at $((T0 + 70)) send alice --via email
+	assert_equal "$stderr" "twofactl: send alice: a code was sent 10 s ago: wait 20 s before another"
+	run -0 tf -q --at $((T0 + 90)) send alice --via email
+	assert_output --regexp '^[0-9]{3}$'
+}
+
+@test "a new code never resets the failure count" {
+	email_enrolled
+	for i in 1 2 3; do tf --at $((T0 + 60)) verify alice 000000 2>/dev/null || true; done
+	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
+	run -0 tf --json user show alice
+	run -0 jq -e '.failures==3' <<<"$output"
+	tf -q config set lockout.after 4
+	tf --at $((T0 + 61)) verify alice 000001 2>/dev/null || true
+	run -4 tf --at $((T0 + 62)) verify alice "$(code_in_mail)"
+	run -4 tf --at $((T0 + 62)) send alice --via email
+}
+
+@test "a code lifetime above 10 minutes is refused" {
+	run -2 tf config set code.ttl 11m
+	run -0 tf config set code.ttl 10m
+	email_enrolled
+	run -0 tf --json --at $((T0 + 60)) send alice --via email
+	run -0 jq -e '.expires==1800000660' <<<"$output"
+}
+
+@test "an SMTP server that is down is exit 6 and nothing is recorded as sent" {
+	email_enrolled
+	tf -q config set smtp.url "smtp://127.0.0.1:$(free_port)"
+	tf -q config set delivery.timeout 2s
+	run -6 --separate-stderr tf --at $((T0 + 60)) send alice --via email
+	assert_output ""
+	assert_equal "$stderr" "$(printf '%s' "$stderr" | head -1)"
+	assert_regex "$stderr" '^twofactl: send alice: delivery failed: smtp://127\.0\.0\.1:[0-9]+: Failed to connect'
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of plain)"
+	run -0 tf -q --at $((T0 + 61)) send alice --via email   # not rate limited: nothing was sent
+}
+
+@test "a recipient the server refuses is exit 6 with the server's answer" {
+	tf -q user set alice --email "reject$N@example.org"
+	run -6 --separate-stderr tf --at $T0 enroll alice --method email
+	assert_regex "$stderr" '^twofactl: enroll alice: delivery failed: .*550'
+	run -0 tf --json user show alice
+	run -0 jq -e '(.factors|length)==0' <<<"$output"
+}
+
+@test "STARTTLS and AUTH with the password from a file; the password never shows" {
+	echo "s3cret-smtp-pass" >"$BATS_TEST_TMPDIR/smtp.pw"
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of secure)"
+	tf -q config set smtp.tls starttls
+	tf -q config set smtp.ca_file "$BATS_FILE_TMPDIR/cert.pem"
+	tf -q config set smtp.user mailer
+	tf -q config set smtp.password_file "$BATS_TEST_TMPDIR/smtp.pw"
+	run -0 tf --at $T0 enroll alice --method email
+	run -0 mail_to secure "$MAIL"
+	assert_line --partial "confirm this address with code"
+	echo "wrong-password" >"$BATS_TEST_TMPDIR/smtp.pw"
+	run -6 --separate-stderr tf --at $((T0 + 60)) enroll alice --method email
+	refute_output --partial "wrong-password"
+	[[ $stderr != *wrong-password* && $stderr != *s3cret* ]]
+	run -1 grep -rl -e s3cret -e wrong-password "$TWOFACTL_DIR"
+}
+
+@test "STARTTLS required against a server without it fails closed" {
+	tf -q config set smtp.tls starttls
+	run -6 --separate-stderr tf --at $T0 enroll alice --method email
+	assert_regex "$stderr" 'delivery failed'
+}
+
+@test "enrolling SMS without a mobile number is exit 11 and says how to fix it" {
+	tf -q user set alice --phone ""
+	run -11 --separate-stderr tf enroll alice --method sms
+	assert_equal "$stderr" "twofactl: enroll alice: no mobile number known for alice: set one with user set --phone"
+}
+
+@test "SMS through the gateway: body, authorization header, and the code verifies" {
+	echo "Authorization: Bearer gw-token-123" >"$BATS_TEST_TMPDIR/sms.hdr"
+	tf -q config set sms.header_file "$BATS_TEST_TMPDIR/sms.hdr"
+	run -0 tf --json --at $T0 enroll alice --method sms
+	session=$(jq -r .session <<<"$output")
+	run -0 sms_request "${PHONE/+/%2B}"
+	run -0 jq -e --arg to "$PHONE" '.method=="POST" and .path=="/send"
+	    and .headers.Authorization=="Bearer gw-token-123"
+	    and (.body|startswith("to=" + ($to|@uri)))' <<<"$output"
+	run -0 sms_text
+	assert_output --regexp "^Example Hosting: code [0-9]{6} confirms this number for login codes \(session $session, 5 min\)\.$"
+	run -0 tf --at $((T0 + 5)) confirm alice "$(code_in_sms)"
+	run -0 tf --at $((T0 + 60)) send alice --via sms
+	run -0 tf --at $((T0 + 65)) verify alice "$(code_in_sms)"
+	assert_output "accepted (sms code)"
+	run -1 grep -rl gw-token-123 "$TWOFACTL_DIR"
+}
+
+@test "a gateway answering 500 is exit 6 with its answer; nothing is recorded" {
+	tf -q config set sms.url "http://127.0.0.1:$(port_of sink)/fail"
+	run -6 --separate-stderr tf --at $T0 enroll alice --method sms
+	assert_equal "$stderr" "twofactl: enroll alice: delivery failed: http://127.0.0.1:$(port_of sink)/fail: gateway answered 500: gateway exploded second line"
+	run -0 tf --json user show alice
+	run -0 jq -e '(.factors|length)==0' <<<"$output"
+}
+
+@test "a gateway that does not answer in time is exit 6" {
+	tf -q config set sms.url "http://127.0.0.1:$(port_of sink)/slow"
+	tf -q config set delivery.timeout 1s
+	run -6 --separate-stderr tf --at $T0 enroll alice --method sms
+	assert_regex "$stderr" 'delivery failed: .*(timed out|Timeout)'
+}
+
+@test "GET gateways get the parameters in the query" {
+	tf -q config set sms.method GET
+	tf -q config set sms.url "http://127.0.0.1:$(port_of sink)/send?key=abc"
+	tf -q config set sms.body "dest={to}&msg={text}"
+	run -0 tf --at $T0 enroll alice --method sms
+	run -0 sms_request "dest=${PHONE/+/%2B}"
+	run -0 jq -e '.method=="GET" and (.path|startswith("/send?key=abc&dest=%2B"))' <<<"$output"
+}
+
+@test "linking an app to an SMS account needs both codes" {
+	sms_enrolled
+	tf -q --at $((T0 + 30)) enroll alice --qr none
+	app=$(tf --at $((T0 + 30)) code alice --factor 2)
+	run -2 --separate-stderr tf --at $((T0 + 30)) confirm alice "$app"
+	assert_equal "$stderr" "twofactl: confirm alice: the account's active method is SMS: give --sms-code (send one with: twofactl send alice --via sms --purpose confirm)"
+	run -0 tf --at $((T0 + 30)) send alice --via sms --purpose confirm
+	run -1 tf --at $((T0 + 31)) confirm alice "$app" --sms-code 000000
+	run -0 tf --at $((T0 + 90)) send alice --via sms --purpose confirm
+	run -0 tf --at $((T0 + 91)) confirm alice "$(tf --at $((T0 + 91)) code alice --factor 2)" --sms-code "$(code_in_sms)"
+	run -0 tf --json user show alice
+	run -0 jq -e '[.factors[]|select(.status=="active")|.type]==["sms","totp"]' <<<"$output"
+}
+
+@test "the spool transport writes each message as a file" {
+	mkdir -m 700 "$BATS_TEST_TMPDIR/spool"
+	tf -q config set smtp.url "spool:$BATS_TEST_TMPDIR/spool"
+	tf -q config set sms.url "spool:$BATS_TEST_TMPDIR/spool"
+	run -0 tf --at $T0 enroll alice --method email
+	run -0 tf --at $T0 enroll alice --method sms
+	run -0 sh -c "cat '$BATS_TEST_TMPDIR'/spool/*.eml"
+	assert_line --partial "To: $MAIL"
+	assert_line --regexp '^Subject: Example Hosting: confirm this address with code [0-9]{6}'
+	run -0 sh -c "cat '$BATS_TEST_TMPDIR'/spool/*.sms"
+	assert_line "To: $PHONE"
+	run -0 find "$BATS_TEST_TMPDIR/spool" -name '.tmp-*'
+	assert_output ""
+}
+
+@test "messages follow the account's language and fall back to English" {
+	tf -q user set alice --lang cs
+	tf -q --at $T0 enroll alice --method email
+	run -0 mail_to plain "$MAIL"
+	assert_line --regexp '^Subject: Example Hosting: potvrďte tuto adresu kódem [0-9]{6} \(relace [0-9]{3}\)$'
+	tf -q user set alice --lang de
+	tf -q --at $((T0 + 60)) enroll alice --method email
+	run -0 mail_to plain "$MAIL"
+	assert_line --regexp '^Subject: Example Hosting: confirm this address with code'
+}
