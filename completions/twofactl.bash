@@ -5,7 +5,7 @@ _twofactl() {
 		cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}
 		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 	}
-	local commands="init user enroll confirm show disable verify code backup config help"
+	local commands="init user enroll confirm show disable verify code backup send config help"
 	local globals="--dir --json --quiet --at --help --version"
 	local i cmd="" verb="" dir=""
 	for ((i = 1; i < cword; i++)); do
@@ -19,7 +19,9 @@ _twofactl() {
 	case $prev in
 	-d|--dir|--key-file) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	--method) COMPREPLY=($(compgen -W "totp hotp" -- "$cur")); return ;;
+	--method) COMPREPLY=($(compgen -W "totp hotp email sms" -- "$cur")); return ;;
+	--via) COMPREPLY=($(compgen -W "email sms" -- "$cur")); return ;;
+	--purpose) COMPREPLY=($(compgen -W "login enroll confirm" -- "$cur")); return ;;
 	--algo) COMPREPLY=($(compgen -W "sha1 sha256 sha512" -- "$cur")); return ;;
 	--digits) COMPREPLY=($(compgen -W "6 8" -- "$cur")); return ;;
 	--qr) COMPREPLY=($(compgen -W "ansi utf8 png svg none" -- "$cur")); return ;;
@@ -35,7 +37,9 @@ _twofactl() {
 	      opts="--email --phone --org --lang" ;;
 	enroll) opts="--method --algo --digits --period --issuer --label --qr --output" ;;
 	show) opts="--factor --issuer --qr --output" ;;
-	confirm|code) opts="--factor" ;;
+	confirm) opts="--factor --sms-code" ;;
+	code) opts="--factor" ;;
+	send) opts="--via --purpose" ;;
 	disable) opts="--factor --force" ;;
 	verify) opts="--ip" ;;
 	backup) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "issue list revoke" -- "$cur")); return; }
