@@ -27,9 +27,12 @@
 #define LOCK_AUDIT 2
 #define LOCK_ACCOUNTS 1024
 
+static const char *const ns_dirs[NS_COUNT] = { "accounts", "orgs", "tickets" };
+static const char *const ns_prefix[NS_COUNT] = { "", "org:", "ticket:" };
+
 struct store {
 	int dirfd;
-	int accfd;
+	int nsfd[NS_COUNT];
 	int lockfd;
 	char *path;
 	uint8_t *keys;          /* sodium_malloc: SK_COUNT subkeys */
@@ -488,7 +491,9 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return ST_BAD;
 	}
-	s->dirfd = s->accfd = s->lockfd = -1;
+	s->dirfd = s->lockfd = -1;
+	for (int i = 0; i < NS_COUNT; i++)
+		s->nsfd[i] = -1;
 	s->lock_timeout = 15;
 	s->path = strdup(dir);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -508,8 +513,8 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		if (v >= 1 && v <= 3600)
 			s->lock_timeout = (int)v;
 	}
-	s->accfd = open_dir_at(s->dirfd, "accounts");
-	if (s->accfd < 0) {
+	s->nsfd[NS_ACCOUNTS] = open_dir_at(s->dirfd, "accounts");
+	if (s->nsfd[NS_ACCOUNTS] < 0) {
 		fail(s, ST_BAD, "cannot open '%s/accounts': %s", dir, strerror(errno));
 		goto out;
 	}
@@ -538,8 +543,9 @@ void store_close(struct store *s)
 		return;
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	if (s->accfd >= 0)
-		close(s->accfd);
+	for (int i = 0; i < NS_COUNT; i++)
+		if (s->nsfd[i] >= 0)
+			close(s->nsfd[i]);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	if (s->keys)
@@ -628,7 +634,8 @@ int store_create(const char *dir, const char *key_file, char *err, size_t errlen
 			goto out;
 		}
 	}
-	if (mkdirat(dfd, "accounts", 0700) < 0 || mkdirat(dfd, "tickets", 0700) < 0) {
+	if (mkdirat(dfd, "accounts", 0700) < 0 || mkdirat(dfd, "tickets", 0700) < 0 ||
+	    mkdirat(dfd, "orgs", 0700) < 0) {
 		snprintf(err, errlen, "cannot create '%s/accounts': %s", dir, strerror(errno));
 		goto out;
 	}
@@ -647,14 +654,13 @@ int store_create(const char *dir, const char *key_file, char *err, size_t errlen
 		}
 	}
 	{
-		int afd = open_dir_at(dfd, "accounts"), tfd = open_dir_at(dfd, "tickets");
-		if (afd >= 0) {
-			fchmod(afd, 0700);
-			close(afd);
-		}
-		if (tfd >= 0) {
-			fchmod(tfd, 0700);
-			close(tfd);
+		for (int i = 0; i < NS_COUNT; i++) {
+			int nfd = open_dir_at(dfd, ns_dirs[i]);
+
+			if (nfd >= 0) {
+				fchmod(nfd, 0700);
+				close(nfd);
+			}
 		}
 	}
 	if (fsync(dfd) < 0) {
@@ -671,22 +677,49 @@ out:
 	return ret;
 }
 
-/* ---- accounts ---- */
+/* ---- records: accounts, organisations, tickets ---- */
 
-int store_ref(struct store *s, const char *name, struct acct_ref *ref)
+
+static int ns_fd(struct store *s, enum ns ns)
 {
+	if (s->nsfd[ns] >= 0)
+		return s->nsfd[ns];
+	s->nsfd[ns] = open_dir_at(s->dirfd, ns_dirs[ns]);
+	if (s->nsfd[ns] < 0 && errno == ENOENT) {
+		if (mkdirat(s->dirfd, ns_dirs[ns], 0700) < 0 && errno != EEXIST)
+			return -1;
+		s->nsfd[ns] = open_dir_at(s->dirfd, ns_dirs[ns]);
+		if (s->nsfd[ns] >= 0) {
+			fchmod(s->nsfd[ns], 0700);
+			fsync(s->dirfd);
+		}
+	}
+	return s->nsfd[ns];
+}
+
+int store_ref_ns(struct store *s, enum ns ns, const char *name, struct acct_ref *ref)
+{
+	crypto_generichash_state st;
 	uint8_t h[32];
 
 	memset(ref, 0, sizeof *ref);
-	if (!account_name_valid(name))
+	ref->ns = ns;
+	if (ns == NS_ACCOUNTS && !account_name_valid(name))
 		return fail(s, ST_INVAL, "invalid account name");
-	crypto_generichash(h, sizeof h, (const uint8_t *)name, strlen(name),
-	                   store_subkey(s, SK_NAME), KEY_LEN);
+	crypto_generichash_init(&st, store_subkey(s, SK_NAME), KEY_LEN, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)ns_prefix[ns], strlen(ns_prefix[ns]));
+	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
+	crypto_generichash_final(&st, h, sizeof h);
 	sodium_bin2hex(ref->hex, sizeof ref->hex, h, sizeof h);
 	ref->lockoff = LOCK_ACCOUNTS + (((uint64_t)h[0] << 32 | (uint64_t)h[1] << 24 |
 	                                 (uint64_t)h[2] << 16 | (uint64_t)h[3] << 8 | h[4]) &
 	                                ((1ULL << 40) - 1));
 	return ST_OK;
+}
+
+int store_ref(struct store *s, const char *name, struct acct_ref *ref)
+{
+	return store_ref_ns(s, NS_ACCOUNTS, name, ref);
 }
 
 int store_lock(struct store *s, struct acct_ref *ref)
@@ -705,18 +738,21 @@ void store_unlock(struct store *s, struct acct_ref *ref)
 	ref->locked = 0;
 }
 
-static int subdir(struct store *s, const char *hex, int create)
+static int subdir(struct store *s, enum ns ns, const char *hex, int create)
 {
 	char sub[3] = { hex[0], hex[1], 0 };
-	int fd = open_dir_at(s->accfd, sub);
+	int nfd = ns_fd(s, ns), fd;
 
+	if (nfd < 0)
+		return -1;
+	fd = open_dir_at(nfd, sub);
 	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(s->accfd, sub, 0700) < 0 && errno != EEXIST)
+		if (mkdirat(nfd, sub, 0700) < 0 && errno != EEXIST)
 			return -1;
-		fd = open_dir_at(s->accfd, sub);
+		fd = open_dir_at(nfd, sub);
 		if (fd >= 0) {
 			fchmod(fd, 0700);
-			fsync(s->accfd);
+			fsync(nfd);
 		}
 	}
 	return fd;
@@ -740,7 +776,7 @@ static void make_ad(uint8_t ad[HDR_LEN + 64], const uint8_t hdr[HDR_LEN], const 
 
 int store_exists(struct store *s, const struct acct_ref *ref)
 {
-	int fd = subdir(s, ref->hex, 0), r;
+	int fd = subdir(s, ref->ns, ref->hex, 0), r;
 
 	if (fd < 0)
 		return 0;
@@ -749,139 +785,163 @@ int store_exists(struct store *s, const struct acct_ref *ref)
 	return r;
 }
 
-static int decrypt_record(struct store *s, const char *hex, const uint8_t *buf, size_t len,
-                          struct account *a, uint64_t *gen)
+/* Open a sealed file's box; *pt is sodium_malloc'd plaintext (NUL-terminated). */
+static int unseal(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
+                  uint8_t **pt, size_t *ptlen, uint64_t *gen)
 {
 	uint8_t ad[HDR_LEN + 64];
-	uint8_t *pt = NULL;
-	unsigned long long ptlen = 0;
-	int ret;
+	unsigned long long n = 0;
+	const char *d = ns_dirs[ns];
 
+	*pt = NULL;
 	if (len < HDR_LEN + NONCE_LEN + TAG_LEN || memcmp(buf, MAGIC, 4) != 0)
-		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' is damaged (bad header)", hex, hex);
+		return fail(s, ST_BAD, "file '%s/%.2s/%s' is damaged (bad header)", d, hex, hex);
 	if (buf[4] != FORMAT_VERSION)
-		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' has format version %u, this twofactl reads %u",
-		            hex, hex, buf[4], FORMAT_VERSION);
+		return fail(s, ST_BAD, "file '%s/%.2s/%s' has format version %u, this twofactl reads %u",
+		            d, hex, hex, buf[4], FORMAT_VERSION);
 	*gen = 0;
 	for (int i = 0; i < 8; i++)
 		*gen = (*gen << 8) | buf[8 + i];
 	make_ad(ad, buf, hex);
-	pt = sodium_malloc(len);
-	if (!pt)
+	*pt = sodium_malloc(len + 1);
+	if (!*pt)
 		return fail(s, ST_BAD, "cannot allocate secure memory");
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL,
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(*pt, &n, NULL,
 	        buf + HDR_LEN + NONCE_LEN, len - HDR_LEN - NONCE_LEN,
 	        ad, sizeof ad, buf + HDR_LEN, store_subkey(s, SK_AEAD)) != 0) {
-		sodium_free(pt);
-		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' fails authentication: "
-		            "tampered, swapped or a wrong master key", hex, hex);
+		sodium_free(*pt);
+		*pt = NULL;
+		return fail(s, ST_BAD, "%s file '%s/%.2s/%s' fails authentication: "
+		            "tampered, swapped or a wrong master key",
+		            ns == NS_ACCOUNTS ? "account" : ns == NS_ORGS ? "organisation" : "ticket",
+		            d, hex, hex);
 	}
-	ret = record_from_json((const char *)pt, (size_t)ptlen, a);
-	sodium_free(pt);
-	if (ret != CORE_OK)
-		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' holds a record this twofactl cannot read", hex, hex);
+	(*pt)[n] = 0;
+	*ptlen = (size_t)n;
 	return ST_OK;
 }
 
-int store_load(struct store *s, struct acct_ref *ref, const char *name, struct account *a)
+int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t *ptlen)
 {
-	int fd = subdir(s, ref->hex, 0), ret;
+	int fd = subdir(s, ref->ns, ref->hex, 0), ret;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	struct stat st;
+	const char *d = ns_dirs[ref->ns];
 
+	*pt = NULL;
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return fail(s, ST_ENOENT, "no such account");
-		return fail(s, ST_BAD, "cannot open account directory: %s", strerror(errno));
+			return fail(s, ST_ENOENT, "no such entry");
+		return fail(s, ST_BAD, "cannot open directory '%s': %s", d, strerror(errno));
 	}
 	if (read_file_at(fd, ref->hex, &buf, &len, STORE_MAX_FILE, &st) < 0) {
 		int e = errno;
 
 		close(fd);
 		if (e == ENOENT)
-			return fail(s, ST_ENOENT, "no such account");
+			return fail(s, ST_ENOENT, "no such entry");
 		if (e == ELOOP)
-			return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' is a symbolic link: refused", ref->hex, ref->hex);
-		return fail(s, ST_BAD, "cannot read account file 'accounts/%.2s/%s': %s", ref->hex, ref->hex, strerror(e));
+			return fail(s, ST_BAD, "file '%s/%.2s/%s' is a symbolic link: refused", d, ref->hex, ref->hex);
+		return fail(s, ST_BAD, "cannot read file '%s/%.2s/%s': %s", d, ref->hex, ref->hex, strerror(e));
 	}
 	close(fd);
 	if (st.st_nlink != 1) {
 		free(buf);
-		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' has %lu hard links: refused",
-		            ref->hex, ref->hex, (unsigned long)st.st_nlink);
+		return fail(s, ST_BAD, "file '%s/%.2s/%s' has %lu hard links: refused",
+		            d, ref->hex, ref->hex, (unsigned long)st.st_nlink);
 	}
-	ret = decrypt_record(s, ref->hex, buf, len, a, &ref->gen);
+	ret = unseal(s, ref->ns, ref->hex, buf, len, pt, ptlen, &ref->gen);
 	free(buf);
-	if (ret == ST_OK && strcmp(a->name, name) != 0) {
-		sodium_memzero(a, sizeof *a);
-		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' belongs to another account", ref->hex, ref->hex);
-	}
 	return ret;
 }
 
-int store_save(struct store *s, struct acct_ref *ref, const struct account *a)
+int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, size_t ptlen)
 {
-	char *json = NULL;
-	size_t jlen = 0, clen;
+	size_t clen = HDR_LEN + NONCE_LEN + ptlen + TAG_LEN;
 	uint8_t *out = NULL, hdr[HDR_LEN], ad[HDR_LEN + 64];
 	unsigned long long ctlen = 0;
 	int fd = -1, ret;
 
 	if (!ref->locked)
 		return fail(s, ST_BAD, "internal error: save without lock");
-	if (record_to_json(a, &json, &jlen) != CORE_OK)
-		return fail(s, ST_BAD, "cannot serialise record");
-	clen = HDR_LEN + NONCE_LEN + jlen + TAG_LEN;
-	if (clen > STORE_MAX_FILE) {
-		ret = fail(s, ST_BAD, "record too large");
-		goto out;
-	}
+	if (clen > STORE_MAX_FILE)
+		return fail(s, ST_BAD, "record too large");
 	out = malloc(clen);
-	if (!out) {
-		ret = fail(s, ST_BAD, "out of memory");
-		goto out;
-	}
+	if (!out)
+		return fail(s, ST_BAD, "out of memory");
 	make_header(hdr, ref->gen + 1);
 	memcpy(out, hdr, HDR_LEN);
 	randombytes_buf(out + HDR_LEN, NONCE_LEN);
 	make_ad(ad, hdr, ref->hex);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + HDR_LEN + NONCE_LEN, &ctlen,
-	        (const uint8_t *)json, jlen, ad, sizeof ad, NULL, out + HDR_LEN,
-	        store_subkey(s, SK_AEAD));
-	fd = subdir(s, ref->hex, 1);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + HDR_LEN + NONCE_LEN, &ctlen, pt, ptlen,
+	        ad, sizeof ad, NULL, out + HDR_LEN, store_subkey(s, SK_AEAD));
+	fd = subdir(s, ref->ns, ref->hex, 1);
 	if (fd < 0) {
-		ret = fail(s, ST_BAD, "cannot open account directory: %s", strerror(errno));
+		ret = fail(s, ST_BAD, "cannot open directory '%s': %s", ns_dirs[ref->ns], strerror(errno));
 		goto out;
 	}
-	ret = write_atomic_at(s, fd, "account file", ref->hex, out, HDR_LEN + NONCE_LEN + ctlen);
+	ret = write_atomic_at(s, fd, ref->ns == NS_ACCOUNTS ? "account file" : "record", ref->hex,
+	                      out, HDR_LEN + NONCE_LEN + ctlen);
 	if (ret == ST_OK)
 		ref->gen++;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (json) {
-		sodium_memzero(json, jlen);
-		free(json);
-	}
 	free(out);
+	return ret;
+}
+
+int store_load(struct store *s, struct acct_ref *ref, const char *name, struct account *a)
+{
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	int ret = store_blob_load(s, ref, &pt, &len);
+
+	if (ret == ST_ENOENT)
+		return fail(s, ST_ENOENT, "no such account");
+	if (ret)
+		return ret;
+	ret = record_from_json((const char *)pt, len, a);
+	sodium_free(pt);
+	if (ret != CORE_OK)
+		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' holds a record this twofactl cannot read",
+		            ref->hex, ref->hex);
+	if (strcmp(a->name, name) != 0) {
+		sodium_memzero(a, sizeof *a);
+		return fail(s, ST_BAD, "account file 'accounts/%.2s/%s' belongs to another account",
+		            ref->hex, ref->hex);
+	}
+	return ST_OK;
+}
+
+int store_save(struct store *s, struct acct_ref *ref, const struct account *a)
+{
+	char *json = NULL;
+	size_t jlen = 0;
+	int ret;
+
+	if (record_to_json(a, &json, &jlen) != CORE_OK)
+		return fail(s, ST_BAD, "cannot serialise record");
+	ret = store_blob_save(s, ref, (const uint8_t *)json, jlen);
+	sodium_memzero(json, jlen);
+	free(json);
 	return ret;
 }
 
 int store_delete(struct store *s, struct acct_ref *ref)
 {
-	int fd = subdir(s, ref->hex, 0);
+	int fd = subdir(s, ref->ns, ref->hex, 0);
 
 	if (!ref->locked)
 		return fail(s, ST_BAD, "internal error: delete without lock");
 	if (fd < 0)
-		return fail(s, ST_ENOENT, "no such account");
+		return fail(s, ST_ENOENT, "no such entry");
 	if (unlinkat(fd, ref->hex, 0) < 0) {
 		int e = errno;
 
 		close(fd);
-		return fail(s, e == ENOENT ? ST_ENOENT : ST_BAD, "cannot remove account file: %s",
-		            strerror(e));
+		return fail(s, e == ENOENT ? ST_ENOENT : ST_BAD, "cannot remove file: %s", strerror(e));
 	}
 	fsync(fd);
 	close(fd);
@@ -900,18 +960,16 @@ static int is_hex_name(const char *n, size_t len)
 
 #include <dirent.h>
 
-int store_iterate(struct store *s, store_visit_fn fn, void *ctx)
+int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 {
-	int afd = dup(s->accfd), ret = ST_OK;
+	int nfd = ns_fd(s, ns), afd = nfd >= 0 ? dup(nfd) : -1, ret = ST_OK;
 	DIR *top = afd >= 0 ? fdopendir(afd) : NULL;
 	struct dirent *de;
-	struct account *a = account_new();
 
-	if (!top || !a) {
-		if (afd >= 0 && !top)
+	if (!top) {
+		if (afd >= 0)
 			close(afd);
-		account_free(a);
-		return fail(s, ST_BAD, "cannot list accounts: %s", strerror(errno));
+		return fail(s, ST_BAD, "cannot list '%s': %s", ns_dirs[ns], strerror(errno));
 	}
 	rewinddir(top);
 	while (ret == ST_OK && (de = readdir(top))) {
@@ -921,33 +979,39 @@ int store_iterate(struct store *s, store_visit_fn fn, void *ctx)
 
 		if (!is_hex_name(de->d_name, 2))
 			continue;
-		sfd = open_dir_at(s->accfd, de->d_name);
+		sfd = open_dir_at(nfd, de->d_name);
 		if (sfd < 0 || !(sd = fdopendir(sfd))) {
 			if (sfd >= 0)
 				close(sfd);
-			ret = fail(s, ST_BAD, "cannot open 'accounts/%s': %s", de->d_name, strerror(errno));
+			ret = fail(s, ST_BAD, "cannot open '%s/%s': %s", ns_dirs[ns], de->d_name, strerror(errno));
 			break;
 		}
 		while ((fe = readdir(sd))) {
-			uint8_t *buf = NULL;
-			size_t len = 0;
+			uint8_t *buf = NULL, *pt = NULL;
+			size_t len = 0, ptlen = 0;
 			uint64_t gen;
+			int stop;
 
 			if (!is_hex_name(fe->d_name, 64) || strncmp(fe->d_name, de->d_name, 2))
 				continue;
 			if (read_file_at(dirfd(sd), fe->d_name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
 				if (errno == ENOENT)
 					continue;   /* removed meanwhile */
-				ret = fail(s, ST_BAD, "cannot read account file 'accounts/%.2s/%s': %s",
+				ret = fail(s, ST_BAD, "cannot read file '%s/%.2s/%s': %s", ns_dirs[ns],
 				           fe->d_name, fe->d_name, strerror(errno));
 				break;
 			}
-			ret = decrypt_record(s, fe->d_name, buf, len, a, &gen);
+			ret = unseal(s, ns, fe->d_name, buf, len, &pt, &ptlen, &gen);
 			free(buf);
 			if (ret != ST_OK)
 				break;
-			if (fn(ctx, a)) {
-				ret = ST_OK;
+			stop = fn(ctx, pt, ptlen);
+			sodium_free(pt);
+			if (stop < 0) {
+				ret = ST_BAD;   /* the callback set the message with store_fail */
+				break;
+			}
+			if (stop) {
 				closedir(sd);
 				goto out;
 			}
@@ -956,7 +1020,36 @@ int store_iterate(struct store *s, store_visit_fn fn, void *ctx)
 	}
 out:
 	closedir(top);
-	account_free(a);
+	return ret;
+}
+
+struct acct_visit {
+	struct store *s;
+	struct account *a;
+	store_visit_fn fn;
+	void *ctx;
+};
+
+static int visit_account(void *ctx, const uint8_t *json, size_t len)
+{
+	struct acct_visit *v = ctx;
+
+	if (record_from_json((const char *)json, len, v->a) != CORE_OK) {
+		fail(v->s, ST_BAD, "an account file holds a record this twofactl cannot read");
+		return -1;
+	}
+	return v->fn(v->ctx, v->a);
+}
+
+int store_iterate(struct store *s, store_visit_fn fn, void *ctx)
+{
+	struct acct_visit v = { s, account_new(), fn, ctx };
+	int ret;
+
+	if (!v.a)
+		return fail(s, ST_BAD, "cannot allocate secure memory");
+	ret = store_iterate_ns(s, NS_ACCOUNTS, visit_account, &v);
+	account_free(v.a);
 	return ret;
 }
 

@@ -29,7 +29,11 @@ enum subkey { SK_NAME = 1, SK_AEAD, SK_CODE, SK_AUDIT, SK_CHECK, SK_COUNT };
 
 struct store;
 
+/* What a sealed file holds; each has its directory and its name hashing. */
+enum ns { NS_ACCOUNTS = 0, NS_ORGS, NS_TICKETS, NS_COUNT };
+
 struct acct_ref {
+	enum ns ns;
 	char hex[65];        /* file name: keyed hash of the account name */
 	uint64_t lockoff;    /* byte of store.lock that guards it */
 	int locked;
@@ -65,6 +69,15 @@ int store_load(struct store *s, struct acct_ref *ref, const char *name, struct a
 int store_exists(struct store *s, const struct acct_ref *ref);
 int store_save(struct store *s, struct acct_ref *ref, const struct account *a) SWUR;
 int store_delete(struct store *s, struct acct_ref *ref) SWUR;
+
+/* Any record by namespace: the plaintext (JSON) is sodium_malloc'd; the
+ * caller sodium_free()s it. */
+int store_ref_ns(struct store *s, enum ns ns, const char *name, struct acct_ref *ref) SWUR;
+int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t *len) SWUR;
+int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, size_t len) SWUR;
+typedef int (*store_blob_fn)(void *ctx, const uint8_t *json, size_t len);
+/* fn returns 0 to go on, 1 to stop, -1 on error. */
+int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx) SWUR;
 
 /* Visit every account, unlocked (each file is read whole: a rename never
  * shows a torn record). The callback returns non-zero to stop. */
