@@ -100,5 +100,16 @@ int cmd_code(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_send(int argc, char **argv);
+int cmd_org(int argc, char **argv);
+int cmd_whitelist(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_expire(int argc, char **argv);
+
+/* Organisations (cmd/org.c). */
+int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o);
+int org_write(struct store *s, struct acct_ref *ref, const struct org *o);
+/* The policy that applies to an account: its organisation's, else policy.default. */
+int effective_policy(struct store *s, const struct account *a, enum policy *pol, char *why, size_t whylen);
 
 #endif

@@ -37,6 +37,11 @@ static const struct command commands[] = {
 	{ "code", cmd_code, "print the current code (admin test aid)" },
 	{ "backup", cmd_backup, "issue, list, revoke single-use backup codes" },
 	{ "send", cmd_send, "send a one-time code by email or SMS; prints the session id" },
+	{ "check", cmd_check, "after the password: exit 0 no code needed, 10 code needed, 11 enrol" },
+	{ "org", cmd_org, "organisations and their policies: required, optional, off" },
+	{ "whitelist", cmd_whitelist, "addresses whose logins skip 2FA" },
+	{ "trust", cmd_trust, "remembered devices: add, list, revoke" },
+	{ "expire", cmd_expire, "the cron job: expire codes, entries, devices; warn of incomplete logins" },
 	{ "config", cmd_config, "get, set, list store configuration" },
 	{ "help", cmd_help, "list the commands" },
 	{ NULL, NULL, NULL }

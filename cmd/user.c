@@ -3,6 +3,7 @@
 #include "core/lockout.h"
 #include "core/timefmt.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,9 @@ static const struct argp_option add_options[] = {
 	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form", 0 },
 	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies", 0 },
 	{ "lang", OPT_LANG, "LL", 0, "Language of messages (default en)", 0 },
+	{ "service", OPT_SERVICE, NULL, 0, "A service account for machine access (an API client): "
+	  "a random password of 32 characters is printed once and stored with Argon2id; exempt "
+	  "from the second factor, never from lockout", 0 },
 	{ 0 }
 };
 
@@ -96,10 +100,29 @@ static const struct argp add_argp = {
 	add_options, parse_fields, "NAME", "Add an account.", field_children, NULL, NULL
 };
 
+#define SERVICE_PW_LEN 32
+
+/* A random password of SERVICE_PW_LEN letters and digits (190 bits) and its
+ * Argon2id hash. */
+static int service_password(struct account *a, char pw[SERVICE_PW_LEN + 1])
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (int i = 0; i < SERVICE_PW_LEN; i++)
+		pw[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+	pw[SERVICE_PW_LEN] = '\0';
+	if (crypto_pwhash_str(a->pwhash, pw, SERVICE_PW_LEN, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return fail(EXIT_STORE, "cannot hash the password (out of memory?)");
+	a->service = 1;
+	return EXIT_OK;
+}
+
 static int user_add(int argc, char **argv)
 {
 	struct user_args u = { 0 };
 	struct session ss = { 0 };
+	char *pw = NULL;
 	int ret, st;
 
 	cmd_parse(&add_argp, argc, argv, &u);
@@ -121,20 +144,47 @@ static int user_add(int argc, char **argv)
 		goto out;
 	}
 	account_init(ss.a, u.name, g.now);
-	if ((ret = apply_fields(ss.a, &u)) || (ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "user.add", u.name, "ok", NULL, NULL)))
+	if ((ret = apply_fields(ss.a, &u)))
+		goto out;
+	if (u.org && u.org[0]) {
+		struct acct_ref oref;
+		struct org o;
+
+		if ((ret = org_read(ss.s, u.org, &oref, &o)))
+			goto out;
+	}
+	if (u.service) {
+		pw = sodium_malloc(SERVICE_PW_LEN + 1);
+		if (!pw) {
+			ret = fail(EXIT_STORE, "cannot allocate secure memory");
+			goto out;
+		}
+		if ((ret = service_password(ss.a, pw)))
+			goto out;
+	}
+	if ((ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, "user.add", u.name, "ok", NULL, u.service ? "service" : NULL)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "name", json_object_new_string(u.name));
 		json_object_object_add(o, "created", json_object_new_int64(g.now));
+		json_object_object_add(o, "service", json_object_new_boolean(u.service));
+		if (pw)
+			json_object_object_add(o, "password", json_object_new_string(pw));
 		emit_json(o);
-	} else if (!g.quiet) {
-		printf("added account '%s'\n", u.name);
+	} else {
+		if (!g.quiet)
+			printf("added %saccount '%s'%s\n", u.service ? "service " : "", u.name,
+			       u.service ? "; its password (shown only now):" : "");
+		if (pw)
+			printf("%s\n", pw);
 	}
 	ret = EXIT_OK;
 out:
+	if (pw)
+		sodium_free(pw);
 	sess_end(&ss);
 	return ret;
 }
@@ -155,9 +205,16 @@ static int user_set(int argc, char **argv)
 	set_ctx("user set %s", safe(u.name));
 	if (!u.email && !u.phone && !u.org && !u.lang)
 		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org or --lang");
-	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u)) &&
-	    !(ret = sess_save(&ss)))
-		ret = audit(ss.s, "user.set", u.name, "ok", NULL, NULL);
+	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u))) {
+		if (u.org && u.org[0]) {
+			struct acct_ref oref;
+			struct org o;
+
+			ret = org_read(ss.s, u.org, &oref, &o);
+		}
+		if (!ret && !(ret = sess_save(&ss)))
+			ret = audit(ss.s, "user.set", u.name, "ok", NULL, NULL);
+	}
 	sess_end(&ss);
 	if (!ret && !g.quiet && !g.json)
 		printf("updated account '%s'\n", u.name);
@@ -226,7 +283,11 @@ static void show_text(const struct account *a)
 	if (active)
 		printf(" (%u active factor%s)", active, active == 1 ? "" : "s");
 	printf("\n");
+	if (a->service)
+		printf("service:    yes (password login, exempt from the second factor, not from lockout)\n");
 	printf("backup:     %u code%s left\n", a->nbackup, a->nbackup == 1 ? "" : "s");
+	printf("support:    %s\n", active ? "requests by phone must not be trusted while 2FA is on: "
+	       "ask for a code" : "requests by phone may be trusted (2FA is off)");
 	printf("failures:   %u", a->failures);
 	if (ls == LOCK_HARDLOCKED)
 		printf(" (locked out: only 'twofactl user unlock' helps)");
@@ -265,7 +326,11 @@ static json_object *show_json(const struct account *a)
 	json_object_object_add(o, "service", json_object_new_boolean(a->service));
 	json_object_object_add(o, "created", json_object_new_int64(a->created));
 	json_object_object_add(o, "enabled", json_object_new_boolean(account_active_count(a) > 0));
+	json_object_object_add(o, "phone_requests_trusted", json_object_new_boolean(account_active_count(a) == 0));
 	json_object_object_add(o, "backup_left", json_object_new_int64(a->nbackup));
+	json_object_object_add(o, "whitelist", json_object_new_int64(a->nwl));
+	json_object_object_add(o, "trusted_devices", json_object_new_int64(a->ntr));
+	json_object_object_add(o, "pending_logins", json_object_new_int64(a->npl));
 	json_object_object_add(o, "failures", json_object_new_int64(a->failures));
 	json_object_object_add(o, "locked", json_object_new_string(
 		ls == LOCK_HARDLOCKED ? "hard" : ls == LOCK_DELAYED ? "delayed" : "no"));

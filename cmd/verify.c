@@ -2,6 +2,7 @@
 #include "cmd/cmd.h"
 #include "cmd/attempt.h"
 #include "core/lockout.h"
+#include "core/policy.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 	if (out->result == AUTH_OK) {
 		lock_success(ss->a);
 		ss->a->verified++;
+		login_close_all(ss->a);   /* the login that check opened is complete */
 	} else if (out->result == AUTH_REJECT) {
 		lock_fail(ss->a, g.now, after);
 	}
@@ -93,21 +95,70 @@ static const char *method_of(const struct auth_outcome *out, struct account *a)
 
 struct verify_args {
 	const char *name, *code, *ip;
-	int nargs;
+	int nargs, password;
 };
 
-enum { OPT_IP = 0x300 };
+enum { OPT_IP = 0x300, OPT_PASSWORD };
 
 static const struct argp_option options[] = {
 	{ "ip", OPT_IP, "ADDR", 0, "Source address of the login (audited)", 0 },
+	{ "password", OPT_PASSWORD, NULL, 0, "Check the account's password, read from standard "
+	  "input (service accounts); failures count toward the same lockout", 0 },
 	{ 0 }
 };
+
+/* A password (service accounts): Argon2id, with the account's lockout. */
+static int verify_password(struct session *ss, const char *ip)
+{
+	char *pw = sodium_malloc(1024);
+	int64_t wait;
+	enum lock_state ls;
+	unsigned after;
+	int ret, ok;
+
+	if (!pw)
+		return fail(EXIT_STORE, "cannot allocate secure memory");
+	if ((ret = read_stdin_line(pw, 1024, "password")))
+		goto out;
+	if (!ss->a->pwhash[0]) {
+		ret = fail(EXIT_NOENT, "no password is set for this account");
+		goto out;
+	}
+	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)))
+		goto out;
+	ls = lock_check(ss->a, g.now, &wait);
+	if (ls != LOCK_OPEN) {
+		if (!(ret = audit(ss->s, "verify.password", ss->name, "locked", ip, NULL)))
+			ret = ls == LOCK_HARDLOCKED
+			      ? fail(EXIT_LOCKED, "locked out after %u failures: an administrator must run "
+			             "'twofactl user unlock'", ss->a->failures)
+			      : fail(EXIT_LOCKED, "too many failures: next attempt in %lld s", (long long)wait);
+		goto out;
+	}
+	ok = crypto_pwhash_str_verify(ss->a->pwhash, pw, strlen(pw)) == 0;
+	if (ok) {
+		lock_success(ss->a);
+		ss->a->verified++;
+	} else {
+		lock_fail(ss->a, g.now, after);
+	}
+	if ((ret = sess_save(ss)) ||
+	    (ret = audit(ss->s, "verify.password", ss->name, ok ? "ok" : "rejected", ip, NULL)))
+		goto out;
+	ret = ok ? EXIT_OK : fail(EXIT_REJECTED, "password rejected");
+out:
+	sodium_free(pw);
+	return ret;
+}
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct verify_args *a = state->input;
 
 	switch (key) {
+	case OPT_PASSWORD:
+		a->password = 1;
+		break;
 	case OPT_IP:
 		if (strlen(arg) > 45 || strspn(arg, "0123456789abcdefABCDEF.:") != strlen(arg))
 			argp_failure(state, EXIT_USAGE, 0, "--ip: '%s' is not an IP address", safe(arg));
@@ -153,6 +204,26 @@ int cmd_verify(int argc, char **argv)
 
 	cmd_parse(&argp, argc, argv, &a);
 	set_ctx("verify %s", safe(a.name));
+	if (a.password) {
+		if (a.code)
+			return fail(EXIT_USAGE, "the password is read from standard input, not argv");
+		if ((ret = check_name(a.name)))
+			return ret;
+		if (!(ret = sess_begin(&ss, a.name)))
+			ret = verify_password(&ss, a.ip);
+		sess_end(&ss);
+		if (!ret && g.json) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "name", json_object_new_string(a.name));
+			json_object_object_add(j, "result", json_object_new_string("accepted"));
+			json_object_object_add(j, "method", json_object_new_string("password"));
+			emit_json(j);
+		} else if (!ret && !g.quiet) {
+			printf("accepted\n");
+		}
+		return ret;
+	}
 	if ((ret = check_name(a.name)) || (ret = get_code(a.code, code, sizeof code)))
 		return ret;
 	o.ip = a.ip;

@@ -5,7 +5,7 @@ _twofactl() {
 		cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}
 		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 	}
-	local commands="init user enroll confirm show disable verify code backup send config help"
+	local commands="init user enroll confirm show disable verify code backup send check org whitelist trust expire config help"
 	local globals="--dir --json --quiet --at --help --version"
 	local i cmd="" verb="" dir=""
 	for ((i = 1; i < cword; i++)); do
@@ -19,6 +19,7 @@ _twofactl() {
 	case $prev in
 	-d|--dir|--key-file) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--policy) COMPREPLY=($(compgen -W "required optional off" -- "$cur")); return ;;
 	--method) COMPREPLY=($(compgen -W "totp hotp email sms" -- "$cur")); return ;;
 	--via) COMPREPLY=($(compgen -W "email sms" -- "$cur")); return ;;
 	--purpose) COMPREPLY=($(compgen -W "login enroll confirm" -- "$cur")); return ;;
@@ -34,14 +35,22 @@ _twofactl() {
 	case $cmd in
 	init) opts="--key-file" ;;
 	user) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del unlock" -- "$cur")); return; }
-	      opts="--email --phone --org --lang" ;;
+	      opts="--email --phone --org --lang --service" ;;
 	enroll) opts="--method --algo --digits --period --issuer --label --qr --output" ;;
 	show) opts="--factor --issuer --qr --output" ;;
 	confirm) opts="--factor --sms-code" ;;
 	code) opts="--factor" ;;
 	send) opts="--via --purpose" ;;
 	disable) opts="--factor --force" ;;
-	verify) opts="--ip" ;;
+	verify) opts="--ip --password" ;;
+	check) opts="--ip --device-token" ;;
+	expire) opts="--dry-run" ;;
+	org) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del simulate" -- "$cur")); return; }
+	     opts="--policy" ;;
+	whitelist) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list del" -- "$cur")); return; }
+	           opts="--ttl --note --org" ;;
+	trust) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list revoke" -- "$cur")); return; }
+	       opts="--days --label --all" ;;
 	backup) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "issue list revoke" -- "$cur")); return; }
 	        opts="--count --all" ;;
 	config) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "get set list" -- "$cur")); return; }

@@ -192,6 +192,77 @@ static void wipe_string_obj(json_object *s)
 	}
 }
 
+static int wl_to_json(json_object *root, const struct wl_entry *wl, unsigned n)
+{
+	json_object *arr = json_object_new_array();
+
+	if (add(root, "whitelist", arr))
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		char net[64];
+
+		cidr_format(&wl[i].net, net);
+		if (json_object_array_add(arr, o) ||
+		    add(o, "net", json_object_new_string(net)) ||
+		    add(o, "created", json_object_new_int64(wl[i].created)) ||
+		    add(o, "expires", json_object_new_int64(wl[i].expires)) ||
+		    add_str(o, "note", wl[i].note))
+			return -1;
+	}
+	return 0;
+}
+
+static int extras_to_json(json_object *root, const struct account *a)
+{
+	json_object *tr = json_object_new_array(), *pl;
+
+	if (wl_to_json(root, a->wl, a->nwl) || add(root, "trusted", tr) ||
+	    add(root, "next_trust_id", json_object_new_int64(a->next_trust_id)))
+		return -1;
+	for (unsigned i = 0; i < a->ntr; i++) {
+		json_object *o = json_object_new_object();
+		char hex[2 * CODE_HASH_BYTES + 1];
+
+		sodium_bin2hex(hex, sizeof hex, a->tr[i].hash, CODE_HASH_BYTES);
+		if (json_object_array_add(tr, o) ||
+		    add(o, "id", json_object_new_int64(a->tr[i].id)) ||
+		    add(o, "hash", json_object_new_string(hex)) ||
+		    add_str(o, "label", a->tr[i].label) ||
+		    add(o, "created", json_object_new_int64(a->tr[i].created)) ||
+		    add(o, "expires", json_object_new_int64(a->tr[i].expires)) ||
+		    add(o, "last_used", json_object_new_int64(a->tr[i].last_used)))
+			return -1;
+	}
+	pl = json_object_new_array();
+	if (add(root, "logins", pl))
+		return -1;
+	for (unsigned i = 0; i < a->npl; i++) {
+		json_object *o = json_object_new_object();
+
+		if (json_object_array_add(pl, o) ||
+		    add(o, "opened", json_object_new_int64(a->pl[i].opened)) ||
+		    add(o, "warned", json_object_new_boolean(a->pl[i].warned)))
+			return -1;
+		if (a->pl[i].has_ip) {
+			struct cidr c;
+			char ip[64], *slash;
+
+			memcpy(c.addr, a->pl[i].ip, 16);
+			c.prefix = 128;
+			cidr_format(&c, ip);
+			slash = strchr(ip, '/');
+			if (slash)
+				*slash = '\0';
+			if (add(o, "ip", json_object_new_string(ip)))
+				return -1;
+		}
+	}
+	if (a->pwhash[0] && add(root, "password", json_object_new_string(a->pwhash)))
+		return -1;
+	return 0;
+}
+
 static json_object *factor_json(const struct factor *f, int *err)
 {
 	json_object *o = json_object_new_object();
@@ -323,6 +394,8 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 				goto out;
 		}
 	}
+	if (extras_to_json(root, a))
+		goto out;
 	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
 	if (!s)
 		goto out;
@@ -447,6 +520,88 @@ out:
 	return ret;
 }
 
+static int wl_from(json_object *root, struct wl_entry *wl, unsigned *n)
+{
+	json_object *arr = get(root, "whitelist", json_type_array);
+
+	*n = 0;
+	if (!arr)
+		return CORE_OK;
+	if (json_object_array_length(arr) > ACCT_MAX_WHITELIST)
+		return CORE_EFORMAT;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		char net[64];
+
+		if (!json_object_is_type(o, json_type_object) ||
+		    get_str(o, "net", net, sizeof net, 1) || cidr_parse(net, &wl[i].net) ||
+		    get_i64(o, "created", &wl[i].created, 0, TMAX) ||
+		    get_i64(o, "expires", &wl[i].expires, 0, TMAX) ||
+		    get_str(o, "note", wl[i].note, sizeof wl[i].note, 0))
+			return CORE_EFORMAT;
+		(*n)++;
+	}
+	return CORE_OK;
+}
+
+static int extras_from(json_object *root, struct account *a)
+{
+	json_object *arr;
+	int64_t v;
+
+	if (wl_from(root, a->wl, &a->nwl) || get_i64(root, "next_trust_id", &v, 0, UINT32_MAX))
+		return CORE_EFORMAT;
+	a->next_trust_id = (uint32_t)v;
+	if ((arr = get(root, "trusted", json_type_array))) {
+		if (json_object_array_length(arr) > ACCT_MAX_TRUST)
+			return CORE_EFORMAT;
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *o = json_object_array_get_idx(arr, i);
+			struct trusted *t = &a->tr[i];
+			char hex[2 * CODE_HASH_BYTES + 1];
+			size_t hl = 0;
+
+			if (!json_object_is_type(o, json_type_object) ||
+			    get_i64(o, "id", &v, 1, UINT32_MAX) ||
+			    get_str(o, "hash", hex, sizeof hex, 1) ||
+			    sodium_hex2bin(t->hash, sizeof t->hash, hex, strlen(hex), NULL, &hl, NULL) ||
+			    hl != CODE_HASH_BYTES ||
+			    get_str(o, "label", t->label, sizeof t->label, 0) ||
+			    get_i64(o, "created", &t->created, 0, TMAX) ||
+			    get_i64(o, "expires", &t->expires, 0, TMAX) ||
+			    get_i64(o, "last_used", &t->last_used, 0, TMAX))
+				return CORE_EFORMAT;
+			t->id = (uint32_t)v;
+			a->ntr++;
+		}
+	}
+	if ((arr = get(root, "logins", json_type_array))) {
+		if (json_object_array_length(arr) > ACCT_MAX_LOGINS)
+			return CORE_EFORMAT;
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *o = json_object_array_get_idx(arr, i), *w;
+			struct pending_login *l = &a->pl[i];
+			char ip[64];
+
+			if (!json_object_is_type(o, json_type_object) ||
+			    get_i64(o, "opened", &l->opened, 0, TMAX) ||
+			    get_str(o, "ip", ip, sizeof ip, 0))
+				return CORE_EFORMAT;
+			if (ip[0]) {
+				if (ip_parse(ip, l->ip))
+					return CORE_EFORMAT;
+				l->has_ip = 1;
+			}
+			w = get(o, "warned", json_type_boolean);
+			l->warned = w ? json_object_get_boolean(w) : 0;
+			a->npl++;
+		}
+	}
+	if (get_str(root, "password", a->pwhash, sizeof a->pwhash, 0))
+		return CORE_EFORMAT;
+	return CORE_OK;
+}
+
 static int channels_from(json_object *root, struct account *a)
 {
 	json_object *ch = get(root, "channels", json_type_object);
@@ -546,7 +701,7 @@ int record_from_json(const char *json, size_t len, struct account *a)
 			goto out;
 		a->nbackup++;
 	}
-	if ((ret = channels_from(root, a)) != CORE_OK)
+	if ((ret = channels_from(root, a)) != CORE_OK || (ret = extras_from(root, a)) != CORE_OK)
 		goto out;
 	ret = CORE_OK;
 out:
@@ -555,5 +710,79 @@ out:
 	json_tokener_free(tok);
 	if (ret != CORE_OK)
 		sodium_memzero(a, sizeof *a);
+	return ret;
+}
+
+static const char *const policy_names[] = { "optional", "required", "off" };
+
+const char *policy_name(enum policy p)
+{
+	return (unsigned)p < 3 ? policy_names[p] : "unknown";
+}
+
+int policy_parse(const char *s, enum policy *p)
+{
+	for (unsigned i = 0; i < 3; i++)
+		if (!strcmp(s, policy_names[i])) {
+			*p = (enum policy)i;
+			return CORE_OK;
+		}
+	return CORE_EINVAL;
+}
+
+int org_to_json(const struct org *o, char **out, size_t *outlen)
+{
+	json_object *root = json_object_new_object();
+	const char *s;
+	size_t n = 0;
+	int ret = CORE_ENOMEM;
+
+	*out = NULL;
+	if (!root)
+		return CORE_ENOMEM;
+	if (add(root, "v", json_object_new_int(RECORD_VERSION)) ||
+	    add(root, "name", json_object_new_string(o->name)) ||
+	    add(root, "policy", json_object_new_string(policy_name(o->policy))) ||
+	    add(root, "created", json_object_new_int64(o->created)) ||
+	    wl_to_json(root, o->wl, o->nwl))
+		goto out;
+	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
+	if (s && (*out = malloc(n + 1))) {
+		memcpy(*out, s, n + 1);
+		*outlen = n;
+		ret = CORE_OK;
+	}
+out:
+	json_object_put(root);
+	return ret;
+}
+
+int org_from_json(const char *json, size_t len, struct org *o)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *root = NULL;
+	char buf[32];
+	int64_t v;
+	int ret = CORE_EFORMAT;
+
+	memset(o, 0, sizeof *o);
+	if (!tok)
+		return CORE_ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (len > INT32_MAX)
+		goto out;
+	root = json_tokener_parse_ex(tok, json, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(root, json_type_object) ||
+	    get_i64(root, "v", &v, 1, RECORD_VERSION) || v < 1 ||
+	    get_str(root, "name", o->name, sizeof o->name, 1) ||
+	    get_str(root, "policy", buf, sizeof buf, 1) || policy_parse(buf, &o->policy) ||
+	    get_i64(root, "created", &o->created, 0, TMAX) ||
+	    wl_from(root, o->wl, &o->nwl))
+		goto out;
+	ret = CORE_OK;
+out:
+	json_object_put(root);
+	json_tokener_free(tok);
 	return ret;
 }

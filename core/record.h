@@ -4,6 +4,7 @@
 #define TWOFACTL_RECORD_H
 
 #include "core/core.h"
+#include "core/cidr.h"
 #include "core/codes.h"
 #include "core/otp.h"
 
@@ -55,6 +56,47 @@ struct otc {
 	unsigned attempts;      /* wrong codes tried against it */
 };
 
+#define ACCT_MAX_WHITELIST 32
+#define ACCT_MAX_TRUST 20
+#define ACCT_MAX_LOGINS 8
+#define PWHASH_MAX 128
+
+/* An address range whose logins skip the second factor. */
+struct wl_entry {
+	struct cidr net;
+	int64_t created;
+	int64_t expires;        /* 0: never */
+	char note[LABEL_MAX + 1];
+};
+
+/* A remembered device: the keyed hash of the token its browser keeps. */
+struct trusted {
+	uint32_t id;
+	uint8_t hash[CODE_HASH_BYTES];
+	char label[LABEL_MAX + 1];
+	int64_t created;
+	int64_t expires;
+	int64_t last_used;
+};
+
+/* A login that passed the password and was asked for a code. */
+struct pending_login {
+	int64_t opened;
+	int has_ip;
+	uint8_t ip[16];
+	int warned;
+};
+
+enum policy { POLICY_OPTIONAL = 0, POLICY_REQUIRED, POLICY_OFF };
+
+struct org {
+	char name[ACCT_NAME_MAX + 1];
+	enum policy policy;
+	int64_t created;
+	struct wl_entry wl[ACCT_MAX_WHITELIST];
+	unsigned nwl;
+};
+
 struct account {
 	int version;
 	char name[ACCT_NAME_MAX + 1];
@@ -77,6 +119,14 @@ struct account {
 	int64_t backup_issued;
 	struct otc otc[CH_COUNT];        /* one pending code per channel */
 	int64_t last_sent[CH_COUNT];     /* for the resend interval */
+	struct wl_entry wl[ACCT_MAX_WHITELIST];
+	unsigned nwl;
+	struct trusted tr[ACCT_MAX_TRUST];
+	unsigned ntr;
+	uint32_t next_trust_id;
+	struct pending_login pl[ACCT_MAX_LOGINS];
+	unsigned npl;
+	char pwhash[PWHASH_MAX];         /* Argon2id (crypto_pwhash_str), or empty */
 };
 
 /* Names: 1..64 bytes of [A-Za-z0-9._@+-], not starting with '.' or '-'. */
@@ -100,6 +150,11 @@ int purpose_parse(const char *s, enum purpose *p) WUR;
 /* The active (or, with pending, the pending) email/SMS factor of a channel. */
 struct factor *account_channel_factor(struct account *a, enum channel c, enum factor_status st);
 int factor_type_parse(const char *s, enum factor_type *t) WUR;
+
+const char *policy_name(enum policy p);
+int policy_parse(const char *s, enum policy *p) WUR;
+int org_to_json(const struct org *o, char **out, size_t *outlen) WUR;
+int org_from_json(const char *json, size_t len, struct org *o) WUR;
 
 /* JSON form. record_to_json returns a malloc'd NUL-terminated string the
  * caller wipes and frees; json-c's own copy is wiped before it is freed. */

@@ -4,6 +4,9 @@ load helper
 setup() { setup_store; }
 
 @test "user add, list and show" {
+	run -3 --separate-stderr tf user add alice --org acme
+	assert_equal "$stderr" "twofactl: user add alice: no such organisation 'acme'"
+	tf -q org add acme --policy optional
 	run -0 tf user add alice --email alice@example.org --phone +420601234567 --org acme --lang cs
 	assert_output "added account 'alice'"
 	tf -q user add bob

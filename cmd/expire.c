@@ -1,0 +1,303 @@
+/* twofactl expire: the cron job */
+#include "cmd/cmd.h"
+#include "cmd/deliver.h"
+#include "core/policy.h"
+#include "core/timefmt.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct expire_args {
+	int dry_run;
+};
+
+enum { OPT_DRY = 0xb00 };
+
+static const struct argp_option options[] = {
+	{ "dry-run", OPT_DRY, NULL, 0, "Count what would go, change and send nothing", 0 },
+	{ 0 }
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct expire_args *a = state->input;
+
+	switch (key) {
+	case OPT_DRY:
+		a->dry_run = 1;
+		break;
+	case ARGP_KEY_ARG:
+		argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options, parse, NULL,
+	"One sweep over the store, for cron or a systemd timer: remove expired "
+	"email/SMS codes, whitelist entries past their TTL, trusted devices past "
+	"their days, enrolments never confirmed (enroll.ttl), and email a warning "
+	"about each login that passed the password but never completed the second "
+	"step (login.warn_after, 15 minutes), once. Safe while verifications run and "
+	"when two sweeps overlap: each account is changed under its lock.\v"
+	"Exit status: 0 done, 5 store error, 6 some warnings could not be delivered "
+	"(they are tried again next time), 7 store busy.", common_children, NULL, NULL
+};
+
+struct todo {
+	char (*names)[ACCT_NAME_MAX + 1];
+	size_t n, cap, seen;
+	struct sweep_params p;
+	int oom;
+	int progress;
+};
+
+static void progress(const char *what, size_t done, size_t total, int on)
+{
+	if (!on)
+		return;
+	if (total)
+		fprintf(stderr, "\rexpire: %s %zu/%zu", what, done, total);
+	else
+		fprintf(stderr, "\rexpire: %s %zu", what, done);
+}
+
+/* Pass 1 (no locks): which accounts have anything to do? */
+static int scan(void *ctx, const struct account *a)
+{
+	struct todo *t = ctx;
+	struct account *copy = account_new();
+	struct sweep_counts c = { 0 };
+	unsigned warn;
+	int busy;
+
+	if (!copy) {
+		t->oom = 1;
+		return 1;
+	}
+	memcpy(copy, a, sizeof *a);
+	warn = sweep_account(copy, &t->p, &c);
+	account_free(copy);
+	busy = warn || c.codes || c.whitelist || c.devices || c.enrolments || c.logins;
+	if (++t->seen % 1000 == 0)
+		progress("scanned", t->seen, 0, t->progress);
+	if (!busy)
+		return 0;
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? 2 * t->cap : 64;
+		void *nn = realloc(t->names, nc * sizeof *t->names);
+
+		if (!nn) {
+			t->oom = 1;
+			return 1;
+		}
+		t->names = nn;
+		t->cap = nc;
+	}
+	memcpy(t->names[t->n++], a->name, ACCT_NAME_MAX + 1);
+	return 0;
+}
+
+/* Pass 2: each account under its lock, decided again on what is on disk. */
+static int sweep_one(const char *name, struct todo *t, int dry, struct sweep_counts *c,
+                     unsigned *warn_failed)
+{
+	struct session ss;
+	unsigned warn;
+	int ret, changed;
+
+	ret = sess_begin(&ss, name);
+	if (ret == EXIT_NOENT) {   /* deleted meanwhile */
+		sess_end(&ss);
+		return EXIT_OK;
+	}
+	if (ret)
+		goto out;
+	{
+		struct sweep_counts before = *c;
+
+		warn = sweep_account(ss.a, &t->p, c);
+		changed = memcmp(&before, c, sizeof before) != 0;
+	}
+	for (unsigned i = 0; i < ss.a->npl; i++) {
+		char when[32], ip[64] = "unknown";
+
+		if (!(warn & (1u << i)))
+			continue;
+		c->warnings++;
+		if (dry)
+			continue;
+		if (!ss.a->email[0]) {
+			ss.a->pl[i].warned = 1;   /* nobody to tell: do not try again */
+			changed = 1;
+			continue;
+		}
+		time_iso(ss.a->pl[i].opened, when);
+		if (ss.a->pl[i].has_ip) {
+			struct cidr cd;
+			char *slash;
+
+			memcpy(cd.addr, ss.a->pl[i].ip, 16);
+			cd.prefix = 128;
+			cidr_format(&cd, ip);
+			if ((slash = strchr(ip, '/')))
+				*slash = '\0';
+		}
+		{
+			struct msg_var v[] = { { "name", ss.a->name }, { "issuer", config_issuer(ss.s) },
+			                       { "time", when }, { "ip", ip } };
+
+			if (deliver(ss.s, ss.a, CH_EMAIL, "warning", v, 4)) {
+				(*warn_failed)++;
+				continue;
+			}
+		}
+		ss.a->pl[i].warned = 1;
+		changed = 1;
+		if ((ret = audit(ss.s, "warning", ss.a->name, "sent", NULL, "incomplete login")))
+			goto out;
+	}
+	if (!dry && changed)
+		ret = sess_save(&ss);
+out:
+	sess_end(&ss);
+	return ret;
+}
+
+struct org_todo {
+	char (*v)[ACCT_NAME_MAX + 1];
+	size_t n, cap;
+	int64_t now;
+};
+
+static int scan_org(void *ctx, const uint8_t *json, size_t len)
+{
+	struct org_todo *t = ctx;
+	struct org o;
+
+	if (org_from_json((const char *)json, len, &o))
+		return -1;
+	if (wl_expire(o.wl, &o.nwl, t->now) == 0)
+		return 0;
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? 2 * t->cap : 16;
+		void *nv = realloc(t->v, nc * sizeof *t->v);
+
+		if (!nv)
+			return -1;
+		t->v = nv;
+		t->cap = nc;
+	}
+	memcpy(t->v[t->n++], o.name, sizeof o.name);
+	return 0;
+}
+
+/* Organisations' whitelist entries past their TTL. */
+static int sweep_orgs(struct store *s, int dry, struct sweep_counts *c)
+{
+	struct org_todo t = { .now = g.now };
+	int ret = EXIT_OK, st;
+
+	if ((st = store_iterate_ns(s, NS_ORGS, scan_org, &t))) {
+		free(t.v);
+		return fail_store(s, st);
+	}
+	for (size_t i = 0; i < t.n && !ret; i++) {
+		struct acct_ref ref = { 0 };
+		struct org o;
+		unsigned n;
+
+		if ((st = store_ref_ns(s, NS_ORGS, t.v[i], &ref)) || (st = store_lock(s, &ref))) {
+			ret = fail_store(s, st);
+			break;
+		}
+		ret = org_read(s, t.v[i], &ref, &o);
+		if (ret == EXIT_NOENT)
+			ret = EXIT_OK;
+		else if (!ret && (n = wl_expire(o.wl, &o.nwl, g.now)) > 0) {
+			c->whitelist += n;
+			if (!dry)
+				ret = org_write(s, &ref, &o);
+		}
+		store_unlock(s, &ref);
+	}
+	free(t.v);
+	return ret;
+}
+
+int cmd_expire(int argc, char **argv)
+{
+	struct expire_args a = { 0 };
+	struct todo t = { 0 };
+	struct sweep_counts c = { 0 };
+	struct store *s = NULL;
+	unsigned warn_failed = 0;
+	int ret, st;
+
+	cmd_parse(&argp, argc, argv, &a);
+	if ((ret = open_store(&s)))
+		return ret;
+	t.progress = isatty(STDERR_FILENO) && !g.quiet && !g.json;
+	t.p.now = g.now;
+	t.p.login_keep = 86400;
+	if ((ret = config_duration(s, "enroll.ttl", 86400, &t.p.enroll_ttl)) ||
+	    (ret = config_duration(s, "login.warn_after", 900, &t.p.warn_after)))
+		goto out;
+	if ((st = store_iterate(s, scan, &t))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if (t.oom) {
+		ret = fail(EXIT_STORE, "out of memory");
+		goto out;
+	}
+	store_close(s);
+	s = NULL;
+	for (size_t i = 0; i < t.n; i++) {
+		if ((ret = sweep_one(t.names[i], &t, a.dry_run, &c, &warn_failed)))
+			goto out;
+		if (i % 100 == 0 || i + 1 == t.n)
+			progress("swept", i + 1, t.n, t.progress);
+	}
+	if ((ret = open_store(&s)) || (ret = sweep_orgs(s, a.dry_run, &c)))
+		goto out;
+	ret = EXIT_OK;
+out:
+	if (t.progress)
+		fprintf(stderr, "\r\033[K");
+	if (!ret) {
+		if (g.json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "accounts", json_object_new_int64((int64_t)t.seen));
+			json_object_object_add(o, "codes", json_object_new_int64(c.codes));
+			json_object_object_add(o, "whitelist", json_object_new_int64(c.whitelist));
+			json_object_object_add(o, "devices", json_object_new_int64(c.devices));
+			json_object_object_add(o, "enrolments", json_object_new_int64(c.enrolments));
+			json_object_object_add(o, "logins", json_object_new_int64(c.logins));
+			json_object_object_add(o, "warnings", json_object_new_int64(c.warnings - warn_failed));
+			json_object_object_add(o, "warnings_failed", json_object_new_int64(warn_failed));
+			json_object_object_add(o, "dry_run", json_object_new_boolean(a.dry_run));
+			emit_json(o);
+		} else if (!g.quiet) {
+			printf("%s%zu accounts: %u expired codes, %u whitelist entries, %u devices, "
+			       "%u unconfirmed enrolments, %u old logins removed; %u warnings sent",
+			       a.dry_run ? "dry run: " : "", t.seen, c.codes, c.whitelist, c.devices,
+			       c.enrolments, c.logins, c.warnings - warn_failed);
+			if (warn_failed)
+				printf(", %u failed", warn_failed);
+			printf("\n");
+		}
+		if (warn_failed)
+			ret = EXIT_DELIVERY;
+	}
+	free(t.names);
+	store_close(s);
+	return ret;
+}

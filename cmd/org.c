@@ -1,0 +1,480 @@
+/* twofactl org add|list|show|set|del|simulate */
+#include "cmd/cmd.h"
+#include "core/lockout.h"
+#include "core/policy.h"
+#include "core/timefmt.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o)
+{
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	int st;
+
+	if ((st = store_ref_ns(s, NS_ORGS, name, ref)))
+		return fail_store(s, st);
+	st = store_blob_load(s, ref, &pt, &len);
+	if (st == ST_ENOENT)
+		return fail(EXIT_NOENT, "no such organisation '%s'", safe(name));
+	if (st)
+		return fail_store(s, st);
+	st = org_from_json((const char *)pt, len, o);
+	sodium_free(pt);
+	if (st || strcmp(o->name, name))
+		return fail(EXIT_STORE, "organisation file '%s' is not readable", safe(name));
+	return EXIT_OK;
+}
+
+int org_write(struct store *s, struct acct_ref *ref, const struct org *o)
+{
+	char *json = NULL;
+	size_t len = 0;
+	int st;
+
+	if (org_to_json(o, &json, &len))
+		return fail(EXIT_STORE, "out of memory");
+	st = store_blob_save(s, ref, (const uint8_t *)json, len);
+	free(json);
+	return st ? fail_store(s, st) : EXIT_OK;
+}
+
+int effective_policy(struct store *s, const struct account *a, enum policy *pol, char *why, size_t whylen)
+{
+	const char *def = store_config_get(s, "policy.default");
+	struct acct_ref ref;
+	struct org o;
+
+	*pol = POLICY_OPTIONAL;
+	if (def && policy_parse(def, pol))
+		return fail(EXIT_STORE, "config: policy.default = '%s' is not required, optional or off", safe(def));
+	snprintf(why, whylen, "default");
+	if (!a->org[0])
+		return EXIT_OK;
+	{
+		int ret = org_read(s, a->org, &ref, &o);
+
+		if (ret == EXIT_NOENT)   /* a deleted organisation: the default applies */
+			return EXIT_OK;
+		if (ret)
+			return ret;
+	}
+	*pol = o.policy;
+	snprintf(why, whylen, "org %s", o.name);
+	return EXIT_OK;
+}
+
+struct org_args {
+	const char *name;
+	enum policy policy;
+	int policy_set, nargs;
+};
+
+enum { OPT_POLICY = 0x700 };
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct org_args *a = state->input;
+
+	switch (key) {
+	case OPT_POLICY:
+		if (policy_parse(arg, &a->policy))
+			argp_failure(state, EXIT_USAGE, 0, "--policy: '%s' is not required, optional or off", safe(arg));
+		a->policy_set = 1;
+		break;
+	case ARGP_KEY_ARG:
+		if (a->nargs++)
+			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		if (!account_name_valid(arg))
+			argp_failure(state, EXIT_USAGE, 0, "invalid organisation name '%s'", safe(arg));
+		a->name = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_option policy_option[] = {
+	{ "policy", OPT_POLICY, "POLICY", 0, "required, optional or off", 0 },
+	{ 0 }
+};
+
+static int need(const struct org_args *a, int name, int policy)
+{
+	if (name && !a->name)
+		return fail(EXIT_USAGE, "missing organisation ORG");
+	if (policy && !a->policy_set)
+		return fail(EXIT_USAGE, "missing --policy required|optional|off");
+	return EXIT_OK;
+}
+
+static json_object *org_json(const struct org *o)
+{
+	json_object *j = json_object_new_object(), *wl = json_object_new_array();
+
+	json_object_object_add(j, "name", json_object_new_string(o->name));
+	json_object_object_add(j, "policy", json_object_new_string(policy_name(o->policy)));
+	json_object_object_add(j, "created", json_object_new_int64(o->created));
+	for (unsigned i = 0; i < o->nwl; i++) {
+		char net[64];
+
+		cidr_format(&o->wl[i].net, net);
+		json_object_array_add(wl, json_object_new_string(net));
+	}
+	json_object_object_add(j, "whitelist", wl);
+	return j;
+}
+
+static const struct argp add_argp = {
+	policy_option, parse, "ORG --policy POLICY",
+	"Add an organisation. Its policy applies to the accounts added or set with "
+	"--org ORG: required (every user must use a second factor), optional (each "
+	"user's own choice), off (no second factor).", common_children, NULL, NULL
+};
+
+static int org_add(int argc, char **argv)
+{
+	struct org_args a = { 0 };
+	struct store *s = NULL;
+	struct acct_ref ref;
+	struct org o = { 0 };
+	int ret, st;
+
+	cmd_parse(&add_argp, argc, argv, &a);
+	if ((ret = need(&a, 1, 1)))
+		return ret;
+	set_ctx("org add %s", a.name);
+	if ((ret = open_store(&s)))
+		return ret;
+	if ((st = store_ref_ns(s, NS_ORGS, a.name, &ref)) || (st = store_lock(s, &ref))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if (store_exists(s, &ref)) {
+		ret = fail(EXIT_USAGE, "organisation already exists");
+		goto out;
+	}
+	memcpy(o.name, a.name, strlen(a.name) + 1);   /* checked by account_name_valid */
+	o.policy = a.policy;
+	o.created = g.now;
+	if ((ret = org_write(s, &ref, &o)) || (ret = audit(s, "org.add", NULL, policy_name(o.policy), NULL, a.name)))
+		goto out;
+	if (g.json)
+		emit_json(org_json(&o));
+	else if (!g.quiet)
+		printf("added organisation '%s' (policy %s)\n", a.name, policy_name(o.policy));
+out:
+	store_unlock(s, &ref);
+	store_close(s);
+	return ret;
+}
+
+static const struct argp set_argp = {
+	policy_option, parse, "ORG --policy POLICY",
+	"Change an organisation's policy (see org simulate first).", common_children, NULL, NULL
+};
+
+static int org_set(int argc, char **argv)
+{
+	struct org_args a = { 0 };
+	struct store *s = NULL;
+	struct acct_ref ref = { 0 };
+	struct org o;
+	int ret, st;
+
+	cmd_parse(&set_argp, argc, argv, &a);
+	if ((ret = need(&a, 1, 1)))
+		return ret;
+	set_ctx("org set %s", a.name);
+	if ((ret = open_store(&s)))
+		return ret;
+	if ((st = store_ref_ns(s, NS_ORGS, a.name, &ref)) || (st = store_lock(s, &ref))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if ((ret = org_read(s, a.name, &ref, &o)))
+		goto out;
+	o.policy = a.policy;
+	if ((ret = org_write(s, &ref, &o)) || (ret = audit(s, "org.set", NULL, policy_name(o.policy), NULL, a.name)))
+		goto out;
+	if (g.json)
+		emit_json(org_json(&o));
+	else if (!g.quiet)
+		printf("organisation '%s' now has policy %s\n", a.name, policy_name(o.policy));
+out:
+	store_unlock(s, &ref);
+	store_close(s);
+	return ret;
+}
+
+static const struct argp show_argp = {
+	NULL, parse, "ORG", "Show an organisation: policy and whitelist.", common_children, NULL, NULL
+};
+
+static int org_show(int argc, char **argv)
+{
+	struct org_args a = { 0 };
+	struct store *s = NULL;
+	struct acct_ref ref;
+	struct org o;
+	int ret;
+
+	cmd_parse(&show_argp, argc, argv, &a);
+	if ((ret = need(&a, 1, 0)))
+		return ret;
+	set_ctx("org show %s", a.name);
+	if ((ret = open_store(&s)))
+		return ret;
+	if (!(ret = org_read(s, a.name, &ref, &o))) {
+		if (g.json) {
+			emit_json(org_json(&o));
+		} else {
+			char t[32];
+
+			time_iso(o.created, t);
+			printf("name:       %s\npolicy:     %s\ncreated:    %s\n", o.name, policy_name(o.policy), t);
+			for (unsigned i = 0; i < o.nwl; i++) {
+				char net[64];
+
+				cidr_format(&o.wl[i].net, net);
+				printf("whitelist:  %s%s%s\n", net, o.wl[i].note[0] ? "  # " : "", o.wl[i].note);
+			}
+		}
+	}
+	store_close(s);
+	return ret;
+}
+
+struct org_list {
+	struct org *v;
+	size_t n, cap;
+};
+
+static int collect_org(void *ctx, const uint8_t *json, size_t len)
+{
+	struct org_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 16;
+		struct org *nv = realloc(l->v, nc * sizeof *nv);
+
+		if (!nv)
+			return -1;
+		l->v = nv;
+		l->cap = nc;
+	}
+	if (org_from_json((const char *)json, len, &l->v[l->n]))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static int cmp_org(const void *x, const void *y)
+{
+	return strcmp(((const struct org *)x)->name, ((const struct org *)y)->name);
+}
+
+static const struct argp list_argp = {
+	NULL, parse, NULL, "List the organisations with their policies.", common_children, NULL, NULL
+};
+
+static int org_list(int argc, char **argv)
+{
+	struct org_args a = { 0 };
+	struct org_list l = { 0 };
+	struct store *s = NULL;
+	int ret, st;
+
+	cmd_parse(&list_argp, argc, argv, &a);
+	if (a.name)
+		return fail(EXIT_USAGE, "unexpected argument '%s'", a.name);
+	if ((ret = open_store(&s)))
+		return ret;
+	if ((st = store_iterate_ns(s, NS_ORGS, collect_org, &l))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	qsort(l.v, l.n, sizeof *l.v, cmp_org);
+	for (size_t i = 0; i < l.n; i++) {
+		if (g.json)
+			emit_json(org_json(&l.v[i]));
+		else
+			printf("%-24s %s\n", l.v[i].name, policy_name(l.v[i].policy));
+	}
+out:
+	free(l.v);
+	store_close(s);
+	return ret;
+}
+
+struct members {
+	const char *org;
+	size_t n;
+};
+
+static int count_member(void *ctx, const struct account *a)
+{
+	struct members *m = ctx;
+
+	m->n += !strcmp(a->org, m->org);
+	return 0;
+}
+
+static const struct argp del_argp = {
+	NULL, parse, "ORG", "Delete an organisation that no account belongs to.", common_children, NULL, NULL
+};
+
+static int org_del(int argc, char **argv)
+{
+	struct org_args a = { 0 };
+	struct store *s = NULL;
+	struct acct_ref ref = { 0 };
+	struct members m = { 0 };
+	struct org o;
+	int ret, st;
+
+	cmd_parse(&del_argp, argc, argv, &a);
+	if ((ret = need(&a, 1, 0)))
+		return ret;
+	set_ctx("org del %s", a.name);
+	if ((ret = open_store(&s)))
+		return ret;
+	if ((st = store_ref_ns(s, NS_ORGS, a.name, &ref)) || (st = store_lock(s, &ref))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if ((ret = org_read(s, a.name, &ref, &o)))
+		goto out;
+	m.org = a.name;
+	if ((st = store_iterate(s, count_member, &m))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if (m.n) {
+		ret = fail(EXIT_USAGE, "%zu account%s still belong%s to it: move them with user set --org",
+		           m.n, m.n == 1 ? "" : "s", m.n == 1 ? "s" : "");
+		goto out;
+	}
+	if ((st = store_delete(s, &ref))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	ret = audit(s, "org.del", NULL, "ok", NULL, a.name);
+	if (!ret && !g.quiet && !g.json)
+		printf("deleted organisation '%s'\n", a.name);
+out:
+	store_unlock(s, &ref);
+	store_close(s);
+	return ret;
+}
+
+/* ---- simulate ---- */
+
+struct sim {
+	const char *org;
+	enum policy policy;
+	unsigned low;
+	size_t members, stopped;
+};
+
+static int simulate_one(void *ctx, const struct account *a)
+{
+	struct sim *sm = ctx;
+	const char *reasons[4];
+	unsigned nr = 0, active = account_active_count(a);
+	int64_t wait;
+
+	if (strcmp(a->org, sm->org))
+		return 0;
+	sm->members++;
+	if (a->service || sm->policy == POLICY_OFF)
+		return 0;
+	if (!active && sm->policy == POLICY_REQUIRED)
+		reasons[nr++] = "no active factor: must enrol at next login";
+	for (unsigned i = 0; i < a->nf; i++)
+		if (a->f[i].status == FS_ACTIVE && a->f[i].type == F_SMS && !a->phone[0])
+			reasons[nr++] = "SMS is its method but no mobile number is known";
+	if (active && a->nbackup < sm->low)
+		reasons[nr++] = a->nbackup ? "few backup codes left" : "no backup codes left";
+	if (lock_check(a, g.now, &wait) != LOCK_OPEN)
+		reasons[nr++] = "locked out";
+	if (!nr)
+		return 0;
+	sm->stopped++;
+	if (g.json) {
+		json_object *o = json_object_new_object(), *r = json_object_new_array();
+
+		json_object_object_add(o, "name", json_object_new_string(a->name));
+		for (unsigned i = 0; i < nr; i++)
+			json_object_array_add(r, json_object_new_string(reasons[i]));
+		json_object_object_add(o, "reasons", r);
+		json_object_object_add(o, "backup_left", json_object_new_int64(a->nbackup));
+		emit_json(o);
+	} else {
+		printf("%s:", a->name);
+		for (unsigned i = 0; i < nr; i++)
+			printf("%s %s", i ? ";" : "", reasons[i]);
+		printf("\n");
+	}
+	return 0;
+}
+
+static const struct argp sim_argp = {
+	policy_option, parse, "ORG --policy POLICY",
+	"Without changing anything, list the accounts of ORG that would be stopped "
+	"at their next login under POLICY: no active factor where one is required, "
+	"SMS as the method but no mobile number, fewer than 3 backup codes, locked "
+	"out. So an administrator can tighten a policy without locking customers out.",
+	common_children, NULL, NULL
+};
+
+static int org_simulate(int argc, char **argv)
+{
+	struct org_args a = { 0 };
+	struct store *s = NULL;
+	struct acct_ref ref;
+	struct org o;
+	struct sim sm = { 0 };
+	int ret, st;
+
+	cmd_parse(&sim_argp, argc, argv, &a);
+	if ((ret = need(&a, 1, 1)))
+		return ret;
+	set_ctx("org simulate %s", a.name);
+	if ((ret = open_store(&s)))
+		return ret;
+	if ((ret = org_read(s, a.name, &ref, &o)))
+		goto out;
+	sm.org = a.name;
+	sm.policy = a.policy;
+	sm.low = 3;
+	if ((st = store_iterate(s, simulate_one, &sm))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if (!g.json && !g.quiet)
+		printf("%zu of %zu account%s would be stopped under policy %s (now %s); nothing was changed\n",
+		       sm.stopped, sm.members, sm.members == 1 ? "" : "s", policy_name(a.policy), policy_name(o.policy));
+out:
+	store_close(s);
+	return ret;
+}
+
+static const struct verb verbs[] = {
+	{ "add", org_add, "add an organisation with a policy" },
+	{ "list", org_list, "list organisations" },
+	{ "show", org_show, "show one" },
+	{ "set", org_set, "change its policy" },
+	{ "del", org_del, "delete an empty one" },
+	{ "simulate", org_simulate, "who a policy would stop; changes nothing" },
+	{ NULL, NULL, NULL }
+};
+
+int cmd_org(int argc, char **argv)
+{
+	return run_verbs("org", verbs, argc, argv);
+}
