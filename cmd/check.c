@@ -111,7 +111,7 @@ int cmd_check(int argc, char **argv)
 	if (a.ip) {
 		wl = wl_match(ss.a->wl, ss.a->nwl, ip, g.now) >= 0;
 		if (!wl && ss.a->org[0]) {
-			struct acct_ref oref;
+			struct acct_ref oref = { 0 };
 			struct org o;
 			int r = org_read(ss.s, ss.a->org, &oref, &o);
 

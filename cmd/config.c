@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY, K_TLS };
+enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY, K_TLS, K_POLICY };
 
 struct key_spec {
 	const char *key;
@@ -25,6 +25,7 @@ static const struct key_spec keys[] = {
 	{ "code.ttl", K_DURATION, 30, 600, "5m", "email/SMS code lifetime (at most 10m)" },
 	{ "code.resend", K_DURATION, 0, 3600, "30s", "least time between two codes on one channel" },
 	{ "login.warn_after", K_DURATION, 60, 7 * 86400, "15m", "incomplete-login warning delay" },
+	{ "policy.default", K_POLICY, 0, 0, "optional", "policy of accounts without an organisation" },
 	{ "trust.days", K_UINT, 1, 365, "30", "default trusted-device lifetime in days" },
 	{ "smtp.url", K_URL, 0, 0, NULL, "email transport: smtp://, smtps:// or spool:DIR" },
 	{ "smtp.from", K_TEXT, 3, 254, NULL, "sender address" },
@@ -95,6 +96,10 @@ static int validate(const struct key_spec *k, const char *v)
 	case K_TLS:
 		if (strcmp(v, "try") && strcmp(v, "starttls") && strcmp(v, "none"))
 			return fail(EXIT_USAGE, "%s: '%s' is not try, starttls or none", k->key, safe(v));
+		break;
+	case K_POLICY:
+		if (strcmp(v, "required") && strcmp(v, "optional") && strcmp(v, "off"))
+			return fail(EXIT_USAGE, "%s: '%s' is not required, optional or off", k->key, safe(v));
 		break;
 	case K_READONLY:
 		return fail(EXIT_USAGE, "%s is set by twofactl init and cannot be changed here", k->key);

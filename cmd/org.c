@@ -15,7 +15,8 @@ int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org
 	size_t len = 0;
 	int st;
 
-	if ((st = store_ref_ns(s, NS_ORGS, name, ref)))
+	/* a locked ref (from the caller's store_lock) is kept as it is */
+	if (!ref->locked && (st = store_ref_ns(s, NS_ORGS, name, ref)))
 		return fail_store(s, st);
 	st = store_blob_load(s, ref, &pt, &len);
 	if (st == ST_ENOENT)
@@ -45,7 +46,7 @@ int org_write(struct store *s, struct acct_ref *ref, const struct org *o)
 int effective_policy(struct store *s, const struct account *a, enum policy *pol, char *why, size_t whylen)
 {
 	const char *def = store_config_get(s, "policy.default");
-	struct acct_ref ref;
+	struct acct_ref ref = { 0 };
 	struct org o;
 
 	*pol = POLICY_OPTIONAL;
@@ -140,7 +141,7 @@ static int org_add(int argc, char **argv)
 {
 	struct org_args a = { 0 };
 	struct store *s = NULL;
-	struct acct_ref ref;
+	struct acct_ref ref = { 0 };
 	struct org o = { 0 };
 	int ret, st;
 
@@ -219,7 +220,7 @@ static int org_show(int argc, char **argv)
 {
 	struct org_args a = { 0 };
 	struct store *s = NULL;
-	struct acct_ref ref;
+	struct acct_ref ref = { 0 };
 	struct org o;
 	int ret;
 
@@ -436,7 +437,7 @@ static int org_simulate(int argc, char **argv)
 {
 	struct org_args a = { 0 };
 	struct store *s = NULL;
-	struct acct_ref ref;
+	struct acct_ref ref = { 0 };
 	struct org o;
 	struct sim sm = { 0 };
 	int ret, st;

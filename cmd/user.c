@@ -147,7 +147,7 @@ static int user_add(int argc, char **argv)
 	if ((ret = apply_fields(ss.a, &u)))
 		goto out;
 	if (u.org && u.org[0]) {
-		struct acct_ref oref;
+		struct acct_ref oref = { 0 };
 		struct org o;
 
 		if ((ret = org_read(ss.s, u.org, &oref, &o)))
@@ -207,7 +207,7 @@ static int user_set(int argc, char **argv)
 		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org or --lang");
 	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u))) {
 		if (u.org && u.org[0]) {
-			struct acct_ref oref;
+			struct acct_ref oref = { 0 };
 			struct org o;
 
 			ret = org_read(ss.s, u.org, &oref, &o);
