@@ -92,6 +92,9 @@ install: all
 	install -m 0644 man/twofactl.1 $(DESTDIR)$(MANDIR)/man1/twofactl.1
 	install -m 0644 completions/twofactl.bash $(DESTDIR)$(BASHCOMPDIR)/twofactl
 	cp -R share/templates/. $(DESTDIR)$(DATADIR)/templates/
+	install -d $(DESTDIR)$(DATADIR)/systemd
+	install -m 0644 share/systemd/twofactl-expire.service share/systemd/twofactl-expire.timer \
+	  share/twofactl.cron $(DESTDIR)$(DATADIR)/systemd/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/twofactl $(DESTDIR)$(MANDIR)/man1/twofactl.1 \
