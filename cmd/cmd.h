@@ -105,6 +105,11 @@ int cmd_whitelist(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_expire(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_recovery(int argc, char **argv);
+
+/* Recovery tickets, oldest first (cmd/recovery.c); the caller frees. */
+int tickets_load(struct store *s, struct ticket **out, size_t *n);
 
 /* Organisations (cmd/org.c). */
 int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o);

@@ -198,6 +198,35 @@ static int scan_org(void *ctx, const uint8_t *json, size_t len)
 	return 0;
 }
 
+/* Decided recovery tickets past recovery.retention. */
+static int sweep_tickets(struct store *s, int dry, unsigned *removed)
+{
+	struct ticket *v = NULL;
+	size_t n = 0;
+	int64_t keep;
+	int ret;
+
+	if ((ret = config_duration(s, "recovery.retention", 90 * 86400, &keep)) ||
+	    (ret = tickets_load(s, &v, &n)))
+		return ret;
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct acct_ref ref = { 0 };
+		int st;
+
+		if (v[i].status == T_PENDING || g.now - v[i].decided < keep)
+			continue;
+		(*removed)++;
+		if (dry)
+			continue;
+		if ((st = store_ref_ns(s, NS_TICKETS, v[i].id, &ref)) || (st = store_lock(s, &ref)) ||
+		    (st = store_delete(s, &ref)))
+			ret = st == ST_ENOENT ? EXIT_OK : fail_store(s, st);   /* gone meanwhile: fine */
+		store_unlock(s, &ref);
+	}
+	free(v);
+	return ret;
+}
+
 /* Organisations' whitelist entries past their TTL. */
 static int sweep_orgs(struct store *s, int dry, struct sweep_counts *c)
 {
@@ -237,7 +266,7 @@ int cmd_expire(int argc, char **argv)
 	struct todo t = { 0 };
 	struct sweep_counts c = { 0 };
 	struct store *s = NULL;
-	unsigned warn_failed = 0;
+	unsigned warn_failed = 0, tickets = 0;
 	int ret, st;
 
 	cmd_parse(&argp, argc, argv, &a);
@@ -265,7 +294,8 @@ int cmd_expire(int argc, char **argv)
 		if (i % 100 == 0 || i + 1 == t.n)
 			progress("swept", i + 1, t.n, t.progress);
 	}
-	if ((ret = open_store(&s)) || (ret = sweep_orgs(s, a.dry_run, &c)))
+	if ((ret = open_store(&s)) || (ret = sweep_orgs(s, a.dry_run, &c)) ||
+	    (ret = sweep_tickets(s, a.dry_run, &tickets)))
 		goto out;
 	ret = EXIT_OK;
 out:
@@ -281,15 +311,16 @@ out:
 			json_object_object_add(o, "devices", json_object_new_int64(c.devices));
 			json_object_object_add(o, "enrolments", json_object_new_int64(c.enrolments));
 			json_object_object_add(o, "logins", json_object_new_int64(c.logins));
+			json_object_object_add(o, "tickets", json_object_new_int64(tickets));
 			json_object_object_add(o, "warnings", json_object_new_int64(c.warnings - warn_failed));
 			json_object_object_add(o, "warnings_failed", json_object_new_int64(warn_failed));
 			json_object_object_add(o, "dry_run", json_object_new_boolean(a.dry_run));
 			emit_json(o);
 		} else if (!g.quiet) {
 			printf("%s%zu accounts: %u expired codes, %u whitelist entries, %u devices, "
-			       "%u unconfirmed enrolments, %u old logins removed; %u warnings sent",
+			       "%u unconfirmed enrolments, %u old logins, %u decided tickets removed; %u warnings sent",
 			       a.dry_run ? "dry run: " : "", t.seen, c.codes, c.whitelist, c.devices,
-			       c.enrolments, c.logins, c.warnings - warn_failed);
+			       c.enrolments, c.logins, tickets, c.warnings - warn_failed);
 			if (warn_failed)
 				printf(", %u failed", warn_failed);
 			printf("\n");

@@ -42,6 +42,8 @@ static const struct command commands[] = {
 	{ "whitelist", cmd_whitelist, "addresses whose logins skip 2FA" },
 	{ "trust", cmd_trust, "remembered devices: add, list, revoke" },
 	{ "expire", cmd_expire, "the cron job: expire codes, entries, devices; warn of incomplete logins" },
+	{ "audit", cmd_audit, "show the sealed audit log; 'audit verify' checks its chain" },
+	{ "recovery", cmd_recovery, "lost-device tickets: file, list, show, approve, deny" },
 	{ "config", cmd_config, "get, set, list store configuration" },
 	{ "help", cmd_help, "list the commands" },
 	{ NULL, NULL, NULL }

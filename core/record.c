@@ -786,3 +786,96 @@ out:
 	json_tokener_free(tok);
 	return ret;
 }
+
+static const char *const tstatus_names[] = { "pending", "approved", "denied" };
+
+const char *tstatus_name(enum tstatus t)
+{
+	return (unsigned)t < 3 ? tstatus_names[t] : "unknown";
+}
+
+int tstatus_parse(const char *s, enum tstatus *t)
+{
+	for (unsigned i = 0; i < 3; i++)
+		if (!strcmp(s, tstatus_names[i])) {
+			*t = (enum tstatus)i;
+			return CORE_OK;
+		}
+	return CORE_EINVAL;
+}
+
+int ticket_id_valid(const char *id)
+{
+	if (strlen(id) != TICKET_ID_CHARS)
+		return 0;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '2' && *p <= '7')))
+			return 0;
+	return 1;
+}
+
+int ticket_to_json(const struct ticket *t, char **out, size_t *outlen)
+{
+	json_object *root = json_object_new_object();
+	const char *s;
+	size_t n = 0;
+	int ret = CORE_ENOMEM;
+
+	*out = NULL;
+	if (!root)
+		return CORE_ENOMEM;
+	if (add(root, "v", json_object_new_int(RECORD_VERSION)) ||
+	    add(root, "id", json_object_new_string(t->id)) ||
+	    add(root, "user", json_object_new_string(t->user)) ||
+	    add(root, "reason", json_object_new_string(t->reason)) ||
+	    add_str(root, "contact", t->contact) ||
+	    add(root, "status", json_object_new_string(tstatus_name(t->status))) ||
+	    add(root, "created", json_object_new_int64(t->created)) ||
+	    add(root, "decided", json_object_new_int64(t->decided)) ||
+	    add_str(root, "by", t->by) || add_str(root, "answer", t->answer))
+		goto out;
+	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
+	if (s && (*out = malloc(n + 1))) {
+		memcpy(*out, s, n + 1);
+		*outlen = n;
+		ret = CORE_OK;
+	}
+out:
+	json_object_put(root);
+	return ret;
+}
+
+int ticket_from_json(const char *json, size_t len, struct ticket *t)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *root = NULL;
+	char buf[16];
+	int64_t v;
+	int ret = CORE_EFORMAT;
+
+	memset(t, 0, sizeof *t);
+	if (!tok)
+		return CORE_ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (len > INT32_MAX)
+		goto out;
+	root = json_tokener_parse_ex(tok, json, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(root, json_type_object) ||
+	    get_i64(root, "v", &v, 1, RECORD_VERSION) || v < 1 ||
+	    get_str(root, "id", t->id, sizeof t->id, 1) || !ticket_id_valid(t->id) ||
+	    get_str(root, "user", t->user, sizeof t->user, 1) ||
+	    get_str(root, "reason", t->reason, sizeof t->reason, 1) ||
+	    get_str(root, "contact", t->contact, sizeof t->contact, 0) ||
+	    get_str(root, "status", buf, sizeof buf, 1) || tstatus_parse(buf, &t->status) ||
+	    get_i64(root, "created", &t->created, 0, TMAX) ||
+	    get_i64(root, "decided", &t->decided, 0, TMAX) ||
+	    get_str(root, "by", t->by, sizeof t->by, 0) ||
+	    get_str(root, "answer", t->answer, sizeof t->answer, 0))
+		goto out;
+	ret = CORE_OK;
+out:
+	json_object_put(root);
+	json_tokener_free(tok);
+	return ret;
+}

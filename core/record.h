@@ -97,6 +97,24 @@ struct org {
 	unsigned nwl;
 };
 
+#define TICKET_ID_CHARS 8
+#define TEXT_MAX 500
+
+enum tstatus { T_PENDING = 0, T_APPROVED, T_DENIED };
+
+/* A lost-device recovery ticket. */
+struct ticket {
+	char id[TICKET_ID_CHARS + 1];
+	char user[ACCT_NAME_MAX + 1];
+	char reason[TEXT_MAX + 1];
+	char contact[255];
+	enum tstatus status;
+	int64_t created;
+	int64_t decided;
+	char by[ACCT_NAME_MAX + 1];
+	char answer[TEXT_MAX + 1];      /* the reason given with a denial */
+};
+
 struct account {
 	int version;
 	char name[ACCT_NAME_MAX + 1];
@@ -153,6 +171,11 @@ int factor_type_parse(const char *s, enum factor_type *t) WUR;
 
 const char *policy_name(enum policy p);
 int policy_parse(const char *s, enum policy *p) WUR;
+const char *tstatus_name(enum tstatus t);
+int tstatus_parse(const char *s, enum tstatus *t) WUR;
+int ticket_id_valid(const char *id);   /* 8 base32 characters, upper case */
+int ticket_to_json(const struct ticket *t, char **out, size_t *outlen) WUR;
+int ticket_from_json(const char *json, size_t len, struct ticket *t) WUR;
 int org_to_json(const struct org *o, char **out, size_t *outlen) WUR;
 int org_from_json(const char *json, size_t len, struct org *o) WUR;
 

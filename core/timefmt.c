@@ -1,5 +1,6 @@
 #include "core/timefmt.h"
 
+#include <string.h>
 #include <time.h>
 
 int int_parse(const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -65,4 +66,31 @@ void time_iso(int64_t t, char out[32])
 
 	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		out[0] = '\0';
+}
+
+int time_parse(const char *s, int64_t now, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+	int64_t d;
+
+	if (int_parse(s, 0, (int64_t)1 << 40, out) == CORE_OK)
+		return CORE_OK;
+	if (duration_parse(s, &d) == CORE_OK) {
+		*out = now - d;
+		return CORE_OK;
+	}
+	memset(&tm, 0, sizeof tm);
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end && (!strcmp(end, "Z") || !*end)) {
+		*out = (int64_t)timegm(&tm);
+		return CORE_OK;
+	}
+	memset(&tm, 0, sizeof tm);
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && !*end) {
+		*out = (int64_t)timegm(&tm);
+		return CORE_OK;
+	}
+	return CORE_EINVAL;
 }

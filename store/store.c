@@ -1156,3 +1156,108 @@ out:
 	unlock_range(s, LOCK_AUDIT, 1);
 	return ret;
 }
+
+/* Walk audit.log from the start, checking the chain and each line's seal.
+ * fn gets every intact event (plaintext JSON). On the first bad line the
+ * walk stops: *bad_line gets its number and the message says what is wrong. */
+int store_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line)
+{
+	int fd = openat(s->dirfd, "audit.log", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	uint64_t lineno = 0, expect = 1;
+	uint8_t prev[32] = { 0 };
+	int ret = ST_OK;
+
+	*bad_line = 0;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ST_OK;
+		return fail(s, ST_BAD, "cannot open 'audit.log': %s", strerror(errno));
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return fail(s, ST_BAD, "cannot read 'audit.log': %s", strerror(errno));
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		char prevhex[65], ad[128], *p, *q;
+		uint8_t *box = NULL, *pt = NULL, h[32];
+		size_t boxlen = 0;
+		unsigned long long ptlen = 0, seq;
+		int adlen;
+
+		lineno++;
+		if (line[n - 1] != '\n') {
+			*bad_line = lineno;
+			ret = fail(s, ST_BAD, "audit.log line %llu: torn (a write was cut short)",
+			           (unsigned long long)lineno);
+			break;
+		}
+		line[--n] = '\0';
+		sodium_bin2hex(prevhex, sizeof prevhex, prev, sizeof prev);
+		p = strstr(line, "\"seq\":");
+		q = strstr(line, "\"prev\":\"");
+		if (strncmp(line, "{\"seq\":", 7) || !p || !q || strlen(q) < 8 + 64 + 1) {
+			*bad_line = lineno;
+			ret = fail(s, ST_BAD, "audit.log line %llu: malformed", (unsigned long long)lineno);
+			break;
+		}
+		seq = strtoull(p + 6, NULL, 10);
+		if (seq != expect) {
+			*bad_line = lineno;
+			if (seq > expect)
+				ret = fail(s, ST_BAD, "audit.log line %llu: %llu line(s) removed before it "
+				           "(sequence %llu, expected %llu)", (unsigned long long)lineno,
+				           seq - expect, seq, (unsigned long long)expect);
+			else
+				ret = fail(s, ST_BAD, "audit.log line %llu: inserted or moved (sequence %llu, "
+				           "expected %llu)", (unsigned long long)lineno, seq, (unsigned long long)expect);
+			break;
+		}
+		if (strncmp(q + 8, prevhex, 64)) {
+			*bad_line = lineno;
+			ret = fail(s, ST_BAD, "audit.log line %llu: does not follow the line before it "
+			           "(that line was edited, or lines were reordered)", (unsigned long long)lineno);
+			break;
+		}
+		p = strstr(line, "\"box\":\"");
+		q = p ? strchr(p + 7, '"') : NULL;
+		adlen = snprintf(ad, sizeof ad, "%llu:%s", seq, prevhex);
+		if (p && q) {
+			box = malloc((size_t)(q - p));
+			if (box && sodium_base642bin(box, (size_t)(q - p), p + 7, (size_t)(q - p - 7), NULL,
+			                             &boxlen, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+			    boxlen > NONCE_LEN + TAG_LEN) {
+				pt = malloc(boxlen);
+				if (pt && crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL,
+				        box + NONCE_LEN, boxlen - NONCE_LEN, (const uint8_t *)ad,
+				        (unsigned long long)adlen, box, store_subkey(s, SK_AUDIT)) != 0) {
+					free(pt);
+					pt = NULL;
+				}
+			}
+		}
+		free(box);
+		if (!pt) {
+			*bad_line = lineno;
+			ret = fail(s, ST_BAD, "audit.log line %llu: edited (its seal does not verify)",
+			           (unsigned long long)lineno);
+			break;
+		}
+		crypto_generichash(h, sizeof h, (const uint8_t *)line, (size_t)n, NULL, 0);
+		memcpy(prev, h, sizeof prev);
+		expect++;
+		pt[ptlen < boxlen ? ptlen : boxlen - 1] = '\0';
+		if (fn && fn(ctx, seq, (const char *)pt)) {
+			free(pt);
+			break;
+		}
+		free(pt);
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}

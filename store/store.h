@@ -86,6 +86,9 @@ int store_iterate(struct store *s, store_visit_fn fn, void *ctx) SWUR;
 
 /* Audit log: one line per event, sealed and hash-chained. */
 int store_audit(struct store *s, const char *event_json) SWUR;
+/* Read it back, checking every line's sequence, chain hash and seal. */
+typedef int (*store_audit_fn)(void *ctx, uint64_t seq, const char *event_json);
+int store_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line) SWUR;
 
 /* Secure buffers for accounts (sodium_malloc, wiped on free). */
 struct account *account_new(void);

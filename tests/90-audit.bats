@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+load helper
+
+setup() {
+	setup_store
+	enrolled alice
+	tf -q user add bob
+	tf --at $((T0 + 30)) verify alice 000000 --ip 192.0.2.1 2>/dev/null || true
+	tf -q --at $((T0 + 60)) verify alice "$(tf --at $((T0 + 60)) code alice)" --ip 192.0.2.1
+}
+
+@test "audit shows every change and verification, never a secret" {
+	run -0 tf audit
+	assert_line --regexp '^20[0-9-]+T[0-9:]+Z  init  -  ok$'
+	assert_line --regexp '^2027-01-15T08:00:30Z  verify  alice  rejected  ip=192\.0\.2\.1$'
+	assert_line --regexp '^2027-01-15T08:01:00Z  verify  alice  ok  ip=192\.0\.2\.1$'
+	assert_line --partial "  user.add  bob  ok"
+	secret=$(secret_of alice)
+	refute_output --partial "$secret"
+	while read -r c; do refute_output --partial "$c"; done <"$BATS_TEST_TMPDIR/backup.alice"
+}
+
+@test "audit --json, --user and --since filter" {
+	run -0 tf --json audit --user alice --since 2027-01-15T08:00:45Z
+	out=$output
+	run -0 jq -se 'all(.t >= 1800000045 and .user=="alice")' <<<"$out"
+	run -0 jq -se 'map(select(.event=="verify")) | length==1 and .[0].result=="ok" and .[0].ip=="192.0.2.1" and (.[0].seq|type)=="number"' <<<"$output"
+	run -0 tf --json audit --user bob
+	run -0 jq -se 'map(.event)==["user.add"]' <<<"$output"
+	run -2 tf audit --since tomorrowish
+}
+
+@test "the audit log names nobody in clear" {
+	run -1 grep -c -e alice -e bob -e 192.0.2.1 "$TWOFACTL_DIR/audit.log"
+}
+
+@test "audit verify passes an intact log" {
+	run -0 tf audit verify
+	assert_output --regexp '^audit.log intact: [0-9]+ lines$'
+	run -0 tf --json audit verify
+	run -0 jq -e '.intact==true and .bad_line==null' <<<"$output"
+}
+
+@test "audit verify finds an edited line" {
+	log="$TWOFACTL_DIR/audit.log"
+	# flip one character inside the sealed box of line 3
+	line=$(sed -n 3p "$log")
+	c=${line:100:1}; [ "$c" = A ] && r=B || r=A
+	sed -i "3s/^\(.\{100\}\)./\1$r/" "$log"
+	run -5 --separate-stderr tf audit verify
+	assert_equal "$stderr" "twofactl: audit verify: audit.log line 3: edited (its seal does not verify)"
+	run -5 --separate-stderr tf --json audit verify
+	run -0 jq -e '.intact==false and .bad_line==3' <<<"$output"
+}
+
+@test "audit verify finds a removed line" {
+	sed -i 2d "$TWOFACTL_DIR/audit.log"
+	run -5 --separate-stderr tf audit verify
+	assert_equal "$stderr" "twofactl: audit verify: audit.log line 2: 1 line(s) removed before it (sequence 3, expected 2)"
+}
+
+@test "audit verify finds an inserted line" {
+	sed -i '3{h;p}' "$TWOFACTL_DIR/audit.log"   # line 3 twice
+	run -5 --separate-stderr tf audit verify
+	assert_equal "$stderr" "twofactl: audit verify: audit.log line 4: inserted or moved (sequence 3, expected 4)"
+}
+
+@test "audit verify finds reordered lines" {
+	sed -i '2{h;d};3{G}' "$TWOFACTL_DIR/audit.log"   # swap lines 2 and 3
+	run -5 --separate-stderr tf audit verify
+	assert_equal "$stderr" "twofactl: audit verify: audit.log line 2: 1 line(s) removed before it (sequence 3, expected 2)"
+}
+
+@test "audit verify finds an edited chain hash" {
+	sed -i '4s/"prev":"\(.\)/"prev":"0/' "$TWOFACTL_DIR/audit.log"
+	sed -i '4s/"prev":"0/"prev":"1/' "$TWOFACTL_DIR/audit.log"
+	run -5 --separate-stderr tf audit verify
+	assert_regex "$stderr" 'line 4: (does not follow|edited)'
+}
+
+@test "a torn last line is reported and a new append refuses to chain onto it" {
+	printf '{"seq":99,"prev":"ab' >>"$TWOFACTL_DIR/audit.log"
+	run -5 tf audit verify
+	assert_output --partial "torn"
+	run -5 tf user add carol
+	assert_output --partial "torn line"
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# Lost-device recovery tickets, with the messages read from a real SMTP server.
+load helper
+
+setup_file() { start_smtp plain; }
+teardown_file() { stop_peers; }
+
+setup() {
+	setup_store
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of plain)"
+	tf -q config set smtp.from "support@example.org"
+	tf -q config set issuer "Example Hosting"
+	MAIL="lost$BATS_TEST_NUMBER@example.org"
+	tf -q user add alice --email "$MAIL"
+	tf -q --at $T0 enroll alice --qr none
+	tf -q --at $T0 confirm alice "$(tf --at $T0 code alice)" >/dev/null
+	tf -q --at $T0 trust add alice >/dev/null
+}
+
+@test "a ticket through approve: factors, codes and devices go; the user is told at each step" {
+	run -0 tf -q --at $((T0 + 100)) recovery file alice --reason "phone stolen" --contact "+420601111222"
+	id=$output
+	[[ $id =~ ^[A-Z2-7]{8}$ ]]
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: we received your request to reset two-factor authentication ($id)"
+	assert_output --partial "Reason given: phone stolen"
+	run -0 tf --json recovery show "$id"
+	run -0 jq -e '.status=="pending" and .user=="alice" and .contact=="+420601111222"' <<<"$output"
+	run -0 tf --at $((T0 + 200)) recovery approve "$id" --by support-jana
+	assert_output "ticket $id approved: every second factor of the account was removed; it must enrol again"
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: two-factor authentication was reset ($id)"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==false and .backup_left==0 and .trusted_devices==0 and (.factors|length)==0' <<<"$output"
+	tf -q org add strict --policy required
+	tf -q user set alice --org strict
+	run -11 tf check alice
+	run -0 tf --json recovery show "$id"
+	run -0 jq -e '.status=="approved" and .by=="support-jana" and .decided==1800000200' <<<"$output"
+}
+
+@test "a ticket through deny: nothing changes and the user gets the reason" {
+	id=$(tf -q recovery file alice --reason "lost phone")
+	run -0 tf recovery deny "$id" --by support-petr --reason "The signature on the form did not match."
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: your request to reset two-factor authentication was declined ($id)"
+	assert_output --partial "The signature on the form did not match."
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==true and .backup_left==10' <<<"$output"
+}
+
+@test "a ticket is decided once" {
+	id=$(tf -q recovery file alice --reason "lost phone")
+	run -0 tf -q recovery deny "$id" --by a
+	run -2 --separate-stderr tf recovery approve "$id" --by b
+	assert_equal "$stderr" "twofactl: recovery approve $id: ticket $id was already denied by a"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==true' <<<"$output"
+}
+
+@test "recovery list filters by status; every step is audited" {
+	a=$(tf -q --at $((T0 + 1)) recovery file alice --reason one)
+	b=$(tf -q --at $((T0 + 2)) recovery file alice --reason two)
+	tf -q recovery deny "$a" --by x
+	run -0 tf recovery list --status pending
+	assert_output --regexp "^$b  pending "
+	run -0 tf --json recovery list
+	run -0 jq -se "map(.id)==[\"$a\",\"$b\"]" <<<"$output"
+	run -0 tf audit --user alice
+	assert_line --partial "recovery.file  alice  pending  ($a)"
+	assert_line --partial "recovery.deny  alice  denied  ($a)"
+}
+
+@test "bad ticket ids and arguments" {
+	run -2 tf recovery show nope
+	run -3 tf recovery show AAAAAAAA
+	run -3 tf recovery approve AAAAAAAA
+	run -2 tf recovery file alice
+	run -3 tf recovery file nobody --reason x
+	run -2 tf recovery list --status maybe
+	run -2 tf recovery file alice --reason x --contact "not a contact"
+}
+
+@test "decided tickets go after recovery.retention" {
+	id=$(tf -q --at $T0 recovery file alice --reason x)
+	tf -q --at $T0 recovery deny "$id" --by x
+	pending=$(tf -q --at $T0 recovery file alice --reason y)
+	run -0 tf --json --at $((T0 + 89 * 86400)) expire
+	run -0 jq -e '.tickets==0' <<<"$output"
+	run -0 tf --json --at $((T0 + 90 * 86400)) expire
+	run -0 jq -e '.tickets==1' <<<"$output"
+	run -3 tf recovery show "$id"
+	run -0 tf recovery show "$pending"
+}
