@@ -24,7 +24,7 @@ setup() {
 	run -0 tf --json audit --user alice --since 2027-01-15T08:00:45Z
 	out=$output
 	run -0 jq -se 'all(.t >= 1800000045 and .user=="alice")' <<<"$out"
-	run -0 jq -se 'map(select(.event=="verify")) | length==1 and .[0].result=="ok" and .[0].ip=="192.0.2.1" and (.[0].seq|type)=="number"' <<<"$output"
+	run -0 jq -se 'map(select(.event=="verify")) | length==1 and .[0].result=="ok" and .[0].ip=="192.0.2.1" and (.[0].seq|type)=="number"' <<<"$out"
 	run -0 tf --json audit --user bob
 	run -0 jq -se 'map(.event)==["user.add"]' <<<"$output"
 	run -2 tf audit --since tomorrowish
