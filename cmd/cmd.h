@@ -107,6 +107,12 @@ int cmd_check(int argc, char **argv);
 int cmd_expire(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_recovery(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
+int cmd_rekey(int argc, char **argv);
+int cmd_health(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 
 /* Recovery tickets, oldest first (cmd/recovery.c); the caller frees. */
 int tickets_load(struct store *s, struct ticket **out, size_t *n);

@@ -11,7 +11,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
+#include <limits.h>
 
 #define MAGIC "TFA"
 #define FORMAT_VERSION 1
@@ -40,6 +42,7 @@ struct store {
 	char *cfg_val[MAX_CONFIG];
 	size_t ncfg;
 	int lock_timeout;       /* seconds */
+	uint8_t check[32];      /* key.check of the key loaded: a rekey changes it */
 	char err[512];
 };
 
@@ -414,6 +417,22 @@ static int check_key(struct store *s)
 	free(got);
 	if (!ok)
 		return fail(s, ST_BAD, "the master key does not belong to this store (wrong key?)");
+	memcpy(s->check, want, CHECK_LEN);
+	return ST_OK;
+}
+
+/* After a lock is taken: is the key this process loaded still the store's?
+ * A rekey that ran while we waited changed every file name and key. */
+static int epoch_ok(struct store *s)
+{
+	uint8_t buf[CHECK_LEN];
+	int fd = openat(s->dirfd, "key.check", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf, 0) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n != CHECK_LEN || sodium_memcmp(buf, s->check, CHECK_LEN))
+		return fail(s, ST_BUSY, "store busy: it was rekeyed meanwhile, run the command again");
 	return ST_OK;
 }
 
@@ -479,6 +498,8 @@ static int open_dir_at(int dirfd, const char *name)
 	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+static int rekey_recover(struct store *s);
+
 int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof *s);
@@ -527,6 +548,8 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		fail(s, ST_BAD, "'%s/store.lock' is not a plain file", dir);
 		goto out;
 	}
+	if (rekey_recover(s))
+		goto out;
 	if (load_key(s))
 		goto out;
 	*out = s;
@@ -726,6 +749,8 @@ int store_lock(struct store *s, struct acct_ref *ref)
 {
 	int ret = lock_range(s, (off_t)ref->lockoff, 1, F_WRLCK);
 
+	if (ret == ST_OK && (ret = epoch_ok(s)) != ST_OK)
+		unlock_range(s, (off_t)ref->lockoff, 1);
 	if (ret == ST_OK)
 		ref->locked = 1;
 	return ret;
@@ -1109,6 +1134,10 @@ int store_audit(struct store *s, const char *event_json)
 
 	if ((ret = lock_range(s, LOCK_AUDIT, 1, F_WRLCK)))
 		return ret;
+	if ((ret = epoch_ok(s))) {
+		unlock_range(s, LOCK_AUDIT, 1);
+		return ret;
+	}
 	fd = openat(s->dirfd, "audit.log", O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = fail(s, ST_BAD, "cannot open 'audit.log': %s", strerror(errno));
@@ -1259,5 +1288,777 @@ int store_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *ba
 	}
 	free(line);
 	fclose(f);
+	return ret;
+}
+
+/* ---- whole-store lock (rekey, fsck --repair) ---- */
+
+int store_lock_all(struct store *s)
+{
+	return lock_range(s, 0, 0, F_WRLCK);
+}
+
+void store_unlock_all(struct store *s)
+{
+	unlock_range(s, 0, 0);
+}
+
+int store_lock_probe(struct store *s)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+
+	if (fcntl(s->lockfd, F_OFD_GETLK, &fl) < 0)
+		return -1;
+	return fl.l_type != F_UNLCK;
+}
+
+/* ---- fsck ---- */
+
+struct fsck {
+	struct store *s;
+	int repair;
+	store_fsck_fn report;
+	void *ctx;
+	unsigned problems, fixed;
+	int qfd;
+};
+
+static void finding(struct fsck *f, const char *path, const char *problem, const char *action, int ok)
+{
+	f->problems++;
+	if (ok)
+		f->fixed++;
+	f->report(f->ctx, path, problem, action);
+}
+
+static int quarantine_fd(struct fsck *f)
+{
+	if (f->qfd >= 0)
+		return f->qfd;
+	if (mkdirat(f->s->dirfd, "quarantine", 0700) < 0 && errno != EEXIST)
+		return -1;
+	f->qfd = open_dir_at(f->s->dirfd, "quarantine");
+	return f->qfd;
+}
+
+/* Move dirfd/name to quarantine/<flat path>; says what it did. */
+static void quarantine(struct fsck *f, int dirfd, const char *name, const char *path, const char *problem)
+{
+	char qname[PATH_MAX], action[PATH_MAX + 64];
+	int qfd;
+
+	if (!f->repair) {
+		finding(f, path, problem, NULL, 0);
+		return;
+	}
+	snprintf(qname, sizeof qname, "%s.%lld", path, (long long)time(NULL));
+	for (char *p = qname; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	qfd = quarantine_fd(f);
+	if (qfd < 0 || renameat(dirfd, name, qfd, qname) < 0) {
+		snprintf(action, sizeof action, "could not move it: %s", strerror(errno));
+		finding(f, path, problem, action, 0);
+		return;
+	}
+	fsync(qfd);
+	fsync(dirfd);
+	snprintf(action, sizeof action, "moved to quarantine/%s", qname);
+	finding(f, path, problem, action, 1);
+}
+
+static void fix_mode(struct fsck *f, int fd, const struct stat *st, mode_t want, const char *path)
+{
+	char problem[64];
+
+	if ((st->st_mode & 07777) == want)
+		return;
+	snprintf(problem, sizeof problem, "mode %04o, expected %04o", (unsigned)(st->st_mode & 07777), (unsigned)want);
+	if (!f->repair) {
+		finding(f, path, problem, NULL, 0);
+		return;
+	}
+	if (fchmod(fd, want) == 0)
+		finding(f, path, problem, "mode fixed", 1);
+	else
+		finding(f, path, problem, strerror(errno), 0);
+}
+
+/* The name a record's content says it has, hashed, must be its file name. */
+static const char *check_record(struct fsck *f, enum ns ns, const char *hex, const uint8_t *pt, size_t len)
+{
+	struct acct_ref ref;
+	char name[ACCT_NAME_MAX + 1];
+
+	if (ns == NS_ACCOUNTS) {
+		struct account *a = account_new();
+		int bad = !a || record_from_json((const char *)pt, len, a) != CORE_OK;
+
+		if (!bad)
+			memcpy(name, a->name, sizeof name);
+		account_free(a);
+		if (bad)
+			return "holds a record this twofactl cannot read";
+	} else if (ns == NS_ORGS) {
+		struct org o;
+
+		if (org_from_json((const char *)pt, len, &o))
+			return "holds a record this twofactl cannot read";
+		memcpy(name, o.name, sizeof name);
+	} else {
+		struct ticket t;
+
+		if (ticket_from_json((const char *)pt, len, &t))
+			return "holds a record this twofactl cannot read";
+		memcpy(name, t.id, sizeof t.id);
+	}
+	if (store_ref_ns(f->s, ns, name, &ref) || strcmp(ref.hex, hex))
+		return "is stored under the name of another record (swapped or renamed)";
+	return NULL;
+}
+
+static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint8_t *buf = NULL, *pt = NULL;
+	size_t len = 0, ptlen = 0;
+	uint64_t gen;
+	const char *bad;
+
+	snprintf(path, sizeof path, "%s/%s/%s", ns_dirs[ns], sub, name);
+	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!strncmp(name, ".tmp-", 5) || (strlen(name) > 3 && !strcmp(name + strlen(name) - 3, ".rk"))) {
+		if (!f->repair)
+			finding(f, path, "leftover temporary file of an interrupted write", NULL, 0);
+		else if (unlinkat(sfd, name, 0) == 0)
+			finding(f, path, "leftover temporary file of an interrupted write", "removed", 1);
+		else
+			finding(f, path, "leftover temporary file", strerror(errno), 0);
+		return;
+	}
+	if (!is_hex_name(name, 64) || strncmp(name, sub, 2)) {
+		quarantine(f, sfd, name, path, "unexpected file");
+		return;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		quarantine(f, sfd, name, path, "is a symbolic link");
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		quarantine(f, sfd, name, path, "is not a regular file");
+		return;
+	}
+	if (st.st_nlink != 1) {
+		quarantine(f, sfd, name, path, "has more than one hard link");
+		return;
+	}
+	if (read_file_at(sfd, name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
+		quarantine(f, sfd, name, path, errno == EFBIG ? "is too large" : "cannot be read");
+		return;
+	}
+	if (unseal(f->s, ns, name, buf, len, &pt, &ptlen, &gen) != ST_OK) {
+		free(buf);
+		quarantine(f, sfd, name, path, "fails authentication: damaged, tampered or swapped");
+		return;
+	}
+	free(buf);
+	bad = check_record(f, ns, name, pt, ptlen);
+	sodium_free(pt);
+	if (bad) {
+		quarantine(f, sfd, name, path, bad);
+		return;
+	}
+	{
+		int fd = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd >= 0) {
+			fix_mode(f, fd, &st, 0600, path);
+			close(fd);
+		}
+	}
+}
+
+static void fsck_ns(struct fsck *f, enum ns ns)
+{
+	int nfd = ns_fd(f->s, ns), dfd;
+	DIR *top;
+	struct dirent *de;
+	struct stat st;
+
+	if (nfd < 0) {
+		finding(f, ns_dirs[ns], "cannot be opened", strerror(errno), 0);
+		return;
+	}
+	if (fstat(nfd, &st) == 0)
+		fix_mode(f, nfd, &st, 0700, ns_dirs[ns]);
+	dfd = dup(nfd);
+	top = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!top) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	rewinddir(top);
+	while ((de = readdir(top))) {
+		char path[PATH_MAX];
+		int sfd;
+		DIR *sd;
+		struct dirent *fe;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", ns_dirs[ns], de->d_name);
+		if (!is_hex_name(de->d_name, 2)) {
+			quarantine(f, nfd, de->d_name, path, "unexpected entry");
+			continue;
+		}
+		sfd = open_dir_at(nfd, de->d_name);
+		if (sfd < 0) {
+			quarantine(f, nfd, de->d_name, path, "is not a directory (or a symbolic link to one)");
+			continue;
+		}
+		if (fstat(sfd, &st) == 0)
+			fix_mode(f, sfd, &st, 0700, path);
+		sd = fdopendir(sfd);
+		if (!sd) {
+			close(sfd);
+			continue;
+		}
+		while ((fe = readdir(sd)))
+			if (strcmp(fe->d_name, ".") && strcmp(fe->d_name, ".."))
+				fsck_leaf(f, ns, dirfd(sd), de->d_name, fe->d_name);
+		closedir(sd);
+	}
+	closedir(top);
+}
+
+int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
+               unsigned *problems, unsigned *fixed)
+{
+	struct fsck f = { .s = s, .repair = repair, .report = report, .ctx = ctx, .qfd = -1 };
+	static const char *const top[] = { "config", "store.lock", "audit.log", "key.check" };
+	DIR *d;
+	struct dirent *de;
+	int dfd, ret = ST_OK;
+	uint64_t bad = 0;
+
+	if (repair && (ret = store_lock_all(s)))
+		return ret;
+	for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
+		struct stat st;
+		int fd = openat(s->dirfd, top[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0) {
+			finding(&f, top[i], errno == ELOOP ? "is a symbolic link" : "is missing or unreadable", NULL, 0);
+			continue;
+		}
+		if (fstat(fd, &st) == 0) {
+			if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+				finding(&f, top[i], "is not a plain file with one link", NULL, 0);
+			else
+				fix_mode(&f, fd, &st, 0600, top[i]);
+		}
+		close(fd);
+	}
+	/* leftover temp files of config writes */
+	dfd = dup(s->dirfd);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d) {
+		rewinddir(d);
+		while ((de = readdir(d)))
+			if (!strncmp(de->d_name, ".tmp-", 5) || !strcmp(de->d_name, "master.key.rk") ||
+			    !strcmp(de->d_name, "key.check.rk") || !strcmp(de->d_name, "audit.log.rk") ||
+			    !strcmp(de->d_name, "rekey.old")) {
+				if (!repair)
+					finding(&f, de->d_name, "leftover file of an interrupted write", NULL, 0);
+				else if (unlinkat(s->dirfd, de->d_name, 0) == 0)
+					finding(&f, de->d_name, "leftover file of an interrupted write", "removed", 1);
+			}
+		closedir(d);
+	} else if (dfd >= 0) {
+		close(dfd);
+	}
+	for (int ns = 0; ns < NS_COUNT; ns++)
+		fsck_ns(&f, (enum ns)ns);
+	if (store_audit_walk(s, NULL, NULL, &bad) != ST_OK)
+		finding(&f, "audit.log", s->err, "not repairable: keep the file as evidence", 0);
+	if (f.qfd >= 0)
+		close(f.qfd);
+	if (repair)
+		store_unlock_all(s);
+	*problems = f.problems;
+	*fixed = f.fixed;
+	return ST_OK;
+}
+
+/* ---- rekey ----
+ * 1. the new key and key.check are written as *.rk files, every sealed file
+ *    is written again under the new key and its new name as <hex>.rk, the
+ *    audit log as audit.log.rk, and the old file names go to rekey.old;
+ * 2. rekey.commit is created: the commit point;
+ * 3. roll forward: *.rk renamed into place, the old files removed, then the
+ *    key last; rekey.old and rekey.commit removed.
+ * A crash before 2 leaves the old store (the .rk files are rolled back at the
+ * next open); a crash after it is rolled forward at the next open. Both
+ * happen under the whole-store lock, which the rekey holds throughout. */
+
+static int key_path(struct store *s, char *path, size_t cap, int *dirfd_out, char *base, size_t bcap)
+{
+	const char *kf = store_config_get(s, "key.file");
+
+	if (!kf) {
+		snprintf(path, cap, "master.key");
+		snprintf(base, bcap, "master.key");
+		*dirfd_out = dup(s->dirfd);
+		return *dirfd_out < 0 ? -1 : 0;
+	}
+	{
+		char dir[PATH_MAX];
+		const char *slash = strrchr(kf, '/');
+
+		snprintf(path, cap, "%s", kf);
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - kf), kf);
+		if (!dir[0])
+			snprintf(dir, sizeof dir, "/");
+		snprintf(base, bcap, "%s", slash + 1);
+		*dirfd_out = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return *dirfd_out < 0 ? -1 : 0;
+	}
+}
+
+static int has_suffix(const char *n, const char *suf)
+{
+	size_t a = strlen(n), b = strlen(suf);
+
+	return a > b && !strcmp(n + a - b, suf);
+}
+
+/* Rename (forward) or remove (back) every <hex>.rk of every namespace. */
+static int rk_files(struct store *s, int forward)
+{
+	for (int ns = 0; ns < NS_COUNT; ns++) {
+		int nfd = ns_fd(s, (enum ns)ns), dfd = nfd >= 0 ? dup(nfd) : -1;
+		DIR *top = dfd >= 0 ? fdopendir(dfd) : NULL;
+		struct dirent *de;
+
+		if (!top) {
+			if (dfd >= 0)
+				close(dfd);
+			return -1;
+		}
+		rewinddir(top);
+		while ((de = readdir(top))) {
+			int sfd;
+			DIR *sd;
+			struct dirent *fe;
+
+			if (!is_hex_name(de->d_name, 2) || (sfd = open_dir_at(nfd, de->d_name)) < 0)
+				continue;
+			sd = fdopendir(sfd);
+			if (!sd) {
+				close(sfd);
+				continue;
+			}
+			while ((fe = readdir(sd))) {
+				char final[80];
+
+				if (!has_suffix(fe->d_name, ".rk"))
+					continue;
+				if (!forward) {
+					unlinkat(dirfd(sd), fe->d_name, 0);
+					continue;
+				}
+				snprintf(final, sizeof final, "%.*s", (int)(strlen(fe->d_name) - 3), fe->d_name);
+				if (renameat(dirfd(sd), fe->d_name, dirfd(sd), final) < 0 && errno != ENOENT) {
+					closedir(sd);
+					closedir(top);
+					return -1;
+				}
+			}
+			fsync(dirfd(sd));
+			closedir(sd);
+		}
+		closedir(top);
+	}
+	return 0;
+}
+
+static int roll_forward(struct store *s)
+{
+	uint8_t *list = NULL;
+	size_t len = 0;
+	char kpath[PATH_MAX], kbase[NAME_MAX + 1], krk[NAME_MAX + 8];
+	int kdir = -1;
+
+	if (rk_files(s, 1) < 0)
+		return fail(s, ST_BAD, "rekey: cannot move the new files into place: %s", strerror(errno));
+	if (read_file_at(s->dirfd, "rekey.old", &list, &len, 1u << 30, NULL) == 0) {
+		char *save = NULL;
+
+		for (char *l = strtok_r((char *)list, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			char *sl1 = strchr(l, '/'), *sl2 = sl1 ? strchr(sl1 + 1, '/') : NULL;
+			int ns;
+
+			if (!sl2)
+				continue;
+			*sl1 = '\0';
+			for (ns = 0; ns < NS_COUNT && strcmp(ns_dirs[ns], l); ns++)
+				;
+			if (ns == NS_COUNT)
+				continue;
+			{
+				int sfd = subdir(s, (enum ns)ns, sl2 + 1, 0);
+
+				if (sfd >= 0) {
+					unlinkat(sfd, sl2 + 1, 0);
+					fsync(sfd);
+					close(sfd);
+				}
+			}
+		}
+		free(list);
+	}
+	if (renameat(s->dirfd, "audit.log.rk", s->dirfd, "audit.log") < 0 && errno != ENOENT)
+		return fail(s, ST_BAD, "rekey: cannot replace audit.log: %s", strerror(errno));
+	if (renameat(s->dirfd, "key.check.rk", s->dirfd, "key.check") < 0 && errno != ENOENT)
+		return fail(s, ST_BAD, "rekey: cannot replace key.check: %s", strerror(errno));
+	if (key_path(s, kpath, sizeof kpath, &kdir, kbase, sizeof kbase) < 0)
+		return fail(s, ST_BAD, "rekey: cannot open the key's directory: %s", strerror(errno));
+	snprintf(krk, sizeof krk, "%s.rk", kbase);
+	if (renameat(kdir, krk, kdir, kbase) < 0 && errno != ENOENT) {
+		close(kdir);
+		return fail(s, ST_BAD, "rekey: cannot replace the master key: %s", strerror(errno));
+	}
+	fsync(kdir);
+	close(kdir);
+	fsync(s->dirfd);
+	unlinkat(s->dirfd, "rekey.old", 0);
+	unlinkat(s->dirfd, "rekey.commit", 0);
+	fsync(s->dirfd);
+	return ST_OK;
+}
+
+static void roll_back(struct store *s)
+{
+	char kpath[PATH_MAX], kbase[NAME_MAX + 1], krk[NAME_MAX + 8];
+	int kdir = -1;
+
+	rk_files(s, 0);
+	unlinkat(s->dirfd, "audit.log.rk", 0);
+	unlinkat(s->dirfd, "key.check.rk", 0);
+	unlinkat(s->dirfd, "rekey.old", 0);
+	if (key_path(s, kpath, sizeof kpath, &kdir, kbase, sizeof kbase) == 0) {
+		snprintf(krk, sizeof krk, "%s.rk", kbase);
+		unlinkat(kdir, krk, 0);
+		fsync(kdir);
+		close(kdir);
+	}
+	fsync(s->dirfd);
+}
+
+static int rekey_pending(struct store *s, int *committed)
+{
+	*committed = faccessat(s->dirfd, "rekey.commit", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	return *committed || faccessat(s->dirfd, "rekey.old", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	       faccessat(s->dirfd, "key.check.rk", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int rekey_recover(struct store *s)
+{
+	int committed, ret;
+
+	if (!rekey_pending(s, &committed))
+		return ST_OK;
+	if ((ret = store_lock_all(s)))   /* a rekey running now holds it */
+		return ret;
+	if (rekey_pending(s, &committed)) {
+		if (committed)
+			ret = roll_forward(s);
+		else
+			roll_back(s);
+	}
+	store_unlock_all(s);
+	return ret;
+}
+
+/* The name of a record, from its plaintext. */
+static int record_name(enum ns ns, const uint8_t *pt, size_t len, char name[ACCT_NAME_MAX + 1])
+{
+	if (ns == NS_ACCOUNTS) {
+		struct account *a = account_new();
+		int bad = !a || record_from_json((const char *)pt, len, a) != CORE_OK;
+
+		if (!bad)
+			memcpy(name, a->name, ACCT_NAME_MAX + 1);
+		account_free(a);
+		return bad ? -1 : 0;
+	}
+	if (ns == NS_ORGS) {
+		struct org o;
+
+		if (org_from_json((const char *)pt, len, &o))
+			return -1;
+		memcpy(name, o.name, ACCT_NAME_MAX + 1);
+		return 0;
+	}
+	{
+		struct ticket t;
+
+		if (ticket_from_json((const char *)pt, len, &t))
+			return -1;
+		memcpy(name, t.id, sizeof t.id);
+		return 0;
+	}
+}
+
+struct rekey_ctx {
+	struct store *s;
+	uint8_t *newkeys;      /* SK_COUNT subkeys of the new master key */
+	FILE *old;             /* rekey.old */
+	enum ns ns;
+	size_t done, total;
+	store_progress_fn progress;
+	void *pctx;
+	int err;
+};
+
+static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
+{
+	struct rekey_ctx *r = ctx;
+	struct store *s = r->s;
+	char name[ACCT_NAME_MAX + 1], hex[65], rk[72];
+	crypto_generichash_state st;
+	uint8_t h[32], hdr[HDR_LEN], ad[HDR_LEN + 64], *out;
+	unsigned long long ctlen;
+	struct acct_ref old;
+	int sfd, fd, ok;
+	size_t clen = HDR_LEN + NONCE_LEN + len + TAG_LEN;
+
+	if (record_name(r->ns, pt, len, name) || store_ref_ns(s, r->ns, name, &old)) {
+		fail(s, ST_BAD, "rekey: a file in '%s' holds a record this twofactl cannot read: run fsck", ns_dirs[r->ns]);
+		return -1;
+	}
+	crypto_generichash_init(&st, r->newkeys + KEY_LEN * SK_NAME, KEY_LEN, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)ns_prefix[r->ns], strlen(ns_prefix[r->ns]));
+	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	out = malloc(clen);
+	if (!out) {
+		fail(s, ST_BAD, "out of memory");
+		return -1;
+	}
+	make_header(hdr, 1);
+	memcpy(out, hdr, HDR_LEN);
+	randombytes_buf(out + HDR_LEN, NONCE_LEN);
+	make_ad(ad, hdr, hex);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + HDR_LEN + NONCE_LEN, &ctlen, pt, len, ad, sizeof ad,
+	                                           NULL, out + HDR_LEN, r->newkeys + KEY_LEN * SK_AEAD);
+	snprintf(rk, sizeof rk, "%s.rk", hex);
+	sfd = subdir(s, r->ns, hex, 1);
+	fd = sfd >= 0 ? openat(sfd, rk, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+	ok = fd >= 0 && write_all(fd, out, HDR_LEN + NONCE_LEN + ctlen) == 0 && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) < 0)
+		ok = 0;
+	if (ok)
+		fsync(sfd);
+	free(out);
+	if (sfd >= 0)
+		close(sfd);
+	if (!ok) {
+		fail(s, ST_BAD, "rekey: cannot write '%s/%.2s/%s': %s", ns_dirs[r->ns], hex, rk, strerror(errno));
+		return -1;
+	}
+	fprintf(r->old, "%s/%.2s/%s\n", ns_dirs[r->ns], old.hex, old.hex);
+	r->done++;
+	if (r->progress && (r->done % 500 == 0 || r->done == r->total))
+		r->progress(r->pctx, r->done, r->total);
+	return 0;
+}
+
+struct reseal {
+	struct store *s;
+	const uint8_t *newaudit;
+	FILE *out;
+	uint8_t prev[32];
+	uint64_t seq;
+};
+
+static int reseal_line(void *ctx, uint64_t seq, const char *event)
+{
+	struct reseal *r = ctx;
+	char prevhex[65], ad[128], *b64;
+	size_t elen = strlen(event), blen = NONCE_LEN + elen + TAG_LEN, b64len;
+	uint8_t *box = malloc(blen);
+	unsigned long long ctlen;
+	int adlen;
+
+	(void)seq;
+	if (!box)
+		return 1;
+	r->seq++;
+	sodium_bin2hex(prevhex, sizeof prevhex, r->prev, sizeof r->prev);
+	adlen = snprintf(ad, sizeof ad, "%llu:%s", (unsigned long long)r->seq, prevhex);
+	randombytes_buf(box, NONCE_LEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, &ctlen, (const uint8_t *)event, elen,
+	                                           (const uint8_t *)ad, (unsigned long long)adlen, NULL, box, r->newaudit);
+	b64len = sodium_base64_encoded_len(blen, sodium_base64_VARIANT_ORIGINAL);
+	b64 = malloc(b64len);
+	if (!b64) {
+		free(box);
+		return 1;
+	}
+	sodium_bin2base64(b64, b64len, box, blen, sodium_base64_VARIANT_ORIGINAL);
+	{
+		size_t n = strlen(b64) + 160;
+		char *l = malloc(n);
+
+		if (!l) {
+			free(box);
+			free(b64);
+			return 1;
+		}
+		snprintf(l, n, "{\"seq\":%llu,\"prev\":\"%s\",\"box\":\"%s\"}", (unsigned long long)r->seq, prevhex, b64);
+		crypto_generichash(r->prev, sizeof r->prev, (const uint8_t *)l, strlen(l), NULL, 0);
+		fprintf(r->out, "%s\n", l);
+		free(l);
+	}
+	free(box);
+	free(b64);
+	return 0;
+}
+
+static int count_one(void *ctx, const uint8_t *pt, size_t len)
+{
+	(void)pt;
+	(void)len;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static int write_new_file(int dirfd, const char *name, const void *data, size_t len)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
+
+	if (fd >= 0 && close(fd) < 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t *count)
+{
+	struct rekey_ctx r = { .s = s, .progress = progress, .pctx = pctx };
+	uint8_t *master = sodium_malloc(KEY_LEN), cv[CHECK_LEN];
+	char kpath[PATH_MAX], kbase[NAME_MAX + 1], krk[NAME_MAX + 8];
+	int kdir = -1, ret, fd = -1;
+	uint64_t bad = 0;
+
+	r.newkeys = sodium_malloc(KEY_LEN * SK_COUNT);
+	if (!master || !r.newkeys) {
+		sodium_free(master);
+		sodium_free(r.newkeys);
+		return fail(s, ST_BAD, "cannot allocate secure memory");
+	}
+	if ((ret = store_lock_all(s)))
+		goto free_keys;
+	if ((ret = epoch_ok(s)))
+		goto unlock;
+	roll_back(s);   /* leftovers of an earlier, uncommitted rekey */
+	randombytes_buf(master, KEY_LEN);
+	for (int k = 1; k < SK_COUNT; k++)
+		crypto_kdf_derive_from_key(r.newkeys + KEY_LEN * k, KEY_LEN, (uint64_t)k, KDF_CTX, master);
+	key_check_value(r.newkeys + KEY_LEN * SK_CHECK, cv);
+	/* 1: everything new, next to the old */
+	ret = ST_BAD;
+	if (key_path(s, kpath, sizeof kpath, &kdir, kbase, sizeof kbase) < 0) {
+		fail(s, ST_BAD, "rekey: cannot open the key's directory: %s", strerror(errno));
+		goto unlock;
+	}
+	snprintf(krk, sizeof krk, "%s.rk", kbase);
+	if (write_new_file(kdir, krk, master, KEY_LEN) < 0 || fsync(kdir) < 0 ||
+	    write_new_file(s->dirfd, "key.check.rk", cv, CHECK_LEN) < 0) {
+		fail(s, ST_BAD, "rekey: cannot write the new key: %s", strerror(errno));
+		goto fail_back;
+	}
+	fd = openat(s->dirfd, "rekey.old", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	r.old = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!r.old) {
+		fail(s, ST_BAD, "rekey: cannot write 'rekey.old': %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto fail_back;
+	}
+	for (int ns = 0; ns < NS_COUNT; ns++)
+		if (store_iterate_ns(s, (enum ns)ns, count_one, &r.total))
+			goto fail_old;
+	for (int ns = 0; ns < NS_COUNT; ns++) {
+		r.ns = (enum ns)ns;
+		if (store_iterate_ns(s, r.ns, rekey_one, &r))
+			goto fail_old;
+	}
+	{
+		struct reseal rs = { .s = s, .newaudit = r.newkeys + KEY_LEN * SK_AUDIT };
+		int afd = openat(s->dirfd, "audit.log.rk", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		rs.out = afd >= 0 ? fdopen(afd, "w") : NULL;
+		if (!rs.out) {
+			fail(s, ST_BAD, "rekey: cannot write 'audit.log.rk': %s", strerror(errno));
+			if (afd >= 0)
+				close(afd);
+			goto fail_old;
+		}
+		if (store_audit_walk(s, reseal_line, &rs, &bad) != ST_OK) {
+			fclose(rs.out);
+			goto fail_old;   /* message set: a broken chain is not carried over */
+		}
+		if (fflush(rs.out) || fsync(fileno(rs.out)) || fclose(rs.out)) {
+			fail(s, ST_BAD, "rekey: cannot write 'audit.log.rk': %s", strerror(errno));
+			goto fail_old;
+		}
+	}
+	if (fflush(r.old) || fsync(fileno(r.old))) {
+		fail(s, ST_BAD, "rekey: cannot write 'rekey.old': %s", strerror(errno));
+		goto fail_old;
+	}
+	fclose(r.old);
+	r.old = NULL;
+	fsync(s->dirfd);
+	/* 2: the commit point */
+	if (write_new_file(s->dirfd, "rekey.commit", "", 0) < 0 || fsync(s->dirfd) < 0) {
+		fail(s, ST_BAD, "rekey: cannot commit: %s", strerror(errno));
+		goto fail_back;
+	}
+	/* 3: roll forward; a crash from here on is finished by the next open */
+	if ((ret = roll_forward(s)))
+		goto unlock;
+	sodium_mprotect_readwrite(s->keys);
+	memcpy(s->keys, r.newkeys, KEY_LEN * SK_COUNT);
+	sodium_mprotect_readonly(s->keys);
+	memcpy(s->check, cv, CHECK_LEN);
+	*count = r.done;
+	ret = ST_OK;
+	goto unlock;
+fail_old:
+	if (r.old)
+		fclose(r.old);
+fail_back:
+	{
+		char keep[512];
+
+		memcpy(keep, s->err, sizeof keep);
+		roll_back(s);
+		memcpy(s->err, keep, sizeof keep);
+	}
+	ret = ST_BAD;
+unlock:
+	if (kdir >= 0)
+		close(kdir);
+	store_unlock_all(s);
+free_keys:
+	sodium_free(master);
+	sodium_free(r.newkeys);
 	return ret;
 }

@@ -90,6 +90,24 @@ int store_audit(struct store *s, const char *event_json) SWUR;
 typedef int (*store_audit_fn)(void *ctx, uint64_t seq, const char *event_json);
 int store_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line) SWUR;
 
+/* The whole store (every account): rekey and fsck --repair. */
+int store_lock_all(struct store *s) SWUR;
+void store_unlock_all(struct store *s);
+/* 1 when some lock of the store is held now, 0 when none, -1 on error. */
+int store_lock_probe(struct store *s);
+
+/* Check every file; with repair, move bad ones to quarantine/, remove
+ * leftovers and fix modes (under the whole-store lock). report gets one
+ * call per finding; action is NULL when nothing was done. */
+typedef void (*store_fsck_fn)(void *ctx, const char *path, const char *problem, const char *action);
+int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
+               unsigned *problems, unsigned *fixed) SWUR;
+
+/* A new master key: every file sealed again under it (and renamed, since
+ * names are keyed), the audit log resealed; crash-safe (see store.c). */
+typedef void (*store_progress_fn)(void *ctx, size_t done, size_t total);
+int store_rekey(struct store *s, store_progress_fn progress, void *ctx, size_t *count) SWUR;
+
 /* Secure buffers for accounts (sodium_malloc, wiped on free). */
 struct account *account_new(void);
 void account_free(struct account *a);

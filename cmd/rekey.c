@@ -1,0 +1,59 @@
+/* twofactl rekey */
+#include "cmd/cmd.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	if (key == ARGP_KEY_ARG)
+		argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp argp = {
+	NULL, parse, NULL,
+	"Make a new master key and seal every file again under it (file names are "
+	"keyed, so they change too); the audit log is resealed. Holds the whole "
+	"store's lock meanwhile: other commands wait (and answer 7 after "
+	"lock.timeout). A crash at any moment leaves a store that opens with the old "
+	"key or the new one: the next command finishes or undoes the rekey. Keep "
+	"backups of the key and the store together: an old key does not open a "
+	"rekeyed store.", common_children, NULL, NULL
+};
+
+static void progress(void *ctx, size_t done, size_t total)
+{
+	(void)ctx;
+	fprintf(stderr, "\rrekey: %zu/%zu", done, total);
+}
+
+int cmd_rekey(int argc, char **argv)
+{
+	struct store *s = NULL;
+	size_t n = 0;
+	int ret, st, tty;
+
+	cmd_parse(&argp, argc, argv, NULL);
+	if ((ret = open_store(&s)))
+		return ret;
+	tty = isatty(STDERR_FILENO) && !g.quiet && !g.json;
+	st = store_rekey(s, tty ? progress : NULL, NULL, &n);
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	if (st) {
+		ret = fail_store(s, st);
+	} else if (!(ret = audit(s, "rekey", NULL, "ok", NULL, NULL))) {
+		if (g.json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "files", json_object_new_int64((int64_t)n));
+			json_object_object_add(o, "rekeyed", json_object_new_boolean(1));
+			emit_json(o);
+		} else if (!g.quiet) {
+			printf("new master key: %zu file%s sealed again\n", n, n == 1 ? "" : "s");
+		}
+	}
+	store_close(s);
+	return ret;
+}
