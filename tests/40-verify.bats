@@ -212,7 +212,8 @@ code_at() { tf --at "${1:-$((T0 + 30))}" code alice; }
 
 @test "a verify killed with -9 while holding its lock never blocks the next run" {
 	for i in $(seq 20); do
-		tf --at $((T0 + 30 * i)) verify alice "$(code_at $((T0 + 30 * i)))" >/dev/null 2>&1 &
+		c=$(code_at $((T0 + 30 * i)))
+		"$TWOFACTL" --at $((T0 + 30 * i)) verify alice "$c" >/dev/null 2>&1 &
 		pid=$!
 		sleep 0.00$((RANDOM % 10))
 		kill -9 $pid 2>/dev/null || true
