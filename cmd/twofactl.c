@@ -44,6 +44,8 @@ static const struct command commands[] = {
 	{ "expire", cmd_expire, "the cron job: expire codes, entries, devices; warn of incomplete logins" },
 	{ "audit", cmd_audit, "show the sealed audit log; 'audit verify' checks its chain" },
 	{ "recovery", cmd_recovery, "lost-device tickets: file, list, show, approve, deny" },
+	{ "export", cmd_export, "accounts as JSON (keys only with --include-secrets)" },
+	{ "import", cmd_import, "from an export, a pam_oath usersfile, google-authenticator, otpauth URIs" },
 	{ "rekey", cmd_rekey, "a new master key; every file sealed again (crash-safe)" },
 	{ "fsck", cmd_fsck, "check every file of the store; --repair quarantines bad ones" },
 	{ "config", cmd_config, "get, set, list store configuration" },

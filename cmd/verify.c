@@ -37,6 +37,10 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 			ret = fail(EXIT_LOCKED, "too many failures: next attempt in %lld s", (long long)wait);
 		goto out;
 	}
+	if (auth_rate_check(ss->a, g.now)) {
+		ret = fail(EXIT_LOCKED, "rate limited: at most %u attempts per %u s", ss->a->rate_n, ss->a->rate_secs);
+		goto out;
+	}
 	snprintf(ctx, sizeof ctx, "%s", ss->ref.hex);
 	p.now = g.now;
 	p.totp_window = tw;

@@ -74,6 +74,37 @@ int auth_store_otc(struct account *a, enum channel ch, enum purpose purpose, con
 	return CORE_OK;
 }
 
+int auth_store_backup(struct account *a, const char *norm, const uint8_t *code_key, const char *context)
+{
+	char ctx[96];
+
+	if (a->nbackup >= ACCT_MAX_BACKUP)
+		return CORE_EFULL;
+	snprintf(ctx, sizeof ctx, "backup:%s", context);
+	if (code_hash(code_key, ctx, norm, a->backup[a->nbackup]) != CORE_OK)
+		return CORE_ECRYPTO;
+	a->nbackup++;
+	return CORE_OK;
+}
+
+int auth_rate_check(struct account *a, int64_t now)
+{
+	unsigned recent = 0, j = 0;
+
+	if (!a->rate_n)
+		return 0;
+	for (unsigned i = 0; i < a->nrate; i++)   /* forget attempts outside the window */
+		if (a->rate_times[i] > now - (int64_t)a->rate_secs)
+			a->rate_times[j++] = a->rate_times[i];
+	a->nrate = j;
+	recent = a->nrate;
+	if (recent >= a->rate_n)
+		return 1;
+	if (a->nrate < 16)
+		a->rate_times[a->nrate++] = now;
+	return 0;
+}
+
 unsigned auth_expire_otc(struct account *a, int64_t now)
 {
 	unsigned n = 0;
@@ -90,10 +121,11 @@ static int check_totp(struct factor *f, const char *code, const struct auth_para
                       struct auth_outcome *out)
 {
 	uint64_t t = otp_step(p->now, f->period), lo, hi, m = 0, first;
+	unsigned w = f->window >= 0 ? (unsigned)f->window : p->totp_window;
 	int r;
 
-	lo = t > p->totp_window ? t - p->totp_window : 0;
-	hi = t + p->totp_window;
+	lo = t > w ? t - w : 0;
+	hi = t + w;
 	/* Steps above the last accepted one may be accepted... */
 	first = f->has_step && f->last_step + 1 > lo ? f->last_step + 1 : lo;
 	if (first <= hi) {
@@ -130,8 +162,8 @@ static int check_hotp(struct factor *f, const char *code, const struct auth_para
                       struct auth_outcome *out)
 {
 	uint64_t m = 0;
-	int r = otp_search(f->key, f->keylen, f->algo, f->digits, f->counter,
-	                   (uint64_t)p->hotp_window + 1, code, &m);
+	unsigned w = f->window >= 0 ? (unsigned)f->window : p->hotp_window;
+	int r = otp_search(f->key, f->keylen, f->algo, f->digits, f->counter, (uint64_t)w + 1, code, &m);
 
 	if (r <= 0)
 		return r;
@@ -198,6 +230,10 @@ int auth_check(struct account *a, const char *norm, enum code_kind kind,
 			return CORE_OK;
 	}
 	if (p->otc_purposes && out->result != AUTH_REPLAY && check_otc(a, norm, p, out) < 0)
+		return CORE_ECRYPTO;
+	/* 8-digit backup codes: the scratch codes of an imported google-authenticator file */
+	if (out->result == AUTH_REJECT && p->allow_backup && strlen(norm) == 8 &&
+	    check_backup(a, norm, p, out) < 0)
 		return CORE_ECRYPTO;
 	return CORE_OK;
 }

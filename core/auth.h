@@ -48,6 +48,14 @@ int auth_store_otc(struct account *a, enum channel ch, enum purpose purpose, con
                    const char *session, const uint8_t *code_key, const char *context,
                    int64_t now, int64_t ttl) WUR;
 
+/* Add one backup code (an imported scratch code), hashed. */
+int auth_store_backup(struct account *a, const char *norm, const uint8_t *code_key,
+                      const char *context) WUR;
+
+/* An imported RATE_LIMIT: 1 when this attempt is one too many (not recorded),
+ * else 0 and the attempt is recorded. */
+int auth_rate_check(struct account *a, int64_t now);
+
 /* Drop expired one-time codes; returns how many. */
 unsigned auth_expire_otc(struct account *a, int64_t now);
 

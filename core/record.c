@@ -83,6 +83,7 @@ struct factor *account_factor_add(struct account *a, int64_t now)
 	f->created = now;
 	f->digits = 6;
 	f->period = 30;
+	f->window = -1;
 	return f;
 }
 
@@ -260,6 +261,16 @@ static int extras_to_json(json_object *root, const struct account *a)
 	}
 	if (a->pwhash[0] && add(root, "password", json_object_new_string(a->pwhash)))
 		return -1;
+	if (a->rate_n) {
+		json_object *rl = json_object_new_object(), *times = json_object_new_array();
+
+		if (add(root, "rate_limit", rl) || add(rl, "n", json_object_new_int64(a->rate_n)) ||
+		    add(rl, "secs", json_object_new_int64(a->rate_secs)) || add(rl, "times", times))
+			return -1;
+		for (unsigned i = 0; i < a->nrate; i++)
+			if (json_object_array_add(times, json_object_new_int64(a->rate_times[i])))
+				return -1;
+	}
 	return 0;
 }
 
@@ -292,6 +303,8 @@ static json_object *factor_json(const struct factor *f, int *err)
 	if (f->drift && add(o, "drift", json_object_new_int64(f->drift)))
 		goto fail;
 	if (f->confirmed && add(o, "confirmed", json_object_new_int64(f->confirmed)))
+		goto fail;
+	if (f->window >= 0 && add(o, "window", json_object_new_int64(f->window)))
 		goto fail;
 	if (f->last_used && add(o, "last_used", json_object_new_int64(f->last_used)))
 		goto fail;
@@ -476,6 +489,7 @@ static int factor_from(json_object *o, struct factor *f)
 	if (get_i64(o, "id", &v, 1, UINT32_MAX))
 		return CORE_EFORMAT;
 	f->id = (uint32_t)v;
+	f->window = -1;
 	if (get_str(o, "type", buf, sizeof buf, 1) || factor_type_parse(buf, &f->type))
 		return CORE_EFORMAT;
 	if (get_str(o, "status", buf, sizeof buf, 1))
@@ -494,6 +508,13 @@ static int factor_from(json_object *o, struct factor *f)
 	    get_u64(o, "last_step", &f->last_step, &f->has_step) ||
 	    get_u64(o, "counter", &f->counter, NULL))
 		return CORE_EFORMAT;
+	{
+		json_object *w = get(o, "window", json_type_int);
+
+		f->window = w ? (int)json_object_get_int64(w) : -1;
+		if (f->window < -1 || f->window > 100)
+			return CORE_EFORMAT;
+	}
 	if (f->type == F_TOTP || f->type == F_HOTP) {
 		size_t klen = 0;
 
@@ -599,6 +620,19 @@ static int extras_from(json_object *root, struct account *a)
 	}
 	if (get_str(root, "password", a->pwhash, sizeof a->pwhash, 0))
 		return CORE_EFORMAT;
+	if ((arr = get(root, "rate_limit", json_type_object))) {
+		json_object *times = get(arr, "times", json_type_array);
+
+		int64_t rn, rs;
+
+		if (get_i64(arr, "n", &rn, 1, 16) || get_i64(arr, "secs", &rs, 1, 86400) || !times ||
+		    json_object_array_length(times) > 16)
+			return CORE_EFORMAT;
+		a->rate_n = (unsigned)rn;
+		a->rate_secs = (unsigned)rs;
+		for (size_t i = 0; i < json_object_array_length(times); i++)
+			a->rate_times[a->nrate++] = json_object_get_int64(json_object_array_get_idx(times, i));
+	}
 	return CORE_OK;
 }
 

@@ -32,6 +32,7 @@ struct factor {
 	int has_step;          /* TOTP: a code was accepted once */
 	uint64_t last_step;    /* TOTP: last accepted time step */
 	int64_t drift;         /* steps between the clock and the last accepted code */
+	int window;            /* its own drift window / look-ahead, or -1: the store's */
 	int64_t created;
 	int64_t confirmed;
 	int64_t last_used;
@@ -145,6 +146,10 @@ struct account {
 	struct pending_login pl[ACCT_MAX_LOGINS];
 	unsigned npl;
 	char pwhash[PWHASH_MAX];         /* Argon2id (crypto_pwhash_str), or empty */
+	/* an imported RATE_LIMIT: at most rate_n attempts per rate_secs */
+	unsigned rate_n, rate_secs;
+	int64_t rate_times[16];
+	unsigned nrate;
 };
 
 /* Names: 1..64 bytes of [A-Za-z0-9._@+-], not starting with '.' or '-'. */
