@@ -37,7 +37,8 @@ endif
 DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev \
             libpng-dev libjson-c-dev libcurl4-openssl-dev bats bats-assert \
             bats-support bats-file python3-aiosmtpd oathtool zbar-tools \
-            librsvg2-bin jq qrencode groff-base openssl
+            librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
+            libpam-google-authenticator
 
 .PHONY: all check unit install uninstall clean demo deps bench asan fuzz
 

@@ -31,11 +31,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_SINCE:
 	case OPT_UNTIL:
 		if (time_parse(arg, g.now, key == OPT_SINCE ? &a->since : &a->until))
-			argp_failure(state, EXIT_USAGE, 0, "'%s' is not a time", safe(arg));
+			USAGE(state, "'%s' is not a time", safe(arg));
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++ || strcmp(arg, "verify"))
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		a->verify = 1;
 		break;
 	default:

@@ -23,7 +23,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_COUNT:
 		if (int_parse(arg, 1, ACCT_MAX_BACKUP, &v))
-			argp_failure(state, EXIT_USAGE, 0, "--count: '%s' is not a number from 1 to %d",
+			USAGE(state, "--count: '%s' is not a number from 1 to %d",
 			             safe(arg), ACCT_MAX_BACKUP);
 		a->count = (unsigned)v;
 		break;
@@ -32,13 +32,13 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s' (codes are read "
+			USAGE(state, "unexpected argument '%s' (codes are read "
 			             "from standard input)", safe(arg));
 		a->name = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!a->name)
-			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+			USAGE(state, "missing account NAME");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

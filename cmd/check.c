@@ -34,12 +34,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		a->name = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!a->name)
-			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+			USAGE(state, "missing account NAME");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -22,8 +22,13 @@ enum exit_code {
 	EXIT_NEED_ENROL = 11,
 };
 
+#include <errno.h>
+#include <setjmp.h>
+
 struct globals {
 	const char *dir;
+	int batch;              /* inside twofactl batch */
+	jmp_buf batch_jmp;
 	int json;
 	int quiet;
 	int at_set;
@@ -36,8 +41,13 @@ extern struct globals g;
 extern const struct argp common_argp;
 extern const struct argp_child common_children[];
 
+/* A usage error inside an argp parser: one line, and the parse stops. */
+#define USAGE(state, ...) do { argp_failure(state, EXIT_USAGE, 0, __VA_ARGS__); return EINVAL; } while (0)
+
 /* Parse a command's options; argv[0] is "twofactl CMD". Exits 2 on a usage
- * error and 0 after --help, as argp does. */
+ * error and 0 after --help, as argp does; inside batch, a usage error ends
+ * the line instead (longjmp back to the batch loop, before the command has
+ * taken any resource). */
 void cmd_parse(const struct argp *argp, int argc, char **argv, void *input);
 
 void set_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -113,6 +123,8 @@ int cmd_health(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+/* Run one command: argv[0] is its name (twofactl.c). */
+int run_command(int argc, char **argv);
 
 /* Recovery tickets, oldest first (cmd/recovery.c); the caller frees. */
 int tickets_load(struct store *s, struct ticket **out, size_t *n);

@@ -28,6 +28,7 @@ static const struct key_spec keys[] = {
 	{ "policy.default", K_POLICY, 0, 0, "optional", "policy of accounts without an organisation" },
 	{ "recovery.retention", K_DURATION, 86400, 3650LL * 86400, "90d", "decided recovery tickets are kept this long" },
 	{ "health.backup_low", K_UINT, 0, 20, "3", "health warns of accounts with fewer backup codes" },
+	{ "health.drift", K_UINT, 1, 100, "2", "health warns of accounts whose last login drifted this many steps" },
 	{ "health.ticket_age", K_DURATION, 60, 365LL * 86400, "24h", "health warns of tickets waiting longer" },
 	{ "trust.days", K_UINT, 1, 365, "30", "default trusted-device lifetime in days" },
 	{ "smtp.url", K_URL, 0, 0, NULL, "email transport: smtp://, smtps:// or spool:DIR" },
@@ -127,12 +128,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_ARG:
 		if (a->n >= a->want)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		a->argv[a->n++] = arg;
 		break;
 	case ARGP_KEY_END:
 		if (a->n < a->want)
-			argp_failure(state, EXIT_USAGE, 0, "missing %s", a->n == 0 ? "KEY" : "VALUE");
+			USAGE(state, "missing %s", a->n == 0 ? "KEY" : "VALUE");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -37,38 +37,38 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_METHOD:
 		if (factor_type_parse(arg, &a->method))
-			argp_failure(state, EXIT_USAGE, 0, "--method: '%s' is not one of totp, hotp, email, sms", safe(arg));
+			USAGE(state, "--method: '%s' is not one of totp, hotp, email, sms", safe(arg));
 		break;
 	case OPT_SMS_CODE:
 		a->sms_code = arg;
 		break;
 	case OPT_ALGO:
 		if (otp_algo_parse(arg, &a->algo))
-			argp_failure(state, EXIT_USAGE, 0, "--algo: '%s' is not one of sha1, sha256, sha512", safe(arg));
+			USAGE(state, "--algo: '%s' is not one of sha1, sha256, sha512", safe(arg));
 		break;
 	case OPT_DIGITS:
 		if (int_parse(arg, 6, 8, &v) || v == 7)
-			argp_failure(state, EXIT_USAGE, 0, "--digits: '%s' is not 6 or 8", safe(arg));
+			USAGE(state, "--digits: '%s' is not 6 or 8", safe(arg));
 		a->digits = (unsigned)v;
 		break;
 	case OPT_PERIOD:
 		if (int_parse(arg, 10, 300, &v))
-			argp_failure(state, EXIT_USAGE, 0, "--period: '%s' is not a number of seconds from 10 to 300", safe(arg));
+			USAGE(state, "--period: '%s' is not a number of seconds from 10 to 300", safe(arg));
 		a->period = (unsigned)v;
 		break;
 	case OPT_ISSUER:
 		if (!*arg || strlen(arg) > 100 || strchr(arg, ':'))
-			argp_failure(state, EXIT_USAGE, 0, "--issuer: give 1 to 100 characters, no ':'");
+			USAGE(state, "--issuer: give 1 to 100 characters, no ':'");
 		a->issuer = arg;
 		break;
 	case OPT_LABEL:
 		if (strlen(arg) > LABEL_MAX)
-			argp_failure(state, EXIT_USAGE, 0, "--label: at most %d characters", LABEL_MAX);
+			USAGE(state, "--label: at most %d characters", LABEL_MAX);
 		a->label = arg;
 		break;
 	case OPT_QR:
 		if (qr_format_parse(arg, &a->qr))
-			argp_failure(state, EXIT_USAGE, 0, "--qr: '%s' is not one of ansi, utf8, png, svg, none", safe(arg));
+			USAGE(state, "--qr: '%s' is not one of ansi, utf8, png, svg, none", safe(arg));
 		a->qr_set = 1;
 		break;
 	case 'o':
@@ -76,7 +76,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FACTOR:
 		if (int_parse(arg, 1, UINT32_MAX, &v))
-			argp_failure(state, EXIT_USAGE, 0, "--factor: '%s' is not a factor id", safe(arg));
+			USAGE(state, "--factor: '%s' is not a factor id", safe(arg));
 		a->factor = (uint32_t)v;
 		break;
 	case OPT_FORCE:
@@ -84,7 +84,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs >= a->max_args)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		if (a->nargs++ == 0)
 			a->name = arg;
 		else
@@ -92,7 +92,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (!a->name)
-			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+			USAGE(state, "missing account NAME");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -30,7 +30,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->dry_run = 1;
 		break;
 	case ARGP_KEY_ARG:
-		argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		USAGE(state, "unexpected argument '%s'", safe(arg));
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -226,22 +226,22 @@ static error_t import_parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_FORMAT:
 		if (import_format_parse(arg, &a->format))
-			argp_failure(state, EXIT_USAGE, 0, "--format: '%s' is not twofactl, usersfile, "
+			USAGE(state, "--format: '%s' is not twofactl, usersfile, "
 			             "google-authenticator or uri", safe(arg));
 		break;
 	case OPT_USER:
 		if (!account_name_valid(arg))
-			argp_failure(state, EXIT_USAGE, 0, "--user: invalid account name '%s'", safe(arg));
+			USAGE(state, "--user: invalid account name '%s'", safe(arg));
 		a->user = arg;
 		break;
 	case ARGP_KEY_ARG:
 		if (a->file)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		a->file = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!a->file)
-			argp_failure(state, EXIT_USAGE, 0, "missing FILE ('-' for standard input)");
+			USAGE(state, "missing FILE ('-' for standard input)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

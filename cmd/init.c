@@ -20,11 +20,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'k':
 		if (arg[0] != '/')
-			argp_failure(state, EXIT_USAGE, 0, "--key-file must be an absolute path");
+			USAGE(state, "--key-file must be an absolute path");
 		a->key_file = arg;
 		break;
 	case ARGP_KEY_ARG:
-		argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		USAGE(state, "unexpected argument '%s'", safe(arg));
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

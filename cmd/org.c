@@ -83,14 +83,14 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_POLICY:
 		if (policy_parse(arg, &a->policy))
-			argp_failure(state, EXIT_USAGE, 0, "--policy: '%s' is not required, optional or off", safe(arg));
+			USAGE(state, "--policy: '%s' is not required, optional or off", safe(arg));
 		a->policy_set = 1;
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		if (!account_name_valid(arg))
-			argp_failure(state, EXIT_USAGE, 0, "invalid organisation name '%s'", safe(arg));
+			USAGE(state, "invalid organisation name '%s'", safe(arg));
 		a->name = arg;
 		break;
 	default:

@@ -26,27 +26,27 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_REASON:
 		if (!*arg || strlen(arg) > TEXT_MAX || strpbrk(arg, "\r\n"))
-			argp_failure(state, EXIT_USAGE, 0, "--reason: one line of 1 to %d characters", TEXT_MAX);
+			USAGE(state, "--reason: one line of 1 to %d characters", TEXT_MAX);
 		a->reason = arg;
 		break;
 	case OPT_CONTACT:
 		if (!email_valid(arg) && !phone_valid(arg))
-			argp_failure(state, EXIT_USAGE, 0, "--contact: '%s' is not an email address or E.164 number", safe(arg));
+			USAGE(state, "--contact: '%s' is not an email address or E.164 number", safe(arg));
 		a->contact = arg;
 		break;
 	case OPT_BY:
 		if (!account_name_valid(arg))
-			argp_failure(state, EXIT_USAGE, 0, "--by: '%s' is not a valid administrator name", safe(arg));
+			USAGE(state, "--by: '%s' is not a valid administrator name", safe(arg));
 		a->by = arg;
 		break;
 	case OPT_STATUS:
 		if (tstatus_parse(arg, &a->status))
-			argp_failure(state, EXIT_USAGE, 0, "--status: '%s' is not pending, approved or denied", safe(arg));
+			USAGE(state, "--status: '%s' is not pending, approved or denied", safe(arg));
 		a->status_set = 1;
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		a->arg = arg;
 		break;
 	default:

@@ -7,7 +7,7 @@
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	if (key == ARGP_KEY_ARG)
-		argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		USAGE(state, "unexpected argument '%s'", safe(arg));
 	return ARGP_ERR_UNKNOWN;
 }
 

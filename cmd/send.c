@@ -67,23 +67,23 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_VIA:
 		if (channel_parse(arg, &a->via))
-			argp_failure(state, EXIT_USAGE, 0, "--via: '%s' is not email or sms", safe(arg));
+			USAGE(state, "--via: '%s' is not email or sms", safe(arg));
 		a->via_set = 1;
 		break;
 	case OPT_PURPOSE:
 		if (purpose_parse(arg, &a->purpose))
-			argp_failure(state, EXIT_USAGE, 0, "--purpose: '%s' is not login, enroll or confirm", safe(arg));
+			USAGE(state, "--purpose: '%s' is not login, enroll or confirm", safe(arg));
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		a->name = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!a->name)
-			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+			USAGE(state, "missing account NAME");
 		if (!a->via_set)
-			argp_failure(state, EXIT_USAGE, 0, "missing --via email|sms");
+			USAGE(state, "missing --via email|sms");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -22,11 +22,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_DAYS:
 		if (int_parse(arg, 1, 365, &a->days))
-			argp_failure(state, EXIT_USAGE, 0, "--days: '%s' is not a number of days from 1 to 365", safe(arg));
+			USAGE(state, "--days: '%s' is not a number of days from 1 to 365", safe(arg));
 		break;
 	case OPT_LABEL:
 		if (strlen(arg) > LABEL_MAX || strpbrk(arg, "\n\r"))
-			argp_failure(state, EXIT_USAGE, 0, "--label: one line of at most %d characters", LABEL_MAX);
+			USAGE(state, "--label: one line of at most %d characters", LABEL_MAX);
 		a->label = arg;
 		break;
 	case OPT_ALL:
@@ -34,7 +34,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs >= a->want)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		if (a->nargs++ == 0)
 			a->name = arg;
 		else
@@ -42,7 +42,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (!a->name)
-			argp_failure(state, EXIT_USAGE, 0, "missing NAME");
+			USAGE(state, "missing NAME");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

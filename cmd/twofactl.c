@@ -48,6 +48,8 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "from an export, a pam_oath usersfile, google-authenticator, otpauth URIs" },
 	{ "rekey", cmd_rekey, "a new master key; every file sealed again (crash-safe)" },
 	{ "fsck", cmd_fsck, "check every file of the store; --repair quarantines bad ones" },
+	{ "health", cmd_health, "a monitoring check: exit 0/1/2/3 like a Nagios plugin" },
+	{ "batch", cmd_batch, "one command per line of stdin, in one process" },
 	{ "config", cmd_config, "get, set, list store configuration" },
 	{ "help", cmd_help, "list the commands" },
 	{ NULL, NULL, NULL }
@@ -161,8 +163,6 @@ int main(int argc, char **argv)
 {
 	struct rlimit nocore = { 0, 0 };
 	struct root r = { -1 };
-	const char *name;
-	char cmdname[64];
 	int ret;
 
 	setrlimit(RLIMIT_CORE, &nocore);
@@ -177,17 +177,25 @@ int main(int argc, char **argv)
 	argp_parse(&root_argp, argc, argv, ARGP_IN_ORDER, NULL, &r);
 	if (r.cmd_index < 0)
 		return EXIT_USAGE;
-	name = argv[r.cmd_index];
+	ret = run_command(argc - r.cmd_index, argv + r.cmd_index);
+	oath_done();
+	return check_stdout(ret);
+}
+
+int run_command(int argc, char **argv)
+{
+	const char *name = argv[0];
+	static char cmdname[64];
+
 	for (const struct command *c = commands; c->name; c++) {
 		if (strcmp(c->name, name))
 			continue;
 		snprintf(cmdname, sizeof cmdname, "twofactl %s", c->name);
-		argv[r.cmd_index] = cmdname;
+		argv[0] = cmdname;
 		set_ctx("%s", c->name);
-		ret = c->fn(argc - r.cmd_index, argv + r.cmd_index);
-		oath_done();
-		return check_stdout(ret);
+		return c->fn(argc, argv);
 	}
+	g.ctx[0] = '\0';
 	{
 		const struct command *best = NULL;
 		size_t bd = 99;

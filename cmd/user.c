@@ -32,22 +32,22 @@ static error_t parse_fields(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_EMAIL:
 		if (*arg && !email_valid(arg))
-			argp_failure(state, EXIT_USAGE, 0, "--email: '%s' is not an email address", safe(arg));
+			USAGE(state, "--email: '%s' is not an email address", safe(arg));
 		u->email = arg;
 		break;
 	case OPT_PHONE:
 		if (*arg && !phone_valid(arg))
-			argp_failure(state, EXIT_USAGE, 0, "--phone: '%s' is not an E.164 number such as +420601234567", safe(arg));
+			USAGE(state, "--phone: '%s' is not an E.164 number such as +420601234567", safe(arg));
 		u->phone = arg;
 		break;
 	case OPT_ORG:
 		if (*arg && !account_name_valid(arg))
-			argp_failure(state, EXIT_USAGE, 0, "--org: '%s' is not a valid organisation name", safe(arg));
+			USAGE(state, "--org: '%s' is not a valid organisation name", safe(arg));
 		u->org = arg;
 		break;
 	case OPT_LANG:
 		if (*arg && !lang_valid(arg))
-			argp_failure(state, EXIT_USAGE, 0, "--lang: '%s' is not a two-letter language code", safe(arg));
+			USAGE(state, "--lang: '%s' is not a two-letter language code", safe(arg));
 		u->lang = arg;
 		break;
 	case OPT_SERVICE:
@@ -55,12 +55,12 @@ static error_t parse_fields(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (u->nargs++ > 0)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		u->name = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!u->name)
-			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+			USAGE(state, "missing account NAME");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -483,7 +483,7 @@ static int cmp_idx(const void *x, const void *y)
 static error_t parse_none(int key, char *arg, struct argp_state *state)
 {
 	if (key == ARGP_KEY_ARG)
-		argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+		USAGE(state, "unexpected argument '%s'", safe(arg));
 	return ARGP_ERR_UNKNOWN;
 }
 

@@ -37,7 +37,7 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_AT:
 		if (int_parse(arg, 0, (int64_t)1 << 40, &v))
-			argp_failure(state, EXIT_USAGE, 0, "--at: '%s' is not a time in seconds since 1970", safe(arg));
+			USAGE(state, "--at: '%s' is not a time in seconds since 1970", safe(arg));
 		g.now = v;
 		g.at_set = 1;
 		break;
@@ -56,7 +56,12 @@ const struct argp_child common_children[] = {
 
 void cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
-	argp_parse(argp, argc, argv, 0, NULL, input);
+	if (!g.batch) {
+		argp_parse(argp, argc, argv, 0, NULL, input);
+		return;
+	}
+	if (argp_parse(argp, argc, argv, ARGP_NO_EXIT, NULL, input))
+		longjmp(g.batch_jmp, EXIT_USAGE);
 }
 
 void set_ctx(const char *fmt, ...)

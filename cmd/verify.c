@@ -165,7 +165,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_IP:
 		if (strlen(arg) > 45 || strspn(arg, "0123456789abcdefABCDEF.:") != strlen(arg))
-			argp_failure(state, EXIT_USAGE, 0, "--ip: '%s' is not an IP address", safe(arg));
+			USAGE(state, "--ip: '%s' is not an IP address", safe(arg));
 		a->ip = arg;
 		break;
 	case ARGP_KEY_ARG:
@@ -174,12 +174,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		else if (a->nargs == 1)
 			a->code = arg;
 		else
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		a->nargs++;
 		break;
 	case ARGP_KEY_END:
 		if (!a->name)
-			argp_failure(state, EXIT_USAGE, 0, "missing account NAME");
+			USAGE(state, "missing account NAME");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

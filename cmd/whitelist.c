@@ -21,11 +21,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_TTL:
 		if (duration_parse(arg, &a->ttl) || a->ttl == 0)
-			argp_failure(state, EXIT_USAGE, 0, "--ttl: '%s' is not a duration such as 12h or 30d", safe(arg));
+			USAGE(state, "--ttl: '%s' is not a duration such as 12h or 30d", safe(arg));
 		break;
 	case OPT_NOTE:
 		if (strlen(arg) > LABEL_MAX || strpbrk(arg, "\n\r"))
-			argp_failure(state, EXIT_USAGE, 0, "--note: one line of at most %d characters", LABEL_MAX);
+			USAGE(state, "--note: one line of at most %d characters", LABEL_MAX);
 		a->note = arg;
 		break;
 	case OPT_ORG:
@@ -33,7 +33,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs >= a->want)
-			argp_failure(state, EXIT_USAGE, 0, "unexpected argument '%s'", safe(arg));
+			USAGE(state, "unexpected argument '%s'", safe(arg));
 		if (a->nargs++ == 0)
 			a->name = arg;
 		else
@@ -41,7 +41,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (a->nargs < a->want)
-			argp_failure(state, EXIT_USAGE, 0, a->nargs ? "missing CIDR" : "missing NAME");
+			USAGE(state, a->nargs ? "missing CIDR" : "missing NAME");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

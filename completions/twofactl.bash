@@ -5,7 +5,7 @@ _twofactl() {
 		cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}
 		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 	}
-	local commands="init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery config help"
+	local commands="init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch config help"
 	local globals="--dir --json --quiet --at --help --version"
 	local i cmd="" verb="" dir=""
 	for ((i = 1; i < cword; i++)); do
@@ -45,6 +45,11 @@ _twofactl() {
 	verify) opts="--ip --password" ;;
 	check) opts="--ip --device-token" ;;
 	expire) opts="--dry-run" ;;
+	fsck) opts="--repair" ;;
+	export) opts="--include-secrets" ;;
+	import) [[ $prev == --format ]] && { COMPREPLY=($(compgen -W "twofactl usersfile google-authenticator uri" -- "$cur")); return; }
+	        [[ $cur != -* ]] && { COMPREPLY=($(compgen -f -- "$cur")); return; }
+	        opts="--format --user" ;;
 	audit) [[ -z $verb && $cur != -* ]] && { COMPREPLY=($(compgen -W "verify" -- "$cur")); return; }
 	       opts="--user --since --until" ;;
 	recovery) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "file list show approve deny" -- "$cur")); return; }

@@ -29,13 +29,20 @@ const char *import_format_name(enum import_format f)
 
 enum import_format import_detect(const char *t)
 {
-	while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
-		t++;
+	for (;;) {   /* blank and comment lines say nothing */
+		while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+			t++;
+		if (*t != '#')
+			break;
+		t = strchr(t, '\n');
+		if (!t)
+			return IMP_UNKNOWN;
+	}
 	if (*t == '{')
 		return IMP_TWOFACTL;
 	if (!strncmp(t, "otpauth://", 10))
 		return IMP_URI;
-	if (!strncmp(t, "HOTP", 4) || *t == '#')
+	if (!strncmp(t, "HOTP", 4))
 		return IMP_USERSFILE;
 	{
 		size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");

@@ -1298,6 +1298,11 @@ int store_lock_all(struct store *s)
 	return lock_range(s, 0, 0, F_WRLCK);
 }
 
+void store_set_lock_timeout(struct store *s, int seconds)
+{
+	s->lock_timeout = seconds;
+}
+
 void store_unlock_all(struct store *s)
 {
 	unlock_range(s, 0, 0);

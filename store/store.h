@@ -92,6 +92,7 @@ int store_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *ba
 
 /* The whole store (every account): rekey and fsck --repair. */
 int store_lock_all(struct store *s) SWUR;
+void store_set_lock_timeout(struct store *s, int seconds);
 void store_unlock_all(struct store *s);
 /* 1 when some lock of the store is held now, 0 when none, -1 on error. */
 int store_lock_probe(struct store *s);

@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+load helper
+
+setup() { setup_store; }
+
+@test "health is OK on a healthy store, with perfdata" {
+	enrolled alice
+	run -0 tf health
+	assert_output "TWOFACTL OK - 1 accounts, 1 with 2FA | accounts=1 enabled=1 backup_low=0 drift=0 tickets_waiting=0"
+	run -0 tf --json health
+	run -0 jq -e '.status=="OK" and .audit_intact==true and .problems==[]' <<<"$output"
+}
+
+@test "health warns of few backup codes, drift, waiting tickets and lockouts" {
+	enrolled alice
+	tf -q backup issue alice --count 2 >/dev/null
+	enrolled bob
+	tf -q config set health.drift 1
+	tf -q --at $((T0 + 300)) verify bob "$(tf --at $((T0 + 330)) code bob)"
+	tf -q --at $T0 recovery file alice --reason lost >/dev/null
+	run -1 tf --at $((T0 + 86400 + 1)) health
+	assert_output --partial "TWOFACTL WARNING - 1 account with fewer than 3 backup codes; 1 account with a clock drift of 1 steps or more; 1 recovery ticket waiting"
+	run -1 tf --json --at $((T0 + 86400 + 1)) health
+	run -0 jq -e '.backup_low==["alice"] and .drift==["bob"] and .tickets_waiting==1' <<<"$output"
+}
+
+@test "health is CRITICAL when the key is loose or the audit chain broken" {
+	tf -q user add alice
+	tf -q user add bob
+	sed -i 2d "$TWOFACTL_DIR/audit.log"
+	run -2 tf health
+	assert_output --partial "TWOFACTL CRITICAL - audit.log line 2"
+	chmod 644 "$TWOFACTL_DIR/master.key"
+	run -2 tf health
+	assert_output --partial "TWOFACTL CRITICAL - store: 'master.key' is accessible by group or others"
+}
+
+@test "health warns when the store's lock is held" {
+	tf -q user add alice
+	pid=$(hold_store_lock)
+	run -1 tf health
+	assert_output --partial "store lock held for more than 2 s"
+	kill -9 "$pid"
+}
+
+@test "batch runs one command per line, with one result line each" {
+	run -2 tf batch <<-'EOF2'
+	user add alice --email alice@example.org
+	# a comment, then a blank line
+
+	user add alice
+	user add "bob" --org 'no such org'
+	user show alice
+	verify alice --frobnicate
+	user add "unclosed
+	user add carol --help
+	EOF2
+	assert_line --index 0 $'1\t0\tadded account \'alice\''
+	assert_line --index 1 $'4\t2\ttwofactl: user add alice: account already exists'
+	assert_line --index 2 $'5\t2\ttwofactl user add: --org: \'no such org\' is not a valid organisation name'
+	assert_line --index 3 $'6\t0\tname:       alice'
+	assert_line --index 4 $'7\t2\ttwofactl verify: unrecognized option \'--frobnicate\''
+	assert_line --index 5 $'8\t2\ttwofactl: batch: unclosed quote or too many words'
+	assert_line --index 6 $'9\t2\ttwofactl: batch: --help, --version and batch are not available inside a batch'
+	run -0 tf user list
+	assert_output alice
+}
+
+@test "batch --json gives each command's JSON output" {
+	run -0 tf --json batch <<-'EOF2'
+	user add alice
+	enroll alice --qr none
+	user show alice
+	EOF2
+	assert_equal "${#lines[@]}" 3
+	run -0 jq -se '.[0].exit==0 and .[0].output[0].name=="alice" and (.[1].output[0].uri|startswith("otpauth://"))
+	    and .[2].output[0].factors[0].status=="pending" and all(.error==null)' <<<"$output"
+}
+
+@test "batch provisions many accounts in one process" {
+	for i in $(seq 500); do echo "user add u$i --email u$i@example.org"; done >"$BATS_TEST_TMPDIR/in"
+	run -0 tf -q batch <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 500
+	run -0 tf user list
+	assert_equal "${#lines[@]}" 500
+	run -0 tf audit verify
+}
