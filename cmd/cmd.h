@@ -49,6 +49,8 @@ extern const struct argp_child common_children[];
  * the line instead (longjmp back to the batch loop, before the command has
  * taken any resource). */
 void cmd_parse(const struct argp *argp, int argc, char **argv, void *input);
+/* The argp parser of a command without arguments of its own. */
+error_t parse_no_args(int key, char *arg, struct argp_state *state);
 
 void set_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "twofactl: <ctx>: <message>" on stderr; returns code. */

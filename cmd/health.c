@@ -8,15 +8,8 @@
 
 enum { H_OK = 0, H_WARNING = 1, H_CRITICAL = 2, H_UNKNOWN = 3 };
 
-static error_t parse(int key, char *arg, struct argp_state *state)
-{
-	if (key == ARGP_KEY_ARG)
-		USAGE(state, "unexpected argument '%s'", safe(arg));
-	return ARGP_ERR_UNKNOWN;
-}
-
 static const struct argp argp = {
-	NULL, parse, NULL,
+	NULL, parse_no_args, NULL,
 	"Check the store for monitoring, as a Nagios plugin does: one line "
 	"'TWOFACTL OK|WARNING|CRITICAL - ... | perfdata', exit 0 OK, 1 WARNING, "
 	"2 CRITICAL, 3 UNKNOWN. CRITICAL: the store or its key cannot be opened "

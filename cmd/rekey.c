@@ -4,15 +4,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static error_t parse(int key, char *arg, struct argp_state *state)
-{
-	if (key == ARGP_KEY_ARG)
-		USAGE(state, "unexpected argument '%s'", safe(arg));
-	return ARGP_ERR_UNKNOWN;
-}
-
 static const struct argp argp = {
-	NULL, parse, NULL,
+	NULL, parse_no_args, NULL,
 	"Make a new master key and seal every file again under it (file names are "
 	"keyed, so they change too); the audit log is resealed. Holds the whole "
 	"store's lock meanwhile: other commands wait (and answer 7 after "

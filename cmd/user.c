@@ -480,15 +480,8 @@ static int cmp_idx(const void *x, const void *y)
 	return strcmp(sort_list->names[*(const size_t *)x], sort_list->names[*(const size_t *)y]);
 }
 
-static error_t parse_none(int key, char *arg, struct argp_state *state)
-{
-	if (key == ARGP_KEY_ARG)
-		USAGE(state, "unexpected argument '%s'", safe(arg));
-	return ARGP_ERR_UNKNOWN;
-}
-
 static const struct argp list_argp = {
-	NULL, parse_none, NULL, "List the accounts, sorted by name.", field_children, NULL, NULL
+	NULL, parse_no_args, NULL, "List the accounts, sorted by name.", field_children, NULL, NULL
 };
 
 static int user_list(int argc, char **argv)

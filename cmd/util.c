@@ -54,6 +54,13 @@ const struct argp_child common_children[] = {
 	{ 0 }
 };
 
+error_t parse_no_args(int key, char *arg, struct argp_state *state)
+{
+	if (key == ARGP_KEY_ARG)
+		USAGE(state, "unexpected argument '%s'", safe(arg));
+	return ARGP_ERR_UNKNOWN;
+}
+
 void cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	if (!g.batch) {

@@ -1,4 +1,5 @@
 #include "core/qr.h"
+#include "core/buf.h"
 
 #include <png.h>
 #include <qrencode.h>
@@ -22,45 +23,6 @@ int qr_format_parse(const char *s, enum qr_format *f)
 			return CORE_OK;
 		}
 	return CORE_EINVAL;
-}
-
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
-};
-
-static void buf_put(struct buf *b, const void *data, size_t n)
-{
-	if (b->err)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 4096;
-		uint8_t *np;
-
-		while (b->len + n + 1 > nc)
-			nc *= 2;
-		np = malloc(nc);
-		if (!np) {
-			b->err = 1;
-			return;
-		}
-		if (b->p) {
-			memcpy(np, b->p, b->len);
-			sodium_memzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
 }
 
 static int dark(const QRcode *q, int x, int y)
@@ -193,16 +155,9 @@ int qr_render(const char *text, enum qr_format fmt, uint8_t **out, size_t *outle
 	}
 	sodium_memzero(q->data, (size_t)q->width * (size_t)q->width);
 	QRcode_free(q);
-	if (ret == CORE_OK && b.err)
-		ret = CORE_ENOMEM;
 	if (ret != CORE_OK) {
-		if (b.p) {
-			sodium_memzero(b.p, b.cap);
-			free(b.p);
-		}
+		buf_wipe(&b);
 		return ret;
 	}
-	*out = b.p;
-	*outlen = b.len;
-	return CORE_OK;
+	return buf_done(&b, (char **)out, outlen);
 }

@@ -338,11 +338,52 @@ static void wipe_keys(json_object *root)
 	}
 }
 
+static int get_i64(json_object *o, const char *k, int64_t *dst, int64_t lo, int64_t hi);
+
+/* The plain text of root in a malloc'd copy; json-c's own buffer is wiped. */
+static int finish_json(json_object *root, char **out, size_t *outlen)
+{
+	size_t n = 0;
+	const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
+
+	*out = NULL;
+	if (!s)
+		return CORE_ENOMEM;
+	*out = malloc(n + 1);
+	if (*out) {
+		memcpy(*out, s, n + 1);
+		*outlen = n;
+	}
+	sodium_memzero((char *)s, n);
+	return *out ? CORE_OK : CORE_ENOMEM;
+}
+
+/* A strict parse of exactly one JSON object whose "v" is a version this
+ * twofactl reads; NULL otherwise. */
+static json_object *parse_record(const char *json, size_t len)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *root = NULL;
+	int64_t v;
+
+	if (!tok)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (len <= INT32_MAX)
+		root = json_tokener_parse_ex(tok, json, (int)len);
+	if (root && (json_tokener_get_error(tok) != json_tokener_success ||
+	             json_tokener_get_parse_end(tok) != len || !json_object_is_type(root, json_type_object) ||
+	             get_i64(root, "v", &v, 1, RECORD_VERSION) || v < 1)) {
+		json_object_put(root);
+		root = NULL;
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
 int record_to_json(const struct account *a, char **out, size_t *outlen)
 {
 	json_object *root = json_object_new_object(), *fs = NULL, *bs = NULL;
-	const char *s;
-	size_t n = 0;
 	int err = 0, ret = CORE_ENOMEM;
 
 	*out = NULL;
@@ -409,16 +450,7 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 	}
 	if (extras_to_json(root, a))
 		goto out;
-	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
-	if (!s)
-		goto out;
-	*out = malloc(n + 1);
-	if (*out) {
-		memcpy(*out, s, n + 1);
-		*outlen = n;
-		ret = CORE_OK;
-	}
-	sodium_memzero((char *)s, n);
+	ret = finish_json(root, out, outlen);
 out:
 	wipe_keys(root);
 	json_object_put(root);
@@ -672,23 +704,13 @@ static int channels_from(json_object *root, struct account *a)
 
 int record_from_json(const char *json, size_t len, struct account *a)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *root = NULL, *arr;
+	json_object *root, *arr;
 	int64_t v;
 	int ret = CORE_EFORMAT;
 
 	memset(a, 0, sizeof *a);
-	if (!tok)
-		return CORE_ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	if (len > INT32_MAX)
-		goto out;
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len ||
-	    !json_object_is_type(root, json_type_object))
-		goto out;
-	if (get_i64(root, "v", &v, 1, RECORD_VERSION) || v < 1)
+	root = parse_record(json, len);
+	if (!root || get_i64(root, "v", &v, 1, RECORD_VERSION))
 		goto out;
 	a->version = (int)v;
 	if (get_str(root, "name", a->name, sizeof a->name, 1) || !account_name_valid(a->name) ||
@@ -741,7 +763,6 @@ int record_from_json(const char *json, size_t len, struct account *a)
 out:
 	wipe_keys(root);
 	json_object_put(root);
-	json_tokener_free(tok);
 	if (ret != CORE_OK)
 		sodium_memzero(a, sizeof *a);
 	return ret;
@@ -767,8 +788,6 @@ int policy_parse(const char *s, enum policy *p)
 int org_to_json(const struct org *o, char **out, size_t *outlen)
 {
 	json_object *root = json_object_new_object();
-	const char *s;
-	size_t n = 0;
 	int ret = CORE_ENOMEM;
 
 	*out = NULL;
@@ -780,12 +799,7 @@ int org_to_json(const struct org *o, char **out, size_t *outlen)
 	    add(root, "created", json_object_new_int64(o->created)) ||
 	    wl_to_json(root, o->wl, o->nwl))
 		goto out;
-	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
-	if (s && (*out = malloc(n + 1))) {
-		memcpy(*out, s, n + 1);
-		*outlen = n;
-		ret = CORE_OK;
-	}
+	ret = finish_json(root, out, outlen);
 out:
 	json_object_put(root);
 	return ret;
@@ -793,22 +807,13 @@ out:
 
 int org_from_json(const char *json, size_t len, struct org *o)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *root = NULL;
+	json_object *root;
 	char buf[32];
-	int64_t v;
 	int ret = CORE_EFORMAT;
 
 	memset(o, 0, sizeof *o);
-	if (!tok)
-		return CORE_ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	if (len > INT32_MAX)
-		goto out;
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(root, json_type_object) ||
-	    get_i64(root, "v", &v, 1, RECORD_VERSION) || v < 1 ||
+	root = parse_record(json, len);
+	if (!root ||
 	    get_str(root, "name", o->name, sizeof o->name, 1) ||
 	    get_str(root, "policy", buf, sizeof buf, 1) || policy_parse(buf, &o->policy) ||
 	    get_i64(root, "created", &o->created, 0, TMAX) ||
@@ -817,7 +822,6 @@ int org_from_json(const char *json, size_t len, struct org *o)
 	ret = CORE_OK;
 out:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return ret;
 }
 
@@ -851,8 +855,6 @@ int ticket_id_valid(const char *id)
 int ticket_to_json(const struct ticket *t, char **out, size_t *outlen)
 {
 	json_object *root = json_object_new_object();
-	const char *s;
-	size_t n = 0;
 	int ret = CORE_ENOMEM;
 
 	*out = NULL;
@@ -868,12 +870,7 @@ int ticket_to_json(const struct ticket *t, char **out, size_t *outlen)
 	    add(root, "decided", json_object_new_int64(t->decided)) ||
 	    add_str(root, "by", t->by) || add_str(root, "answer", t->answer))
 		goto out;
-	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
-	if (s && (*out = malloc(n + 1))) {
-		memcpy(*out, s, n + 1);
-		*outlen = n;
-		ret = CORE_OK;
-	}
+	ret = finish_json(root, out, outlen);
 out:
 	json_object_put(root);
 	return ret;
@@ -881,22 +878,13 @@ out:
 
 int ticket_from_json(const char *json, size_t len, struct ticket *t)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *root = NULL;
+	json_object *root;
 	char buf[16];
-	int64_t v;
 	int ret = CORE_EFORMAT;
 
 	memset(t, 0, sizeof *t);
-	if (!tok)
-		return CORE_ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	if (len > INT32_MAX)
-		goto out;
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(root, json_type_object) ||
-	    get_i64(root, "v", &v, 1, RECORD_VERSION) || v < 1 ||
+	root = parse_record(json, len);
+	if (!root ||
 	    get_str(root, "id", t->id, sizeof t->id, 1) || !ticket_id_valid(t->id) ||
 	    get_str(root, "user", t->user, sizeof t->user, 1) ||
 	    get_str(root, "reason", t->reason, sizeof t->reason, 1) ||
@@ -910,6 +898,5 @@ int ticket_from_json(const char *json, size_t len, struct ticket *t)
 	ret = CORE_OK;
 out:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return ret;
 }
