@@ -10,15 +10,18 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS    := libsodium liboath libqrencode libpng json-c libcurl
+PKGS    := libsodium liboath json-c
+# libcurl, libqrencode, libpng: headers only; core/transport.c and core/qr.c
+# load them when a message is sent or a QR code drawn (see README, Benchmarks)
+LAZY_CFLAGS := $(shell pkg-config --cflags libcurl libqrencode libpng 2>/dev/null)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wwrite-strings -Wvla -Wformat=2 -Werror
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -I. \
              -DTWOFACTL_VERSION='"$(VERSION)"' -DTWOFACTL_DATADIR='"$(DATADIR)"' \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAZY_CFLAGS) $(CFLAGS)
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 CORE_SRC  := $(wildcard core/*.c)
 STORE_SRC := $(wildcard store/*.c)

@@ -1,6 +1,7 @@
 #include "core/qr.h"
 #include "core/buf.h"
 
+#include <dlfcn.h>
 #include <png.h>
 #include <qrencode.h>
 #include <sodium.h>
@@ -12,6 +13,57 @@
 #define QUIET 2       /* modules of margin in a terminal */
 #define QUIET_IMG 4   /* and in an image, as the standard asks */
 #define PNG_SCALE 8
+
+/* libqrencode and libpng are loaded when a QR code is drawn: verify never
+ * needs them, and linking them costs every run a quarter of a millisecond. */
+static struct {
+	void *qh, *ph;
+	QRcode *(*encode)(const char *, int, QRecLevel, QRencodeMode, int);
+	void (*qfree)(QRcode *);
+	png_structp (*create_write)(png_const_charp, png_voidp, png_error_ptr, png_error_ptr);
+	png_infop (*create_info)(png_const_structrp);
+	void (*set_write_fn)(png_structrp, png_voidp, png_rw_ptr, png_flush_ptr);
+	void (*set_ihdr)(png_const_structrp, png_inforp, png_uint_32, png_uint_32, int, int, int, int, int);
+	void (*write_info)(png_structrp, png_const_inforp);
+	void (*write_row)(png_structrp, png_const_bytep);
+	void (*write_end)(png_structrp, png_inforp);
+	void (*destroy_write)(png_structpp, png_infopp);
+	png_voidp (*get_io_ptr)(png_const_structrp);
+	jmp_buf *(*set_longjmp_fn)(png_structrp, png_longjmp_ptr, size_t);
+} lib;
+
+static int libs_load(void)
+{
+	if (lib.qh && lib.ph)
+		return CORE_OK;
+	if (!lib.qh)
+		lib.qh = dlopen("libqrencode.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!lib.ph)
+		lib.ph = dlopen("libpng16.so.16", RTLD_NOW | RTLD_LOCAL);
+	if (!lib.qh || !lib.ph)
+		return CORE_ECRYPTO;
+#define QSYM(f, n) *(void **)(&lib.f) = dlsym(lib.qh, n)
+#define PSYM(f, n) *(void **)(&lib.f) = dlsym(lib.ph, n)
+	QSYM(encode, "QRcode_encodeString");
+	QSYM(qfree, "QRcode_free");
+	PSYM(create_write, "png_create_write_struct");
+	PSYM(create_info, "png_create_info_struct");
+	PSYM(set_write_fn, "png_set_write_fn");
+	PSYM(set_ihdr, "png_set_IHDR");
+	PSYM(write_info, "png_write_info");
+	PSYM(write_row, "png_write_row");
+	PSYM(write_end, "png_write_end");
+	PSYM(destroy_write, "png_destroy_write_struct");
+	PSYM(get_io_ptr, "png_get_io_ptr");
+	PSYM(set_longjmp_fn, "png_set_longjmp_fn");
+#undef QSYM
+#undef PSYM
+	if (!lib.encode || !lib.qfree || !lib.create_write || !lib.create_info || !lib.set_write_fn ||
+	    !lib.set_ihdr || !lib.write_info || !lib.write_row || !lib.write_end || !lib.destroy_write ||
+	    !lib.get_io_ptr || !lib.set_longjmp_fn)
+		return CORE_ECRYPTO;
+	return CORE_OK;
+}
 
 int qr_format_parse(const char *s, enum qr_format *f)
 {
@@ -88,7 +140,7 @@ static void render_svg(const QRcode *q, struct buf *b)
 
 static void png_write_cb(png_structp png, png_bytep data, png_size_t n)
 {
-	buf_put(png_get_io_ptr(png), data, n);
+	buf_put(lib.get_io_ptr(png), data, n);
 }
 
 static void png_flush_cb(png_structp png)
@@ -98,7 +150,7 @@ static void png_flush_cb(png_structp png)
 
 static int render_png(const QRcode *q, struct buf *b)
 {
-	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_structp png = lib.create_write(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	png_infop info = NULL;
 	int size = (q->width + 2 * QUIET_IMG) * PNG_SCALE;
 	png_bytep row = NULL;
@@ -106,29 +158,29 @@ static int render_png(const QRcode *q, struct buf *b)
 
 	if (!png)
 		return CORE_ENOMEM;
-	info = png_create_info_struct(png);
+	info = lib.create_info(png);
 	row = malloc((size_t)size);
 	if (!info || !row)
 		goto out;
-	if (setjmp(png_jmpbuf(png))) {
+	if (setjmp(*lib.set_longjmp_fn(png, longjmp, sizeof(jmp_buf)))) {
 		ret = CORE_ECRYPTO;
 		goto out;
 	}
-	png_set_write_fn(png, b, png_write_cb, png_flush_cb);
-	png_set_IHDR(png, info, (png_uint_32)size, (png_uint_32)size, 8, PNG_COLOR_TYPE_GRAY,
+	lib.set_write_fn(png, b, png_write_cb, png_flush_cb);
+	lib.set_ihdr(png, info, (png_uint_32)size, (png_uint_32)size, 8, PNG_COLOR_TYPE_GRAY,
 	             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(png, info);
+	lib.write_info(png, info);
 	for (int y = 0; y < size; y++) {
 		int my = y / PNG_SCALE - QUIET_IMG;
 
 		for (int x = 0; x < size; x++)
 			row[x] = dark(q, x / PNG_SCALE - QUIET_IMG, my) ? 0 : 255;
-		png_write_row(png, row);
+		lib.write_row(png, row);
 	}
-	png_write_end(png, info);
+	lib.write_end(png, info);
 	ret = b->err ? CORE_ENOMEM : CORE_OK;
 out:
-	png_destroy_write_struct(&png, info ? &info : NULL);
+	lib.destroy_write(&png, info ? &info : NULL);
 	free(row);
 	return ret;
 }
@@ -143,7 +195,9 @@ int qr_render(const char *text, enum qr_format fmt, uint8_t **out, size_t *outle
 	*outlen = 0;
 	if (fmt == QR_NONE)
 		return CORE_OK;
-	q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (libs_load())
+		return CORE_ECRYPTO;
+	q = lib.encode(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	if (!q)
 		return CORE_ENOMEM;
 	switch (fmt) {
@@ -154,7 +208,7 @@ int qr_render(const char *text, enum qr_format fmt, uint8_t **out, size_t *outle
 	default: ret = CORE_EINVAL;
 	}
 	sodium_memzero(q->data, (size_t)q->width * (size_t)q->width);
-	QRcode_free(q);
+	lib.qfree(q);
 	if (ret != CORE_OK) {
 		buf_wipe(&b);
 		return ret;

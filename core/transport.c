@@ -1,6 +1,7 @@
 #include "core/transport.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -10,6 +11,57 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* libcurl is loaded when a message is sent, not at start: its dependencies
+ * (TLS, HTTP/2, LDAP, Kerberos...) cost about 5 ms of dynamic linking, six
+ * times what a whole verify needs otherwise. */
+static struct {
+	void *h;
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	char *(*easy_escape)(CURL *, const char *, int);
+	void (*free)(void *);
+} cu;
+
+static int curl_load(char *err, size_t errlen)
+{
+	static const char *const names[] = { "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so" };
+
+	if (cu.h)
+		return CORE_OK;
+	for (size_t i = 0; i < sizeof names / sizeof names[0] && !cu.h; i++)
+		cu.h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!cu.h) {
+		snprintf(err, errlen, "cannot load libcurl: %s", dlerror());
+		return CORE_ECRYPTO;
+	}
+#define SYM(field, name) *(void **)(&cu.field) = dlsym(cu.h, name)
+	SYM(easy_init, "curl_easy_init");
+	SYM(easy_setopt, "curl_easy_setopt");
+	SYM(easy_perform, "curl_easy_perform");
+	SYM(easy_cleanup, "curl_easy_cleanup");
+	SYM(easy_getinfo, "curl_easy_getinfo");
+	SYM(easy_strerror, "curl_easy_strerror");
+	SYM(slist_append, "curl_slist_append");
+	SYM(slist_free_all, "curl_slist_free_all");
+	SYM(easy_escape, "curl_easy_escape");
+	SYM(free, "curl_free");
+#undef SYM
+	if (!cu.easy_init || !cu.easy_setopt || !cu.easy_perform || !cu.easy_cleanup || !cu.easy_getinfo ||
+	    !cu.easy_strerror || !cu.slist_append || !cu.slist_free_all || !cu.easy_escape || !cu.free) {
+		snprintf(err, errlen, "libcurl lacks a function twofactl needs");
+		dlclose(cu.h);
+		cu.h = NULL;
+		return CORE_ECRYPTO;
+	}
+	return CORE_OK;
+}
 
 struct reader {
 	const char *p;
@@ -68,7 +120,7 @@ static void one_line(char *dst, size_t cap, const char *src)
 int tp_mail(const struct tp_smtp *c, const char *rcpt, const char *msg, size_t len,
             char *err, size_t errlen)
 {
-	CURL *h = curl_easy_init();
+	CURL *h = curl_load(err, errlen) ? NULL : cu.easy_init();
 	struct curl_slist *to = NULL;
 	struct reader r = { msg, len };
 	char ebuf[CURL_ERROR_SIZE] = "";
@@ -76,46 +128,48 @@ int tp_mail(const struct tp_smtp *c, const char *rcpt, const char *msg, size_t l
 	int ret = CORE_ECRYPTO;
 
 	if (!h) {
+		if (!cu.h)
+			return CORE_ECRYPTO;   /* err says why */
 		snprintf(err, errlen, "cannot initialise libcurl");
 		return CORE_ENOMEM;
 	}
-	to = curl_slist_append(NULL, rcpt);
-	curl_easy_setopt(h, CURLOPT_URL, c->url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_MAIL_FROM, c->from);
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, to);
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(h, CURLOPT_READDATA, &r);
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_USE_SSL, c->tls == TP_TLS_REQUIRE ? (long)CURLUSESSL_ALL :
+	to = cu.slist_append(NULL, rcpt);
+	cu.easy_setopt(h, CURLOPT_URL, c->url);
+	cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(h, CURLOPT_MAIL_FROM, c->from);
+	cu.easy_setopt(h, CURLOPT_MAIL_RCPT, to);
+	cu.easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+	cu.easy_setopt(h, CURLOPT_READDATA, &r);
+	cu.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	cu.easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	cu.easy_setopt(h, CURLOPT_USE_SSL, c->tls == TP_TLS_REQUIRE ? (long)CURLUSESSL_ALL :
 	                 c->tls == TP_TLS_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_TRY);
 	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+		cu.easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	if (c->user) {
-		curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
+		cu.easy_setopt(h, CURLOPT_USERNAME, c->user);
+		cu.easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
 	}
-	rc = curl_easy_perform(h);
+	rc = cu.easy_perform(h);
 	if (rc == CURLE_OK) {
 		ret = CORE_OK;
 	} else {
 		char line[300];
 
-		one_line(line, sizeof line, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+		one_line(line, sizeof line, ebuf[0] ? ebuf : cu.easy_strerror(rc));
 		snprintf(err, errlen, "%s", line);
 	}
-	curl_slist_free_all(to);
-	curl_easy_cleanup(h);
+	cu.slist_free_all(to);
+	cu.easy_cleanup(h);
 	return ret;
 }
 
 int tp_http_send(const struct tp_http *c, const char *body, char *err, size_t errlen)
 {
-	CURL *h = curl_easy_init();
+	CURL *h = curl_load(err, errlen) ? NULL : cu.easy_init();
 	struct curl_slist *hdr = NULL;
 	struct sink s = { .len = 0 };
 	char ebuf[CURL_ERROR_SIZE] = "", *url = NULL, ctype[128];
@@ -124,6 +178,8 @@ int tp_http_send(const struct tp_http *c, const char *body, char *err, size_t er
 	int ret = CORE_ECRYPTO;
 
 	if (!h) {
+		if (!cu.h)
+			return CORE_ECRYPTO;
 		snprintf(err, errlen, "cannot initialise libcurl");
 		return CORE_ENOMEM;
 	}
@@ -133,37 +189,37 @@ int tp_http_send(const struct tp_http *c, const char *body, char *err, size_t er
 
 		url = malloc(n);
 		if (!url) {
-			curl_easy_cleanup(h);
+			cu.easy_cleanup(h);
 			return CORE_ENOMEM;
 		}
 		snprintf(url, n, "%s%s%s", c->url, strchr(c->url, '?') ? "&" : "?", body);
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		cu.easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		cu.easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		if (strcmp(c->method, "POST"))
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
+			cu.easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
 		snprintf(ctype, sizeof ctype, "Content-Type: %s",
 		         c->content_type ? c->content_type : "application/x-www-form-urlencoded");
-		hdr = curl_slist_append(hdr, ctype);
+		hdr = cu.slist_append(hdr, ctype);
 	}
 	if (c->header)
-		hdr = curl_slist_append(hdr, c->header);
-	curl_easy_setopt(h, CURLOPT_URL, url ? url : c->url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		hdr = cu.slist_append(hdr, c->header);
+	cu.easy_setopt(h, CURLOPT_URL, url ? url : c->url);
+	cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	cu.easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	cu.easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	cu.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	rc = cu.easy_perform(h);
+	cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {
 		char line[300];
 
-		one_line(line, sizeof line, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+		one_line(line, sizeof line, ebuf[0] ? ebuf : cu.easy_strerror(rc));
 		snprintf(err, errlen, "%s", line);
 	} else if (code < 200 || code > 299) {
 		char line[300];
@@ -173,8 +229,8 @@ int tp_http_send(const struct tp_http *c, const char *body, char *err, size_t er
 	} else {
 		ret = CORE_OK;
 	}
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
+	cu.slist_free_all(hdr);
+	cu.easy_cleanup(h);
 	if (url) {
 		sodium_memzero(url, strlen(url));
 		free(url);
@@ -231,11 +287,15 @@ out:
 
 char *tp_escape(const char *s)
 {
-	char *e = curl_easy_escape(NULL, s, 0), *out;
+	char err[128], *e, *out;
+
+	if (curl_load(err, sizeof err))
+		return NULL;
+	e = cu.easy_escape(NULL, s, 0);
 
 	if (!e)
 		return NULL;
 	out = strdup(e);
-	curl_free(e);
+	cu.free(e);
 	return out;
 }
