@@ -43,7 +43,7 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
             librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
             libpam-google-authenticator
 
-.PHONY: all check unit install uninstall clean demo deps bench asan fuzz
+.PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone
 
 all: twofactl
 
@@ -54,6 +54,32 @@ twofactl: $(OBJ)
 %.o: %.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+FUZZ_NAMES := record base32 cidr uri import config code
+FUZZ_CORE  := $(filter-out core/transport.c,$(CORE_SRC))
+FUZZ_SECONDS ?= 30
+
+# The harnesses run over their seed corpus in make check (no libFuzzer needed)...
+tests/fuzz/bin/%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(LIB_OBJ)
+	@mkdir -p tests/fuzz/bin
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/standalone.c $(LIB_OBJ) $(LIBS) $(LDFLAGS)
+
+fuzz-standalone: $(addprefix tests/fuzz/bin/,$(FUZZ_NAMES))
+
+# ...and under libFuzzer (clang, ASan, UBSan) for FUZZ_SECONDS each in make fuzz.
+fuzz:
+	@mkdir -p tests/fuzz/lf tests/fuzz/crashes
+	@for n in $(FUZZ_NAMES); do \
+	  echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \
+	  clang -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $$(pkg-config --cflags $(PKGS) libcurl libqrencode libpng) \
+	    -o tests/fuzz/lf/fuzz_$$n tests/fuzz/fuzz_$$n.c $(FUZZ_CORE) $(LIBS) || exit 1; \
+	  rm -rf tests/fuzz/lf/corpus_$$n; cp -R tests/fuzz/corpus/$$n tests/fuzz/lf/corpus_$$n; \
+	  tests/fuzz/lf/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -artifact_prefix=tests/fuzz/crashes/$$n- tests/fuzz/lf/corpus_$$n || exit 1; \
+	done
+	@echo "no crash: new crashes would be in tests/fuzz/crashes/ (copy them to tests/fuzz/corpus/NAME/)"
 
 tests/unit/run-unit: $(UNIT_SRC) $(LIB_OBJ)
 	@echo "  LD      $@"
@@ -73,7 +99,7 @@ deps:
 unit: tests/unit/run-unit
 
 check: deps
-	$(MAKE) all unit
+	$(MAKE) all unit fuzz-standalone
 	tests/run-all
 
 demo: deps
@@ -82,7 +108,7 @@ demo: deps
 
 asan:
 	$(MAKE) clean
-	$(MAKE) all unit CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	$(MAKE) all unit fuzz-standalone CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-all
 	$(MAKE) clean
 
@@ -107,6 +133,7 @@ uninstall:
 
 clean:
 	rm -f twofactl tests/unit/run-unit $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d)
+	rm -rf tests/fuzz/bin tests/fuzz/lf
 	rm -rf demo
 
 -include $(OBJ:.o=.d)

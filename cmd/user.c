@@ -332,6 +332,7 @@ static json_object *show_json(const struct account *a)
 	json_object_object_add(o, "trusted_devices", json_object_new_int64(a->ntr));
 	json_object_object_add(o, "pending_logins", json_object_new_int64(a->npl));
 	json_object_object_add(o, "failures", json_object_new_int64(a->failures));
+	json_object_object_add(o, "verified", json_object_new_uint64(a->verified));
 	json_object_object_add(o, "locked", json_object_new_string(
 		ls == LOCK_HARDLOCKED ? "hard" : ls == LOCK_DELAYED ? "delayed" : "no"));
 	json_object_object_add(o, "retry_in", json_object_new_int64(wait));

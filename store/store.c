@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "core/config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -258,24 +259,29 @@ static void config_free(struct store *s)
 	s->ncfg = 0;
 }
 
-static char *trim(char *p)
+static int config_add(void *ctx, const char *key, const char *value)
 {
-	char *e;
+	struct store *s = ctx;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	e = p + strlen(p);
-	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return p;
+	if (s->ncfg >= MAX_CONFIG)
+		return CORE_EFULL;
+	s->cfg_key[s->ncfg] = strdup(key);
+	s->cfg_val[s->ncfg] = strdup(value);
+	if (!s->cfg_key[s->ncfg] || !s->cfg_val[s->ncfg]) {
+		free(s->cfg_key[s->ncfg]);
+		free(s->cfg_val[s->ncfg]);
+		return CORE_ENOMEM;
+	}
+	s->ncfg++;
+	return CORE_OK;
 }
 
 static int config_load(struct store *s)
 {
 	uint8_t *buf;
 	size_t len;
-	char *line, *save = NULL;
-	unsigned lineno = 0;
+	unsigned bad = 0;
+	int r;
 
 	config_free(s);
 	if (read_file_at(s->dirfd, "config", &buf, &len, 65536, NULL) < 0) {
@@ -283,34 +289,14 @@ static int config_load(struct store *s)
 			return ST_OK;
 		return fail(s, ST_BAD, "cannot read 'config': %s", strerror(errno));
 	}
-	if (memchr(buf, 0, len)) {
-		free(buf);
-		return fail(s, ST_BAD, "'config' holds a NUL byte");
-	}
-	for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq, *k, *v;
-
-		lineno++;
-		line = trim(line);
-		if (!*line || *line == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq || s->ncfg >= MAX_CONFIG) {
-			free(buf);
-			return fail(s, ST_BAD, "'config' line %u: expected key = value", lineno);
-		}
-		*eq = '\0';
-		k = trim(line);
-		v = trim(eq + 1);
-		s->cfg_key[s->ncfg] = strdup(k);
-		s->cfg_val[s->ncfg] = strdup(v);
-		if (!s->cfg_key[s->ncfg] || !s->cfg_val[s->ncfg]) {
-			free(buf);
-			return fail(s, ST_BAD, "out of memory");
-		}
-		s->ncfg++;
-	}
+	r = config_parse((char *)buf, len, config_add, s, &bad);
 	free(buf);
+	if (r == CORE_EFULL)
+		return fail(s, ST_BAD, "'config' has more than %d settings", MAX_CONFIG);
+	if (r == CORE_EFORMAT)
+		return fail(s, ST_BAD, "'config' line %u: expected key = value", bad);
+	if (r)
+		return fail(s, ST_BAD, "out of memory");
 	return ST_OK;
 }
 
@@ -1319,6 +1305,15 @@ int store_lock_probe(struct store *s)
 
 /* ---- fsck ---- */
 
+/* A temp file younger than this may belong to a write in progress (here or
+ * on another host of a shared store): it is left alone. */
+#define TEMP_GRACE 60
+
+static int temp_in_progress(const struct stat *st)
+{
+	return time(NULL) - st->st_mtime < TEMP_GRACE;
+}
+
 struct fsck {
 	struct store *s;
 	int repair;
@@ -1435,6 +1430,8 @@ static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, cons
 	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
 	if (!strncmp(name, ".tmp-", 5) || (strlen(name) > 3 && !strcmp(name + strlen(name) - 3, ".rk"))) {
+		if (!strncmp(name, ".tmp-", 5) && temp_in_progress(&st))
+			return;
 		if (!f->repair)
 			finding(f, path, "leftover temporary file of an interrupted write", NULL, 0);
 		else if (unlinkat(sfd, name, 0) == 0)
@@ -1572,7 +1569,12 @@ int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (d) {
 		rewinddir(d);
-		while ((de = readdir(d)))
+		while ((de = readdir(d))) {
+			struct stat st;
+
+			if (!strncmp(de->d_name, ".tmp-", 5) &&
+			    fstatat(s->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && temp_in_progress(&st))
+				continue;
 			if (!strncmp(de->d_name, ".tmp-", 5) || !strcmp(de->d_name, "master.key.rk") ||
 			    !strcmp(de->d_name, "key.check.rk") || !strcmp(de->d_name, "audit.log.rk") ||
 			    !strcmp(de->d_name, "rekey.old")) {
@@ -1581,6 +1583,7 @@ int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
 				else if (unlinkat(s->dirfd, de->d_name, 0) == 0)
 					finding(&f, de->d_name, "leftover file of an interrupted write", "removed", 1);
 			}
+		}
 		closedir(d);
 	} else if (dfd >= 0) {
 		close(dfd);

@@ -19,7 +19,8 @@ setup() {
 	files=($(account_files))
 	d=$(dirname "${files[0]}")
 	printf 'x' | dd of="${files[0]}" bs=1 seek=60 conv=notrunc status=none   # bit rot
-	touch "$d/.tmp-0123456789abcdef"                                       # interrupted write
+	touch -d '2 minutes ago' "$d/.tmp-0123456789abcdef"                    # interrupted write
+	touch "$d/.tmp-fedcba9876543210"                                       # a write in progress: left alone
 	chmod 644 "${files[1]}"
 	echo junk >"$TWOFACTL_DIR/accounts/zz"
 	run -5 tf fsck
