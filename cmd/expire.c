@@ -51,6 +51,7 @@ static const struct argp argp = {
 };
 
 struct todo {
+	struct account *copy;   /* one scratch record for the whole scan */
 	char (*names)[ACCT_NAME_MAX + 1];
 	size_t n, cap, seen;
 	struct sweep_params p;
@@ -72,18 +73,12 @@ static void progress(const char *what, size_t done, size_t total, int on)
 static int scan(void *ctx, const struct account *a)
 {
 	struct todo *t = ctx;
-	struct account *copy = account_new();
 	struct sweep_counts c = { 0 };
 	unsigned warn;
 	int busy;
 
-	if (!copy) {
-		t->oom = 1;
-		return 1;
-	}
-	memcpy(copy, a, sizeof *a);
-	warn = sweep_account(copy, &t->p, &c);
-	account_free(copy);
+	memcpy(t->copy, a, sizeof *a);
+	warn = sweep_account(t->copy, &t->p, &c);
 	busy = warn || c.codes || c.whitelist || c.devices || c.enrolments || c.logins;
 	if (++t->seen % 1000 == 0)
 		progress("scanned", t->seen, 0, t->progress);
@@ -278,7 +273,15 @@ int cmd_expire(int argc, char **argv)
 	if ((ret = config_duration(s, "enroll.ttl", 86400, &t.p.enroll_ttl)) ||
 	    (ret = config_duration(s, "login.warn_after", 900, &t.p.warn_after)))
 		goto out;
-	if ((st = store_iterate(s, scan, &t))) {
+	t.copy = account_new();
+	if (!t.copy) {
+		ret = fail(EXIT_STORE, "cannot allocate secure memory");
+		goto out;
+	}
+	st = store_iterate(s, scan, &t);
+	account_free(t.copy);
+	t.copy = NULL;
+	if (st) {
 		ret = fail_store(s, st);
 		goto out;
 	}

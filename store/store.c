@@ -797,14 +797,36 @@ int store_exists(struct store *s, const struct acct_ref *ref)
 }
 
 /* Open a sealed file's box; *pt is sodium_malloc'd plaintext (NUL-terminated). */
+static int unseal_into(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
+                       uint8_t *pt, size_t ptcap, size_t *ptlen, uint64_t *gen);
+
+/* Open a sealed file's box into a fresh sodium_malloc'd buffer. */
 static int unseal(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
                   uint8_t **pt, size_t *ptlen, uint64_t *gen)
+{
+	int ret;
+
+	*pt = sodium_malloc(len + 1);
+	if (!*pt)
+		return fail(s, ST_BAD, "cannot allocate secure memory");
+	ret = unseal_into(s, ns, hex, buf, len, *pt, len + 1, ptlen, gen);
+	if (ret) {
+		sodium_free(*pt);
+		*pt = NULL;
+	}
+	return ret;
+}
+
+/* The same into the caller's buffer of ptcap bytes (at least len + 1). */
+static int unseal_into(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
+                       uint8_t *pt, size_t ptcap, size_t *ptlen, uint64_t *gen)
 {
 	uint8_t ad[HDR_LEN + 64];
 	unsigned long long n = 0;
 	const char *d = ns_dirs[ns];
 
-	*pt = NULL;
+	if (len + 1 > ptcap)
+		return fail(s, ST_BAD, "internal error: buffer too small");
 	if (len < HDR_LEN + NONCE_LEN + TAG_LEN || memcmp(buf, MAGIC, 4) != 0)
 		return fail(s, ST_BAD, "file '%s/%.2s/%s' is damaged (bad header)", d, hex, hex);
 	if (buf[4] != FORMAT_VERSION)
@@ -814,20 +836,15 @@ static int unseal(struct store *s, enum ns ns, const char *hex, const uint8_t *b
 	for (int i = 0; i < 8; i++)
 		*gen = (*gen << 8) | buf[8 + i];
 	make_ad(ad, buf, hex);
-	*pt = sodium_malloc(len + 1);
-	if (!*pt)
-		return fail(s, ST_BAD, "cannot allocate secure memory");
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(*pt, &n, NULL,
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL,
 	        buf + HDR_LEN + NONCE_LEN, len - HDR_LEN - NONCE_LEN,
 	        ad, sizeof ad, buf + HDR_LEN, store_subkey(s, SK_AEAD)) != 0) {
-		sodium_free(*pt);
-		*pt = NULL;
 		return fail(s, ST_BAD, "%s file '%s/%.2s/%s' fails authentication: "
 		            "tampered, swapped or a wrong master key",
 		            ns == NS_ACCOUNTS ? "account" : ns == NS_ORGS ? "organisation" : "ticket",
 		            d, hex, hex);
 	}
-	(*pt)[n] = 0;
+	pt[n] = 0;
 	*ptlen = (size_t)n;
 	return ST_OK;
 }
@@ -976,10 +993,17 @@ int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 	int nfd = ns_fd(s, ns), afd = nfd >= 0 ? dup(nfd) : -1, ret = ST_OK;
 	DIR *top = afd >= 0 ? fdopendir(afd) : NULL;
 	struct dirent *de;
+	/* one secure buffer for every plaintext: sodium_malloc costs a handful
+	 * of system calls, too many to pay per file of a large store */
+	size_t ptcap = 65536;
+	uint8_t *pt = sodium_malloc(ptcap);
 
-	if (!top) {
-		if (afd >= 0)
+	if (!top || !pt) {
+		if (afd >= 0 && !top)
 			close(afd);
+		if (top)
+			closedir(top);
+		sodium_free(pt);
 		return fail(s, ST_BAD, "cannot list '%s': %s", ns_dirs[ns], strerror(errno));
 	}
 	rewinddir(top);
@@ -998,7 +1022,7 @@ int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 			break;
 		}
 		while ((fe = readdir(sd))) {
-			uint8_t *buf = NULL, *pt = NULL;
+			uint8_t *buf = NULL;
 			size_t len = 0, ptlen = 0;
 			uint64_t gen;
 			int stop;
@@ -1012,12 +1036,22 @@ int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 				           fe->d_name, fe->d_name, strerror(errno));
 				break;
 			}
-			ret = unseal(s, ns, fe->d_name, buf, len, &pt, &ptlen, &gen);
+			if (len + 1 > ptcap) {
+				sodium_free(pt);
+				ptcap = len + 1;
+				pt = sodium_malloc(ptcap);
+				if (!pt) {
+					free(buf);
+					ret = fail(s, ST_BAD, "cannot allocate secure memory");
+					break;
+				}
+			}
+			ret = unseal_into(s, ns, fe->d_name, buf, len, pt, ptcap, &ptlen, &gen);
 			free(buf);
 			if (ret != ST_OK)
 				break;
 			stop = fn(ctx, pt, ptlen);
-			sodium_free(pt);
+			sodium_memzero(pt, ptlen);
 			if (stop < 0) {
 				ret = ST_BAD;   /* the callback set the message with store_fail */
 				break;
@@ -1031,6 +1065,7 @@ int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 	}
 out:
 	closedir(top);
+	sodium_free(pt);
 	return ret;
 }
 

@@ -177,15 +177,15 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	ulimit -c unlimited 2>/dev/null || true
 	mkfifo in
-	exec 3<>in
-	"$TWOFACTL" verify acct0 <&3 &
+	exec 8<>in
+	"$TWOFACTL" verify acct0 <&8 &
 	pid=$!
 	sleep 0.3
 	run -0 grep "Max core file size" "/proc/$pid/limits"
 	assert_output --regexp 'Max core file size +0 +0 +bytes'
 	kill -SEGV "$pid"
 	wait "$pid" || true
-	exec 3>&-
+	exec 8>&-
 	run -0 sh -c "ls | grep -c '^core' || true"
 	assert_output 0
 }
