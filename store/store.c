@@ -1803,9 +1803,19 @@ static void roll_back(struct store *s)
 
 static int rekey_pending(struct store *s, int *committed)
 {
+	char kpath[PATH_MAX], kbase[NAME_MAX + 1], krk[NAME_MAX + 8];
+	int kdir = -1, key_rk = 0;
+
 	*committed = faccessat(s->dirfd, "rekey.commit", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-	return *committed || faccessat(s->dirfd, "rekey.old", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-	       faccessat(s->dirfd, "key.check.rk", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	/* the new key is the first file a rekey writes */
+	if (key_path(s, kpath, sizeof kpath, &kdir, kbase, sizeof kbase) == 0) {
+		snprintf(krk, sizeof krk, "%s.rk", kbase);
+		key_rk = faccessat(kdir, krk, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+		close(kdir);
+	}
+	return *committed || key_rk || faccessat(s->dirfd, "rekey.old", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	       faccessat(s->dirfd, "key.check.rk", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	       faccessat(s->dirfd, "audit.log.rk", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static int rekey_recover(struct store *s)
