@@ -41,7 +41,7 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
             libpng-dev libjson-c-dev libcurl4-openssl-dev bats bats-assert \
             bats-support bats-file python3-aiosmtpd oathtool zbar-tools \
             librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
-            libpam-google-authenticator
+            libpam-google-authenticator zsh
 
 .PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone
 
@@ -116,19 +116,25 @@ bench: all
 	bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/templates \
-	  $(DESTDIR)$(BASHCOMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 twofactl $(DESTDIR)$(BINDIR)/twofactl
 	install -m 0644 man/twofactl.1 $(DESTDIR)$(MANDIR)/man1/twofactl.1
+	install -m 0644 man/twofactl.conf.5 $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5
 	install -m 0644 completions/twofactl.bash $(DESTDIR)$(BASHCOMPDIR)/twofactl
-	cp -R share/templates/. $(DESTDIR)$(DATADIR)/templates/
+	install -m 0644 completions/_twofactl $(DESTDIR)$(ZSHCOMPDIR)/_twofactl
+	install -m 0644 completions/twofactl.fish $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
+	for d in share/templates/*/; do \
+	  install -d $(DESTDIR)$(DATADIR)/templates/$$(basename $$d); \
+	  install -m 0644 $$d* $(DESTDIR)$(DATADIR)/templates/$$(basename $$d)/; done
 	install -d $(DESTDIR)$(DATADIR)/systemd
 	install -m 0644 share/systemd/twofactl-expire.service share/systemd/twofactl-expire.timer \
 	  share/twofactl.cron $(DESTDIR)$(DATADIR)/systemd/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/twofactl $(DESTDIR)$(MANDIR)/man1/twofactl.1 \
-	  $(DESTDIR)$(BASHCOMPDIR)/twofactl
+	  $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5 $(DESTDIR)$(BASHCOMPDIR)/twofactl \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_twofactl $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:

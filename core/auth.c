@@ -40,7 +40,11 @@ static int check_otc(struct account *a, const char *norm, const struct auth_para
 			continue;
 		}
 		if (match) {
+			struct factor *f = account_channel_factor(a, (enum channel)c, FS_ACTIVE);
+
 			otc_clear(o);
+			if (f)
+				f->last_used = p->now;
 			out->result = AUTH_OK;
 			out->channel = (int)c;
 			return 1;

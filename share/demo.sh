@@ -38,7 +38,30 @@ backup=$(tail -n 1 demo/backup-codes.txt)
 step "twofactl verify alice   (a backup code, read from stdin)"
 echo "$backup" | $TF verify alice
 
+step "email codes: twofactl enroll alice --method email   (to a local spool: demo/mail)"
+mkdir -m 700 demo/mail
+$TF -q config set smtp.url "spool:$PWD/demo/mail"
+$TF -q config set smtp.from 2fa@example.org
+$TF --at "$next" enroll alice --method email
+code=$(grep -ohE 'code [0-9]{6}' demo/mail/*.eml | head -1 | cut -c6-)
+echo "(the message in demo/mail/ carries code $code and the session id)"
+$TF --at "$next" confirm alice "$code" >/dev/null && echo "email is now a method of alice"
+
+later=$((next + 60))
+step "a login: twofactl check alice --ip 198.51.100.7   (after the password)"
+$TF --at "$later" check alice --ip 198.51.100.7 || echo "exit status $?: a code is needed"
+session=$($TF -q --at "$later" send alice --via email)
+code=$(grep -lE "session $session" demo/mail/*.eml | xargs grep -ohE 'code [0-9]{6}' | head -1 | cut -c6-)
+step "twofactl send alice --via email -> session $session; the user types $code"
+echo "$code" | $TF --at "$later" verify alice --ip 198.51.100.7
+
+step "twofactl whitelist add alice 198.51.100.0/24 --note office; check again"
+$TF -q whitelist add alice 198.51.100.0/24 --note office
+$TF --at "$later" check alice --ip 198.51.100.7
+
 step "twofactl user show alice"
 $TF user show alice
+step "twofactl audit verify"
+$TF audit verify
 step "the store: no name, key or code in clear"
 find demo/store -type f | sort

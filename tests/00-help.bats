@@ -70,12 +70,3 @@ load helper
 	run -0 --separate-stderr groff -ww -man -z "$BATS_TEST_DIRNAME/../man/twofactl.1"
 	assert_equal "$stderr" ""
 }
-
-@test "the bash completion lists every command of the command table" {
-	source "$BATS_TEST_DIRNAME/../completions/twofactl.bash"
-	COMP_WORDS=(twofactl ""); COMP_CWORD=1
-	_twofactl
-	for c in $(tf help | awk '/^  [a-z]/ {print $1}'); do
-		[[ " ${COMPREPLY[*]} " == *" $c "* ]] || fail "completion lacks '$c'"
-	done
-}
