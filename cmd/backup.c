@@ -71,7 +71,7 @@ static int backup_issue(int argc, char **argv)
 	if ((ret = sess_begin(&ss, a.name)))
 		goto out;
 	codes = sodium_malloc(sizeof *codes * a.count);
-	snprintf(ctx, sizeof ctx, "%s", ss.ref.hex);
+	snprintf(ctx, sizeof ctx, "%s", acct_ctx(&ss));
 	if (!codes || auth_issue_backup(ss.a, a.count, store_subkey(ss.s, SK_CODE), ctx, codes, g.now)) {
 		ret = fail(EXIT_STORE, "cannot make backup codes");
 		goto out;
@@ -176,7 +176,7 @@ static int backup_revoke(int argc, char **argv)
 		                         .allow_backup = 1, .now = g.now };
 		struct auth_outcome o;
 
-		snprintf(ctx, sizeof ctx, "%s", ss.ref.hex);
+		snprintf(ctx, sizeof ctx, "%s", acct_ctx(&ss));
 		if (auth_check(ss.a, norm, CODE_BACKUP, &p, &o) || o.result != AUTH_OK) {
 			ret = fail(EXIT_NOENT, "no such backup code");
 			goto out;

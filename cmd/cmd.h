@@ -71,13 +71,20 @@ struct session {
 	const char *name;
 };
 int sess_begin(struct session *ss, const char *name);   /* open, lock, load */
+/* What the account's code, token and link hashes are bound to: its uid,
+ * which a rename keeps (the file name, for records made before uids). */
+const char *acct_ctx(const struct session *ss);
 int sess_save(struct session *ss);
 void sess_end(struct session *ss);
-int check_name(const char *name);   /* exit code: 0 or EXIT_USAGE with a message */
+int check_name(const char *name);
+/* Finish a rename whose commit point was written (cmd/user.c). */
+int rename_finish(struct store *s, struct acct_ref *oldref, struct account *a, struct acct_ref *held);   /* exit code: 0 or EXIT_USAGE with a message */
 
 /* Read one line (a code or a secret) from stdin; strips the newline.
  * Refuses NUL bytes and lines longer than cap - 1. */
 int read_stdin_line(char *buf, size_t cap, const char *what);
+/* Another line from stdin, if there is one: 1 read, 0 none, -1 error. */
+int read_stdin_line_opt(char *buf, size_t cap);
 /* A code from argv, or from stdin when absent or "-". */
 int get_code(const char *arg, char *buf, size_t cap);
 
@@ -125,6 +132,9 @@ int cmd_health(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_oidc(int argc, char **argv);
 /* Run one command: argv[0] is its name (twofactl.c). */
 int run_command(int argc, char **argv);
 

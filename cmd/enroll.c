@@ -604,7 +604,7 @@ int cmd_confirm(int argc, char **argv)
 	if (ss.a->nbackup == 0) {
 		nb = ACCT_BACKUP_DEFAULT;
 		codes = sodium_malloc(sizeof *codes * nb);
-		snprintf(ctx, sizeof ctx, "%s", ss.ref.hex);
+		snprintf(ctx, sizeof ctx, "%s", acct_ctx(&ss));
 		if (!codes || auth_issue_backup(ss.a, nb, store_subkey(ss.s, SK_CODE), ctx, codes, g.now)) {
 			ret = fail(EXIT_STORE, "cannot make backup codes");
 			goto out;

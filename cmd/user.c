@@ -9,15 +9,23 @@
 #include <string.h>
 
 struct user_args {
-	const char *name;
+	const char *name, *newname;
 	const char *email, *phone, *org, *lang;
-	int service;
-	int nargs;
+	int service, genpw;
+	int pwlogin, emailreset;   /* -1 unchanged, 0 off, 1 on */
+	int nargs, maxargs;
 };
 
-enum { OPT_EMAIL = 0x200, OPT_PHONE, OPT_ORG, OPT_LANG, OPT_SERVICE };
+enum { OPT_EMAIL = 0x200, OPT_PHONE, OPT_ORG, OPT_LANG, OPT_SERVICE, OPT_GENPW, OPT_PWLOGIN, OPT_EMAILRESET };
+
+static int on_off(const char *s)
+{
+	return !strcmp(s, "on") ? 1 : !strcmp(s, "off") ? 0 : -1;
+}
 
 static const struct argp_option set_options[] = {
+	{ "password-login", OPT_PWLOGIN, "on|off", 0, "off: no password login, only a linked OpenID Connect identity", 0 },
+	{ "email-reset", OPT_EMAILRESET, "on|off", 0, "off: 'reset send' refuses to email a reset link", 0 },
 	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address (empty to clear)", 0 },
 	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form, e.g. +420601234567 (empty to clear)", 0 },
 	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies (empty to clear)", 0 },
@@ -53,10 +61,25 @@ static error_t parse_fields(int key, char *arg, struct argp_state *state)
 	case OPT_SERVICE:
 		u->service = 1;
 		break;
+	case OPT_GENPW:
+		u->genpw = 1;
+		break;
+	case OPT_PWLOGIN:
+	case OPT_EMAILRESET:
+		if (on_off(arg) < 0)
+			USAGE(state, "%s: '%s' is not on or off", key == OPT_PWLOGIN ? "--password-login" : "--email-reset", safe(arg));
+		if (key == OPT_PWLOGIN)
+			u->pwlogin = on_off(arg);
+		else
+			u->emailreset = on_off(arg);
+		break;
 	case ARGP_KEY_ARG:
-		if (u->nargs++ > 0)
+		if (u->nargs++ > u->maxargs)
 			USAGE(state, "unexpected argument '%s'", safe(arg));
-		u->name = arg;
+		if (u->nargs == 1)
+			u->name = arg;
+		else
+			u->newname = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!u->name)
@@ -70,6 +93,15 @@ static error_t parse_fields(int key, char *arg, struct argp_state *state)
 
 static int apply_fields(struct account *a, const struct user_args *u)
 {
+	if (u->pwlogin >= 0)
+		a->password_off = !u->pwlogin;
+	if (u->emailreset >= 0) {
+		a->email_reset_off = !u->emailreset;
+		if (a->email_reset_off) {   /* a link already sent stops working too */
+			sodium_memzero(a->reset_hash, sizeof a->reset_hash);
+			a->reset_expires = 0;
+		}
+	}
 	if ((u->email && core_strlcpy(a->email, u->email, sizeof a->email)) ||
 	    (u->phone && core_strlcpy(a->phone, u->phone, sizeof a->phone)) ||
 	    (u->org && core_strlcpy(a->org, u->org, sizeof a->org)) ||
@@ -93,6 +125,8 @@ static const struct argp_option add_options[] = {
 	{ "service", OPT_SERVICE, NULL, 0, "A service account for machine access (an API client): "
 	  "a random password of 32 characters is printed once and stored with Argon2id; exempt "
 	  "from the second factor, never from lockout", 0 },
+	{ "generate-password", OPT_GENPW, NULL, 0, "Give the account a random password of 32 "
+	  "characters, printed once (a first factor: verify NAME --password)", 0 },
 	{ 0 }
 };
 
@@ -114,13 +148,12 @@ static int service_password(struct account *a, char pw[SERVICE_PW_LEN + 1])
 	if (crypto_pwhash_str(a->pwhash, pw, SERVICE_PW_LEN, crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		return fail(EXIT_STORE, "cannot hash the password (out of memory?)");
-	a->service = 1;
 	return EXIT_OK;
 }
 
 static int user_add(int argc, char **argv)
 {
-	struct user_args u = { 0 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
 	struct session ss = { 0 };
 	char *pw = NULL;
 	int ret, st;
@@ -153,7 +186,8 @@ static int user_add(int argc, char **argv)
 		if ((ret = org_read(ss.s, u.org, &oref, &o)))
 			goto out;
 	}
-	if (u.service) {
+	if (u.service || u.genpw) {
+		ss.a->service = u.service;
 		pw = sodium_malloc(SERVICE_PW_LEN + 1);
 		if (!pw) {
 			ret = fail(EXIT_STORE, "cannot allocate secure memory");
@@ -197,14 +231,15 @@ static const struct argp set_argp = {
 
 static int user_set(int argc, char **argv)
 {
-	struct user_args u = { 0 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
 	struct session ss;
 	int ret;
 
 	cmd_parse(&set_argp, argc, argv, &u);
 	set_ctx("user set %s", safe(u.name));
-	if (!u.email && !u.phone && !u.org && !u.lang)
-		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org or --lang");
+	if (!u.email && !u.phone && !u.org && !u.lang && u.pwlogin < 0 && u.emailreset < 0)
+		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org, --lang, "
+		            "--password-login or --email-reset");
 	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u))) {
 		if (u.org && u.org[0]) {
 			struct acct_ref oref = { 0 };
@@ -285,6 +320,10 @@ static void show_text(const struct account *a)
 	printf("\n");
 	if (a->service)
 		printf("service:    yes (password login, exempt from the second factor, not from lockout)\n");
+	printf("password:   %s%s\n", a->pwhash[0] ? "set" : "none", a->password_off ? ", password login off" : "");
+	printf("reset:      email reset %s\n", a->email_reset_off ? "off" : "on");
+	for (unsigned i = 0; i < a->noidc; i++)
+		printf("oidc:       %s %s\n", a->oidc[i].issuer, a->oidc[i].subject);
 	printf("backup:     %u code%s left\n", a->nbackup, a->nbackup == 1 ? "" : "s");
 	printf("support:    %s\n", active ? "requests by phone must not be trusted while 2FA is on: "
 	       "ask for a code" : "requests by phone may be trusted (2FA is off)");
@@ -324,6 +363,21 @@ static json_object *show_json(const struct account *a)
 	json_object_object_add(o, "org", a->org[0] ? json_object_new_string(a->org) : NULL);
 	json_object_object_add(o, "lang", json_object_new_string(a->lang[0] ? a->lang : "en"));
 	json_object_object_add(o, "service", json_object_new_boolean(a->service));
+	json_object_object_add(o, "password", json_object_new_boolean(a->pwhash[0] != 0));
+	json_object_object_add(o, "password_login", json_object_new_boolean(!a->password_off));
+	json_object_object_add(o, "email_reset", json_object_new_boolean(!a->email_reset_off));
+	{
+		json_object *ids = json_object_new_array();
+
+		for (unsigned i = 0; i < a->noidc; i++) {
+			json_object *id = json_object_new_object();
+
+			json_object_object_add(id, "issuer", json_object_new_string(a->oidc[i].issuer));
+			json_object_object_add(id, "subject", json_object_new_string(a->oidc[i].subject));
+			json_object_array_add(ids, id);
+		}
+		json_object_object_add(o, "oidc", ids);
+	}
 	json_object_object_add(o, "created", json_object_new_int64(a->created));
 	json_object_object_add(o, "enabled", json_object_new_boolean(account_active_count(a) > 0));
 	json_object_object_add(o, "phone_requests_trusted", json_object_new_boolean(account_active_count(a) == 0));
@@ -349,7 +403,7 @@ static const struct argp name_argp_show = {
 
 static int user_show(int argc, char **argv)
 {
-	struct user_args u = { 0 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
 	struct session ss;
 	int ret;
 
@@ -371,7 +425,7 @@ static const struct argp name_argp_del = {
 
 static int user_del(int argc, char **argv)
 {
-	struct user_args u = { 0 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
 	struct session ss;
 	int ret, st;
 
@@ -401,7 +455,7 @@ static const struct argp name_argp_unlock = {
 
 static int user_unlock(int argc, char **argv)
 {
-	struct user_args u = { 0 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
 	struct session ss;
 	int ret;
 
@@ -533,8 +587,119 @@ out:
 	return ret;
 }
 
+/* ---- rename ----
+ * One crash-safe step, in three writes under both names' locks:
+ * 1. the old file is replaced by the record marked moved_to NEW (the
+ *    commit point: from here the old name answers "no such account");
+ * 2. the record is written under the new name;
+ * 3. the old file is removed.
+ * A crash after 1 is finished by the next command that opens the old name
+ * (sess_begin) or by 'user rename' again. */
+
+int rename_finish(struct store *s, struct acct_ref *oldref, struct account *a, struct acct_ref *held)
+{
+	struct acct_ref own = { 0 }, *nref = held ? held : &own;
+	struct account *b = account_new();
+	char oldname[ACCT_NAME_MAX + 1];
+	int ret = EXIT_OK, st;
+
+	if (!b)
+		return fail(EXIT_STORE, "cannot allocate secure memory");
+	memcpy(oldname, a->name, sizeof oldname);
+	memcpy(b, a, sizeof *b);
+	memcpy(b->name, a->moved_to, sizeof b->name);
+	b->moved_to[0] = '\0';
+	if (!held && ((st = store_ref(s, b->name, nref)) || (st = store_lock(s, nref)))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if (store_exists(s, nref)) {
+		/* step 2 done before a crash, or, after a crash, the free name was
+		 * taken meanwhile: then the rename is abandoned, nothing lost */
+		struct account *c = account_new();
+		int same = c && store_load(s, nref, b->name, c) == ST_OK && c->created == a->created &&
+		           c->next_id == a->next_id;
+
+		account_free(c);
+		if (!same) {
+			a->moved_to[0] = '\0';
+			if ((st = store_save(s, oldref, a)))
+				ret = fail_store(s, st);
+			else
+				ret = fail(EXIT_USAGE, "rename to '%s' abandoned: that name was taken meanwhile", b->name);
+			goto out;
+		}
+	} else if ((st = store_save(s, nref, b))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if ((st = store_delete(s, oldref)) && st != ST_ENOENT)
+		ret = fail_store(s, st);
+	else
+		ret = audit(s, "user.rename", b->name, "ok", NULL, oldname);
+out:
+	if (!held)
+		store_unlock(s, nref);
+	account_free(b);
+	return ret;
+}
+
+static const struct argp rename_argp = {
+	NULL, parse_fields, "OLD NEW",
+	"Give an account a new name (seed 000: customers may pick their own user "
+	"name). Its factors, codes, devices and links move with it in one "
+	"crash-safe step; the old name is free afterwards. A rename onto an "
+	"existing name is refused.", field_children, NULL, NULL
+};
+
+static int user_rename(int argc, char **argv)
+{
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .maxargs = 1 };
+	struct session ss;
+	struct acct_ref nref = { 0 };
+	int ret, st;
+
+	cmd_parse(&rename_argp, argc, argv, &u);
+	if (!u.newname)
+		return fail(EXIT_USAGE, "missing NEW name");
+	set_ctx("user rename %s", safe(u.name));
+	if ((ret = check_name(u.newname)))
+		return ret;
+	if (!strcmp(u.name, u.newname))
+		return fail(EXIT_USAGE, "the new name is the old one");
+	if ((ret = sess_begin(&ss, u.name)))
+		goto out;
+	if ((st = store_ref(ss.s, u.newname, &nref)) || (st = store_lock(ss.s, &nref))) {
+		ret = fail_store(ss.s, st);
+		goto out;
+	}
+	if (store_exists(ss.s, &nref)) {
+		ret = fail(EXIT_USAGE, "an account '%s' exists already", u.newname);
+		goto out;
+	}
+	memcpy(ss.a->moved_to, u.newname, strlen(u.newname) + 1);
+	if ((ret = sess_save(&ss)))   /* 1: the commit point */
+		goto out;
+	ret = rename_finish(ss.s, &ss.ref, ss.a, &nref);
+	if (!ret && g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(u.newname));
+		json_object_object_add(o, "old", json_object_new_string(u.name));
+		emit_json(o);
+	} else if (!ret && !g.quiet) {
+		printf("renamed '%s' to '%s'\n", u.name, u.newname);
+	}
+out:
+	if (ss.s)
+		store_unlock(ss.s, &nref);
+	sess_end(&ss);
+	return ret;
+}
+
 static const struct verb verbs[] = {
 	{ "add", user_add, "add an account" },
+	{ "rename", user_rename, "give an account a new name" },
 	{ "list", user_list, "list the accounts" },
 	{ "show", user_show, "show an account" },
 	{ "set", user_set, "change contact details, organisation, language" },

@@ -179,7 +179,20 @@ int sess_begin(struct session *ss, const char *name)
 		return fail(EXIT_NOENT, "no such account");
 	if (st)
 		return fail_store(ss->s, st);
+	if (ss->a->moved_to[0]) {   /* a rename that a crash interrupted: finish it */
+		char to[ACCT_NAME_MAX + 1];
+
+		memcpy(to, ss->a->moved_to, sizeof to);
+		if ((ret = rename_finish(ss->s, &ss->ref, ss->a, NULL)))
+			return ret;
+		return fail(EXIT_NOENT, "no such account (renamed to '%s')", to);
+	}
 	return EXIT_OK;
+}
+
+const char *acct_ctx(const struct session *ss)
+{
+	return ss->a->uid[0] ? ss->a->uid : ss->ref.hex;
 }
 
 int sess_save(struct session *ss)
@@ -227,6 +240,33 @@ int read_stdin_line(char *buf, size_t cap, const char *what)
 	if (n == 0)
 		return fail(EXIT_USAGE, "no %s on standard input", what);
 	return EXIT_OK;
+}
+
+int read_stdin_line_opt(char *buf, size_t cap)
+{
+	size_t n = 0;
+	int any = 0;
+
+	for (;;) {
+		char c;
+		ssize_t r = read(STDIN_FILENO, &c, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == '\n')
+			break;
+		any = 1;
+		if (c == '\0' || n + 1 >= cap) {
+			sodium_memzero(buf, cap);
+			fail(EXIT_USAGE, "the password on standard input is %s", c == '\0' ? "malformed" : "too long");
+			return -1;
+		}
+		buf[n++] = c;
+	}
+	if (n && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return any && n > 0;
 }
 
 int get_code(const char *arg, char *buf, size_t cap)

@@ -41,7 +41,7 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 		ret = fail(EXIT_LOCKED, "rate limited: at most %u attempts per %u s", ss->a->rate_n, ss->a->rate_secs);
 		goto out;
 	}
-	snprintf(ctx, sizeof ctx, "%s", ss->ref.hex);
+	snprintf(ctx, sizeof ctx, "%s", acct_ctx(ss));
 	p.now = g.now;
 	p.totp_window = tw;
 	p.hotp_window = hw;
@@ -126,6 +126,10 @@ static int verify_password(struct session *ss, const char *ip)
 		goto out;
 	if (!ss->a->pwhash[0]) {
 		ret = fail(EXIT_NOENT, "no password is set for this account");
+		goto out;
+	}
+	if (ss->a->password_off) {
+		ret = fail(EXIT_REJECTED, "password login is turned off for this account: use its OpenID Connect identity");
 		goto out;
 	}
 	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)))

@@ -1,5 +1,5 @@
 # fish completion for twofactl
-set -l commands init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch config help
+set -l commands init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch passwd reset oidc config help
 
 function __twofactl_accounts
     twofactl user list 2>/dev/null
@@ -34,10 +34,20 @@ complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a rekey -d 
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a fsck -d 'Check the store'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a health -d 'Monitoring check'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a batch -d 'Commands from stdin'
+complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a passwd -d 'Set a password'
+complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a reset -d 'Password reset by email'
+complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a oidc -d 'OpenID Connect identities'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a config -d 'Configuration'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a help -d 'List the commands'
 
-complete -c twofactl -n "__fish_seen_subcommand_from user" -a 'add list show set del unlock'
+complete -c twofactl -n "__fish_seen_subcommand_from user" -a 'add list show set del unlock rename'
+complete -c twofactl -n "__fish_seen_subcommand_from reset" -a 'send redeem'
+complete -c twofactl -n "__fish_seen_subcommand_from oidc" -a 'link unlink lookup'
+complete -c twofactl -n "__fish_seen_subcommand_from oidc" -l issuer -r
+complete -c twofactl -n "__fish_seen_subcommand_from oidc" -l subject -r
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l generate-password
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l password-login -r -a 'on off'
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l email-reset -r -a 'on off'
 complete -c twofactl -n "__fish_seen_subcommand_from backup" -a 'issue list revoke'
 complete -c twofactl -n "__fish_seen_subcommand_from org" -a 'add list show set del simulate'
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -a 'add list del'

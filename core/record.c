@@ -2,6 +2,7 @@
 #include "core/b32.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,12 @@ void account_init(struct account *a, const char *name, int64_t now)
 		a->name[0] = '\0';
 	a->created = now;
 	a->next_id = 1;
+	{
+		uint8_t raw[ACCT_UID_CHARS / 2];
+
+		randombytes_buf(raw, sizeof raw);
+		sodium_bin2hex(a->uid, sizeof a->uid, raw, sizeof raw);
+	}
 }
 
 struct factor *account_factor(struct account *a, uint32_t id)
@@ -261,6 +268,35 @@ static int extras_to_json(json_object *root, const struct account *a)
 	}
 	if (a->pwhash[0] && add(root, "password", json_object_new_string(a->pwhash)))
 		return -1;
+	if (a->password_off && add(root, "password_login", json_object_new_boolean(0)))
+		return -1;
+	if (a->email_reset_off && add(root, "email_reset", json_object_new_boolean(0)))
+		return -1;
+	if (a->reset_expires) {
+		json_object *r = json_object_new_object();
+		char hex[2 * CODE_HASH_BYTES + 1];
+
+		sodium_bin2hex(hex, sizeof hex, a->reset_hash, CODE_HASH_BYTES);
+		if (add(root, "reset", r) || add(r, "hash", json_object_new_string(hex)) ||
+		    add(r, "expires", json_object_new_int64(a->reset_expires)))
+			return -1;
+	}
+	if (a->noidc) {
+		json_object *arr = json_object_new_array();
+
+		if (add(root, "oidc", arr))
+			return -1;
+		for (unsigned i = 0; i < a->noidc; i++) {
+			json_object *o = json_object_new_object();
+
+			if (json_object_array_add(arr, o) ||
+			    add(o, "issuer", json_object_new_string(a->oidc[i].issuer)) ||
+			    add(o, "subject", json_object_new_string(a->oidc[i].subject)))
+				return -1;
+		}
+	}
+	if (a->moved_to[0] && add(root, "moved_to", json_object_new_string(a->moved_to)))
+		return -1;
 	if (a->rate_n) {
 		json_object *rl = json_object_new_object(), *times = json_object_new_array();
 
@@ -390,6 +426,7 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 	if (!root)
 		return CORE_ENOMEM;
 	if (add(root, "v", json_object_new_int(RECORD_VERSION)) ||
+	    add_str(root, "uid", a->uid) ||
 	    add(root, "name", json_object_new_string(a->name)) ||
 	    add_str(root, "email", a->email) || add_str(root, "phone", a->phone) ||
 	    add_str(root, "org", a->org) || add_str(root, "lang", a->lang) ||
@@ -650,8 +687,39 @@ static int extras_from(json_object *root, struct account *a)
 			a->npl++;
 		}
 	}
-	if (get_str(root, "password", a->pwhash, sizeof a->pwhash, 0))
+	if (get_str(root, "password", a->pwhash, sizeof a->pwhash, 0) ||
+	    get_str(root, "moved_to", a->moved_to, sizeof a->moved_to, 0))
 		return CORE_EFORMAT;
+	{
+		json_object *b;
+
+		if ((b = get(root, "password_login", json_type_boolean)))
+			a->password_off = !json_object_get_boolean(b);
+		if ((b = get(root, "email_reset", json_type_boolean)))
+			a->email_reset_off = !json_object_get_boolean(b);
+	}
+	if ((arr = get(root, "reset", json_type_object))) {
+		char hex[2 * CODE_HASH_BYTES + 1];
+		size_t hl = 0;
+
+		if (get_str(arr, "hash", hex, sizeof hex, 1) ||
+		    sodium_hex2bin(a->reset_hash, sizeof a->reset_hash, hex, strlen(hex), NULL, &hl, NULL) ||
+		    hl != CODE_HASH_BYTES || get_i64(arr, "expires", &a->reset_expires, 1, TMAX))
+			return CORE_EFORMAT;
+	}
+	if ((arr = get(root, "oidc", json_type_array))) {
+		if (json_object_array_length(arr) > ACCT_MAX_OIDC)
+			return CORE_EFORMAT;
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *o = json_object_array_get_idx(arr, i);
+
+			if (!json_object_is_type(o, json_type_object) ||
+			    get_str(o, "issuer", a->oidc[i].issuer, sizeof a->oidc[i].issuer, 1) ||
+			    get_str(o, "subject", a->oidc[i].subject, sizeof a->oidc[i].subject, 1))
+				return CORE_EFORMAT;
+			a->noidc++;
+		}
+	}
 	if ((arr = get(root, "rate_limit", json_type_object))) {
 		json_object *times = get(arr, "times", json_type_array);
 
@@ -713,7 +781,8 @@ int record_from_json(const char *json, size_t len, struct account *a)
 	if (!root || get_i64(root, "v", &v, 1, RECORD_VERSION))
 		goto out;
 	a->version = (int)v;
-	if (get_str(root, "name", a->name, sizeof a->name, 1) || !account_name_valid(a->name) ||
+	if (get_str(root, "uid", a->uid, sizeof a->uid, 0) ||
+	    get_str(root, "name", a->name, sizeof a->name, 1) || !account_name_valid(a->name) ||
 	    get_str(root, "email", a->email, sizeof a->email, 0) ||
 	    get_str(root, "phone", a->phone, sizeof a->phone, 0) ||
 	    get_str(root, "org", a->org, sizeof a->org, 0) ||
@@ -897,6 +966,56 @@ int ticket_from_json(const char *json, size_t len, struct ticket *t)
 		goto out;
 	ret = CORE_OK;
 out:
+	json_object_put(root);
+	return ret;
+}
+
+int oidc_valid(const struct oidc_id *id)
+{
+	if (!id->issuer[0] || !id->subject[0] || strncmp(id->issuer, "https://", 8))
+		return 0;
+	for (const char *p = id->issuer; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return 0;
+	for (const char *p = id->subject; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+void oidc_key(const struct oidc_id *id, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s\n%s", id->issuer, id->subject);
+}
+
+int oidc_link_to_json(const struct oidc_link *l, char **out, size_t *outlen)
+{
+	json_object *root = json_object_new_object();
+	int ret = CORE_ENOMEM;
+
+	if (!root)
+		return CORE_ENOMEM;
+	if (!add(root, "v", json_object_new_int(RECORD_VERSION)) &&
+	    !add(root, "issuer", json_object_new_string(l->id.issuer)) &&
+	    !add(root, "subject", json_object_new_string(l->id.subject)) &&
+	    !add(root, "user", json_object_new_string(l->user)) &&
+	    !add(root, "created", json_object_new_int64(l->created)))
+		ret = finish_json(root, out, outlen);
+	json_object_put(root);
+	return ret;
+}
+
+int oidc_link_from_json(const char *json, size_t len, struct oidc_link *l)
+{
+	json_object *root = parse_record(json, len);
+	int ret = CORE_EFORMAT;
+
+	memset(l, 0, sizeof *l);
+	if (root && !get_str(root, "issuer", l->id.issuer, sizeof l->id.issuer, 1) &&
+	    !get_str(root, "subject", l->id.subject, sizeof l->id.subject, 1) &&
+	    !get_str(root, "user", l->user, sizeof l->user, 1) && account_name_valid(l->user) &&
+	    !get_i64(root, "created", &l->created, 0, TMAX))
+		ret = CORE_OK;
 	json_object_put(root);
 	return ret;
 }

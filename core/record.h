@@ -116,8 +116,28 @@ struct ticket {
 	char answer[TEXT_MAX + 1];      /* the reason given with a denial */
 };
 
+#define OIDC_ISSUER_MAX 255
+#define OIDC_SUBJECT_MAX 255
+#define ACCT_MAX_OIDC 8
+
+/* An OpenID Connect identity (MojeID and the like). */
+struct oidc_id {
+	char issuer[OIDC_ISSUER_MAX + 1];
+	char subject[OIDC_SUBJECT_MAX + 1];
+};
+
+/* The store's record of who an identity belongs to (one account at most). */
+struct oidc_link {
+	struct oidc_id id;
+	char user[ACCT_NAME_MAX + 1];
+	int64_t created;
+};
+
+#define ACCT_UID_CHARS 32
+
 struct account {
 	int version;
+	char uid[ACCT_UID_CHARS + 1];    /* random, for life: what code hashes are bound to (a rename keeps it) */
 	char name[ACCT_NAME_MAX + 1];
 	char email[255];
 	char phone[33];
@@ -146,6 +166,13 @@ struct account {
 	struct pending_login pl[ACCT_MAX_LOGINS];
 	unsigned npl;
 	char pwhash[PWHASH_MAX];         /* Argon2id (crypto_pwhash_str), or empty */
+	int password_off;                /* OIDC only: no password login */
+	int email_reset_off;             /* the user turned the email reset off */
+	uint8_t reset_hash[CODE_HASH_BYTES];
+	int64_t reset_expires;           /* 0: no reset link pending */
+	struct oidc_id oidc[ACCT_MAX_OIDC];
+	unsigned noidc;
+	char moved_to[ACCT_NAME_MAX + 1];/* a rename in progress (see cmd/user.c) */
 	/* an imported RATE_LIMIT: at most rate_n attempts per rate_secs */
 	unsigned rate_n, rate_secs;
 	int64_t rate_times[16];
@@ -176,6 +203,12 @@ int factor_type_parse(const char *s, enum factor_type *t) WUR;
 
 const char *policy_name(enum policy p);
 int policy_parse(const char *s, enum policy *p) WUR;
+int oidc_link_to_json(const struct oidc_link *l, char **out, size_t *outlen) WUR;
+int oidc_link_from_json(const char *json, size_t len, struct oidc_link *l) WUR;
+/* "issuer\nsubject": the name under which the store keeps a link. */
+void oidc_key(const struct oidc_id *id, char *out, size_t cap);
+int oidc_valid(const struct oidc_id *id);
+
 const char *tstatus_name(enum tstatus t);
 int tstatus_parse(const char *s, enum tstatus *t) WUR;
 int ticket_id_valid(const char *id);   /* 8 base32 characters, upper case */

@@ -30,8 +30,8 @@
 #define LOCK_AUDIT 2
 #define LOCK_ACCOUNTS 1024
 
-static const char *const ns_dirs[NS_COUNT] = { "accounts", "orgs", "tickets" };
-static const char *const ns_prefix[NS_COUNT] = { "", "org:", "ticket:" };
+static const char *const ns_dirs[NS_COUNT] = { "accounts", "orgs", "tickets", "oidc" };
+static const char *const ns_prefix[NS_COUNT] = { "", "org:", "ticket:", "oidc:" };
 
 struct store {
 	int dirfd;
@@ -1419,34 +1419,55 @@ static void fix_mode(struct fsck *f, int fd, const struct stat *st, mode_t want,
 		finding(f, path, problem, strerror(errno), 0);
 }
 
-/* The name a record's content says it has, hashed, must be its file name. */
-static const char *check_record(struct fsck *f, enum ns ns, const char *hex, const uint8_t *pt, size_t len)
-{
-	struct acct_ref ref;
-	char name[ACCT_NAME_MAX + 1];
+#define RECORD_NAME_MAX 600
 
+/* The name of a record, from its plaintext: what its file name is the keyed
+ * hash of. */
+static int record_name(enum ns ns, const uint8_t *pt, size_t len, char name[RECORD_NAME_MAX])
+{
 	if (ns == NS_ACCOUNTS) {
 		struct account *a = account_new();
 		int bad = !a || record_from_json((const char *)pt, len, a) != CORE_OK;
 
 		if (!bad)
-			memcpy(name, a->name, sizeof name);
+			snprintf(name, RECORD_NAME_MAX, "%s", a->name);
 		account_free(a);
-		if (bad)
-			return "holds a record this twofactl cannot read";
-	} else if (ns == NS_ORGS) {
+		return bad ? -1 : 0;
+	}
+	if (ns == NS_ORGS) {
 		struct org o;
 
 		if (org_from_json((const char *)pt, len, &o))
-			return "holds a record this twofactl cannot read";
-		memcpy(name, o.name, sizeof name);
-	} else {
+			return -1;
+		snprintf(name, RECORD_NAME_MAX, "%s", o.name);
+		return 0;
+	}
+	if (ns == NS_OIDC) {
+		struct oidc_link l;
+
+		if (oidc_link_from_json((const char *)pt, len, &l))
+			return -1;
+		oidc_key(&l.id, name, RECORD_NAME_MAX);
+		return 0;
+	}
+	{
 		struct ticket t;
 
 		if (ticket_from_json((const char *)pt, len, &t))
-			return "holds a record this twofactl cannot read";
-		memcpy(name, t.id, sizeof t.id);
+			return -1;
+		snprintf(name, RECORD_NAME_MAX, "%s", t.id);
+		return 0;
 	}
+}
+
+/* The name a record's content says it has, hashed, must be its file name. */
+static const char *check_record(struct fsck *f, enum ns ns, const char *hex, const uint8_t *pt, size_t len)
+{
+	struct acct_ref ref;
+	char name[RECORD_NAME_MAX];
+
+	if (record_name(ns, pt, len, name))
+		return "holds a record this twofactl cannot read";
 	if (store_ref_ns(f->s, ns, name, &ref) || strcmp(ref.hex, hex))
 		return "is stored under the name of another record (swapped or renamed)";
 	return NULL;
@@ -1836,36 +1857,6 @@ static int rekey_recover(struct store *s)
 	return ret;
 }
 
-/* The name of a record, from its plaintext. */
-static int record_name(enum ns ns, const uint8_t *pt, size_t len, char name[ACCT_NAME_MAX + 1])
-{
-	if (ns == NS_ACCOUNTS) {
-		struct account *a = account_new();
-		int bad = !a || record_from_json((const char *)pt, len, a) != CORE_OK;
-
-		if (!bad)
-			memcpy(name, a->name, ACCT_NAME_MAX + 1);
-		account_free(a);
-		return bad ? -1 : 0;
-	}
-	if (ns == NS_ORGS) {
-		struct org o;
-
-		if (org_from_json((const char *)pt, len, &o))
-			return -1;
-		memcpy(name, o.name, ACCT_NAME_MAX + 1);
-		return 0;
-	}
-	{
-		struct ticket t;
-
-		if (ticket_from_json((const char *)pt, len, &t))
-			return -1;
-		memcpy(name, t.id, sizeof t.id);
-		return 0;
-	}
-}
-
 struct rekey_ctx {
 	struct store *s;
 	uint8_t *newkeys;      /* SK_COUNT subkeys of the new master key */
@@ -1881,7 +1872,7 @@ static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 {
 	struct rekey_ctx *r = ctx;
 	struct store *s = r->s;
-	char name[ACCT_NAME_MAX + 1], hex[65], rk[72];
+	char name[RECORD_NAME_MAX], hex[65], rk[72];
 	crypto_generichash_state st;
 	uint8_t h[32], hdr[HDR_LEN], ad[HDR_LEN + 64], *out;
 	unsigned long long ctlen;

@@ -30,7 +30,7 @@ enum subkey { SK_NAME = 1, SK_AEAD, SK_CODE, SK_AUDIT, SK_CHECK, SK_COUNT };
 struct store;
 
 /* What a sealed file holds; each has its directory and its name hashing. */
-enum ns { NS_ACCOUNTS = 0, NS_ORGS, NS_TICKETS, NS_COUNT };
+enum ns { NS_ACCOUNTS = 0, NS_ORGS, NS_TICKETS, NS_OIDC, NS_COUNT };
 
 struct acct_ref {
 	enum ns ns;

@@ -20,7 +20,7 @@ commands() { "$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'; }
 	PATH="$(dirname "$TWOFACTL"):$PATH"
 	COMP_WORDS=(twofactl user ""); COMP_CWORD=2
 	_twofactl
-	assert_equal "${COMPREPLY[*]}" "add list show set del unlock"
+	assert_equal "${COMPREPLY[*]}" "add list show set del unlock rename"
 	COMP_WORDS=(twofactl verify al); COMP_CWORD=2
 	_twofactl
 	assert_equal "${COMPREPLY[*]}" "albert alice"

@@ -1,0 +1,324 @@
+/* twofactl oidc link|unlink|lookup: OpenID Connect identities (MojeID) */
+#include "cmd/cmd.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct oidc_args {
+	const char *name, *issuer, *subject;
+	int nargs;
+};
+
+enum { OPT_ISSUER = 0x1100, OPT_SUBJECT };
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct oidc_args *a = state->input;
+
+	switch (key) {
+	case OPT_ISSUER:
+		if (strlen(arg) > OIDC_ISSUER_MAX)
+			USAGE(state, "--issuer: at most %d characters", OIDC_ISSUER_MAX);
+		a->issuer = arg;
+		break;
+	case OPT_SUBJECT:
+		if (strlen(arg) > OIDC_SUBJECT_MAX)
+			USAGE(state, "--subject: at most %d characters", OIDC_SUBJECT_MAX);
+		a->subject = arg;
+		break;
+	case ARGP_KEY_ARG:
+		if (a->nargs++)
+			USAGE(state, "unexpected argument '%s'", safe(arg));
+		a->name = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_option options[] = {
+	{ "issuer", OPT_ISSUER, "URL", 0, "The identity provider (https://...)", 0 },
+	{ "subject", OPT_SUBJECT, "SUB", 0, "The user's subject at that provider", 0 },
+	{ 0 }
+};
+
+static int want_id(const struct oidc_args *a, struct oidc_id *id)
+{
+	memset(id, 0, sizeof *id);
+	if (!a->issuer || !a->subject)
+		return fail(EXIT_USAGE, "give --issuer URL and --subject SUB");
+	memcpy(id->issuer, a->issuer, strlen(a->issuer) + 1);
+	memcpy(id->subject, a->subject, strlen(a->subject) + 1);
+	if (!oidc_valid(id))
+		return fail(EXIT_USAGE, "the issuer must be an https:// URL and the subject printable");
+	return EXIT_OK;
+}
+
+static int same_id(const struct oidc_id *x, const struct oidc_id *y)
+{
+	return !strcmp(x->issuer, y->issuer) && !strcmp(x->subject, y->subject);
+}
+
+static int has_id(const struct account *a, const struct oidc_id *id)
+{
+	for (unsigned i = 0; i < a->noidc; i++)
+		if (same_id(&a->oidc[i], id))
+			return 1;
+	return 0;
+}
+
+/* The store's link record of an identity, under its (held) lock. */
+static int link_read(struct store *s, struct acct_ref *ref, struct oidc_link *l, int *exists)
+{
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	int st = store_blob_load(s, ref, &pt, &len);
+
+	*exists = 0;
+	if (st == ST_ENOENT)
+		return EXIT_OK;
+	if (st)
+		return fail_store(s, st);
+	st = oidc_link_from_json((const char *)pt, len, l);
+	sodium_free(pt);
+	if (st)
+		return fail(EXIT_STORE, "an identity link record is not readable");
+	*exists = 1;
+	return EXIT_OK;
+}
+
+/* Does the account a link names still carry it? (A crash between the two
+ * writes, or a deleted account, leaves a stale link behind.) */
+static int link_live(const struct oidc_link *l)
+{
+	struct session us;
+	int live = 0;
+
+	if (!sess_begin(&us, l->user))
+		live = has_id(us.a, &l->id);
+	sess_end(&us);
+	return live;
+}
+
+static const struct argp link_argp = {
+	options, parse, "NAME --issuer URL --subject SUB",
+	"Link an OpenID Connect identity to an account (seed 000: log in with "
+	"MojeID). One identity belongs to one account at most, also when two links "
+	"are made at once; 'user set NAME --password-login off' then leaves only "
+	"this way in.", common_children, NULL, NULL
+};
+
+static int oidc_link_cmd(int argc, char **argv)
+{
+	struct oidc_args a = { 0 };
+	struct oidc_id id;
+	struct oidc_link l;
+	struct store *s = NULL;
+	struct acct_ref lref = { 0 };
+	struct session ss = { 0 };
+	char key[OIDC_ISSUER_MAX + OIDC_SUBJECT_MAX + 2], *json = NULL;
+	size_t len = 0;
+	int ret, st, exists;
+
+	cmd_parse(&link_argp, argc, argv, &a);
+	if (!a.name)
+		return fail(EXIT_USAGE, "missing account NAME");
+	set_ctx("oidc link %s", safe(a.name));
+	if ((ret = check_name(a.name)) || (ret = want_id(&a, &id)) || (ret = open_store(&s)))
+		return ret;
+	oidc_key(&id, key, sizeof key);
+	/* the identity's lock first: it is what must stay unique */
+	if ((st = store_ref_ns(s, NS_OIDC, key, &lref)) || (st = store_lock(s, &lref))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if ((ret = link_read(s, &lref, &l, &exists)))
+		goto out;
+	if (exists && strcmp(l.user, a.name) && link_live(&l)) {
+		ret = fail(EXIT_USAGE, "that identity is linked to another account already");
+		goto out;
+	}
+	if ((ret = sess_begin(&ss, a.name)))
+		goto out;
+	if (!has_id(ss.a, &id)) {
+		if (ss.a->noidc >= ACCT_MAX_OIDC) {
+			ret = fail(EXIT_USAGE, "the account has %d identities already", ACCT_MAX_OIDC);
+			goto out;
+		}
+		ss.a->oidc[ss.a->noidc++] = id;
+		if ((ret = sess_save(&ss)))
+			goto out;
+	}
+	memset(&l, 0, sizeof l);
+	l.id = id;
+	memcpy(l.user, a.name, strlen(a.name) + 1);
+	l.created = g.now;
+	if (oidc_link_to_json(&l, &json, &len)) {
+		ret = fail(EXIT_STORE, "out of memory");
+		goto out;
+	}
+	if ((st = store_blob_save(s, &lref, (const uint8_t *)json, len))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if ((ret = audit(s, "oidc.link", a.name, "ok", NULL, id.issuer)))
+		goto out;
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(a.name));
+		json_object_object_add(o, "issuer", json_object_new_string(id.issuer));
+		json_object_object_add(o, "subject", json_object_new_string(id.subject));
+		emit_json(o);
+	} else if (!g.quiet) {
+		printf("linked %s %s to '%s'\n", id.issuer, id.subject, a.name);
+	}
+out:
+	free(json);
+	sess_end(&ss);
+	if (s)
+		store_unlock(s, &lref);
+	store_close(s);
+	return ret;
+}
+
+static const struct argp unlink_argp = {
+	options, parse, "NAME [--issuer URL --subject SUB]",
+	"Unlink the account's OpenID Connect identities, or the one given.",
+	common_children, NULL, NULL
+};
+
+static int oidc_unlink_cmd(int argc, char **argv)
+{
+	struct oidc_args a = { 0 };
+	struct oidc_id only, ids[ACCT_MAX_OIDC];
+	struct store *s = NULL;
+	unsigned n = 0, removed = 0;
+	int ret;
+
+	cmd_parse(&unlink_argp, argc, argv, &a);
+	if (!a.name)
+		return fail(EXIT_USAGE, "missing account NAME");
+	set_ctx("oidc unlink %s", safe(a.name));
+	if ((a.issuer || a.subject) && (ret = want_id(&a, &only)))
+		return ret;
+	{
+		struct session ss;
+
+		if ((ret = sess_begin(&ss, a.name))) {
+			sess_end(&ss);
+			return ret;
+		}
+		for (unsigned i = 0; i < ss.a->noidc; i++)
+			if (!a.issuer || same_id(&ss.a->oidc[i], &only))
+				ids[n++] = ss.a->oidc[i];
+		for (unsigned i = ss.a->noidc; i-- > 0;)
+			if (!a.issuer || same_id(&ss.a->oidc[i], &only)) {
+				memmove(&ss.a->oidc[i], &ss.a->oidc[i + 1], (ss.a->noidc - i - 1) * sizeof ss.a->oidc[0]);
+				ss.a->noidc--;
+				removed++;
+			}
+		if (!removed)
+			ret = fail(EXIT_NOENT, "no such linked identity");
+		else
+			ret = sess_save(&ss);
+		sess_end(&ss);
+		if (ret)
+			return ret;
+	}
+	/* then the link records, each under its own lock (a stale one would be
+	 * ignored by lookup anyway: the account no longer carries it) */
+	if ((ret = open_store(&s)))
+		return ret;
+	for (unsigned i = 0; i < n && !ret; i++) {
+		struct acct_ref lref = { 0 };
+		struct oidc_link l;
+		char key[OIDC_ISSUER_MAX + OIDC_SUBJECT_MAX + 2];
+		int st, exists;
+
+		oidc_key(&ids[i], key, sizeof key);
+		if ((st = store_ref_ns(s, NS_OIDC, key, &lref)) || (st = store_lock(s, &lref))) {
+			ret = fail_store(s, st);
+			break;
+		}
+		if (!(ret = link_read(s, &lref, &l, &exists)) && exists && !strcmp(l.user, a.name) &&
+		    (st = store_delete(s, &lref)) && st != ST_ENOENT)
+			ret = fail_store(s, st);
+		store_unlock(s, &lref);
+	}
+	if (!ret)
+		ret = audit(s, "oidc.unlink", a.name, "ok", NULL, NULL);
+	store_close(s);
+	if (!ret && !g.quiet && !g.json)
+		printf("unlinked %u identit%s of '%s'\n", removed, removed == 1 ? "y" : "ies", a.name);
+	if (!ret && g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(a.name));
+		json_object_object_add(o, "unlinked", json_object_new_int64(removed));
+		emit_json(o);
+	}
+	return ret;
+}
+
+static const struct argp lookup_argp = {
+	options, parse, "--issuer URL --subject SUB",
+	"Print the account an OpenID Connect identity is linked to (exit 3: none).",
+	common_children, NULL, NULL
+};
+
+static int oidc_lookup_cmd(int argc, char **argv)
+{
+	struct oidc_args a = { 0 };
+	struct oidc_id id;
+	struct oidc_link l;
+	struct store *s = NULL;
+	struct acct_ref lref = { 0 };
+	char key[OIDC_ISSUER_MAX + OIDC_SUBJECT_MAX + 2];
+	int ret, st, exists;
+
+	cmd_parse(&lookup_argp, argc, argv, &a);
+	if (a.name)
+		return fail(EXIT_USAGE, "unexpected argument '%s'", safe(a.name));
+	if ((ret = want_id(&a, &id)) || (ret = open_store(&s)))
+		return ret;
+	oidc_key(&id, key, sizeof key);
+	if ((st = store_ref_ns(s, NS_OIDC, key, &lref))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if ((ret = link_read(s, &lref, &l, &exists)))
+		goto out;
+	if (!exists || !link_live(&l)) {
+		ret = fail(EXIT_NOENT, "no account is linked to that identity");
+		goto out;
+	}
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(l.user));
+		json_object_object_add(o, "issuer", json_object_new_string(id.issuer));
+		json_object_object_add(o, "subject", json_object_new_string(id.subject));
+		emit_json(o);
+	} else {
+		printf("%s\n", l.user);
+	}
+out:
+	store_close(s);
+	return ret;
+}
+
+static const struct verb verbs[] = {
+	{ "link", oidc_link_cmd, "link an identity to an account" },
+	{ "unlink", oidc_unlink_cmd, "unlink an account's identities" },
+	{ "lookup", oidc_lookup_cmd, "which account an identity belongs to" },
+	{ NULL, NULL, NULL }
+};
+
+int cmd_oidc(int argc, char **argv)
+{
+	return run_verbs("oidc", verbs, argc, argv);
+}
