@@ -13,7 +13,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 PKGS    := libsodium liboath json-c
 # libcurl, libqrencode, libpng: headers only; core/transport.c and core/qr.c
 # load them when a message is sent or a QR code drawn (see README, Benchmarks)
-LAZY_CFLAGS := $(shell pkg-config --cflags libcurl libqrencode libpng 2>/dev/null)
+LAZY_CFLAGS := $(shell pkg-config --cflags libcurl libqrencode libpng libfido2 2>/dev/null)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -41,7 +41,7 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
             libpng-dev libjson-c-dev libcurl4-openssl-dev bats bats-assert \
             bats-support bats-file python3-aiosmtpd oathtool zbar-tools \
             librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
-            libpam-google-authenticator zsh
+            libpam-google-authenticator zsh libfido2-dev python3-cryptography
 
 .PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone
 
@@ -56,7 +56,7 @@ twofactl: $(OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 FUZZ_NAMES := record base32 cidr uri import config code
-FUZZ_CORE  := $(filter-out core/transport.c,$(CORE_SRC))
+FUZZ_CORE  := $(CORE_SRC)
 FUZZ_SECONDS ?= 30
 
 # The harnesses run over their seed corpus in make check (no libFuzzer needed)...
@@ -73,7 +73,7 @@ fuzz:
 	@for n in $(FUZZ_NAMES); do \
 	  echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \
 	  clang -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $$(pkg-config --cflags $(PKGS) libcurl libqrencode libpng) \
+	    $$(pkg-config --cflags $(PKGS) libcurl libqrencode libpng libfido2) \
 	    -o tests/fuzz/lf/fuzz_$$n tests/fuzz/fuzz_$$n.c $(FUZZ_CORE) $(LIBS) || exit 1; \
 	  rm -rf tests/fuzz/lf/corpus_$$n; cp -R tests/fuzz/corpus/$$n tests/fuzz/lf/corpus_$$n; \
 	  tests/fuzz/lf/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

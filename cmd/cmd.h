@@ -135,6 +135,9 @@ int cmd_batch(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_oidc(int argc, char **argv);
+int cmd_webauthn(int argc, char **argv);
+/* verify NAME --assertion FILE (cmd/webauthn.c); *factor gets the key's id. */
+int verify_assertion(struct session *ss, const char *file, const char *ip, uint32_t *factor);
 /* Run one command: argv[0] is its name (twofactl.c). */
 int run_command(int argc, char **argv);
 

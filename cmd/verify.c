@@ -98,16 +98,18 @@ static const char *method_of(const struct auth_outcome *out, struct account *a)
 }
 
 struct verify_args {
-	const char *name, *code, *ip;
+	const char *name, *code, *ip, *assertion;
 	int nargs, password;
 };
 
-enum { OPT_IP = 0x300, OPT_PASSWORD };
+enum { OPT_IP = 0x300, OPT_PASSWORD, OPT_ASSERTION };
 
 static const struct argp_option options[] = {
 	{ "ip", OPT_IP, "ADDR", 0, "Source address of the login (audited)", 0 },
 	{ "password", OPT_PASSWORD, NULL, 0, "Check the account's password, read from standard "
-	  "input (service accounts); failures count toward the same lockout", 0 },
+	  "input; failures count toward the same lockout", 0 },
+	{ "assertion", OPT_ASSERTION, "FILE", 0, "Check a WebAuthn assertion (JSON: credential_id, "
+	  "authenticator_data, client_data_hash or client_data_json, signature; '-' reads stdin)", 0 },
 	{ 0 }
 };
 
@@ -167,6 +169,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_PASSWORD:
 		a->password = 1;
 		break;
+	case OPT_ASSERTION:
+		a->assertion = arg;
+		break;
 	case OPT_IP:
 		if (strlen(arg) > 45 || strspn(arg, "0123456789abcdefABCDEF.:") != strlen(arg))
 			USAGE(state, "--ip: '%s' is not an IP address", safe(arg));
@@ -212,6 +217,29 @@ int cmd_verify(int argc, char **argv)
 
 	cmd_parse(&argp, argc, argv, &a);
 	set_ctx("verify %s", safe(a.name));
+	if (a.assertion) {
+		uint32_t fid = 0;
+
+		if (a.code || a.password)
+			return fail(EXIT_USAGE, "--assertion goes alone, without a code or --password");
+		if ((ret = check_name(a.name)))
+			return ret;
+		if (!(ret = sess_begin(&ss, a.name)))
+			ret = verify_assertion(&ss, a.assertion, a.ip, &fid);
+		sess_end(&ss);
+		if (!ret && g.json) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "name", json_object_new_string(a.name));
+			json_object_object_add(j, "result", json_object_new_string("accepted"));
+			json_object_object_add(j, "method", json_object_new_string("webauthn"));
+			json_object_object_add(j, "factor", json_object_new_int64(fid));
+			emit_json(j);
+		} else if (!ret && !g.quiet) {
+			printf("accepted (webauthn)\n");
+		}
+		return ret;
+	}
 	if (a.password) {
 		if (a.code)
 			return fail(EXIT_USAGE, "the password is read from standard input, not argv");

@@ -5,7 +5,7 @@ _twofactl() {
 		cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}
 		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 	}
-	local commands="init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch passwd reset oidc config help"
+	local commands="init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch passwd reset oidc webauthn config help"
 	local globals="--dir --json --quiet --at --help --version"
 	local i cmd="" verb="" dir=""
 	for ((i = 1; i < cword; i++)); do
@@ -37,6 +37,8 @@ _twofactl() {
 	user) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del unlock rename" -- "$cur")); return; }
 	      opts="--email --phone --org --lang --service --generate-password --password-login --email-reset" ;;
 	reset) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "send redeem" -- "$cur")); return; } ;;
+	webauthn) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "register list del" -- "$cur")); return; }
+	          opts="--file --label" ;;
 	oidc) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "link unlink lookup" -- "$cur")); return; }
 	      opts="--issuer --subject" ;;
 	enroll) opts="--method --algo --digits --period --issuer --label --qr --output" ;;
@@ -45,7 +47,7 @@ _twofactl() {
 	code) opts="--factor" ;;
 	send) opts="--via --purpose" ;;
 	disable) opts="--factor --force" ;;
-	verify) opts="--ip --password" ;;
+	verify) opts="--ip --password --assertion" ;;
 	check) opts="--ip --device-token" ;;
 	expire) opts="--dry-run" ;;
 	fsck) opts="--repair" ;;

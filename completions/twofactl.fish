@@ -1,5 +1,5 @@
 # fish completion for twofactl
-set -l commands init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch passwd reset oidc config help
+set -l commands init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch passwd reset oidc webauthn config help
 
 function __twofactl_accounts
     twofactl user list 2>/dev/null
@@ -37,11 +37,16 @@ complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a batch -d 
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a passwd -d 'Set a password'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a reset -d 'Password reset by email'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a oidc -d 'OpenID Connect identities'
+complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a webauthn -d 'FIDO2/WebAuthn keys'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a config -d 'Configuration'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a help -d 'List the commands'
 
 complete -c twofactl -n "__fish_seen_subcommand_from user" -a 'add list show set del unlock rename'
 complete -c twofactl -n "__fish_seen_subcommand_from reset" -a 'send redeem'
+complete -c twofactl -n "__fish_seen_subcommand_from webauthn" -a 'register list del'
+complete -c twofactl -n "__fish_seen_subcommand_from webauthn" -l file -r -F
+complete -c twofactl -n "__fish_seen_subcommand_from webauthn" -l label -r
+complete -c twofactl -n "__fish_seen_subcommand_from verify" -l assertion -r -F
 complete -c twofactl -n "__fish_seen_subcommand_from oidc" -a 'link unlink lookup'
 complete -c twofactl -n "__fish_seen_subcommand_from oidc" -l issuer -r
 complete -c twofactl -n "__fish_seen_subcommand_from oidc" -l subject -r

@@ -116,16 +116,16 @@ unsigned account_active_count(const struct account *a)
 	return n;
 }
 
-static const char *const type_names[] = { "totp", "hotp", "email", "sms" };
+static const char *const type_names[] = { "totp", "hotp", "email", "sms", "webauthn" };
 
 const char *factor_type_name(enum factor_type t)
 {
-	return (unsigned)t < 4 ? type_names[t] : "unknown";
+	return (unsigned)t < 5 ? type_names[t] : "unknown";
 }
 
 int factor_type_parse(const char *s, enum factor_type *t)
 {
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		if (!strcmp(s, type_names[i])) {
 			*t = (enum factor_type)i;
 			return CORE_OK;
@@ -342,6 +342,24 @@ static json_object *factor_json(const struct factor *f, int *err)
 		goto fail;
 	if (f->window >= 0 && add(o, "window", json_object_new_int64(f->window)))
 		goto fail;
+	if (f->type == F_WEBAUTHN) {
+		char h1[2 * WA_CRED_MAX + 1], h2[2 * WA_PUB_MAX + 1];
+		json_object *seen = json_object_new_array();
+
+		sodium_bin2hex(h1, sizeof h1, f->cred, f->credlen);
+		sodium_bin2hex(h2, sizeof h2, f->pub, f->publen);
+		if (add(o, "cred", json_object_new_string(h1)) || add(o, "pub", json_object_new_string(h2)) ||
+		    add(o, "cose", json_object_new_int64(f->cose)) ||
+		    add(o, "sign_count", json_object_new_int64(f->sign_count)) || add(o, "seen", seen))
+			goto fail;
+		for (unsigned i = 0; i < f->nseen; i++) {
+			char hx[33];
+
+			sodium_bin2hex(hx, sizeof hx, f->seen[i], 16);
+			if (json_object_array_add(seen, json_object_new_string(hx)))
+				goto fail;
+		}
+	}
 	if (f->last_used && add(o, "last_used", json_object_new_int64(f->last_used)))
 		goto fail;
 	sodium_memzero(hex, sizeof hex);
@@ -583,6 +601,31 @@ static int factor_from(json_object *o, struct factor *f)
 		f->window = w ? (int)json_object_get_int64(w) : -1;
 		if (f->window < -1 || f->window > 100)
 			return CORE_EFORMAT;
+	}
+	if (f->type == F_WEBAUTHN) {
+		char h1[2 * WA_CRED_MAX + 1], h2[2 * WA_PUB_MAX + 1];
+		json_object *seen = get(o, "seen", json_type_array);
+
+		if (get_str(o, "cred", h1, sizeof h1, 1) || get_str(o, "pub", h2, sizeof h2, 1) ||
+		    sodium_hex2bin(f->cred, sizeof f->cred, h1, strlen(h1), NULL, &f->credlen, NULL) ||
+		    sodium_hex2bin(f->pub, sizeof f->pub, h2, strlen(h2), NULL, &f->publen, NULL) ||
+		    !f->credlen || !f->publen || get_i64(o, "cose", &v, -65536, 0) || !seen ||
+		    json_object_array_length(seen) > WA_SEEN)
+			return CORE_EFORMAT;
+		f->cose = (int)v;
+		if (get_i64(o, "sign_count", &v, 0, UINT32_MAX))
+			return CORE_EFORMAT;
+		f->sign_count = (uint32_t)v;
+		for (size_t i = 0; i < json_object_array_length(seen); i++) {
+			json_object *h = json_object_array_get_idx(seen, i);
+			size_t hl = 0;
+
+			if (!json_object_is_type(h, json_type_string) ||
+			    sodium_hex2bin(f->seen[i], 16, json_object_get_string(h), (size_t)json_object_get_string_len(h),
+			                   NULL, &hl, NULL) || hl != 16)
+				return CORE_EFORMAT;
+			f->nseen++;
+		}
 	}
 	if (f->type == F_TOTP || f->type == F_HOTP) {
 		size_t klen = 0;
