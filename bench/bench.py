@@ -177,6 +177,9 @@ def main():
         ga = bench_ga(work)
         (env, users, svc), n = last
         tf_ok, pam_ok = simultaneous(env, svc, n)
+        # one untimed pass first: a sweep on a live server finds the store's
+        # directories in the page cache, not evicted by the benchmark's own files
+        subprocess.run([TF, "user", "list"], env=env, check=True, stdout=subprocess.DEVNULL)
         t = time.perf_counter_ns()
         subprocess.run([TF, "-q", "--at", str(T0 + 86400 * 400), "expire"], env=env, check=True,
                        stdout=subprocess.DEVNULL)

@@ -140,6 +140,6 @@ int cmd_audit(int argc, char **argv)
 		if (st)
 			ret = fail_store(s, st);
 	}
-	store_close(s);
+	close_store(s);
 	return ret;
 }

@@ -206,6 +206,7 @@ int cmd_batch(int argc, char **argv)
 	}
 	free(line);
 	g.batch = 0;
+	batch_store_release();
 	if (!quiet && !json && isatty(STDERR_FILENO))
 		fprintf(stderr, "batch: %lu ok, %lu failed\n", ok, failed);
 	return last_fail;

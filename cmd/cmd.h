@@ -60,8 +60,11 @@ int exit_for_store(int st);
 /* A printable, quoted-safe copy of untrusted text for messages (static buffer). */
 const char *safe(const char *s);
 
-/* Open the store named by -d / $TWOFACTL_DIR / the default. */
+/* Open the store named by -d / $TWOFACTL_DIR / the default (inside a
+ * batch: the batch's one open store); close_store() goes with it. */
 int open_store(struct store **s);
+void close_store(struct store *s);
+void batch_store_release(void);
 
 /* An account held under its lock for a read-modify-write. */
 struct session {

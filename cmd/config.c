@@ -182,7 +182,7 @@ static int config_get(int argc, char **argv)
 	} else if (v) {
 		printf("%s\n", v);
 	}
-	store_close(s);
+	close_store(s);
 	return v || g.json ? EXIT_OK : EXIT_NOENT;
 }
 
@@ -208,7 +208,7 @@ static int config_set(int argc, char **argv)
 		ret = fail_store(s, st);
 	else
 		ret = audit(s, "config.set", NULL, "ok", NULL, k->key);
-	store_close(s);
+	close_store(s);
 	if (!ret && g.json) {
 		json_object *o = json_object_new_object();
 
@@ -245,7 +245,7 @@ static int config_list(int argc, char **argv)
 			       k->doc, v ? "" : " (default)");
 		}
 	}
-	store_close(s);
+	close_store(s);
 	return EXIT_OK;
 }
 

@@ -289,7 +289,7 @@ int cmd_expire(int argc, char **argv)
 		ret = fail(EXIT_STORE, "out of memory");
 		goto out;
 	}
-	store_close(s);
+	close_store(s);
 	s = NULL;
 	for (size_t i = 0; i < t.n; i++) {
 		if ((ret = sweep_one(t.names[i], &t, a.dry_run, &c, &warn_failed)))
@@ -332,6 +332,6 @@ out:
 			ret = EXIT_DELIVERY;
 	}
 	free(t.names);
-	store_close(s);
+	close_store(s);
 	return ret;
 }

@@ -208,7 +208,7 @@ out:
 	json_object_put(root);
 	json_object_put(e.arr);
 	json_object_put(orgs);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -436,7 +436,7 @@ int cmd_import(int argc, char **argv)
 
 		if ((ret = open_store(&probe)))   /* a missing store fails before anything is read */
 			goto out;
-		store_close(probe);
+		close_store(probe);
 	}
 	im.progress = isatty(STDERR_FILENO) && !g.quiet && !g.json;
 	it.a = account_new();

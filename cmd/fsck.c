@@ -88,6 +88,6 @@ int cmd_fsck(int argc, char **argv)
 		}
 		ret = problems > fixed ? EXIT_STORE : EXIT_OK;
 	}
-	store_close(s);
+	close_store(s);
 	return ret;
 }

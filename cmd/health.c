@@ -177,6 +177,6 @@ report:
 	json_object_put(problems);
 	json_object_put(sc.low_names);
 	json_object_put(sc.drift_names);
-	store_close(s);
+	close_store(s);
 	return state;
 }

@@ -68,7 +68,7 @@ int cmd_init(int argc, char **argv)
 		if (open_store(&s))
 			return EXIT_STORE;
 		st = audit(s, "init", NULL, "ok", NULL, NULL);
-		store_close(s);
+		close_store(s);
 		return st;
 	}
 }

@@ -181,7 +181,7 @@ out:
 	sess_end(&ss);
 	if (s)
 		store_unlock(s, &lref);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -251,7 +251,7 @@ static int oidc_unlink_cmd(int argc, char **argv)
 	}
 	if (!ret)
 		ret = audit(s, "oidc.unlink", a.name, "ok", NULL, NULL);
-	store_close(s);
+	close_store(s);
 	if (!ret && !g.quiet && !g.json)
 		printf("unlinked %u identit%s of '%s'\n", removed, removed == 1 ? "y" : "ies", a.name);
 	if (!ret && g.json) {
@@ -307,7 +307,7 @@ static int oidc_lookup_cmd(int argc, char **argv)
 		printf("%s\n", l.user);
 	}
 out:
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 

@@ -170,7 +170,7 @@ static int org_add(int argc, char **argv)
 		printf("added organisation '%s' (policy %s)\n", a.name, policy_name(o.policy));
 out:
 	store_unlock(s, &ref);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -208,7 +208,7 @@ static int org_set(int argc, char **argv)
 		printf("organisation '%s' now has policy %s\n", a.name, policy_name(o.policy));
 out:
 	store_unlock(s, &ref);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -246,7 +246,7 @@ static int org_show(int argc, char **argv)
 			}
 		}
 	}
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -308,7 +308,7 @@ static int org_list(int argc, char **argv)
 	}
 out:
 	free(l.v);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -369,7 +369,7 @@ static int org_del(int argc, char **argv)
 		printf("deleted organisation '%s'\n", a.name);
 out:
 	store_unlock(s, &ref);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -461,7 +461,7 @@ static int org_simulate(int argc, char **argv)
 		printf("%zu of %zu account%s would be stopped under policy %s (now %s); nothing was changed\n",
 		       sm.stopped, sm.members, sm.members == 1 ? "" : "s", policy_name(a.policy), policy_name(o.policy));
 out:
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 

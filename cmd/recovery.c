@@ -279,7 +279,7 @@ static int rec_list(int argc, char **argv)
 	}
 out:
 	free(v);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -324,7 +324,7 @@ static int rec_show(int argc, char **argv)
 				printf("answer:     %s\n", t.answer);
 		}
 	}
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 
@@ -402,7 +402,7 @@ out:
 	sess_end(&ss);
 	if (s)
 		store_unlock(s, &tref);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 

@@ -47,6 +47,6 @@ int cmd_rekey(int argc, char **argv)
 			printf("new master key: %zu file%s sealed again\n", n, n == 1 ? "" : "s");
 		}
 	}
-	store_close(s);
+	close_store(s);
 	return ret;
 }

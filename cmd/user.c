@@ -583,7 +583,7 @@ out:
 	free(l.objs);
 	free(l.names);
 	free(idx);
-	store_close(s);
+	close_store(s);
 	return ret;
 }
 

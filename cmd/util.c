@@ -137,18 +137,43 @@ const char *safe(const char *s)
 	return out;
 }
 
+/* Inside a batch every line shares one open store: opening it (the key,
+ * its subkeys, the config) is most of the work of a small command. */
+static struct store *batch_store;
+
 int open_store(struct store **s)
 {
 	char err[512];
 	const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
 	int st;
 
+	if (g.batch && batch_store) {
+		*s = batch_store;
+		return EXIT_OK;
+	}
 	if (!dir || !*dir)
 		dir = STORE_DEFAULT_DIR;
 	st = store_open(dir, s, err, sizeof err);
 	if (st)
 		return fail(exit_for_store(st), "%s", err);
+	if (g.batch)
+		batch_store = *s;
 	return EXIT_OK;
+}
+
+void batch_store_release(void)
+{
+	store_close(batch_store);
+	batch_store = NULL;
+}
+
+void close_store(struct store *s)
+{
+	if (s && s == batch_store && g.batch)
+		return;
+	if (s == batch_store)
+		batch_store = NULL;
+	store_close(s);
 }
 
 int check_name(const char *name)
@@ -207,7 +232,7 @@ void sess_end(struct session *ss)
 	if (ss->s)
 		store_unlock(ss->s, &ss->ref);
 	account_free(ss->a);
-	store_close(ss->s);
+	close_store(ss->s);
 	memset(ss, 0, sizeof *ss);
 }
 

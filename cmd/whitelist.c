@@ -81,7 +81,7 @@ static int with_whitelist(struct wl_args *a, wl_fn fn, const char *event)
 		         !(ret = org_write(s, &ref, &o)))
 			ret = audit(s, event, NULL, "ok", NULL, a->name);
 		store_unlock(s, &ref);
-		store_close(s);
+		close_store(s);
 		return ret;
 	}
 	{
