@@ -541,8 +541,8 @@ static int get_i64(json_object *o, const char *k, int64_t *dst, int64_t lo, int6
 	json_object *v = get(o, k, json_type_int);
 
 	*dst = 0;
-	if (!v)
-		return CORE_OK;
+	if (!v)   /* absent reads as 0, where 0 is allowed: a field whose range excludes 0 is required */
+		return lo <= 0 && 0 <= hi ? CORE_OK : CORE_EFORMAT;
 	*dst = json_object_get_int64(v);
 	return (*dst < lo || *dst > hi) ? CORE_EFORMAT : CORE_OK;
 }
@@ -632,7 +632,7 @@ static int factor_from(json_object *o, struct factor *f)
 
 		if (get_str(o, "algo", buf, sizeof buf, 1) || otp_algo_parse(buf, &f->algo))
 			return CORE_EFORMAT;
-		if (get_i64(o, "digits", &v, 6, 8))
+		if (get_i64(o, "digits", &v, 6, 8) || v == 0)
 			return CORE_EFORMAT;
 		f->digits = (unsigned)v;
 		if (f->type == F_TOTP) {
