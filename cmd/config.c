@@ -69,6 +69,8 @@ static int validate(const struct key_spec *k, const char *v)
 			return fail(EXIT_USAGE, "%s: control characters are not allowed", k->key);
 	switch (k->type) {
 	case K_TEXT:
+		if (!strcmp(k->key, "issuer") && strchr(v, ':'))
+			return fail(EXIT_USAGE, "issuer: no ':' (it separates issuer and account in otpauth URIs)");
 		if ((int64_t)len < k->lo || (int64_t)len > k->hi)
 			return fail(EXIT_USAGE, "%s: give %lld to %lld characters", k->key,
 			            (long long)k->lo, (long long)k->hi);

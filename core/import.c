@@ -292,7 +292,7 @@ int otpauth_parse(const char *uri, struct factor *f, char *label, size_t labelca
                   char *issuer, size_t issuercap)
 {
 	const char *p, *q;
-	char lab[512], key[32], val[512], secret[512] = "";
+	char lab[1024], key[32], val[512], secret[512] = "";
 	int hotp, has_counter = 0;
 
 	memset(f, 0, sizeof *f);
@@ -341,7 +341,9 @@ int otpauth_parse(const char *uri, struct factor *f, char *label, size_t labelca
 		if (!strcasecmp(key, "secret")) {
 			memcpy(secret, val, sizeof secret);
 		} else if (!strcasecmp(key, "issuer")) {
-			if (strlen(val) >= issuercap)
+			/* a colon separates issuer and account in the label: an issuer
+			 * with one would make the URI ambiguous */
+			if (strlen(val) >= issuercap || strchr(val, ':'))
 				return CORE_ERANGE;
 			strcpy(issuer, val);
 		} else if (!strcasecmp(key, "algorithm")) {

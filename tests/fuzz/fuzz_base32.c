@@ -17,8 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (b32_encode(out, n, enc, sizeof enc) != CORE_OK ||
 		    b32_decode(enc, again, sizeof again, &m) != CORE_OK || m != n || memcmp(out, again, n))
 			abort();
+		/* grouped for reading, spaces included it must stay within the
+		 * decoder's 1024-character limit to decode */
 		if (b32_group(enc, grouped, sizeof grouped) != CORE_OK ||
-		    b32_decode(grouped, again, sizeof again, &m) != CORE_OK || m != n)
+		    (strlen(grouped) <= 1024 &&
+		     (b32_decode(grouped, again, sizeof again, &m) != CORE_OK || m != n)))
 			abort();
 	}
 	free(s);
