@@ -43,7 +43,7 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
             librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
             libpam-google-authenticator zsh libfido2-dev python3-cryptography
 
-.PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone
+.PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind
 
 all: twofactl
 
@@ -114,6 +114,13 @@ asan:
 
 bench: all
 	bench/run.sh
+
+# The demo with every twofactl run under valgrind (memcheck, leaks): any
+# report fails it.
+valgrind: all
+	TWOFACTL_RUN="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 ./twofactl" \
+	  ./share/demo.sh >/dev/null
+	@echo "valgrind: the demo ran clean"
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

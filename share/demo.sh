@@ -4,7 +4,7 @@
 # confirm it, verify the current code (once), use a backup code.
 set -eu
 cd "$(dirname "$0")/.."
-TF=./twofactl
+TF=${TWOFACTL_RUN:-./twofactl}   # make valgrind runs the demo under valgrind
 export TWOFACTL_DIR="$PWD/demo/store"
 rm -rf demo
 mkdir -p demo
