@@ -77,7 +77,12 @@ sms_enrolled() {
 @test "only a hash of the code is stored" {
 	email_enrolled
 	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
-	run -1 grep -ralF "$(code_in_mail)" "$TWOFACTL_DIR"
+	c=$(code_in_mail)
+	# six digits turn up by chance in the base64 of the sealed audit log:
+	# the log is checked through its decryption instead
+	run -1 grep -ralF --exclude=audit.log "$c" "$TWOFACTL_DIR"
+	run -0 tf audit
+	refute_output --partial "$c"
 }
 
 @test "send needs the channel enrolled as a method" {
