@@ -48,6 +48,7 @@ static const struct key_spec keys[] = {
 	{ "sms.header_file", K_PATH, 0, 0, NULL, "file with one header line, e.g. the gateway token" },
 	{ "sms.content_type", K_TEXT, 3, 100, "application/x-www-form-urlencoded", "content type of the request body" },
 	{ "key.file", K_READONLY, 0, 0, NULL, "where the master key is kept (set by init)" },
+	{ "key.passphrase_file", K_READONLY, 0, 0, NULL, "the passphrase that wraps the master key (set by init)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 

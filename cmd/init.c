@@ -5,11 +5,13 @@
 #include <stdlib.h>
 
 struct init_args {
-	const char *key_file;
+	const char *key_file, *pass_file;
 };
 
 static const struct argp_option options[] = {
 	{ "key-file", 'k', "PATH", 0, "Keep the master key at PATH (absolute), outside the store", 0 },
+	{ "passphrase-file", 'p', "PATH", 0, "Wrap the master key with the passphrase in PATH (absolute, "
+	  "0600; Argon2id): every command then reads it from there or from $TWOFACTL_PASSPHRASE_FILE", 0 },
 	{ 0 }
 };
 
@@ -22,6 +24,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (arg[0] != '/')
 			USAGE(state, "--key-file must be an absolute path");
 		a->key_file = arg;
+		break;
+	case 'p':
+		if (arg[0] != '/')
+			USAGE(state, "--passphrase-file must be an absolute path");
+		a->pass_file = arg;
 		break;
 	case ARGP_KEY_ARG:
 		USAGE(state, "unexpected argument '%s'", safe(arg));
@@ -50,7 +57,7 @@ int cmd_init(int argc, char **argv)
 	dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
 	if (!dir || !*dir)
 		dir = STORE_DEFAULT_DIR;
-	st = store_create(dir, a.key_file, err, sizeof err);
+	st = store_create(dir, a.key_file, a.pass_file, err, sizeof err);
 	if (st)
 		return fail(exit_for_store(st), "%s", err);
 	if (g.json) {

@@ -33,7 +33,7 @@ _twofactl() {
 	fi
 	local opts=""
 	case $cmd in
-	init) opts="--key-file" ;;
+	init) opts="--key-file --passphrase-file" ;;
 	user) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del unlock rename" -- "$cur")); return; }
 	      opts="--email --phone --org --lang --service --generate-password --password-login --email-reset" ;;
 	reset) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "send redeem" -- "$cur")); return; } ;;

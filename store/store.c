@@ -44,6 +44,7 @@ struct store {
 	size_t ncfg;
 	int lock_timeout;       /* seconds */
 	uint8_t check[32];      /* key.check of the key loaded: a rekey changes it */
+	int wrapped;            /* the key file is wrapped with a passphrase */
 	char err[512];
 };
 
@@ -422,6 +423,149 @@ static int epoch_ok(struct store *s)
 	return ST_OK;
 }
 
+/* A master key wrapped with a passphrase: "TFK1", Argon2id opslimit and
+ * memlimit (8 bytes each, big endian), salt, nonce, secretbox of the key. */
+#define WRAP_MAGIC "TFK1"
+#define WRAP_LEN (4 + 8 + 8 + crypto_pwhash_SALTBYTES + crypto_secretbox_NONCEBYTES + \
+                  KEY_LEN + crypto_secretbox_MACBYTES)
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* The passphrase: the first line of $TWOFACTL_PASSPHRASE_FILE or of the
+ * file config key.passphrase_file names; a private regular file. NULL and
+ * a message when there is none. sodium_malloc'd. */
+static char *read_passphrase(const char *path, char *err, size_t errlen)
+{
+	int fd;
+	struct stat st;
+	char *p;
+	ssize_t n;
+
+	if (!path || path[0] != '/') {
+		snprintf(err, errlen, "the master key is wrapped with a passphrase: name its file "
+		         "(absolute) in $TWOFACTL_PASSPHRASE_FILE");
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot read the passphrase file '%s': %s", path,
+		         fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		snprintf(err, errlen, "the passphrase file '%s' must be 0600 and owned by uid %u",
+		         path, (unsigned)geteuid());
+		return NULL;
+	}
+	p = sodium_malloc(1025);
+	if (!p) {
+		close(fd);
+		snprintf(err, errlen, "cannot allocate secure memory");
+		return NULL;
+	}
+	n = read(fd, p, 1024);
+	close(fd);
+	if (n <= 0) {
+		sodium_free(p);
+		snprintf(err, errlen, "the passphrase file '%s' is empty", path);
+		return NULL;
+	}
+	p[n] = '\0';
+	p[strcspn(p, "\r\n")] = '\0';
+	if (!p[0]) {
+		sodium_free(p);
+		snprintf(err, errlen, "the passphrase file '%s' is empty", path);
+		return NULL;
+	}
+	return p;
+}
+
+static int key_wrap(const uint8_t *key, const char *pass, uint8_t out[WRAP_LEN])
+{
+	uint8_t *kek = sodium_malloc(crypto_secretbox_KEYBYTES), *salt = out + 20,
+	        *nonce = salt + crypto_pwhash_SALTBYTES;
+	uint64_t ops = crypto_pwhash_OPSLIMIT_INTERACTIVE, mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	int r = -1;
+
+	if (!kek)
+		return -1;
+	memcpy(out, WRAP_MAGIC, 4);
+	put64(out + 4, ops);
+	put64(out + 12, mem);
+	randombytes_buf(salt, crypto_pwhash_SALTBYTES);
+	randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+	if (crypto_pwhash(kek, crypto_secretbox_KEYBYTES, pass, strlen(pass), salt, ops, (size_t)mem,
+	                  crypto_pwhash_ALG_ARGON2ID13) == 0)
+		r = crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES, key, KEY_LEN, nonce, kek);
+	sodium_free(kek);
+	return r;
+}
+
+static int key_unwrap(const uint8_t in[WRAP_LEN], const char *pass, uint8_t *key)
+{
+	uint8_t *kek = sodium_malloc(crypto_secretbox_KEYBYTES);
+	const uint8_t *salt = in + 20, *nonce = salt + crypto_pwhash_SALTBYTES;
+	uint64_t ops = get64(in + 4), mem = get64(in + 12);
+	int r = -1;
+
+	if (!kek)
+		return -1;
+	if (ops >= crypto_pwhash_OPSLIMIT_MIN && ops <= 64 && mem >= crypto_pwhash_MEMLIMIT_MIN &&
+	    mem <= (4ULL << 30) &&
+	    crypto_pwhash(kek, crypto_secretbox_KEYBYTES, pass, strlen(pass), salt, ops, (size_t)mem,
+	                  crypto_pwhash_ALG_ARGON2ID13) == 0)
+		r = crypto_secretbox_open_easy(key, nonce + crypto_secretbox_NONCEBYTES,
+		                               KEY_LEN + crypto_secretbox_MACBYTES, nonce, kek);
+	sodium_free(kek);
+	return r;
+}
+
+static const char *passphrase_path(const struct store *s)
+{
+	const char *e = getenv("TWOFACTL_PASSPHRASE_FILE");
+
+	return e && *e ? e : store_config_get(s, "key.passphrase_file");
+}
+
+/* The bytes of a key file for key: raw, or wrapped when the store is. */
+static int key_file_bytes(struct store *s, const uint8_t *key, uint8_t out[WRAP_LEN], size_t *len)
+{
+	char *pass;
+
+	if (!s->wrapped) {
+		memcpy(out, key, KEY_LEN);
+		*len = KEY_LEN;
+		return 0;
+	}
+	pass = read_passphrase(passphrase_path(s), s->err, sizeof s->err);
+	if (!pass)
+		return -1;
+	*len = WRAP_LEN;
+	if (key_wrap(key, pass, out)) {
+		sodium_free(pass);
+		fail(s, ST_BAD, "cannot wrap the key (out of memory?)");
+		return -1;
+	}
+	sodium_free(pass);
+	return 0;
+}
+
 static int load_key(struct store *s)
 {
 	const char *kf = store_config_get(s, "key.file");
@@ -446,12 +590,12 @@ static int load_key(struct store *s)
 		close(fd);
 		return ret;
 	}
-	if (st.st_size != KEY_LEN) {
+	if (st.st_size != KEY_LEN && st.st_size != WRAP_LEN) {
 		close(fd);
 		return fail(s, ST_BAD, "master key '%s' has %lld bytes, expected %d",
 		            kf ? kf : "master.key", (long long)st.st_size, KEY_LEN);
 	}
-	master = sodium_malloc(KEY_LEN);
+	master = sodium_malloc(WRAP_LEN);
 	s->keys = sodium_malloc(KEY_LEN * SK_COUNT);
 	if (!master || !s->keys) {
 		close(fd);
@@ -459,13 +603,39 @@ static int load_key(struct store *s)
 		return fail(s, ST_BAD, "cannot allocate secure memory");
 	}
 	do
-		r = read(fd, master, KEY_LEN);
+		r = read(fd, master, (size_t)st.st_size);
 	while (r < 0 && errno == EINTR);
 	e = errno;
 	close(fd);
-	if (r != KEY_LEN) {
+	if (r != st.st_size) {
 		sodium_free(master);
 		return fail(s, ST_BAD, "cannot read master key: %s", r < 0 ? strerror(e) : "short read");
+	}
+	if (st.st_size == WRAP_LEN) {
+		uint8_t *raw = sodium_malloc(KEY_LEN);
+		char *pass;
+
+		if (!raw || memcmp(master, WRAP_MAGIC, 4)) {
+			sodium_free(raw);
+			sodium_free(master);
+			return fail(s, ST_BAD, "master key '%s' is damaged", kf ? kf : "master.key");
+		}
+		pass = read_passphrase(passphrase_path(s), s->err, sizeof s->err);
+		if (!pass) {
+			sodium_free(raw);
+			sodium_free(master);
+			return ST_BAD;
+		}
+		ret = key_unwrap(master, pass, raw);
+		sodium_free(pass);
+		if (ret) {
+			sodium_free(raw);
+			sodium_free(master);
+			return fail(s, ST_BAD, "the passphrase does not open the master key (wrong passphrase?)");
+		}
+		memcpy(master, raw, KEY_LEN);
+		sodium_free(raw);
+		s->wrapped = 1;
 	}
 	for (int k = 1; k < SK_COUNT; k++)
 		crypto_kdf_derive_from_key(s->keys + KEY_LEN * k, KEY_LEN, (uint64_t)k, KDF_CTX, master);
@@ -581,10 +751,11 @@ static int create_file_at(int dirfd, const char *name, const void *data, size_t 
 	return close(fd);
 }
 
-int store_create(const char *dir, const char *key_file, char *err, size_t errlen)
+int store_create(const char *dir, const char *key_file, const char *pass_file, char *err, size_t errlen)
 {
 	int dfd = -1, ret = ST_BAD, kfd = -1;
-	uint8_t *key = NULL;
+	uint8_t *key = NULL, *kbytes = NULL;
+	size_t klen = KEY_LEN;
 	struct stat st;
 	static const char cfg_head[] = "# twofactl configuration: twofactl config set KEY VALUE\n";
 
@@ -618,9 +789,28 @@ int store_create(const char *dir, const char *key_file, char *err, size_t errlen
 		goto out;
 	}
 	randombytes_buf(key, KEY_LEN);
+	kbytes = sodium_malloc(WRAP_LEN);
+	if (!kbytes) {
+		snprintf(err, errlen, "cannot allocate secure memory");
+		goto out;
+	}
+	memcpy(kbytes, key, KEY_LEN);
+	if (pass_file) {
+		char *pass = read_passphrase(pass_file, err, errlen);
+
+		if (!pass)
+			goto out;
+		if (key_wrap(key, pass, kbytes)) {
+			sodium_free(pass);
+			snprintf(err, errlen, "cannot wrap the key (out of memory?)");
+			goto out;
+		}
+		sodium_free(pass);
+		klen = WRAP_LEN;
+	}
 	if (key_file) {
 		kfd = open(key_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (kfd < 0 || fchmod(kfd, 0600) < 0 || write_all(kfd, key, KEY_LEN) < 0 ||
+		if (kfd < 0 || fchmod(kfd, 0600) < 0 || write_all(kfd, kbytes, klen) < 0 ||
 		    fsync(kfd) < 0) {
 			snprintf(err, errlen, "cannot create key file '%s': %s", key_file, strerror(errno));
 			if (kfd >= 0)
@@ -628,7 +818,7 @@ int store_create(const char *dir, const char *key_file, char *err, size_t errlen
 			ret = errno == EEXIST ? ST_EXIST : ST_BAD;
 			goto out;
 		}
-	} else if (create_file_at(dfd, "master.key", key, KEY_LEN) < 0) {
+	} else if (create_file_at(dfd, "master.key", kbytes, klen) < 0) {
 		snprintf(err, errlen, "cannot create '%s/master.key': %s", dir, strerror(errno));
 		goto out;
 	}
@@ -650,9 +840,10 @@ int store_create(const char *dir, const char *key_file, char *err, size_t errlen
 	}
 	{
 		char cfg[PATH_MAX + 128];
-		int n = snprintf(cfg, sizeof cfg, "%s%s%s%s", cfg_head,
+		int n = snprintf(cfg, sizeof cfg, "%s%s%s%s%s%s%s", cfg_head,
 		                 key_file ? "key.file = " : "", key_file ? key_file : "",
-		                 key_file ? "\n" : "");
+		                 key_file ? "\n" : "", pass_file ? "key.passphrase_file = " : "",
+		                 pass_file ? pass_file : "", pass_file ? "\n" : "");
 
 		if (n < 0 || (size_t)n >= sizeof cfg ||
 		    create_file_at(dfd, "config", cfg, (size_t)n) < 0 ||
@@ -683,6 +874,7 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	sodium_free(key);
+	sodium_free(kbytes);
 	return ret;
 }
 
@@ -2022,7 +2214,24 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 		goto unlock;
 	}
 	snprintf(krk, sizeof krk, "%s.rk", kbase);
-	if (write_new_file(kdir, krk, master, KEY_LEN) < 0 || fsync(kdir) < 0 ||
+	{
+		uint8_t *kb = sodium_malloc(WRAP_LEN);
+		size_t kblen = 0;
+		int kbad = !kb || key_file_bytes(s, master, kb, &kblen);
+
+		if (!kbad && write_new_file(kdir, krk, kb, kblen) < 0)
+			kbad = 2;
+		sodium_free(kb);
+		if (kbad == 1) {
+			ret = ST_BAD;
+			goto unlock;
+		}
+		if (kbad) {
+			fail(s, ST_BAD, "rekey: cannot write the new key: %s", strerror(errno));
+			goto fail_back;
+		}
+	}
+	if (fsync(kdir) < 0 ||
 	    write_new_file(s->dirfd, "key.check.rk", cv, CHECK_LEN) < 0) {
 		fail(s, ST_BAD, "rekey: cannot write the new key: %s", strerror(errno));
 		goto fail_back;

@@ -44,8 +44,10 @@ struct acct_ref {
 #define STORE_MAX_FILE (1 << 20)
 
 /* Create a new store; key_file, if set, is where the master key goes (kept
- * outside DIR). Refuses to overwrite an existing key. */
-int store_create(const char *dir, const char *key_file, char *err, size_t errlen) SWUR;
+ * outside DIR); pass_file, if set, names a file whose passphrase wraps the
+ * key (Argon2id + secretbox). Refuses to overwrite an existing key. */
+int store_create(const char *dir, const char *key_file, const char *pass_file,
+                 char *err, size_t errlen) SWUR;
 
 int store_open(const char *dir, struct store **out, char *err, size_t errlen) SWUR;
 void store_close(struct store *s);

@@ -89,3 +89,29 @@ setup() { export TWOFACTL_DIR="$BATS_TEST_TMPDIR/store"; }
 @test "--key-file must be absolute" {
 	run -2 tf init --key-file relative.key
 }
+
+@test "--passphrase-file wraps the master key; every command needs the passphrase" {
+	printf 'correct horse battery staple\n' >"$BATS_TEST_TMPDIR/pass"
+	chmod 600 "$BATS_TEST_TMPDIR/pass"
+	run -0 tf -q init --passphrase-file "$BATS_TEST_TMPDIR/pass"
+	run -0 stat -c %s "$TWOFACTL_DIR/master.key"
+	assert_output 108
+	tf -q user add alice
+	run -0 tf user list
+	assert_output alice
+	printf 'wrong\n' >"$BATS_TEST_TMPDIR/wrong"
+	chmod 600 "$BATS_TEST_TMPDIR/wrong"
+	run -5 --separate-stderr env TWOFACTL_PASSPHRASE_FILE="$BATS_TEST_TMPDIR/wrong" "$TWOFACTL" user list
+	assert_equal "$stderr" "twofactl: user list: the passphrase does not open the master key (wrong passphrase?)"
+	chmod 644 "$BATS_TEST_TMPDIR/pass"
+	run -5 --separate-stderr tf user list
+	assert_equal "$stderr" "twofactl: user list: the passphrase file '$BATS_TEST_TMPDIR/pass' must be 0600 and owned by uid 0"
+	chmod 600 "$BATS_TEST_TMPDIR/pass"
+	run -0 tf rekey
+	run -0 stat -c %s "$TWOFACTL_DIR/master.key"
+	assert_output 108
+	run -0 tf user list
+	assert_output alice
+	run -1 grep -c "correct horse" "$TWOFACTL_DIR/config" "$TWOFACTL_DIR/master.key"
+	run -2 tf init --passphrase-file relative
+}
