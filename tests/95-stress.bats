@@ -189,3 +189,32 @@ setup() {
 	run -0 sh -c "ls | grep -c '^core' || true"
 	assert_output 0
 }
+
+@test "error messages never repeat a code, token, password or key they were given" {
+	secrets=(123456 "12345678" "abcd-efgh-ijkl-mnop" "s3cr3t-passw0rd" "$(printf 'T%.0s' {1..43})")
+	: >"$BATS_TEST_TMPDIR/stderr"
+	for s in "${secrets[@]}"; do
+		tf --at $T0 verify acct0 "$s" 2>>"$BATS_TEST_TMPDIR/stderr" >/dev/null || true
+		echo "$s" | tf --at $T0 verify acct0 2>>"$BATS_TEST_TMPDIR/stderr" >/dev/null || true
+		echo "$s" | tf backup revoke acct0 2>>"$BATS_TEST_TMPDIR/stderr" >/dev/null || true
+		echo "$s" | tf verify acct0 --password 2>>"$BATS_TEST_TMPDIR/stderr" >/dev/null || true
+		tf check acct0 --device-token "$s" 2>>"$BATS_TEST_TMPDIR/stderr" >/dev/null || true
+		echo "acct0:$s" | tf reset redeem 2>>"$BATS_TEST_TMPDIR/stderr" >/dev/null || true
+		echo "$s" | tf passwd acct1 2>>"$BATS_TEST_TMPDIR/stderr" >/dev/null || true
+	done
+	[ -s "$BATS_TEST_TMPDIR/stderr" ]
+	for s in "${secrets[@]}"; do
+		run -1 grep -F -- "$s" "$BATS_TEST_TMPDIR/stderr"
+	done
+	run -1 grep -F -- "$KEY" "$BATS_TEST_TMPDIR/stderr"
+	# and the environment of a running twofactl holds nothing of ours
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 8<>"$BATS_TEST_TMPDIR/in"
+	"$TWOFACTL" verify acct0 <&8 &
+	pid=$!
+	sleep 0.2
+	run -1 sh -c "tr '\0' '\n' </proc/$pid/environ | grep -i -e secret -e passphrase -e '^TWOFACTL_.*KEY'"
+	kill $pid
+	wait $pid || true
+	exec 8>&-
+}
