@@ -150,6 +150,8 @@ int tickets_load(struct store *s, struct ticket **out, size_t *n);
 /* Organisations (cmd/org.c). */
 int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o);
 int org_write(struct store *s, struct acct_ref *ref, const struct org *o);
+int org_begin(const char *name, struct store **s, struct acct_ref *ref, struct org *o);
+void org_end(struct store *s, struct acct_ref *ref);
 /* The policy that applies to an account: its organisation's, else policy.default. */
 int effective_policy(struct store *s, const struct account *a, enum policy *pol, char *why, size_t whylen);
 

@@ -179,25 +179,41 @@ static const struct argp set_argp = {
 	"Change an organisation's policy (see org simulate first).", common_children, NULL, NULL
 };
 
+/* Open the store, lock an organisation and read it (set, del, whitelist). */
+int org_begin(const char *name, struct store **s, struct acct_ref *ref, struct org *o)
+{
+	int ret, st;
+
+	*s = NULL;
+	memset(ref, 0, sizeof *ref);
+	if ((ret = open_store(s)))
+		return ret;
+	if ((st = store_ref_ns(*s, NS_ORGS, name, ref)) || (st = store_lock(*s, ref)))
+		return fail_store(*s, st);
+	return org_read(*s, name, ref, o);
+}
+
+/* And let go of it. */
+void org_end(struct store *s, struct acct_ref *ref)
+{
+	if (s)
+		store_unlock(s, ref);
+	close_store(s);
+}
+
 static int org_set(int argc, char **argv)
 {
 	struct org_args a = { 0 };
 	struct store *s = NULL;
 	struct acct_ref ref = { 0 };
 	struct org o;
-	int ret, st;
+	int ret;
 
 	cmd_parse(&set_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 1)))
 		return ret;
 	set_ctx("org set %s", a.name);
-	if ((ret = open_store(&s)))
-		return ret;
-	if ((st = store_ref_ns(s, NS_ORGS, a.name, &ref)) || (st = store_lock(s, &ref))) {
-		ret = fail_store(s, st);
-		goto out;
-	}
-	if ((ret = org_read(s, a.name, &ref, &o)))
+	if ((ret = org_begin(a.name, &s, &ref, &o)))
 		goto out;
 	o.policy = a.policy;
 	if ((ret = org_write(s, &ref, &o)) || (ret = audit(s, "org.set", NULL, policy_name(o.policy), NULL, a.name)))
@@ -207,8 +223,7 @@ static int org_set(int argc, char **argv)
 	else if (!g.quiet)
 		printf("organisation '%s' now has policy %s\n", a.name, policy_name(o.policy));
 out:
-	store_unlock(s, &ref);
-	close_store(s);
+	org_end(s, &ref);
 	return ret;
 }
 
@@ -342,13 +357,7 @@ static int org_del(int argc, char **argv)
 	if ((ret = need(&a, 1, 0)))
 		return ret;
 	set_ctx("org del %s", a.name);
-	if ((ret = open_store(&s)))
-		return ret;
-	if ((st = store_ref_ns(s, NS_ORGS, a.name, &ref)) || (st = store_lock(s, &ref))) {
-		ret = fail_store(s, st);
-		goto out;
-	}
-	if ((ret = org_read(s, a.name, &ref, &o)))
+	if ((ret = org_begin(a.name, &s, &ref, &o)))
 		goto out;
 	m.org = a.name;
 	if ((st = store_iterate(s, count_member, &m))) {
@@ -368,8 +377,7 @@ static int org_del(int argc, char **argv)
 	if (!ret && !g.quiet && !g.json)
 		printf("deleted organisation '%s'\n", a.name);
 out:
-	store_unlock(s, &ref);
-	close_store(s);
+	org_end(s, &ref);
 	return ret;
 }
 

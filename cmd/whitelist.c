@@ -71,17 +71,11 @@ static int with_whitelist(struct wl_args *a, wl_fn fn, const char *event)
 		struct store *s = NULL;
 		struct acct_ref ref = { 0 };
 		struct org o;
-		int st;
 
-		if ((ret = open_store(&s)))
-			return ret;
-		if ((st = store_ref_ns(s, NS_ORGS, a->name, &ref)) || (st = store_lock(s, &ref)))
-			ret = fail_store(s, st);
-		else if (!(ret = org_read(s, a->name, &ref, &o)) && !(ret = fn(o.wl, &o.nwl, a, &changed)) && changed &&
-		         !(ret = org_write(s, &ref, &o)))
+		if (!(ret = org_begin(a->name, &s, &ref, &o)) && !(ret = fn(o.wl, &o.nwl, a, &changed)) && changed &&
+		    !(ret = org_write(s, &ref, &o)))
 			ret = audit(s, event, NULL, "ok", NULL, a->name);
-		store_unlock(s, &ref);
-		close_store(s);
+		org_end(s, &ref);
 		return ret;
 	}
 	{
