@@ -269,3 +269,20 @@ sms_enrolled() {
 	run -0 mail_to plain "$MAIL"
 	assert_line --regexp '^Subject: Example Hosting: confirm this address with code'
 }
+
+@test "login codes in every language of the seeds: Czech, Catalan, Dutch, Hungarian" {
+	email_enrolled
+	t=$((T0 + 60))
+	for l in cs ca nl hu; do
+		tf -q user set alice --lang $l
+		tf -q --at $t send alice --via email >/dev/null
+		run -0 mail_to plain "$MAIL"
+		case $l in
+		cs) assert_line --regexp '^Subject: Example Hosting: přihlašovací kód [0-9]{6} \(relace [0-9]{3}\)$' ;;
+		ca) assert_line --regexp "^Subject: Example Hosting: codi d'inici de sessió [0-9]{6} \(sessió [0-9]{3}\)$" ;;
+		nl) assert_line --regexp '^Subject: Example Hosting: inlogcode [0-9]{6} \(sessie [0-9]{3}\)$' ;;
+		hu) assert_line --regexp '^Subject: Example Hosting: belépési kód [0-9]{6} \(munkamenet [0-9]{3}\)$' ;;
+		esac
+		t=$((t + 60))
+	done
+}
