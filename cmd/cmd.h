@@ -136,6 +136,10 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
+/* Single-use links (cmd/password.c). */
+int link_token_make(struct session *ss, const char *purpose, char *token, size_t cap, uint8_t *hash);
+char *link_token_split(char *in);
+int link_token_matches(struct session *ss, const char *purpose, const char *secret, const uint8_t *want);
 int cmd_reset(int argc, char **argv);
 int cmd_oidc(int argc, char **argv);
 int cmd_webauthn(int argc, char **argv);

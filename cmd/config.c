@@ -31,6 +31,7 @@ static const struct key_spec keys[] = {
 	{ "health.drift", K_UINT, 1, 100, "2", "health warns of accounts whose last login drifted this many steps" },
 	{ "health.ticket_age", K_DURATION, 60, 365LL * 86400, "24h", "health warns of tickets waiting longer" },
 	{ "webauthn.rp_id", K_TEXT, 1, 253, NULL, "WebAuthn relying party id (the site's domain)" },
+	{ "activate.url", K_TEXT, 7, 500, "{token}", "activation link of confirm --by-link, with {token}" },
 	{ "reset.url", K_TEXT, 7, 500, "{token}", "password reset link, with {token}" },
 	{ "reset.ttl", K_DURATION, 300, 7 * 86400, "1h", "password reset links expire after" },
 	{ "trust.days", K_UINT, 1, 365, "30", "default trusted-device lifetime in days" },

@@ -23,11 +23,11 @@ struct enroll_args {
 	unsigned digits, period;
 	uint32_t factor;
 	enum qr_format qr;
-	int qr_set, force, nargs, max_args;
+	int qr_set, force, nargs, max_args, by_link, link;
 };
 
 enum { OPT_METHOD = 0x400, OPT_ALGO, OPT_DIGITS, OPT_PERIOD, OPT_ISSUER, OPT_QR, OPT_LABEL,
-       OPT_FACTOR, OPT_FORCE, OPT_SMS_CODE };
+       OPT_FACTOR, OPT_FORCE, OPT_SMS_CODE, OPT_BYLINK, OPT_LINK };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
@@ -41,6 +41,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SMS_CODE:
 		a->sms_code = arg;
+		break;
+	case OPT_BYLINK:
+		a->by_link = 1;
+		break;
+	case OPT_LINK:
+		a->link = 1;
 		break;
 	case OPT_ALGO:
 		if (otp_algo_parse(arg, &a->algo))
@@ -91,8 +97,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			a->code = arg;
 		break;
 	case ARGP_KEY_END:
-		if (!a->name)
+		if (!a->name && !a->link)
 			USAGE(state, "missing account NAME");
+		if (a->name && a->link)
+			USAGE(state, "--link takes no NAME: the token names the account");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -510,6 +518,10 @@ static const struct argp_option confirm_options[] = {
 	{ "factor", OPT_FACTOR, "ID", 0, "Which pending factor (default: the newest)", 0 },
 	{ "sms-code", OPT_SMS_CODE, "CODE", 0, "The code sent by SMS ('send NAME --via sms "
 	  "--purpose confirm'): needed to link an app to an account whose active method is SMS", 0 },
+	{ "by-link", OPT_BYLINK, NULL, 0, "Check the code, then email a link (activate.url with "
+	  "{token}) that completes the activation (seed 001); the factor stays pending until then", 0 },
+	{ "link", OPT_LINK, NULL, 0, "Complete an activation with the link's token, read from "
+	  "standard input", 0 },
 	{ 0 }
 };
 
@@ -540,6 +552,124 @@ static int print_backup(const char *name, char (*codes)[BACKUP_DISPLAY], unsigne
 	return 0;
 }
 
+/* confirm --by-link: the code was right; email the link that activates. */
+static int send_activation(struct session *ss, uint32_t fid)
+{
+	char token[ACCT_NAME_MAX + 64], *url = NULL;
+	int64_t ttl;
+	int ret;
+
+	if (!destination(ss->a, CH_EMAIL))
+		return EXIT_NEED_ENROL;
+	if ((ret = config_duration(ss->s, "enroll.ttl", 86400, &ttl)) ||
+	    (ret = link_token_make(ss, "activate", token, sizeof token, ss->a->act_hash)))
+		goto out;
+	{
+		const char *tpl = store_config_get(ss->s, "activate.url");
+		struct msg_var tv[] = { { "token", token } };
+
+		if (msg_render(tpl ? tpl : "{token}", tv, 1, &url) != CORE_OK) {
+			ret = fail(EXIT_STORE, "out of memory");
+			goto out;
+		}
+	}
+	{
+		struct msg_var v[] = { { "name", ss->a->name }, { "issuer", config_issuer(ss->s) }, { "url", url } };
+
+		if ((ret = deliver(ss->s, ss->a, CH_EMAIL, "activate", v, 3)))
+			goto out;
+	}
+	ss->a->act_expires = g.now + ttl;
+	ss->a->act_factor = fid;
+	if ((ret = sess_save(ss)) || (ret = audit(ss->s, "confirm.link-sent", ss->name, "pending", NULL, NULL)))
+		goto out;
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(ss->a->name));
+		json_object_object_add(o, "factor", json_object_new_int64(fid));
+		json_object_object_add(o, "status", json_object_new_string("pending"));
+		json_object_object_add(o, "link_expires", json_object_new_int64(ss->a->act_expires));
+		emit_json(o);
+	} else if (!g.quiet) {
+		printf("code accepted; the activation link was sent to %s\n", ss->a->email);
+	}
+out:
+	sodium_memzero(token, sizeof token);
+	if (url) {
+		sodium_memzero(url, strlen(url));
+		free(url);
+	}
+	return ret;
+}
+
+/* confirm --link: the token from the emailed link activates the factor. */
+static int confirm_link(void)
+{
+	struct session ss = { 0 };
+	struct factor *f;
+	char *in = sodium_malloc(ACCT_NAME_MAX + 80), *secret, (*codes)[BACKUP_DISPLAY] = NULL;
+	unsigned nb = 0;
+	int ret;
+
+	set_ctx("confirm --link");
+	if (!in)
+		return fail(EXIT_STORE, "cannot allocate secure memory");
+	if ((ret = read_stdin_line(in, ACCT_NAME_MAX + 80, "activation token")))
+		goto done;
+	if (!(secret = link_token_split(in))) {
+		ret = fail(EXIT_USAGE, "malformed activation token");
+		goto done;
+	}
+	set_ctx("confirm --link %s", safe(in));
+	if ((ret = sess_begin(&ss, in)))
+		goto done;
+	if (!ss.a->act_expires || g.now >= ss.a->act_expires ||
+	    !link_token_matches(&ss, "activate", secret, ss.a->act_hash) ||
+	    !(f = account_factor(ss.a, ss.a->act_factor)) || f->status != FS_PENDING) {
+		if (!(ret = audit(ss.s, "confirm.link", ss.a->name, "rejected", NULL, NULL)))
+			ret = fail(EXIT_REJECTED, "the activation link is not valid (wrong, used or expired)");
+		goto done;
+	}
+	f->status = FS_ACTIVE;
+	f->confirmed = g.now;
+	ss.a->act_expires = 0;
+	ss.a->act_factor = 0;
+	sodium_memzero(ss.a->act_hash, sizeof ss.a->act_hash);
+	if (ss.a->nbackup == 0) {
+		nb = ACCT_BACKUP_DEFAULT;
+		codes = sodium_malloc(sizeof *codes * nb);
+		if (!codes || auth_issue_backup(ss.a, nb, store_subkey(ss.s, SK_CODE), acct_ctx(&ss), codes, g.now)) {
+			ret = fail(EXIT_STORE, "cannot make backup codes");
+			goto done;
+		}
+	}
+	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "confirm", ss.a->name, "active", NULL, "by link")))
+		goto done;
+	if (g.json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "name", json_object_new_string(ss.a->name));
+		json_object_object_add(j, "factor", json_object_new_int64(f->id));
+		json_object_object_add(j, "type", json_object_new_string(factor_type_name(f->type)));
+		json_object_object_add(j, "status", json_object_new_string("active"));
+		if (nb)
+			print_backup(ss.a->name, codes, nb, j);
+		emit_json(j);
+	} else {
+		if (!g.quiet)
+			printf("factor %u of '%s' is active\n", f->id, ss.a->name);
+		if (nb)
+			print_backup(ss.a->name, codes, nb, NULL);
+	}
+done:
+	if (codes)
+		sodium_free(codes);
+	sess_end(&ss);
+	sodium_free(in);
+	return ret;
+}
+
 int cmd_confirm(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 2 };
@@ -555,6 +685,8 @@ int cmd_confirm(int argc, char **argv)
 	int ret;
 
 	cmd_parse(&confirm_argp, argc, argv, &a);
+	if (a.link)
+		return confirm_link();
 	set_ctx("confirm %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = get_code(a.code, code, sizeof code)))
 		return ret;
@@ -598,6 +730,10 @@ int cmd_confirm(int argc, char **argv)
 	o.only_factor = fid;
 	if ((ret = attempt(&ss, code, &o, &out)))
 		goto out;
+	if (a.by_link) {
+		ret = send_activation(&ss, fid);
+		goto out;
+	}
 	f = account_factor(ss.a, fid);
 	f->status = FS_ACTIVE;
 	f->confirmed = g.now;

@@ -88,6 +88,53 @@ done:
 	return ret;
 }
 
+/* ---- single-use links (reset, confirm --by-link) ----
+ * A token is "NAME:" and 43 characters of base64url (256 random bits); its
+ * keyed hash, bound to the account and the purpose, is what is kept. */
+
+int link_token_make(struct session *ss, const char *purpose, char *token, size_t cap,
+                    uint8_t *hash)
+{
+	uint8_t raw[RESET_RANDOM];
+	char raw64[64], ctx[96];
+	int r;
+
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(raw64, sizeof raw64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+	snprintf(token, cap, "%s:%s", ss->a->name, raw64);
+	snprintf(ctx, sizeof ctx, "%s:%s", purpose, acct_ctx(ss));
+	r = code_hash(store_subkey(ss->s, SK_CODE), ctx, raw64, hash);
+	sodium_memzero(raw64, sizeof raw64);
+	return r ? fail(EXIT_STORE, "cannot hash the token") : EXIT_OK;
+}
+
+/* Split "NAME:SECRET" in place; NULL when malformed. */
+char *link_token_split(char *in)
+{
+	char *colon = strrchr(in, ':');
+
+	if (!colon || colon == in || strlen(colon + 1) != 43)
+		return NULL;
+	*colon = '\0';
+	return colon + 1;
+}
+
+int link_token_matches(struct session *ss, const char *purpose, const char *secret,
+                       const uint8_t *want)
+{
+	uint8_t h[CODE_HASH_BYTES];
+	char ctx[96];
+	int ok;
+
+	snprintf(ctx, sizeof ctx, "%s:%s", purpose, acct_ctx(ss));
+	if (code_hash(store_subkey(ss->s, SK_CODE), ctx, secret, h))
+		return 0;
+	ok = sodium_memcmp(h, want, CODE_HASH_BYTES) == 0;
+	sodium_memzero(h, sizeof h);
+	return ok;
+}
+
 /* ---- reset ---- */
 
 static const struct argp send_argp = {

@@ -43,7 +43,7 @@ _twofactl() {
 	      opts="--issuer --subject" ;;
 	enroll) opts="--method --algo --digits --period --issuer --label --qr --output" ;;
 	show) opts="--factor --issuer --qr --output" ;;
-	confirm) opts="--factor --sms-code" ;;
+	confirm) opts="--factor --sms-code --by-link --link" ;;
 	code) opts="--factor" ;;
 	send) opts="--via --purpose" ;;
 	disable) opts="--factor --force" ;;

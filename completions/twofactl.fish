@@ -77,6 +77,8 @@ complete -c twofactl -n "__fish_seen_subcommand_from enroll show" -l qr -r -a 'a
 complete -c twofactl -n "__fish_seen_subcommand_from enroll show" -s o -l output -r -F
 complete -c twofactl -n "__fish_seen_subcommand_from confirm show disable code" -l factor -r
 complete -c twofactl -n "__fish_seen_subcommand_from confirm" -l sms-code -r
+complete -c twofactl -n "__fish_seen_subcommand_from confirm" -l by-link
+complete -c twofactl -n "__fish_seen_subcommand_from confirm" -l link
 complete -c twofactl -n "__fish_seen_subcommand_from disable" -l force
 complete -c twofactl -n "__fish_seen_subcommand_from verify check" -l ip -r
 complete -c twofactl -n "__fish_seen_subcommand_from verify" -l password

@@ -297,6 +297,16 @@ static int extras_to_json(json_object *root, const struct account *a)
 	}
 	if (a->moved_to[0] && add(root, "moved_to", json_object_new_string(a->moved_to)))
 		return -1;
+	if (a->act_expires) {
+		json_object *r = json_object_new_object();
+		char hex[2 * CODE_HASH_BYTES + 1];
+
+		sodium_bin2hex(hex, sizeof hex, a->act_hash, CODE_HASH_BYTES);
+		if (add(root, "activate", r) || add(r, "hash", json_object_new_string(hex)) ||
+		    add(r, "expires", json_object_new_int64(a->act_expires)) ||
+		    add(r, "factor", json_object_new_int64(a->act_factor)))
+			return -1;
+	}
 	if (a->rate_n) {
 		json_object *rl = json_object_new_object(), *times = json_object_new_array();
 
@@ -749,6 +759,18 @@ static int extras_from(json_object *root, struct account *a)
 		    sodium_hex2bin(a->reset_hash, sizeof a->reset_hash, hex, strlen(hex), NULL, &hl, NULL) ||
 		    hl != CODE_HASH_BYTES || get_i64(arr, "expires", &a->reset_expires, 1, TMAX))
 			return CORE_EFORMAT;
+	}
+	if ((arr = get(root, "activate", json_type_object))) {
+		char hex[2 * CODE_HASH_BYTES + 1];
+		size_t hl = 0;
+		int64_t fid;
+
+		if (get_str(arr, "hash", hex, sizeof hex, 1) ||
+		    sodium_hex2bin(a->act_hash, sizeof a->act_hash, hex, strlen(hex), NULL, &hl, NULL) ||
+		    hl != CODE_HASH_BYTES || get_i64(arr, "expires", &a->act_expires, 1, TMAX) ||
+		    get_i64(arr, "factor", &fid, 1, UINT32_MAX))
+			return CORE_EFORMAT;
+		a->act_factor = (uint32_t)fid;
 	}
 	if ((arr = get(root, "oidc", json_type_array))) {
 		if (json_object_array_length(arr) > ACCT_MAX_OIDC)

@@ -187,6 +187,9 @@ struct account {
 	struct oidc_id oidc[ACCT_MAX_OIDC];
 	unsigned noidc;
 	char moved_to[ACCT_NAME_MAX + 1];/* a rename in progress (see cmd/user.c) */
+	uint8_t act_hash[CODE_HASH_BYTES];/* confirm --by-link: the emailed link's hash */
+	int64_t act_expires;
+	uint32_t act_factor;
 	/* an imported RATE_LIMIT: at most rate_n attempts per rate_secs */
 	unsigned rate_n, rate_secs;
 	int64_t rate_times[16];

@@ -159,3 +159,23 @@ token_in_mail() { mail_to plain "$MAIL" | sed -n 's#^ *https://example.org/reset
 	run -0 tf fsck
 	assert_output "0 problems found, 0 repaired"
 }
+
+@test "an activation confirmed by an emailed link (seed 001): the code first, then the link" {
+	tf -q config set activate.url "https://example.org/activate?token={token}"
+	tf -q user add alice --email "$MAIL" --lang ca
+	tf -q --at $T0 enroll alice --qr none
+	run -0 tf --at $T0 confirm alice "$(tf --at $T0 code alice)" --by-link
+	assert_output "code accepted; the activation link was sent to $MAIL"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==false and .factors[0].status=="pending"' <<<"$output"
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: confirmi l'activació de l'autenticació de dos factors"
+	token=$(mail_to plain "$MAIL" | sed -n 's#^ *https://example.org/activate?token=##p')
+	run -1 tf --at $((T0 + 10)) confirm --link <<<"alice:$(printf 'C%.0s' {1..43})"
+	run -0 tf -q --at $((T0 + 10)) confirm --link <<<"$token"
+	assert_equal "${#lines[@]}" 10
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==true' <<<"$output"
+	run -1 tf --at $((T0 + 20)) confirm --link <<<"$token"
+	run -2 tf confirm alice --link
+}
