@@ -56,7 +56,7 @@ token_in_mail() { mail_to plain "$MAIL" | sed -n 's#^ *https://example.org/reset
 	assert_line "Your login name is: alice"
 	token=$(token_in_mail)
 	[[ $token == alice:* ]]
-	run -1 grep -rlF "${token#alice:}" "$TWOFACTL_DIR"
+	run -1 grep -rlF -e "${token#alice:}" "$TWOFACTL_DIR"
 	run -0 tf --at $((T0 + 60)) reset redeem <<<"$token"$'\n'"my new password 1"
 	assert_output alice
 	run -0 tf verify alice --password <<<"my new password 1"
