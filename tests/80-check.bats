@@ -291,7 +291,7 @@ setup() {
 	run -0 tf -q user add api --service
 	pw=$output
 	[[ $pw =~ ^[A-Za-z0-9]{32}$ ]]
-	run -1 grep -rlF "$pw" "$TWOFACTL_DIR"
+	run -1 grep -rlF -e "$pw" "$TWOFACTL_DIR"
 	run -0 tf verify api --password <<<"$pw"
 	run -1 tf verify api --password <<<"${pw}x"
 	run -2 tf verify api --password "$pw"
