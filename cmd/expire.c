@@ -50,7 +50,7 @@ static const struct argp argp = {
 	"(they are tried again next time), 7 store busy.", common_children, NULL, NULL
 };
 
-struct todo {
+struct worklist {
 	struct account *copy;   /* one scratch record for the whole scan */
 	char (*names)[ACCT_NAME_MAX + 1];
 	size_t n, cap, seen;
@@ -72,7 +72,7 @@ static void progress(const char *what, size_t done, size_t total, int on)
 /* Pass 1 (no locks): which accounts have anything to do? */
 static int scan(void *ctx, const struct account *a)
 {
-	struct todo *t = ctx;
+	struct worklist *t = ctx;
 	struct sweep_counts c = { 0 };
 	unsigned warn;
 	int busy;
@@ -100,7 +100,7 @@ static int scan(void *ctx, const struct account *a)
 }
 
 /* Pass 2: each account under its lock, decided again on what is on disk. */
-static int sweep_one(const char *name, struct todo *t, int dry, struct sweep_counts *c,
+static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep_counts *c,
                      unsigned *warn_failed)
 {
 	struct session ss;
@@ -165,7 +165,7 @@ out:
 	return ret;
 }
 
-struct org_todo {
+struct org_worklist {
 	char (*v)[ACCT_NAME_MAX + 1];
 	size_t n, cap;
 	int64_t now;
@@ -173,7 +173,7 @@ struct org_todo {
 
 static int scan_org(void *ctx, const uint8_t *json, size_t len)
 {
-	struct org_todo *t = ctx;
+	struct org_worklist *t = ctx;
 	struct org o;
 
 	if (org_from_json((const char *)json, len, &o))
@@ -225,7 +225,7 @@ static int sweep_tickets(struct store *s, int dry, unsigned *removed)
 /* Organisations' whitelist entries past their TTL. */
 static int sweep_orgs(struct store *s, int dry, struct sweep_counts *c)
 {
-	struct org_todo t = { .now = g.now };
+	struct org_worklist t = { .now = g.now };
 	int ret = EXIT_OK, st;
 
 	if ((st = store_iterate_ns(s, NS_ORGS, scan_org, &t))) {
@@ -258,7 +258,7 @@ static int sweep_orgs(struct store *s, int dry, struct sweep_counts *c)
 int cmd_expire(int argc, char **argv)
 {
 	struct expire_args a = { 0 };
-	struct todo t = { 0 };
+	struct worklist t = { 0 };
 	struct sweep_counts c = { 0 };
 	struct store *s = NULL;
 	unsigned warn_failed = 0, tickets = 0;
