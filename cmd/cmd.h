@@ -140,6 +140,7 @@ int cmd_passwd(int argc, char **argv);
 int link_token_make(struct session *ss, const char *purpose, char *token, size_t cap, uint8_t *hash);
 char *link_token_split(char *in);
 int link_token_matches(struct session *ss, const char *purpose, const char *secret, const uint8_t *want);
+int link_token_url(struct store *s, const char *key, const char *token, char **url);
 int cmd_reset(int argc, char **argv);
 int cmd_oidc(int argc, char **argv);
 int cmd_webauthn(int argc, char **argv);

@@ -562,17 +562,9 @@ static int send_activation(struct session *ss, uint32_t fid)
 	if (!destination(ss->a, CH_EMAIL))
 		return EXIT_NEED_ENROL;
 	if ((ret = config_duration(ss->s, "enroll.ttl", 86400, &ttl)) ||
-	    (ret = link_token_make(ss, "activate", token, sizeof token, ss->a->act_hash)))
+	    (ret = link_token_make(ss, "activate", token, sizeof token, ss->a->act_hash)) ||
+	    (ret = link_token_url(ss->s, "activate.url", token, &url)))
 		goto out;
-	{
-		const char *tpl = store_config_get(ss->s, "activate.url");
-		struct msg_var tv[] = { { "token", token } };
-
-		if (msg_render(tpl ? tpl : "{token}", tv, 1, &url) != CORE_OK) {
-			ret = fail(EXIT_STORE, "out of memory");
-			goto out;
-		}
-	}
 	{
 		struct msg_var v[] = { { "name", ss->a->name }, { "issuer", config_issuer(ss->s) }, { "url", url } };
 

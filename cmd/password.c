@@ -11,7 +11,7 @@
 
 #define PW_MIN 8
 #define PW_MAX 1000
-#define RESET_RANDOM 32
+#define LINK_RANDOM 32
 
 struct pw_args {
 	const char *name;
@@ -95,7 +95,7 @@ done:
 int link_token_make(struct session *ss, const char *purpose, char *token, size_t cap,
                     uint8_t *hash)
 {
-	uint8_t raw[RESET_RANDOM];
+	uint8_t raw[LINK_RANDOM];
 	char raw64[64], ctx[96];
 	int r;
 
@@ -135,6 +135,18 @@ int link_token_matches(struct session *ss, const char *purpose, const char *secr
 	return ok;
 }
 
+/* The link a message carries: the URL template of config key with {token}
+ * replaced (the token alone when unset). malloc'd; the caller wipes it. */
+int link_token_url(struct store *s, const char *key, const char *token, char **url)
+{
+	const char *tpl = store_config_get(s, key);
+	struct msg_var tv[] = { { "token", token } };
+
+	if (msg_render(tpl ? tpl : "{token}", tv, 1, url) != CORE_OK)
+		return fail(EXIT_STORE, "out of memory");
+	return EXIT_OK;
+}
+
 /* ---- reset ---- */
 
 static const struct argp send_argp = {
@@ -151,8 +163,7 @@ static int reset_send(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
 	struct session ss;
-	char token[ACCT_NAME_MAX + 2 + 64], raw64[64], *url = NULL, minutes[24], ctx[96];
-	uint8_t raw[RESET_RANDOM];
+	char token[ACCT_NAME_MAX + 2 + 64], *url = NULL, minutes[24];
 	int64_t ttl, resend;
 	int ret;
 
@@ -179,19 +190,10 @@ static int reset_send(int argc, char **argv)
 		           (long long)(ss.a->reset_expires - ttl + resend - g.now));
 		goto out;
 	}
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(raw64, sizeof raw64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof raw);
-	snprintf(token, sizeof token, "%s:%s", ss.a->name, raw64);
-	{
-		const char *tpl = store_config_get(ss.s, "reset.url");
-		struct msg_var tv[] = { { "token", token } };
-
-		if (msg_render(tpl ? tpl : "{token}", tv, 1, &url) != CORE_OK) {
-			ret = fail(EXIT_STORE, "out of memory");
-			goto out;
-		}
-	}
+	/* the hash goes to the record, which is saved only once the mail went out */
+	if ((ret = link_token_make(&ss, "reset", token, sizeof token, ss.a->reset_hash)) ||
+	    (ret = link_token_url(ss.s, "reset.url", token, &url)))
+		goto out;
 	snprintf(minutes, sizeof minutes, "%lld", (long long)(ttl + 59) / 60);
 	{
 		struct msg_var v[] = { { "name", ss.a->name }, { "issuer", config_issuer(ss.s) },
@@ -199,11 +201,6 @@ static int reset_send(int argc, char **argv)
 
 		if ((ret = deliver(ss.s, ss.a, CH_EMAIL, "reset", v, 4)))
 			goto out;
-	}
-	snprintf(ctx, sizeof ctx, "reset:%s", acct_ctx(&ss));
-	if (code_hash(store_subkey(ss.s, SK_CODE), ctx, raw64, ss.a->reset_hash)) {
-		ret = fail(EXIT_STORE, "cannot hash the token");
-		goto out;
 	}
 	ss.a->reset_expires = g.now + ttl;
 	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "reset.send", a.name, "sent", NULL, NULL)))
@@ -219,7 +216,6 @@ static int reset_send(int argc, char **argv)
 	}
 out:
 	sodium_memzero(token, sizeof token);
-	sodium_memzero(raw64, sizeof raw64);
 	if (url) {
 		sodium_memzero(url, strlen(url));
 		free(url);
@@ -241,8 +237,7 @@ static int reset_redeem(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
 	struct session ss = { 0 };
-	char *in = sodium_malloc(ACCT_NAME_MAX + 80), *pw = sodium_malloc(PW_MAX + 2), *colon, ctx[96];
-	uint8_t h[CODE_HASH_BYTES];
+	char *in = sodium_malloc(ACCT_NAME_MAX + 80), *pw = sodium_malloc(PW_MAX + 2), *secret;
 	int ret, ok, have_pw;
 
 	cmd_parse(&redeem_argp, argc, argv, &a);
@@ -262,12 +257,10 @@ static int reset_redeem(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto done;
 	}
-	colon = strrchr(in, ':');
-	if (!colon || colon == in || strlen(colon + 1) != 43) {
+	if (!(secret = link_token_split(in))) {
 		ret = fail(EXIT_USAGE, "malformed reset token");
 		goto done;
 	}
-	*colon = '\0';
 	set_ctx("reset redeem %s", safe(in));
 	if ((ret = sess_begin(&ss, in)))
 		goto done;
@@ -275,12 +268,7 @@ static int reset_redeem(int argc, char **argv)
 		ret = fail(EXIT_LOCKED, "the email reset is turned off for this account");
 		goto done;
 	}
-	snprintf(ctx, sizeof ctx, "reset:%s", acct_ctx(&ss));
-	if (code_hash(store_subkey(ss.s, SK_CODE), ctx, colon + 1, h)) {
-		ret = fail(EXIT_STORE, "cannot hash the token");
-		goto done;
-	}
-	ok = ss.a->reset_expires && sodium_memcmp(h, ss.a->reset_hash, sizeof h) == 0;
+	ok = ss.a->reset_expires && link_token_matches(&ss, "reset", secret, ss.a->reset_hash);
 	if (!ok || g.now >= ss.a->reset_expires) {
 		if (ok) {   /* expired: it goes */
 			ss.a->reset_expires = 0;
