@@ -236,10 +236,15 @@ void sess_end(struct session *ss)
 	memset(ss, 0, sizeof *ss);
 }
 
-int read_stdin_line(char *buf, size_t cap, const char *what)
+enum line_end { LINE_OK = 0, LINE_ERROR, LINE_NUL, LINE_LONG };
+
+/* One line of stdin into buf (no newline, no CR); *any says whether a byte
+ * was read at all. On NUL or overflow buf is wiped. */
+static enum line_end read_line(char *buf, size_t cap, int *any)
 {
 	size_t n = 0;
 
+	*any = 0;
 	for (;;) {
 		char c;
 		ssize_t r = read(STDIN_FILENO, &c, 1);
@@ -248,50 +253,60 @@ int read_stdin_line(char *buf, size_t cap, const char *what)
 			continue;
 		if (r < 0) {
 			sodium_memzero(buf, cap);
-			return fail(EXIT_USAGE, "cannot read %s from standard input: %s", what, strerror(errno));
+			return LINE_ERROR;
 		}
 		if (r == 0 || c == '\n')
 			break;
+		*any = 1;
 		if (c == '\0' || n + 1 >= cap) {
 			sodium_memzero(buf, cap);
-			return fail(EXIT_USAGE, "%s on standard input is %s", what,
-			            c == '\0' ? "malformed (NUL byte)" : "too long");
+			return c == '\0' ? LINE_NUL : LINE_LONG;
 		}
 		buf[n++] = c;
 	}
 	if (n && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';
-	if (n == 0)
+	return LINE_OK;
+}
+
+int read_stdin_line(char *buf, size_t cap, const char *what)
+{
+	int any;
+
+	switch (read_line(buf, cap, &any)) {
+	case LINE_ERROR:
+		return fail(EXIT_USAGE, "cannot read %s from standard input: %s", what, strerror(errno));
+	case LINE_NUL:
+		return fail(EXIT_USAGE, "%s on standard input is malformed (NUL byte)", what);
+	case LINE_LONG:
+		return fail(EXIT_USAGE, "%s on standard input is too long", what);
+	case LINE_OK:
+		break;
+	}
+	if (!buf[0])
 		return fail(EXIT_USAGE, "no %s on standard input", what);
 	return EXIT_OK;
 }
 
 int read_stdin_line_opt(char *buf, size_t cap)
 {
-	size_t n = 0;
-	int any = 0;
+	int any;
 
-	for (;;) {
-		char c;
-		ssize_t r = read(STDIN_FILENO, &c, 1);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || c == '\n')
-			break;
-		any = 1;
-		if (c == '\0' || n + 1 >= cap) {
-			sodium_memzero(buf, cap);
-			fail(EXIT_USAGE, "the password on standard input is %s", c == '\0' ? "malformed" : "too long");
-			return -1;
-		}
-		buf[n++] = c;
+	switch (read_line(buf, cap, &any)) {
+	case LINE_ERROR:   /* as the end of input: there is no further line */
+		buf[0] = '\0';
+		return 0;
+	case LINE_NUL:
+		fail(EXIT_USAGE, "the password on standard input is malformed");
+		return -1;
+	case LINE_LONG:
+		fail(EXIT_USAGE, "the password on standard input is too long");
+		return -1;
+	case LINE_OK:
+		break;
 	}
-	if (n && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	return any && n > 0;
+	return any && buf[0];
 }
 
 int get_code(const char *arg, char *buf, size_t cap)
