@@ -8,6 +8,22 @@
 #include <stdio.h>
 #include <string.h>
 
+int lockout_gate(struct session *ss, const char *event, const char *ip, const char *detail)
+{
+	int64_t wait;
+	enum lock_state ls = lock_check(ss->a, g.now, &wait);
+	int ret;
+
+	if (ls == LOCK_OPEN)
+		return EXIT_OK;
+	if ((ret = audit(ss->s, event, ss->name, "locked", ip, detail)))
+		return ret;
+	if (ls == LOCK_HARDLOCKED)
+		return fail(EXIT_LOCKED, "locked out after %u failures: an administrator must run "
+		            "'twofactl user unlock'", ss->a->failures);
+	return fail(EXIT_LOCKED, "too many failures: next attempt in %lld s", (long long)wait);
+}
+
 int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
             struct auth_outcome *out)
 {
@@ -15,8 +31,6 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 	enum code_kind kind = code_classify(code, norm, sizeof norm);
 	struct auth_params p = { 0 };
 	unsigned after, tw, hw;
-	int64_t wait;
-	enum lock_state ls;
 	int ret;
 
 	memset(out, 0, sizeof *out);
@@ -26,17 +40,8 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 	    (ret = config_uint(ss->s, "totp.window", 1, 0, 10, &tw)) ||
 	    (ret = config_uint(ss->s, "hotp.window", 10, 0, 100, &hw)))
 		goto out;
-	ls = lock_check(ss->a, g.now, &wait);
-	if (ls != LOCK_OPEN) {
-		if ((ret = audit(ss->s, o->event, ss->name, "locked", o->ip, NULL)))
-			goto out;
-		if (ls == LOCK_HARDLOCKED)
-			ret = fail(EXIT_LOCKED, "locked out after %u failures: an administrator must run "
-			           "'twofactl user unlock'", ss->a->failures);
-		else
-			ret = fail(EXIT_LOCKED, "too many failures: next attempt in %lld s", (long long)wait);
+	if ((ret = lockout_gate(ss, o->event, o->ip, NULL)))
 		goto out;
-	}
 	if (auth_rate_check(ss->a, g.now)) {
 		ret = fail(EXIT_LOCKED, "rate limited: at most %u attempts per %u s", ss->a->rate_n, ss->a->rate_secs);
 		goto out;
@@ -117,8 +122,6 @@ static const struct argp_option options[] = {
 static int verify_password(struct session *ss, const char *ip)
 {
 	char *pw = sodium_malloc(1024);
-	int64_t wait;
-	enum lock_state ls;
 	unsigned after;
 	int ret, ok;
 
@@ -134,17 +137,9 @@ static int verify_password(struct session *ss, const char *ip)
 		ret = fail(EXIT_REJECTED, "password login is turned off for this account: use its OpenID Connect identity");
 		goto out;
 	}
-	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)))
+	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
+	    (ret = lockout_gate(ss, "verify.password", ip, NULL)))
 		goto out;
-	ls = lock_check(ss->a, g.now, &wait);
-	if (ls != LOCK_OPEN) {
-		if (!(ret = audit(ss->s, "verify.password", ss->name, "locked", ip, NULL)))
-			ret = ls == LOCK_HARDLOCKED
-			      ? fail(EXIT_LOCKED, "locked out after %u failures: an administrator must run "
-			             "'twofactl user unlock'", ss->a->failures)
-			      : fail(EXIT_LOCKED, "too many failures: next attempt in %lld s", (long long)wait);
-		goto out;
-	}
 	ok = crypto_pwhash_str_verify(ss->a->pwhash, pw, strlen(pw)) == 0;
 	if (ok) {
 		lock_success(ss->a);

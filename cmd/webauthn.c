@@ -1,5 +1,6 @@
 /* twofactl webauthn register|list|del, and verify --assertion */
 #include "cmd/cmd.h"
+#include "cmd/attempt.h"
 #include "core/auth.h"
 #include "core/lockout.h"
 #include "core/policy.h"
@@ -270,8 +271,6 @@ int verify_assertion(struct session *ss, const char *file, const char *ip, uint3
 	struct factor *f = NULL;
 	unsigned after;
 	uint32_t count = 0;
-	int64_t wait;
-	enum lock_state ls;
 	char err[256] = "";
 	int ret;
 
@@ -308,15 +307,9 @@ int verify_assertion(struct session *ss, const char *file, const char *ip, uint3
 		ret = fail(EXIT_STORE, "config: webauthn.rp_id is not set (the relying party's domain)");
 		goto out;
 	}
-	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)))
+	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
+	    (ret = lockout_gate(ss, "verify", ip, "webauthn")))
 		goto out;
-	ls = lock_check(ss->a, g.now, &wait);
-	if (ls != LOCK_OPEN) {
-		if (!(ret = audit(ss->s, "verify", ss->name, "locked", ip, "webauthn")))
-			ret = fail(EXIT_LOCKED, ls == LOCK_HARDLOCKED ? "locked out: an administrator must run 'twofactl user unlock'"
-			                                              : "too many failures: next attempt in %lld s", (long long)wait);
-		goto out;
-	}
 	for (unsigned i = 0; i < ss->a->nf; i++)
 		if (ss->a->f[i].type == F_WEBAUTHN && ss->a->f[i].status == FS_ACTIVE && ss->a->f[i].credlen == credlen &&
 		    sodium_memcmp(ss->a->f[i].cred, cred, credlen) == 0)
