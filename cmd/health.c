@@ -110,14 +110,9 @@ int cmd_health(int argc, char **argv)
 		json_object_array_add(problems, json_object_new_string(store_error(s)));
 		goto report;
 	}
-	{
-		int saved = g.quiet;
-
-		if (tickets_load(s, &tv, &nt)) {
-			g.quiet = saved;
-			state = H_CRITICAL;
-			goto report;
-		}
+	if (tickets_load(s, &tv, &nt)) {
+		state = H_CRITICAL;
+		goto report;
 	}
 	for (size_t i = 0; i < nt; i++)
 		waiting += tv[i].status == T_PENDING && g.now - tv[i].created > age;
