@@ -88,6 +88,7 @@ int rename_finish(struct store *s, struct acct_ref *oldref, struct account *a, s
 int read_stdin_line(char *buf, size_t cap, const char *what);
 /* Another line from stdin, if there is one: 1 read, 0 none, -1 error. */
 int read_stdin_line_opt(char *buf, size_t cap);
+char *read_input(const char *file, size_t max);
 /* A code from argv, or from stdin when absent or "-". */
 int get_code(const char *arg, char *buf, size_t cap);
 

@@ -2,6 +2,7 @@
 #include "core/timefmt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -307,6 +308,65 @@ int read_stdin_line_opt(char *buf, size_t cap)
 		break;
 	}
 	return any && buf[0];
+}
+
+/* All of FILE, or of stdin for "-", at most max bytes and no NUL; NULL
+ * with errno set otherwise. malloc'd; the caller wipes and frees it. */
+char *read_input(const char *file, size_t max)
+{
+	int fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY) : STDIN_FILENO;
+	size_t len = 0, cap = 65536;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = malloc(cap + 1);
+	while (buf) {
+		ssize_t r;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= max) {
+				errno = EFBIG;
+				sodium_memzero(buf, len);
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			nb = malloc(cap * 2 + 1);
+			if (nb)
+				memcpy(nb, buf, len);
+			sodium_memzero(buf, len);
+			free(buf);
+			buf = nb;
+			cap *= 2;
+			continue;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			sodium_memzero(buf, len);
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		if (r == 0) {
+			buf[len] = '\0';
+			if (memchr(buf, 0, len)) {
+				sodium_memzero(buf, len);
+				free(buf);
+				errno = EINVAL;
+				buf = NULL;
+			}
+			break;
+		}
+		len += (size_t)r;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return buf;
 }
 
 int get_code(const char *arg, char *buf, size_t cap)

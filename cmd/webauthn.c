@@ -15,29 +15,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A small JSON document from FILE or stdin ("-"). */
+/* A small JSON object from FILE or stdin ("-"). */
 static json_object *read_json(const char *file)
 {
-	int fd = !file || !strcmp(file, "-") ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	char buf[65536];
-	size_t len = 0;
+	char *buf = read_input(file ? file : "-", 65536);
 	json_object *o;
 
-	if (fd < 0)
+	if (!buf)
 		return NULL;
-	while (len < sizeof buf - 1) {
-		ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	buf[len] = '\0';
 	o = json_tokener_parse(buf);
+	sodium_memzero(buf, strlen(buf));
+	free(buf);
 	if (o && !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		o = NULL;
