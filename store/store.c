@@ -1850,6 +1850,7 @@ int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
 }
 
 /* ---- rekey ----
+ * 0. rekey.begin is created: from here on an open knows to recover;
  * 1. the new key and key.check are written as *.rk files, every sealed file
  *    is written again under the new key and its new name as <hex>.rk, the
  *    audit log as audit.log.rk, and the old file names go to rekey.old;
@@ -1993,6 +1994,8 @@ static int roll_forward(struct store *s)
 	unlinkat(s->dirfd, "rekey.old", 0);
 	unlinkat(s->dirfd, "rekey.commit", 0);
 	fsync(s->dirfd);
+	unlinkat(s->dirfd, "rekey.begin", 0);
+	fsync(s->dirfd);
 	return ST_OK;
 }
 
@@ -2012,23 +2015,19 @@ static void roll_back(struct store *s)
 		close(kdir);
 	}
 	fsync(s->dirfd);
+	unlinkat(s->dirfd, "rekey.begin", 0);
+	fsync(s->dirfd);
 }
 
+/* rekey.begin is the first file a rekey writes and the last one either
+ * ending removes: one look at it tells every open whether to recover. */
 static int rekey_pending(struct store *s, int *committed)
 {
-	char kpath[PATH_MAX], kbase[NAME_MAX + 1], krk[NAME_MAX + 8];
-	int kdir = -1, key_rk = 0;
-
+	*committed = 0;
+	if (faccessat(s->dirfd, "rekey.begin", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
 	*committed = faccessat(s->dirfd, "rekey.commit", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-	/* the new key is the first file a rekey writes */
-	if (key_path(s, kpath, sizeof kpath, &kdir, kbase, sizeof kbase) == 0) {
-		snprintf(krk, sizeof krk, "%s.rk", kbase);
-		key_rk = faccessat(kdir, krk, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-		close(kdir);
-	}
-	return *committed || key_rk || faccessat(s->dirfd, "rekey.old", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-	       faccessat(s->dirfd, "key.check.rk", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-	       faccessat(s->dirfd, "audit.log.rk", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	return 1;
 }
 
 static int rekey_recover(struct store *s)
@@ -2203,6 +2202,11 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 	if ((ret = epoch_ok(s)))
 		goto unlock;
 	roll_back(s);   /* leftovers of an earlier, uncommitted rekey */
+	if (write_new_file(s->dirfd, "rekey.begin", "", 0) < 0 || fsync(s->dirfd) < 0) {
+		fail(s, ST_BAD, "rekey: cannot begin: %s", strerror(errno));
+		ret = ST_BAD;
+		goto unlock;
+	}
 	randombytes_buf(master, KEY_LEN);
 	for (int k = 1; k < SK_COUNT; k++)
 		crypto_kdf_derive_from_key(r.newkeys + KEY_LEN * k, KEY_LEN, (uint64_t)k, KDF_CTX, master);
