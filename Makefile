@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # twofactl — two-factor accounts in an encrypted flat-file store
 PREFIX     ?= /usr/local
 DESTDIR    ?=

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """twofactl benchmarks, side by side with the tools users would pick instead,
 all measured in this one run on this machine (make bench).
 

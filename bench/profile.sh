@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Where a verify's time goes: the system calls of one twofactl verify, with
 # their times (strace -T), and instruction counts by function (callgrind).
 # Run as root on a scratch store: bench/profile.sh > bench/out/profile.txt

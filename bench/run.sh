@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make bench: twofactl against pam_oath, google-authenticator-libpam,
 # oathtool and /bin/true, in one run. BENCH_SIZES, BENCH_RUNS and
 # BENCH_PROVISION make it smaller for a quick look.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TWOFACTL_ATTEMPT_H
 #define TWOFACTL_ATTEMPT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl audit [--user NAME] [--since T] [--until T] | audit verify */
 #include "cmd/cmd.h"
 #include "core/timefmt.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl backup issue|list|revoke */
 #include "cmd/cmd.h"
 #include "core/auth.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl batch: one command per line of standard input, in one process */
 #include "cmd/cmd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl check: does this login need a second factor? */
 #include "cmd/cmd.h"
 #include "core/lockout.h"

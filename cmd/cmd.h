@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd/ — the command line: argp parsing, output, exit codes. Only cmd/ prints. */
 #ifndef TWOFACTL_CMD_H
 #define TWOFACTL_CMD_H

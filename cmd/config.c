@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl config get|set|list */
 #include "cmd/cmd.h"
 #include "core/timefmt.h"

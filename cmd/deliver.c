@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Messages: templates from share/templates/<lang>/, delivered through
  * core/transport (SMTP, HTTP gateway, or a spool directory). */
 #include "cmd/deliver.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TWOFACTL_DELIVER_H
 #define TWOFACTL_DELIVER_H
 

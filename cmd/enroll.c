@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl enroll | confirm | show | code | disable */
 #include "cmd/cmd.h"
 #include "cmd/attempt.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl expire: the cron job */
 #include "cmd/cmd.h"
 #include "cmd/deliver.h"

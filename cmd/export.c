@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl export | import */
 #include "cmd/cmd.h"
 #include "core/auth.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl fsck [--repair] */
 #include "cmd/cmd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl health: a monitoring check in the Nagios plugin convention */
 #include "cmd/cmd.h"
 #include "core/timefmt.h"

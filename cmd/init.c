@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl init */
 #include "cmd/cmd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl oidc link|unlink|lookup: OpenID Connect identities (MojeID) */
 #include "cmd/cmd.h"
 

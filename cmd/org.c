@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl org add|list|show|set|del|simulate */
 #include "cmd/cmd.h"
 #include "core/lockout.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl passwd | reset send | reset redeem: passwords as the first factor */
 #include "cmd/cmd.h"
 #include "cmd/deliver.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl recovery file|list|show|approve|deny: lost-device tickets */
 #include "cmd/cmd.h"
 #include "cmd/deliver.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl rekey */
 #include "cmd/cmd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl send: one-time codes by email and SMS */
 #include "cmd/deliver.h"
 #include "core/auth.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl trust add|list|revoke: remembered devices */
 #include "cmd/cmd.h"
 #include "core/policy.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl — the command table, global options and main. */
 #include "cmd/cmd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl user add|list|show|set|del|unlock */
 #include "cmd/cmd.h"
 #include "core/lockout.h"

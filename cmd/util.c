@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "cmd/cmd.h"
 #include "core/timefmt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl verify, and the code check shared with confirm and disable */
 #include "cmd/cmd.h"
 #include "cmd/attempt.h"

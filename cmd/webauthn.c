@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl webauthn register|list|del, and verify --assertion */
 #include "cmd/cmd.h"
 #include "cmd/attempt.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* twofactl whitelist add|list|del: addresses whose logins skip 2FA */
 #include "cmd/cmd.h"
 #include "core/policy.h"

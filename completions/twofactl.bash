@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bash completion for twofactl
 _twofactl() {
 	local cur prev words cword

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # fish completion for twofactl
 set -l commands init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch passwd reset oidc webauthn config help
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/auth.h"
 
 #include <sodium.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Checking a code against an account's factors: pure, the caller persists
  * the changed record (replay state, HOTP counter, consumed backup code) and
  * the lockout accounting (core/lockout.h) before it reports success. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/b32.h"
 
 #include <liboath/oath.h>

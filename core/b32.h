@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TWOFACTL_B32_H
 #define TWOFACTL_B32_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A growing byte buffer that wipes what it leaves behind (it may hold codes
  * or keys): messages, QR renderings. Always NUL-terminated. */
 #ifndef TWOFACTL_BUF_H

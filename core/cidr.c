@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/cidr.h"
 
 #include <arpa/inet.h>

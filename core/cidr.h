@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* IPv4 and IPv6 addresses and CIDR ranges, kept as 128-bit IPv6 (IPv4 as
  * ::ffff:a.b.c.d), so v4-mapped v6 addresses match v4 ranges and back. */
 #ifndef TWOFACTL_CIDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/codes.h"
 #include "core/b32.h"
 

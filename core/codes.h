@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TWOFACTL_CODES_H
 #define TWOFACTL_CODES_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/config.h"
 
 #include <string.h>

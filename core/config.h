@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The store's config file: "key = value" lines, # comments, blank lines. */
 #ifndef TWOFACTL_CONFIG_H
 #define TWOFACTL_CONFIG_H

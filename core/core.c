@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/core.h"
 
 #include <string.h>

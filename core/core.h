@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* core/ — the pure domain of twofactl: no stdio, no getenv, no time().
  * Time comes in as an argument; functions return an error enum. */
 #ifndef TWOFACTL_CORE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/import.h"
 #include "core/b32.h"
 #include "core/cidr.h"

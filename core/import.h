@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Parsers for what other tools leave behind: pam_oath usersfiles
  * (oath-toolkit), google-authenticator-libpam state files, otpauth:// URI
  * lists, and twofactl's own export. Pure: text in, accounts out. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/lockout.h"
 
 int64_t lock_delay(uint32_t failures, uint32_t after)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Rate limiting, counted per account across every factor (NIST 800-63B).
  * After `after` consecutive failures each further attempt waits: 30 s after
  * the limit is reached, doubling with each further failure, at most 1 hour.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/message.h"
 #include "core/buf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Messages from templates: pure rendering, no I/O. A template is the text of
  * share/templates/<lang>/<purpose>.txt: a "Subject: ..." line, a blank line,
  * the body; SMS templates (<purpose>.sms) are the text alone. Placeholders

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/otp.h"
 
 #include <liboath/oath.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TWOFACTL_OTP_H
 #define TWOFACTL_OTP_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/policy.h"
 #include "core/auth.h"
 

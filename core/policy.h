@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Login decisions: organisation policy, IP whitelists, trusted devices,
  * pending (incomplete) logins. Pure: time and keys come in as arguments. */
 #ifndef TWOFACTL_POLICY_H

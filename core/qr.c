@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/qr.h"
 #include "core/buf.h"
 

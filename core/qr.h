@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TWOFACTL_QR_H
 #define TWOFACTL_QR_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/record.h"
 #include "core/b32.h"
 

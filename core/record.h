@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The account record: what one encrypted account file holds, and its JSON
  * form (json-c). The JSON carries "v", the record format version. */
 #ifndef TWOFACTL_RECORD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/timefmt.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TWOFACTL_TIMEFMT_H
 #define TWOFACTL_TIMEFMT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/transport.h"
 
 #include <curl/curl.h>

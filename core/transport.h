@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* core/transport — the one door to the network: SMTP and HTTP through
  * libcurl, and spool files. Nothing else in twofactl sees curl. */
 #ifndef TWOFACTL_TRANSPORT_H

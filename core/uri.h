@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TWOFACTL_URI_H
 #define TWOFACTL_URI_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "core/webauthn.h"
 
 #include <dlfcn.h>

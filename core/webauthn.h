@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* WebAuthn assertions checked with libfido2 (loaded on first use). */
 #ifndef TWOFACTL_WEBAUTHN_H
 #define TWOFACTL_WEBAUTHN_H

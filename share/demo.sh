@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make demo: the main job on a demo store under ./demo — create the store,
 # add an account, enrol an authenticator app from a QR code in the terminal,
 # confirm it, verify the current code (once), use a backup code.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "store/store.h"
 #include "core/config.h"
 

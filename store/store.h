@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* store/ — the only code that touches the store directory.
  *
  *   DIR/ 0700          master.key 0600 (32 bytes), key.check, config, store.lock,

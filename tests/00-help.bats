@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 load helper
 
 @test "--help on the top level lists the commands and exits 0" {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # At home in a shell: completions, man pages, install, --json everywhere.
 load helper
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # One-time codes by email and SMS, against a real SMTP server (aiosmtpd)
 # and an HTTP sink standing in for the SMS gateway, both on 127.0.0.1.
 load helper

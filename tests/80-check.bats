@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Login decisions: policies, whitelists, trusted devices, incomplete logins,
 # service accounts; the warning email goes to a real SMTP server.
 load helper

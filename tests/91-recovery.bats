@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Lost-device recovery tickets, with the messages read from a real SMTP server.
 load helper
 

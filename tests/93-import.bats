@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Imports from files made by the real tools: pam_oath (through pamtester),
 # the google-authenticator command, oathtool, and twofactl's own export.
 load helper

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Concurrency, crashes and attacks: bounded in count and time.
 load helper
 

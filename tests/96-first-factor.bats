@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Passwords, the email reset, OpenID Connect links, renames.
 load helper
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # FIDO2/WebAuthn with software-made keys: real signatures, checked by libfido2.
 load helper
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared set-up for the bats suites: a fresh store per test in $BATS_TEST_TMPDIR.
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'

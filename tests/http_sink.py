@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A small HTTP sink standing in for an SMS gateway: appends each request
 (method, path, headers, body) as one JSON line to --log and answers 200 on
 /send, 500 on /fail, and sleeps past the client's timeout on /slow.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Print the newest message in MAILDIR addressed to RCPT: the decoded
 Subject and From lines, then the body. With --count, print how many there
 are. Exit 1 when there is none."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A real SMTP server for the tests (Debian's python3-aiosmtpd): stores each
 message in a Maildir; optionally STARTTLS, AUTH, and 550 for some recipients.
 Listens on 127.0.0.1 only; writes "ready" to --ready once it accepts."""

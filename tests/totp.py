@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """RFC 6238 codes (SHA1, 6 digits, 30 s) for a hex key at each given time:
 an independent implementation from the standard library, for the tests."""
 import hashlib

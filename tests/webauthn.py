@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Software FIDO2 authenticator for the tests (python3-cryptography): makes
 credentials and signs assertions exactly as WebAuthn lays them out, so that
 twofactl checks real signatures with libfido2.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Each harness defines LLVMFuzzerTestOneInput: built with libFuzzer by
  * make fuzz, and with standalone.c by make check, which runs it over the
  * seed corpus (every crash found becomes a file there). */

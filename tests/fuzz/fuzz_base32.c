@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* base32: what decodes must encode and decode back to the same bytes. */
 #include "fuzz.h"
 #include "core/b32.h"

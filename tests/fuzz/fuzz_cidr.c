@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* CIDR: what parses formats to a canonical form that parses to the same. */
 #include "fuzz.h"
 #include "core/cidr.h"

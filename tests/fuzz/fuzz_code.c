@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What a user types as a code: the canonical form is short and clean. */
 #include "fuzz.h"
 #include "core/codes.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The config file parser. */
 #include "fuzz.h"
 #include "core/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The import parsers (usersfile, google-authenticator, URIs, twofactl
  * export), chosen by the first byte. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The account record parser: whatever parses must serialise and parse back
  * to the same record. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* otpauth:// URIs: a parsed factor makes a URI that parses to the same key. */
 #include "fuzz.h"
 #include "core/import.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Runs a harness over files (make check): one TAP line per file. */
 #include "fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* C unit tests for core/: RFC 4226 and RFC 6238 vectors, base32, codes,
  * lockout, durations, records, code checks. TAP output. */
 #include "core/auth.h"
