@@ -9,7 +9,11 @@
  * file name are the associated data. File names are a keyed BLAKE2b of the
  * account name. Writes go to a temp file (O_EXCL|O_NOFOLLOW), fsync, rename,
  * fsync of the directory. Locks are OFD byte-range locks on store.lock,
- * which is never unlinked. */
+ * which is never unlinked.
+ *
+ * The code is split along its seams: file.c (reads, atomic writes), lock.c,
+ * config.c, key.c (open, create, master key), record.c (seal, load, save,
+ * iterate), audit.c, fsck.c, rekey.c; internal.h is theirs alone. */
 #ifndef TWOFACTL_STORE_H
 #define TWOFACTL_STORE_H
 
@@ -108,7 +112,7 @@ int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
                unsigned *problems, unsigned *fixed) SWUR;
 
 /* A new master key: every file sealed again under it (and renamed, since
- * names are keyed), the audit log resealed; crash-safe (see store.c). */
+ * names are keyed), the audit log resealed; crash-safe (see store/rekey.c). */
 typedef void (*store_progress_fn)(void *ctx, size_t done, size_t total);
 int store_rekey(struct store *s, store_progress_fn progress, void *ctx, size_t *count) SWUR;
 

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: ISC */
+/* store/fsck.c — fsck: check every file; --repair quarantines what fails. */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+/* ---- fsck ---- */
+
+/* A temp file younger than this may belong to a write in progress (here or
+ * on another host of a shared store): it is left alone. */
+#define TEMP_GRACE 60
+
+static int temp_in_progress(const struct stat *st)
+{
+	return time(NULL) - st->st_mtime < TEMP_GRACE;
+}
+
+struct fsck {
+	struct store *s;
+	int repair;
+	store_fsck_fn report;
+	void *ctx;
+	unsigned problems, fixed;
+	int qfd;
+};
+
+static void finding(struct fsck *f, const char *path, const char *problem, const char *action, int ok)
+{
+	f->problems++;
+	if (ok)
+		f->fixed++;
+	f->report(f->ctx, path, problem, action);
+}
+
+static int quarantine_fd(struct fsck *f)
+{
+	if (f->qfd >= 0)
+		return f->qfd;
+	if (mkdirat(f->s->dirfd, "quarantine", 0700) < 0 && errno != EEXIST)
+		return -1;
+	f->qfd = st_open_dir_at(f->s->dirfd, "quarantine");
+	return f->qfd;
+}
+
+/* Move dirfd/name to quarantine/<flat path>; says what it did. */
+static void quarantine(struct fsck *f, int dirfd, const char *name, const char *path, const char *problem)
+{
+	char qname[PATH_MAX], action[PATH_MAX + 64];
+	int qfd;
+
+	if (!f->repair) {
+		finding(f, path, problem, NULL, 0);
+		return;
+	}
+	snprintf(qname, sizeof qname, "%s.%lld", path, (long long)time(NULL));
+	for (char *p = qname; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	qfd = quarantine_fd(f);
+	if (qfd < 0 || renameat(dirfd, name, qfd, qname) < 0) {
+		snprintf(action, sizeof action, "could not move it: %s", strerror(errno));
+		finding(f, path, problem, action, 0);
+		return;
+	}
+	fsync(qfd);
+	fsync(dirfd);
+	snprintf(action, sizeof action, "moved to quarantine/%s", qname);
+	finding(f, path, problem, action, 1);
+}
+
+static void fix_mode(struct fsck *f, int fd, const struct stat *st, mode_t want, const char *path)
+{
+	char problem[64];
+
+	if ((st->st_mode & 07777) == want)
+		return;
+	snprintf(problem, sizeof problem, "mode %04o, expected %04o", (unsigned)(st->st_mode & 07777), (unsigned)want);
+	if (!f->repair) {
+		finding(f, path, problem, NULL, 0);
+		return;
+	}
+	if (fchmod(fd, want) == 0)
+		finding(f, path, problem, "mode fixed", 1);
+	else
+		finding(f, path, problem, strerror(errno), 0);
+}
+
+
+/* The name of a record, from its plaintext: what its file name is the keyed
+ * hash of. */
+int st_record_name(enum ns ns, const uint8_t *pt, size_t len, char name[RECORD_NAME_MAX])
+{
+	if (ns == NS_ACCOUNTS) {
+		struct account *a = account_new();
+		int bad = !a || record_from_json((const char *)pt, len, a) != CORE_OK;
+
+		if (!bad)
+			snprintf(name, RECORD_NAME_MAX, "%s", a->name);
+		account_free(a);
+		return bad ? -1 : 0;
+	}
+	if (ns == NS_ORGS) {
+		struct org o;
+
+		if (org_from_json((const char *)pt, len, &o))
+			return -1;
+		snprintf(name, RECORD_NAME_MAX, "%s", o.name);
+		return 0;
+	}
+	if (ns == NS_OIDC) {
+		struct oidc_link l;
+
+		if (oidc_link_from_json((const char *)pt, len, &l))
+			return -1;
+		oidc_key(&l.id, name, RECORD_NAME_MAX);
+		return 0;
+	}
+	{
+		struct ticket t;
+
+		if (ticket_from_json((const char *)pt, len, &t))
+			return -1;
+		snprintf(name, RECORD_NAME_MAX, "%s", t.id);
+		return 0;
+	}
+}
+
+/* The name a record's content says it has, hashed, must be its file name. */
+static const char *check_record(struct fsck *f, enum ns ns, const char *hex, const uint8_t *pt, size_t len)
+{
+	struct acct_ref ref;
+	char name[RECORD_NAME_MAX];
+
+	if (st_record_name(ns, pt, len, name))
+		return "holds a record this twofactl cannot read";
+	if (store_ref_ns(f->s, ns, name, &ref) || strcmp(ref.hex, hex))
+		return "is stored under the name of another record (swapped or renamed)";
+	return NULL;
+}
+
+static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint8_t *buf = NULL, *pt = NULL;
+	size_t len = 0, ptlen = 0;
+	uint64_t gen;
+	const char *bad;
+
+	snprintf(path, sizeof path, "%s/%s/%s", ns_dirs[ns], sub, name);
+	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!strncmp(name, ".tmp-", 5) || (strlen(name) > 3 && !strcmp(name + strlen(name) - 3, ".rk"))) {
+		if (!strncmp(name, ".tmp-", 5) && temp_in_progress(&st))
+			return;
+		if (!f->repair)
+			finding(f, path, "leftover temporary file of an interrupted write", NULL, 0);
+		else if (unlinkat(sfd, name, 0) == 0)
+			finding(f, path, "leftover temporary file of an interrupted write", "removed", 1);
+		else
+			finding(f, path, "leftover temporary file", strerror(errno), 0);
+		return;
+	}
+	if (!st_is_hex_name(name, 64) || strncmp(name, sub, 2)) {
+		quarantine(f, sfd, name, path, "unexpected file");
+		return;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		quarantine(f, sfd, name, path, "is a symbolic link");
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		quarantine(f, sfd, name, path, "is not a regular file");
+		return;
+	}
+	if (st.st_nlink != 1) {
+		quarantine(f, sfd, name, path, "has more than one hard link");
+		return;
+	}
+	if (st_read_file_at(sfd, name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
+		quarantine(f, sfd, name, path, errno == EFBIG ? "is too large" : "cannot be read");
+		return;
+	}
+	if (st_unseal(f->s, ns, name, buf, len, &pt, &ptlen, &gen) != ST_OK) {
+		free(buf);
+		quarantine(f, sfd, name, path, "fails authentication: damaged, tampered or swapped");
+		return;
+	}
+	free(buf);
+	bad = check_record(f, ns, name, pt, ptlen);
+	sodium_free(pt);
+	if (bad) {
+		quarantine(f, sfd, name, path, bad);
+		return;
+	}
+	{
+		int fd = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd >= 0) {
+			fix_mode(f, fd, &st, 0600, path);
+			close(fd);
+		}
+	}
+}
+
+static void fsck_ns(struct fsck *f, enum ns ns)
+{
+	int nfd = st_ns_fd(f->s, ns), dfd;
+	DIR *top;
+	struct dirent *de;
+	struct stat st;
+
+	if (nfd < 0) {
+		finding(f, ns_dirs[ns], "cannot be opened", strerror(errno), 0);
+		return;
+	}
+	if (fstat(nfd, &st) == 0)
+		fix_mode(f, nfd, &st, 0700, ns_dirs[ns]);
+	dfd = dup(nfd);
+	top = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!top) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	rewinddir(top);
+	while ((de = readdir(top))) {
+		char path[PATH_MAX];
+		int sfd;
+		DIR *sd;
+		struct dirent *fe;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", ns_dirs[ns], de->d_name);
+		if (!st_is_hex_name(de->d_name, 2)) {
+			quarantine(f, nfd, de->d_name, path, "unexpected entry");
+			continue;
+		}
+		sfd = st_open_dir_at(nfd, de->d_name);
+		if (sfd < 0) {
+			quarantine(f, nfd, de->d_name, path, "is not a directory (or a symbolic link to one)");
+			continue;
+		}
+		if (fstat(sfd, &st) == 0)
+			fix_mode(f, sfd, &st, 0700, path);
+		sd = fdopendir(sfd);
+		if (!sd) {
+			close(sfd);
+			continue;
+		}
+		while ((fe = readdir(sd)))
+			if (strcmp(fe->d_name, ".") && strcmp(fe->d_name, ".."))
+				fsck_leaf(f, ns, dirfd(sd), de->d_name, fe->d_name);
+		closedir(sd);
+	}
+	closedir(top);
+}
+
+int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
+               unsigned *problems, unsigned *fixed)
+{
+	struct fsck f = { .s = s, .repair = repair, .report = report, .ctx = ctx, .qfd = -1 };
+	static const char *const top[] = { "config", "store.lock", "audit.log", "key.check" };
+	DIR *d;
+	struct dirent *de;
+	int dfd, ret = ST_OK;
+	uint64_t bad = 0;
+
+	if (repair && (ret = store_lock_all(s)))
+		return ret;
+	for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
+		struct stat st;
+		int fd = openat(s->dirfd, top[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0) {
+			finding(&f, top[i], errno == ELOOP ? "is a symbolic link" : "is missing or unreadable", NULL, 0);
+			continue;
+		}
+		if (fstat(fd, &st) == 0) {
+			if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+				finding(&f, top[i], "is not a plain file with one link", NULL, 0);
+			else
+				fix_mode(&f, fd, &st, 0600, top[i]);
+		}
+		close(fd);
+	}
+	/* leftover temp files of config writes */
+	dfd = dup(s->dirfd);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d) {
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			struct stat st;
+
+			if (!strncmp(de->d_name, ".tmp-", 5) &&
+			    fstatat(s->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && temp_in_progress(&st))
+				continue;
+			if (!strncmp(de->d_name, ".tmp-", 5) || !strcmp(de->d_name, "master.key.rk") ||
+			    !strcmp(de->d_name, "key.check.rk") || !strcmp(de->d_name, "audit.log.rk") ||
+			    !strcmp(de->d_name, "rekey.old")) {
+				if (!repair)
+					finding(&f, de->d_name, "leftover file of an interrupted write", NULL, 0);
+				else if (unlinkat(s->dirfd, de->d_name, 0) == 0)
+					finding(&f, de->d_name, "leftover file of an interrupted write", "removed", 1);
+			}
+		}
+		closedir(d);
+	} else if (dfd >= 0) {
+		close(dfd);
+	}
+	for (int ns = 0; ns < NS_COUNT; ns++)
+		fsck_ns(&f, (enum ns)ns);
+	if (store_audit_walk(s, NULL, NULL, &bad) != ST_OK)
+		finding(&f, "audit.log", s->err, "not repairable: keep the file as evidence", 0);
+	if (f.qfd >= 0)
+		close(f.qfd);
+	if (repair)
+		store_unlock_all(s);
+	*problems = f.problems;
+	*fixed = f.fixed;
+	return ST_OK;
+}
+

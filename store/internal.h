@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: ISC */
+/* store/ internals, shared by its files (file, lock, config, key, record,
+ * audit, fsck, rekey); nothing outside store/ includes this. */
+#ifndef TWOFACTL_STORE_INTERNAL_H
+#define TWOFACTL_STORE_INTERNAL_H
+
+#include "store/store.h"
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sodium.h>
+
+#define MAGIC "TFA"
+#define FORMAT_VERSION 1
+#define HDR_LEN 16
+#define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define KEY_LEN 32
+#define KDF_CTX "twofactl"
+#define MAX_CONFIG 64
+
+/* Byte ranges of store.lock. The whole file (0, len 0) is taken by rekey. */
+#define LOCK_CONFIG 1
+#define LOCK_AUDIT 2
+#define LOCK_ACCOUNTS 1024
+
+
+/* key.check holds a keyed hash that only the right master key reproduces,
+ * so a wrong key is named as such instead of showing an empty store. */
+#define CHECK_LEN 32
+/* A master key wrapped with a passphrase: "TFK1", Argon2id opslimit and
+ * memlimit (8 bytes each, big endian), salt, nonce, secretbox of the key. */
+#define WRAP_MAGIC "TFK1"
+#define WRAP_LEN (4 + 8 + 8 + crypto_pwhash_SALTBYTES + crypto_secretbox_NONCEBYTES + \
+                  KEY_LEN + crypto_secretbox_MACBYTES)
+#define RECORD_NAME_MAX 600
+
+extern const char *const ns_dirs[NS_COUNT];
+extern const char *const ns_prefix[NS_COUNT];
+
+
+struct store {
+	int dirfd;
+	int nsfd[NS_COUNT];
+	int lockfd;
+	char *path;
+	uint8_t *keys;          /* sodium_malloc: SK_COUNT subkeys */
+	char *cfg_key[MAX_CONFIG];
+	char *cfg_val[MAX_CONFIG];
+	size_t ncfg;
+	int lock_timeout;       /* seconds */
+	uint8_t check[32];      /* key.check of the key loaded: a rekey changes it */
+	int wrapped;            /* the key file is wrapped with a passphrase */
+	char err[512];
+};
+
+
+int st_fail(struct store *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void st_config_free(struct store *s);
+int st_config_load(struct store *s);
+int st_epoch_ok(struct store *s);
+int st_is_hex_name(const char *n, size_t len);
+void st_key_check_value(const uint8_t *check_key, uint8_t out[CHECK_LEN]);
+int st_key_file_bytes(struct store *s, const uint8_t *key, uint8_t out[WRAP_LEN], size_t *len);
+int st_lock_range(struct store *s, off_t off, off_t len, short type);
+void st_make_ad(uint8_t ad[HDR_LEN + 64], const uint8_t hdr[HDR_LEN], const char *hex);
+void st_make_header(uint8_t hdr[HDR_LEN], uint64_t gen);
+int st_ns_fd(struct store *s, enum ns ns);
+int st_open_dir_at(int dirfd, const char *name);
+int st_read_file_at(int dirfd, const char *name, uint8_t **out, size_t *outlen,
+                        size_t maxlen, struct stat *st_out);
+int st_record_name(enum ns ns, const uint8_t *pt, size_t len, char name[RECORD_NAME_MAX]);
+int st_rekey_recover(struct store *s);
+int st_subdir(struct store *s, enum ns ns, const char *hex, int create);
+void st_unlock_range(struct store *s, off_t off, off_t len);
+int st_unseal(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
+                  uint8_t **pt, size_t *ptlen, uint64_t *gen);
+int st_write_all(int fd, const void *buf, size_t n);
+int st_write_atomic_at(struct store *s, int dirfd, const char *what, const char *name,
+                           const void *data, size_t len);
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: ISC */
+/* store/lock.c — Locks: OFD byte ranges of store.lock (one byte per record, the whole
+ * file for rekey and fsck --repair), taken by a bounded poll. */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+
+/* ---- locking ---- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* OFD lock on [off, off+len) of store.lock, waiting at most lock_timeout
+ * seconds. The wait is a poll of F_OFD_SETLK with a growing, jittered
+ * sleep (1 ms to 50 ms), not F_OFD_SETLKW under a timer: no signal and no
+ * process-wide state, so a long-running, threaded caller (sshd, serve) can
+ * use it from any thread. */
+int st_lock_range(struct store *s, off_t off, off_t len, short type)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = off, .l_len = len };
+	int64_t deadline = mono_ms() + (int64_t)s->lock_timeout * 1000;
+	uint32_t pause_us = 1000;
+
+	for (;;) {
+		struct timespec ts;
+
+		if (fcntl(s->lockfd, F_OFD_SETLK, &fl) == 0)
+			return ST_OK;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return st_fail(s, ST_BAD, "cannot lock 'store.lock': %s", strerror(errno));
+		if (mono_ms() >= deadline)
+			return st_fail(s, ST_BUSY, "store busy: lock not obtained within %d s", s->lock_timeout);
+		/* jitter: waiters that collided do not retry in step */
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(pause_us / 2 + randombytes_uniform(pause_us / 2 + 1)) * 1000L;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		if (pause_us < 50000)
+			pause_us *= 2;
+	}
+}
+
+void st_unlock_range(struct store *s, off_t off, off_t len)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = off, .l_len = len };
+
+	fcntl(s->lockfd, F_OFD_SETLK, &fl);
+}
+
+
+/* ---- one account (or organisation, ticket, identity): one byte ---- */
+
+int store_lock(struct store *s, struct acct_ref *ref)
+{
+	int ret = st_lock_range(s, (off_t)ref->lockoff, 1, F_WRLCK);
+
+	if (ret == ST_OK && (ret = st_epoch_ok(s)) != ST_OK)
+		st_unlock_range(s, (off_t)ref->lockoff, 1);
+	if (ret == ST_OK)
+		ref->locked = 1;
+	return ret;
+}
+
+void store_unlock(struct store *s, struct acct_ref *ref)
+{
+	if (ref->locked)
+		st_unlock_range(s, (off_t)ref->lockoff, 1);
+	ref->locked = 0;
+}
+
+/* ---- whole-store lock (rekey, fsck --repair) ---- */
+
+int store_lock_all(struct store *s)
+{
+	return st_lock_range(s, 0, 0, F_WRLCK);
+}
+
+void store_set_lock_timeout(struct store *s, int seconds)
+{
+	s->lock_timeout = seconds;
+}
+
+void store_unlock_all(struct store *s)
+{
+	st_unlock_range(s, 0, 0);
+}
+
+int store_lock_probe(struct store *s)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+
+	if (fcntl(s->lockfd, F_OFD_GETLK, &fl) < 0)
+		return -1;
+	return fl.l_type != F_UNLCK;
+}
+

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: ISC */
+/* store/record.c — Sealed records (accounts, organisations, tickets, identities): names,
+ * sealing, load, save, delete, iteration. */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <dirent.h>
+
+const char *const ns_dirs[NS_COUNT] = { "accounts", "orgs", "tickets", "oidc" };
+const char *const ns_prefix[NS_COUNT] = { "", "org:", "ticket:", "oidc:" };
+
+/* ---- records: accounts, organisations, tickets ---- */
+
+
+int st_ns_fd(struct store *s, enum ns ns)
+{
+	if (s->nsfd[ns] >= 0)
+		return s->nsfd[ns];
+	s->nsfd[ns] = st_open_dir_at(s->dirfd, ns_dirs[ns]);
+	if (s->nsfd[ns] < 0 && errno == ENOENT) {
+		if (mkdirat(s->dirfd, ns_dirs[ns], 0700) < 0 && errno != EEXIST)
+			return -1;
+		s->nsfd[ns] = st_open_dir_at(s->dirfd, ns_dirs[ns]);
+		if (s->nsfd[ns] >= 0) {
+			fchmod(s->nsfd[ns], 0700);
+			fsync(s->dirfd);
+		}
+	}
+	return s->nsfd[ns];
+}
+
+int store_ref_ns(struct store *s, enum ns ns, const char *name, struct acct_ref *ref)
+{
+	crypto_generichash_state st;
+	uint8_t h[32];
+
+	memset(ref, 0, sizeof *ref);
+	ref->ns = ns;
+	if (ns == NS_ACCOUNTS && !account_name_valid(name))
+		return st_fail(s, ST_INVAL, "invalid account name");
+	crypto_generichash_init(&st, store_subkey(s, SK_NAME), KEY_LEN, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)ns_prefix[ns], strlen(ns_prefix[ns]));
+	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(ref->hex, sizeof ref->hex, h, sizeof h);
+	ref->lockoff = LOCK_ACCOUNTS + (((uint64_t)h[0] << 32 | (uint64_t)h[1] << 24 |
+	                                 (uint64_t)h[2] << 16 | (uint64_t)h[3] << 8 | h[4]) &
+	                                ((1ULL << 40) - 1));
+	return ST_OK;
+}
+
+int store_ref(struct store *s, const char *name, struct acct_ref *ref)
+{
+	return store_ref_ns(s, NS_ACCOUNTS, name, ref);
+}
+
+int st_subdir(struct store *s, enum ns ns, const char *hex, int create)
+{
+	char sub[3] = { hex[0], hex[1], 0 };
+	int nfd = st_ns_fd(s, ns), fd;
+
+	if (nfd < 0)
+		return -1;
+	fd = st_open_dir_at(nfd, sub);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(nfd, sub, 0700) < 0 && errno != EEXIST)
+			return -1;
+		fd = st_open_dir_at(nfd, sub);
+		if (fd >= 0) {
+			fchmod(fd, 0700);
+			fsync(nfd);
+		}
+	}
+	return fd;
+}
+
+void st_make_header(uint8_t hdr[HDR_LEN], uint64_t gen)
+{
+	memcpy(hdr, MAGIC, 3);
+	hdr[3] = 0;
+	hdr[4] = FORMAT_VERSION;
+	hdr[5] = hdr[6] = hdr[7] = 0;
+	for (int i = 0; i < 8; i++)
+		hdr[8 + i] = (uint8_t)(gen >> (56 - 8 * i));
+}
+
+void st_make_ad(uint8_t ad[HDR_LEN + 64], const uint8_t hdr[HDR_LEN], const char *hex)
+{
+	memcpy(ad, hdr, HDR_LEN);
+	memcpy(ad + HDR_LEN, hex, 64);
+}
+
+int store_exists(struct store *s, const struct acct_ref *ref)
+{
+	int fd = st_subdir(s, ref->ns, ref->hex, 0), r;
+
+	if (fd < 0)
+		return 0;
+	r = faccessat(fd, ref->hex, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	close(fd);
+	return r;
+}
+
+/* Open a sealed file's box; *pt is sodium_malloc'd plaintext (NUL-terminated). */
+static int unseal_into(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
+                       uint8_t *pt, size_t ptcap, size_t *ptlen, uint64_t *gen);
+
+/* Open a sealed file's box into a fresh sodium_malloc'd buffer. */
+int st_unseal(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
+                  uint8_t **pt, size_t *ptlen, uint64_t *gen)
+{
+	int ret;
+
+	*pt = sodium_malloc(len + 1);
+	if (!*pt)
+		return st_fail(s, ST_BAD, "cannot allocate secure memory");
+	ret = unseal_into(s, ns, hex, buf, len, *pt, len + 1, ptlen, gen);
+	if (ret) {
+		sodium_free(*pt);
+		*pt = NULL;
+	}
+	return ret;
+}
+
+/* The same into the caller's buffer of ptcap bytes (at least len + 1). */
+static int unseal_into(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
+                       uint8_t *pt, size_t ptcap, size_t *ptlen, uint64_t *gen)
+{
+	uint8_t ad[HDR_LEN + 64];
+	unsigned long long n = 0;
+	const char *d = ns_dirs[ns];
+
+	if (len + 1 > ptcap)
+		return st_fail(s, ST_BAD, "internal error: buffer too small");
+	if (len < HDR_LEN + NONCE_LEN + TAG_LEN || memcmp(buf, MAGIC, 4) != 0)
+		return st_fail(s, ST_BAD, "file '%s/%.2s/%s' is damaged (bad header)", d, hex, hex);
+	if (buf[4] != FORMAT_VERSION)
+		return st_fail(s, ST_BAD, "file '%s/%.2s/%s' has format version %u, this twofactl reads %u",
+		            d, hex, hex, buf[4], FORMAT_VERSION);
+	*gen = 0;
+	for (int i = 0; i < 8; i++)
+		*gen = (*gen << 8) | buf[8 + i];
+	st_make_ad(ad, buf, hex);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL,
+	        buf + HDR_LEN + NONCE_LEN, len - HDR_LEN - NONCE_LEN,
+	        ad, sizeof ad, buf + HDR_LEN, store_subkey(s, SK_AEAD)) != 0) {
+		return st_fail(s, ST_BAD, "%s file '%s/%.2s/%s' fails authentication: "
+		            "tampered, swapped or a wrong master key",
+		            ns == NS_ACCOUNTS ? "account" : ns == NS_ORGS ? "organisation" : "ticket",
+		            d, hex, hex);
+	}
+	pt[n] = 0;
+	*ptlen = (size_t)n;
+	return ST_OK;
+}
+
+int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t *ptlen)
+{
+	int fd = st_subdir(s, ref->ns, ref->hex, 0), ret;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	const char *d = ns_dirs[ref->ns];
+
+	*pt = NULL;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return st_fail(s, ST_ENOENT, "no such entry");
+		return st_fail(s, ST_BAD, "cannot open directory '%s': %s", d, strerror(errno));
+	}
+	if (st_read_file_at(fd, ref->hex, &buf, &len, STORE_MAX_FILE, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == ENOENT)
+			return st_fail(s, ST_ENOENT, "no such entry");
+		if (e == ELOOP)
+			return st_fail(s, ST_BAD, "file '%s/%.2s/%s' is a symbolic link: refused", d, ref->hex, ref->hex);
+		return st_fail(s, ST_BAD, "cannot read file '%s/%.2s/%s': %s", d, ref->hex, ref->hex, strerror(e));
+	}
+	close(fd);
+	if (st.st_nlink != 1) {
+		free(buf);
+		return st_fail(s, ST_BAD, "file '%s/%.2s/%s' has %lu hard links: refused",
+		            d, ref->hex, ref->hex, (unsigned long)st.st_nlink);
+	}
+	ret = st_unseal(s, ref->ns, ref->hex, buf, len, pt, ptlen, &ref->gen);
+	free(buf);
+	return ret;
+}
+
+int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, size_t ptlen)
+{
+	size_t clen = HDR_LEN + NONCE_LEN + ptlen + TAG_LEN;
+	uint8_t *out = NULL, hdr[HDR_LEN], ad[HDR_LEN + 64];
+	unsigned long long ctlen = 0;
+	int fd = -1, ret;
+
+	if (!ref->locked)
+		return st_fail(s, ST_BAD, "internal error: save without lock");
+	if (clen > STORE_MAX_FILE)
+		return st_fail(s, ST_BAD, "record too large");
+	out = malloc(clen);
+	if (!out)
+		return st_fail(s, ST_BAD, "out of memory");
+	st_make_header(hdr, ref->gen + 1);
+	memcpy(out, hdr, HDR_LEN);
+	randombytes_buf(out + HDR_LEN, NONCE_LEN);
+	st_make_ad(ad, hdr, ref->hex);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + HDR_LEN + NONCE_LEN, &ctlen, pt, ptlen,
+	        ad, sizeof ad, NULL, out + HDR_LEN, store_subkey(s, SK_AEAD));
+	fd = st_subdir(s, ref->ns, ref->hex, 1);
+	if (fd < 0) {
+		ret = st_fail(s, ST_BAD, "cannot open directory '%s': %s", ns_dirs[ref->ns], strerror(errno));
+		goto out;
+	}
+	ret = st_write_atomic_at(s, fd, ref->ns == NS_ACCOUNTS ? "account file" : "record", ref->hex,
+	                      out, HDR_LEN + NONCE_LEN + ctlen);
+	if (ret == ST_OK)
+		ref->gen++;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(out);
+	return ret;
+}
+
+int store_load(struct store *s, struct acct_ref *ref, const char *name, struct account *a)
+{
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	int ret = store_blob_load(s, ref, &pt, &len);
+
+	if (ret == ST_ENOENT)
+		return st_fail(s, ST_ENOENT, "no such account");
+	if (ret)
+		return ret;
+	ret = record_from_json((const char *)pt, len, a);
+	sodium_free(pt);
+	if (ret != CORE_OK)
+		return st_fail(s, ST_BAD, "account file 'accounts/%.2s/%s' holds a record this twofactl cannot read",
+		            ref->hex, ref->hex);
+	if (strcmp(a->name, name) != 0) {
+		sodium_memzero(a, sizeof *a);
+		return st_fail(s, ST_BAD, "account file 'accounts/%.2s/%s' belongs to another account",
+		            ref->hex, ref->hex);
+	}
+	return ST_OK;
+}
+
+int store_save(struct store *s, struct acct_ref *ref, const struct account *a)
+{
+	char *json = NULL;
+	size_t jlen = 0;
+	int ret;
+
+	if (record_to_json(a, &json, &jlen) != CORE_OK)
+		return st_fail(s, ST_BAD, "cannot serialise record");
+	ret = store_blob_save(s, ref, (const uint8_t *)json, jlen);
+	sodium_memzero(json, jlen);
+	free(json);
+	return ret;
+}
+
+int store_delete(struct store *s, struct acct_ref *ref)
+{
+	int fd = st_subdir(s, ref->ns, ref->hex, 0);
+
+	if (!ref->locked)
+		return st_fail(s, ST_BAD, "internal error: delete without lock");
+	if (fd < 0)
+		return st_fail(s, ST_ENOENT, "no such entry");
+	if (unlinkat(fd, ref->hex, 0) < 0) {
+		int e = errno;
+
+		close(fd);
+		return st_fail(s, e == ENOENT ? ST_ENOENT : ST_BAD, "cannot remove file: %s", strerror(e));
+	}
+	fsync(fd);
+	close(fd);
+	return ST_OK;
+}
+
+int st_is_hex_name(const char *n, size_t len)
+{
+	if (strlen(n) != len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+
+int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
+{
+	int nfd = st_ns_fd(s, ns), afd = nfd >= 0 ? dup(nfd) : -1, ret = ST_OK;
+	DIR *top = afd >= 0 ? fdopendir(afd) : NULL;
+	struct dirent *de;
+	/* one secure buffer for every plaintext: sodium_malloc costs a handful
+	 * of system calls, too many to pay per file of a large store */
+	size_t ptcap = 65536;
+	uint8_t *pt = sodium_malloc(ptcap);
+
+	if (!top || !pt) {
+		if (afd >= 0 && !top)
+			close(afd);
+		if (top)
+			closedir(top);
+		sodium_free(pt);
+		return st_fail(s, ST_BAD, "cannot list '%s': %s", ns_dirs[ns], strerror(errno));
+	}
+	rewinddir(top);
+	while (ret == ST_OK && (de = readdir(top))) {
+		int sfd;
+		DIR *sd;
+		struct dirent *fe;
+
+		if (!st_is_hex_name(de->d_name, 2))
+			continue;
+		sfd = st_open_dir_at(nfd, de->d_name);
+		if (sfd < 0 || !(sd = fdopendir(sfd))) {
+			if (sfd >= 0)
+				close(sfd);
+			ret = st_fail(s, ST_BAD, "cannot open '%s/%s': %s", ns_dirs[ns], de->d_name, strerror(errno));
+			break;
+		}
+		while ((fe = readdir(sd))) {
+			uint8_t *buf = NULL;
+			size_t len = 0, ptlen = 0;
+			uint64_t gen;
+			int stop;
+
+			if (!st_is_hex_name(fe->d_name, 64) || strncmp(fe->d_name, de->d_name, 2))
+				continue;
+			if (st_read_file_at(dirfd(sd), fe->d_name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
+				if (errno == ENOENT)
+					continue;   /* removed meanwhile */
+				ret = st_fail(s, ST_BAD, "cannot read file '%s/%.2s/%s': %s", ns_dirs[ns],
+				           fe->d_name, fe->d_name, strerror(errno));
+				break;
+			}
+			if (len + 1 > ptcap) {
+				sodium_free(pt);
+				ptcap = len + 1;
+				pt = sodium_malloc(ptcap);
+				if (!pt) {
+					free(buf);
+					ret = st_fail(s, ST_BAD, "cannot allocate secure memory");
+					break;
+				}
+			}
+			ret = unseal_into(s, ns, fe->d_name, buf, len, pt, ptcap, &ptlen, &gen);
+			free(buf);
+			if (ret != ST_OK)
+				break;
+			stop = fn(ctx, pt, ptlen);
+			sodium_memzero(pt, ptlen);
+			if (stop < 0) {
+				ret = ST_BAD;   /* the callback set the message with store_fail */
+				break;
+			}
+			if (stop) {
+				closedir(sd);
+				goto out;
+			}
+		}
+		closedir(sd);
+	}
+out:
+	closedir(top);
+	sodium_free(pt);
+	return ret;
+}
+
+struct acct_visit {
+	struct store *s;
+	struct account *a;
+	store_visit_fn fn;
+	void *ctx;
+};
+
+static int visit_account(void *ctx, const uint8_t *json, size_t len)
+{
+	struct acct_visit *v = ctx;
+
+	if (record_from_json((const char *)json, len, v->a) != CORE_OK) {
+		st_fail(v->s, ST_BAD, "an account file holds a record this twofactl cannot read");
+		return -1;
+	}
+	return v->fn(v->ctx, v->a);
+}
+
+int store_iterate(struct store *s, store_visit_fn fn, void *ctx)
+{
+	struct acct_visit v = { s, account_new(), fn, ctx };
+	int ret;
+
+	if (!v.a)
+		return st_fail(s, ST_BAD, "cannot allocate secure memory");
+	ret = store_iterate_ns(s, NS_ACCOUNTS, visit_account, &v);
+	account_free(v.a);
+	return ret;
+}
+
