@@ -93,8 +93,10 @@ static void first_line(const char *s, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* Run one line with stdout and stderr captured. */
-static int run_line(char **argv, int n, char **out, size_t *outlen, char **err, size_t *errlen)
+/* Run one command with stdout and stderr captured, and in (len bytes) as
+ * its standard input: never the caller's own fd 0. */
+int run_captured(char **argv, int n, const char *in, size_t inlen,
+                 char **out, size_t *outlen, char **err, size_t *errlen)
 {
 	FILE *saved_out = stdout, *saved_err = stderr, *mo, *me;
 	volatile int rc;
@@ -112,11 +114,19 @@ static int run_line(char **argv, int n, char **out, size_t *outlen, char **err, 
 	stdout = mo;
 	stderr = me;
 	g.ctx[0] = '\0';
+	g.err_word = NULL;
+	g.err_msg[0] = '\0';
+	g.in_mem = 1;
+	g.in_buf = in ? in : "";
+	g.in_len = in ? inlen : 0;
+	g.in_pos = 0;
 	jumped = setjmp(g.batch_jmp);
 	if (jumped)
 		rc = jumped;
 	else
 		rc = run_command(n, argv);
+	g.in_mem = 0;
+	g.in_buf = NULL;
 	fflush(mo);
 	fflush(me);
 	stdout = saved_out;
@@ -167,7 +177,7 @@ int cmd_batch(int argc, char **argv)
 			rc = EXIT_USAGE;
 			err = strdup("twofactl: batch: --help, --version and batch are not available inside a batch\n");
 		} else {
-			rc = run_line(args, n, &out, &outlen, &err, &errlen);
+			rc = run_captured(args, n, NULL, 0, &out, &outlen, &err, &errlen);
 		}
 		if (rc == EXIT_OK)
 			ok++;

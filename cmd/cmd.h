@@ -35,6 +35,19 @@ struct globals {
 	int at_set;
 	int64_t now;
 	char ctx[192];          /* "verify alice": the subject of error messages */
+	/* A command's standard input when it is not fd 0 (serve: the request's
+	 * "stdin"; batch: nothing, secrets come on the line). */
+	int in_mem;
+	const char *in_buf;
+	size_t in_len, in_pos;
+	/* The first failure of the command: a stable word and its message
+	 * (serve and --json report them). */
+	const char *err_word;
+	char err_msg[512];
+	/* Inside twofactl serve: the caller's role, and the one store it may use. */
+	int serve;
+	int role;               /* enum role (core/role.h) */
+	const char *serve_dir;
 };
 extern struct globals g;
 
@@ -56,6 +69,14 @@ error_t parse_no_args(int key, char *arg, struct argp_state *state);
 void set_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "twofactl: <ctx>: <message>" on stderr; returns code. */
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with a stable error word other than the exit code's default
+ * (serve's error.code: "replayed", "rate_limited", "forbidden", ...). */
+int failw(int code, const char *word, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The stable word of an exit code (serve, --json errors). */
+const char *exit_word(int code);
+/* Inside serve, an administrator's override (--force) needs the admin role:
+ * EXIT_OK when allowed, else a refusal (exit 2, word "forbidden"). */
+int allow_force(void);
 int fail_store(struct store *s, int st);   /* maps a store error to its exit code */
 int exit_for_store(int st);
 /* A printable, quoted-safe copy of untrusted text for messages (static buffer). */
@@ -150,6 +171,11 @@ int cmd_webauthn(int argc, char **argv);
 int verify_assertion(struct session *ss, const char *file, const char *ip, uint32_t *factor);
 /* Run one command: argv[0] is its name (twofactl.c). */
 int run_command(int argc, char **argv);
+/* The same with its output and errors captured, and in as its standard
+ * input (cmd/batch.c; batch and serve). */
+int run_captured(char **argv, int n, const char *in, size_t inlen,
+                 char **out, size_t *outlen, char **err, size_t *errlen);
+int cmd_serve(int argc, char **argv);
 
 /* Recovery tickets, oldest first (cmd/recovery.c); the caller frees. */
 int tickets_load(struct store *s, struct ticket **out, size_t *n);

@@ -49,6 +49,9 @@ static const struct key_spec keys[] = {
 	{ "sms.body", K_TEXT, 1, 1000, "to={to}&text={text}", "request body with {to} {text}" },
 	{ "sms.header_file", K_PATH, 0, 0, NULL, "file with one header line, e.g. the gateway token" },
 	{ "sms.content_type", K_TEXT, 3, 100, "application/x-www-form-urlencoded", "content type of the request body" },
+	{ "role.admin", K_TEXT, 1, 1000, "root", "serve: administrators (users, uids, @groups; the store's owner always)" },
+	{ "role.frontend", K_TEXT, 1, 1000, NULL, "serve: the client section's web application (users, uids, @groups)" },
+	{ "role.pam", K_TEXT, 1, 1000, NULL, "serve: PAM callers that may check, verify and send" },
 	{ "key.file", K_READONLY, 0, 0, NULL, "where the master key is kept (set by init)" },
 	{ "key.passphrase_file", K_READONLY, 0, 0, NULL, "the passphrase that wraps the master key (set by init)" },
 	{ NULL, 0, 0, 0, NULL, NULL }

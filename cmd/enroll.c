@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl enroll | confirm | show | code | disable */
 #include "cmd/cmd.h"
+#include "core/role.h"
 #include "cmd/attempt.h"
 #include "cmd/deliver.h"
 #include "core/b32.h"
@@ -147,6 +148,8 @@ static int prepare_qr(struct enroll_args *a, int *fd)
 		return fail(EXIT_USAGE, "-o needs a QR format other than none");
 	if (!a->out_file && (a->qr == QR_PNG || a->qr == QR_SVG) && (g.json || isatty(STDOUT_FILENO)))
 		return fail(EXIT_USAGE, "--qr %s needs -o FILE", a->qr == QR_PNG ? "png" : "svg");
+	if (a->out_file && g.serve)
+		return failw(EXIT_USAGE, "forbidden", "-o: a request cannot write files of the server");
 	if (a->out_file) {
 		*fd = open(a->out_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (*fd < 0)
@@ -431,12 +434,16 @@ int cmd_show(int argc, char **argv)
 	struct enroll_args a = { .max_args = 1 };
 	struct session ss = { 0 };
 	struct factor *f;
+	char code[CODE_MAX_INPUT + 2];
+	/* A front end (serve, not admin) sees a key only with its current code. */
+	int need_code = g.serve && g.role != ROLE_ADMIN;
 	int ret, fd = -1;
 
 	cmd_parse(&show_argp, argc, argv, &a);
 	set_ctx("show %s", safe(a.name));
-	if ((ret = check_name(a.name)) || (ret = prepare_qr(&a, &fd)))
-		return ret;
+	if ((ret = check_name(a.name)) || (need_code && (ret = get_code(NULL, code, sizeof code))) ||
+	    (ret = prepare_qr(&a, &fd)))
+		goto out;
 	if ((ret = sess_begin(&ss, a.name)))
 		goto out;
 	f = pick_otp(ss.a, a.factor);
@@ -444,10 +451,18 @@ int cmd_show(int argc, char **argv)
 		ret = fail(EXIT_NOENT, a.factor ? "no such TOTP/HOTP factor" : "no authenticator app enrolled");
 		goto out;
 	}
+	if (need_code) {
+		struct attempt_opts o = { .event = "show", .only_factor = f->id };
+		struct auth_outcome res;
+
+		if ((ret = attempt(&ss, code, &o, &res)))
+			goto out;
+	}
 	if ((ret = audit(ss.s, "show", a.name, "ok", NULL, NULL)))
 		goto out;
 	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s), &fd);
 out:
+	sodium_memzero(code, sizeof code);
 	abandon_qr(&a, &fd);
 	sess_end(&ss);
 	return ret;
@@ -808,6 +823,8 @@ int cmd_disable(int argc, char **argv)
 		return ret;
 	if (a.force && a.code)
 		return fail(EXIT_USAGE, "give a CODE or --force, not both");
+	if (a.force && (ret = allow_force()))
+		return ret;
 	if (!a.force && (ret = get_code(a.code, code, sizeof code)))
 		return ret;
 	if ((ret = sess_begin(&ss, a.name)))

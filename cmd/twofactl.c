@@ -55,6 +55,7 @@ static const struct command commands[] = {
 	{ "oidc", cmd_oidc, "OpenID Connect identities: link, unlink, lookup" },
 	{ "health", cmd_health, "a monitoring check (Nagios: exit 0/1/2/3)" },
 	{ "batch", cmd_batch, "one command per line of stdin, in one process" },
+	{ "serve", cmd_serve, "JSON requests on stdin for front ends (roles by peer uid)" },
 	{ "config", cmd_config, "get, set, list store configuration" },
 	{ "help", cmd_help, "list the commands" },
 	{ NULL, NULL, NULL }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include "cmd/cmd.h"
+#include "core/role.h"
 #include "core/timefmt.h"
 
 #include <errno.h>
@@ -82,20 +83,71 @@ void set_ctx(const char *fmt, ...)
 	va_end(ap);
 }
 
-int fail(int code, const char *fmt, ...)
+static int vfailw(int code, const char *word, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static int vfailw(int code, const char *word, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char msg[1024];
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
+	if (!g.err_word) {   /* the first failure is the one a caller reports */
+		g.err_word = word ? word : exit_word(code);
+		memcpy(g.err_msg, msg, sizeof g.err_msg - 1);   /* cut, like any long message */
+		g.err_msg[sizeof g.err_msg - 1] = '\0';
+	}
 	fflush(stdout);
 	if (g.ctx[0])
 		fprintf(stderr, "twofactl: %s: %s\n", g.ctx, msg);
 	else
 		fprintf(stderr, "twofactl: %s\n", msg);
 	return code;
+}
+
+int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vfailw(code, NULL, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int failw(int code, const char *word, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vfailw(code, word, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+const char *exit_word(int code)
+{
+	switch (code) {
+	case EXIT_OK: return "ok";
+	case EXIT_REJECTED: return "rejected";
+	case EXIT_USAGE: return "usage";
+	case EXIT_NOENT: return "not_found";
+	case EXIT_LOCKED: return "locked";
+	case EXIT_STORE: return "store";
+	case EXIT_DELIVERY: return "delivery";
+	case EXIT_BUSY: return "busy";
+	case EXIT_NEED_CODE: return "code_needed";
+	case EXIT_NEED_ENROL: return "enrolment_needed";
+	default: return "error";
+	}
+}
+
+int allow_force(void)
+{
+	if (g.serve && g.role != ROLE_ADMIN)
+		return failw(EXIT_USAGE, "forbidden", "--force is for administrators");
+	return EXIT_OK;
 }
 
 int exit_for_store(int st)
@@ -149,6 +201,12 @@ int open_store(struct store **s)
 	const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
 	int st;
 
+	if (g.serve) {   /* a request uses the server's store, at the real time unless admin */
+		if (g.dir && strcmp(g.dir, g.serve_dir))
+			return failw(EXIT_USAGE, "forbidden", "a request cannot name another store");
+		if (g.at_set && g.role != ROLE_ADMIN)
+			return failw(EXIT_USAGE, "forbidden", "--at is for administrators");
+	}
 	if (g.batch && batch_store) {
 		*s = batch_store;
 		return EXIT_OK;
@@ -249,7 +307,15 @@ static enum line_end read_line(char *buf, size_t cap, int *any)
 	*any = 0;
 	for (;;) {
 		char c;
-		ssize_t r = read(STDIN_FILENO, &c, 1);
+		ssize_t r;
+
+		if (g.in_mem) {   /* serve's request or batch's nothing: never fd 0 */
+			r = g.in_pos < g.in_len;
+			if (r)
+				c = g.in_buf[g.in_pos++];
+		} else {
+			r = read(STDIN_FILENO, &c, 1);
+		}
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -313,12 +379,40 @@ int read_stdin_line_opt(char *buf, size_t cap)
 
 /* All of FILE, or of stdin for "-", at most max bytes and no NUL; NULL
  * with errno set otherwise. malloc'd; the caller wipes and frees it. */
+static char *read_mem_input(size_t max)
+{
+	size_t n = g.in_len - g.in_pos;
+	char *buf;
+
+	if (n > max) {
+		errno = EFBIG;
+		return NULL;
+	}
+	if (memchr(g.in_buf + g.in_pos, 0, n)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(buf = malloc(n + 1)))
+		return NULL;
+	memcpy(buf, g.in_buf + g.in_pos, n);
+	buf[n] = '\0';
+	g.in_pos = g.in_len;
+	return buf;
+}
+
 char *read_input(const char *file, size_t max)
 {
-	int fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY) : STDIN_FILENO;
+	int fd;
 	size_t len = 0, cap = 65536;
 	char *buf;
 
+	if (!strcmp(file, "-") && g.in_mem)
+		return read_mem_input(max);
+	if (g.serve) {   /* a request names no file of the server's */
+		errno = EPERM;
+		return NULL;
+	}
+	fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY) : STDIN_FILENO;
 	if (fd < 0)
 		return NULL;
 	buf = malloc(cap + 1);

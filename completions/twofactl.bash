@@ -6,7 +6,7 @@ _twofactl() {
 		cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}
 		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 	}
-	local commands="init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch passwd reset oidc webauthn config help"
+	local commands="init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch serve passwd reset oidc webauthn config help"
 	local globals="--dir --json --quiet --at --help --version"
 	local i cmd="" verb="" dir=""
 	for ((i = 1; i < cword; i++)); do

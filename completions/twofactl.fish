@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: ISC
 # fish completion for twofactl
-set -l commands init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch passwd reset oidc webauthn config help
+set -l commands init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch serve passwd reset oidc webauthn config help
 
 function __twofactl_accounts
     twofactl user list 2>/dev/null
@@ -35,6 +35,7 @@ complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a rekey -d 
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a fsck -d 'Check the store'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a health -d 'Monitoring check'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a batch -d 'Commands from stdin'
+complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a serve -d 'JSON requests for front ends'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a passwd -d 'Set a password'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a reset -d 'Password reset by email'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a oidc -d 'OpenID Connect identities'

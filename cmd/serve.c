@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: ISC */
+/* twofactl serve: JSON lines in, JSON lines out, for front ends that must
+ * not own the store (a web application, pam_twofactl). One request per
+ * line, {"argv": [...], "stdin": "..."}; one answer per line, {"exit": N,
+ * "output": [...], "error": null | {"code": WORD, "message": TEXT}}. The
+ * caller's role comes from its uid and groups (SO_PEERCRED when standard
+ * input is a Unix socket, else the real uid) and the store's role.* keys. */
+#include "cmd/cmd.h"
+#include "core/role.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REQ_MAX (64 * 1024)       /* one request line, newline excluded */
+#define ARGV_MAX 64
+#define ARG_MAX_LEN 4096
+#define GIDS_MAX 64
+
+struct serve_args {
+	unsigned idle;               /* seconds a connection may stay silent */
+};
+
+enum { OPT_IDLE = 0x600 };
+
+static const struct argp_option options[] = {
+	{ "idle-timeout", OPT_IDLE, "SECONDS", 0, "End the session after this long without a "
+	  "request (default 60; 0: never)", 0 },
+	{ 0 }
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct serve_args *a = state->input;
+	char *end;
+	unsigned long v;
+
+	switch (key) {
+	case OPT_IDLE:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || *end || end == arg || v > 86400 || arg[0] == '-')
+			USAGE(state, "--idle-timeout: '%s' is not a number of seconds up to 86400", safe(arg));
+		a->idle = (unsigned)v;
+		break;
+	case ARGP_KEY_ARG:
+		USAGE(state, "unexpected argument '%s' (requests are read from standard input)", safe(arg));
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options, parse, NULL,
+	"Answer requests of front ends that must not own the store: one JSON object "
+	"per line on standard input, {\"argv\": [COMMAND, ARG...], \"stdin\": TEXT}, "
+	"one JSON object per line on standard output, {\"exit\": N, \"output\": [...], "
+	"\"error\": null or {\"code\": WORD, \"message\": TEXT}}, until the end of input. "
+	"The caller's role (admin, frontend, pam) comes from its uid and groups "
+	"(SO_PEERCRED when standard input is a Unix socket, as under systemd's socket "
+	"activation; otherwise the real uid) and the store's role.admin, role.frontend "
+	"and role.pam keys. See twofactl(1), SERVE.\v"
+	"Exit status: 0 at the end of input, 5 when the store cannot be opened.",
+	common_children, NULL, NULL
+};
+
+/* ---- who is asking ---- */
+
+struct caller {
+	uint32_t uid;
+	uint32_t gids[GIDS_MAX];
+	size_t ngids;
+	int socket;                  /* standard input is a Unix socket */
+};
+
+static void caller_of_stdin(struct caller *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	memset(c, 0, sizeof *c);
+	if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	    len == sizeof cred) {
+		gid_t groups[GIDS_MAX];
+		socklen_t glen = sizeof groups;
+
+		c->socket = 1;
+		c->uid = (uint32_t)cred.uid;
+		c->gids[c->ngids++] = (uint32_t)cred.gid;
+		if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+			for (size_t i = 0; i < glen / sizeof groups[0] && c->ngids < GIDS_MAX; i++)
+				c->gids[c->ngids++] = (uint32_t)groups[i];
+		return;
+	}
+	c->uid = (uint32_t)getuid();
+	c->gids[c->ngids++] = (uint32_t)getgid();
+	{
+		gid_t groups[GIDS_MAX];
+		int n = getgroups(GIDS_MAX, groups);
+
+		for (int i = 0; i < n && c->ngids < GIDS_MAX; i++)
+			c->gids[c->ngids++] = (uint32_t)groups[i];
+	}
+}
+
+static int user_id(void *ctx, const char *name, uint32_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	(void)ctx;
+	if (getpwnam_r(name, &pw, buf, sizeof buf, &res) || !res)
+		return -1;
+	*uid = (uint32_t)pw.pw_uid;
+	return 0;
+}
+
+static int group_id(void *ctx, const char *name, uint32_t *gid)
+{
+	struct group gr, *res = NULL;
+	char buf[8192];
+
+	(void)ctx;
+	if (getgrnam_r(name, &gr, buf, sizeof buf, &res) || !res)
+		return -1;
+	*gid = (uint32_t)gr.gr_gid;
+	return 0;
+}
+
+/* The role: the store's owner and root by default are administrators;
+ * role.admin, role.frontend and role.pam name the others. */
+static enum role role_of(struct store *s, const struct caller *c)
+{
+	static const struct { const char *key; enum role role; } keys[] = {
+		{ "role.admin", ROLE_ADMIN }, { "role.frontend", ROLE_FRONTEND }, { "role.pam", ROLE_PAM },
+	};
+	const struct role_resolver r = { user_id, group_id, NULL };
+	const char *admins = store_config_get(s, "role.admin");
+	struct stat st;
+
+	if (stat(store_path(s), &st) == 0 && (uint32_t)st.st_uid == c->uid)
+		return ROLE_ADMIN;
+	if (!admins && c->uid == 0)
+		return ROLE_ADMIN;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const char *list = store_config_get(s, keys[i].key);
+
+		if (list && role_list_matches(list, c->uid, c->gids, c->ngids, &r))
+			return keys[i].role;
+	}
+	return ROLE_NONE;
+}
+
+/* ---- requests ---- */
+
+struct request {
+	char *argv[ARGV_MAX + 1];
+	int argc;
+	const char *in;
+	size_t inlen;
+	json_object *id;             /* echoed back when the client sent one */
+	json_object *root;
+};
+
+static void answer(json_object *id, int exit_code, json_object *output, const char *word,
+                   const char *message)
+{
+	json_object *o = json_object_new_object();
+
+	if (id)
+		json_object_object_add(o, "id", json_object_get(id));
+	json_object_object_add(o, "exit", json_object_new_int(exit_code));
+	json_object_object_add(o, "output", output ? output : json_object_new_array());
+	if (word) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "code", json_object_new_string(word));
+		json_object_object_add(e, "message", json_object_new_string(message));
+		json_object_object_add(o, "error", e);
+	} else {
+		json_object_object_add(o, "error", NULL);
+	}
+	emit_json(o);
+	fflush(stdout);
+}
+
+/* A JSON string without NUL bytes (json-c keeps \u0000 inside). */
+static const char *plain_string(json_object *j, size_t max, size_t *len)
+{
+	const char *s;
+	int n;
+
+	if (!j || !json_object_is_type(j, json_type_string))
+		return NULL;
+	s = json_object_get_string(j);
+	n = json_object_get_string_len(j);
+	if (n < 0 || (size_t)n > max || strlen(s) != (size_t)n)
+		return NULL;
+	if (len)
+		*len = (size_t)n;
+	return s;
+}
+
+/* Parse one line into req; on a bad request, the message says why. */
+static int parse_request(const char *line, size_t len, struct request *req, const char **why)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *argv = NULL, *in = NULL;
+	size_t n;
+
+	memset(req, 0, sizeof *req);
+	if (!tok) {
+		*why = "out of memory";
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+		len--;
+	req->root = json_tokener_parse_ex(tok, line, (int)len);
+	if (!req->root || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		json_tokener_free(tok);
+		if (req->root)
+			json_object_put(req->root);
+		req->root = NULL;
+		*why = "not one JSON object in UTF-8";
+		return -1;
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(req->root, json_type_object)) {
+		*why = "the request is not a JSON object";
+		return -1;
+	}
+	json_object_object_get_ex(req->root, "id", &req->id);
+	if (!json_object_object_get_ex(req->root, "argv", &argv) ||
+	    !json_object_is_type(argv, json_type_array)) {
+		*why = "missing \"argv\": an array of strings, the command first";
+		return -1;
+	}
+	n = json_object_array_length(argv);
+	if (n < 1 || n > ARGV_MAX) {
+		*why = "\"argv\" must hold 1 to 64 strings";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *s = plain_string(json_object_array_get_idx(argv, i), ARG_MAX_LEN, NULL);
+
+		if (!s) {
+			*why = "every \"argv\" item must be a string of at most 4096 bytes, without NUL";
+			return -1;
+		}
+		req->argv[i] = (char *)s;
+	}
+	req->argc = (int)n;
+	if (json_object_object_get_ex(req->root, "stdin", &in) && in &&
+	    !(req->in = plain_string(in, REQ_MAX, &req->inlen))) {
+		*why = "\"stdin\" must be a string without NUL";
+		return -1;
+	}
+	return 0;
+}
+
+/* Each line the command printed with --json becomes an item of output. */
+static json_object *collect(char *out)
+{
+	json_object *arr = json_object_new_array();
+	char *save = NULL;
+
+	for (char *l = out ? strtok_r(out, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		json_object *j = json_tokener_parse(l);
+
+		json_object_array_add(arr, j ? j : json_object_new_string(l));
+	}
+	return arr;
+}
+
+static void audit_refusal(struct store *s, const struct caller *c, enum role role,
+                          const struct request *req)
+{
+	char detail[160];
+
+	snprintf(detail, sizeof detail, "uid %u, role %s, command %s", c->uid, role_name(role),
+	         safe(req->argv[0]));
+	/* the refusal stands even when the audit line cannot be written (that
+	 * failure goes to the server's standard error, the journal) */
+	(void)audit(s, "serve.forbidden", NULL, "forbidden", NULL, detail);
+}
+
+static void serve_one(struct store *s, const struct caller *c, enum role role,
+                      struct request *req)
+{
+	char *out = NULL, *err = NULL, msg[600];
+	size_t outlen = 0, errlen = 0;
+	int rc;
+
+	for (int i = 0; i < req->argc; i++) {
+		if (!strcmp(req->argv[i], "--help") || !strcmp(req->argv[i], "-?") ||
+		    !strcmp(req->argv[i], "--usage") || !strcmp(req->argv[i], "-V") ||
+		    !strcmp(req->argv[i], "--version")) {
+			answer(req->id, EXIT_USAGE, NULL, "usage", "--help and --version are not available in serve");
+			return;
+		}
+	}
+	if (req->argv[0][0] == '-') {
+		answer(req->id, EXIT_USAGE, NULL, "usage", "argv starts with the command; options go after it");
+		return;
+	}
+	if (!role_allows(role, req->argc, req->argv)) {
+		snprintf(msg, sizeof msg, "%s: not allowed for role %s", safe(req->argv[0]), role_name(role));
+		g.now = (int64_t)time(NULL);
+		audit_refusal(s, c, role, req);
+		answer(req->id, EXIT_USAGE, NULL, "forbidden", msg);
+		return;
+	}
+	g.json = 1;
+	g.quiet = 1;
+	g.at_set = 0;
+	g.now = (int64_t)time(NULL);
+	g.dir = g.serve_dir;
+	rc = run_captured(req->argv, req->argc, req->in, req->inlen, &out, &outlen, &err, &errlen);
+	if (g.err_word && !strcmp(g.err_word, "forbidden"))
+		audit_refusal(s, c, role, req);
+	if (rc == EXIT_OK || rc == EXIT_NEED_CODE || rc == EXIT_NEED_ENROL)
+		answer(req->id, rc, collect(out), NULL, NULL);
+	else
+		answer(req->id, rc, collect(out), g.err_word ? g.err_word : exit_word(rc),
+		       g.err_msg[0] ? g.err_msg : exit_word(rc));
+	if (out) {
+		sodium_memzero(out, outlen);   /* keys, codes, tokens */
+		free(out);
+	}
+	free(err);
+}
+
+/* ---- the line reader: bounded, never more than one request ahead ---- */
+
+struct reader {
+	char buf[REQ_MAX + 2];
+	size_t len;
+	int eof;
+};
+
+enum line { LINE_READY, LINE_TOO_LONG, LINE_EOF, LINE_IDLE, LINE_ERROR };
+
+static enum line next_line(struct reader *r, size_t *linelen, unsigned idle)
+{
+	int skipping = 0;
+
+	for (;;) {
+		char *nl = memchr(r->buf, '\n', r->len);
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		ssize_t n;
+		int pr;
+
+		if (nl && !skipping) {
+			*linelen = (size_t)(nl - r->buf);
+			return LINE_READY;
+		}
+		if (nl && skipping) {   /* the end of an over-long line */
+			size_t rest = r->len - (size_t)(nl + 1 - r->buf);
+
+			memmove(r->buf, nl + 1, rest);
+			r->len = rest;
+			return LINE_TOO_LONG;
+		}
+		if (r->len > REQ_MAX) {   /* no newline within the limit */
+			skipping = 1;
+			r->len = 0;
+		}
+		if (r->eof) {
+			if (skipping)
+				return LINE_TOO_LONG;
+			if (r->len) {   /* a last line without a newline */
+				*linelen = r->len;
+				r->buf[r->len++] = '\n';
+				return LINE_READY;
+			}
+			return LINE_EOF;
+		}
+		pr = poll(&p, 1, idle ? (int)idle * 1000 : -1);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			return LINE_ERROR;
+		if (pr == 0)
+			return LINE_IDLE;
+		n = read(STDIN_FILENO, r->buf + r->len, sizeof r->buf - 1 - r->len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return LINE_ERROR;
+		if (n == 0)
+			r->eof = 1;
+		r->len += (size_t)n;
+	}
+}
+
+static int blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+static void consume(struct reader *r, size_t linelen)
+{
+	size_t used = linelen + 1;
+
+	sodium_memzero(r->buf, used);   /* requests carry codes and passwords */
+	memmove(r->buf, r->buf + used, r->len - used);
+	r->len -= used;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_args a = { .idle = 60 };
+	struct reader *r = NULL;
+	struct store *s = NULL;
+	struct caller c;
+	enum role role;
+	int ret;
+
+	cmd_parse(&argp, argc, argv, &a);
+	signal(SIGPIPE, SIG_IGN);   /* a client that hangs up ends the session, not the process */
+	caller_of_stdin(&c);
+	g.batch = 1;   /* one open store for the whole session */
+	if ((ret = open_store(&s)))
+		goto out;
+	if (!(r = sodium_malloc(sizeof *r))) {
+		ret = fail(EXIT_STORE, "cannot allocate secure memory");
+		goto out;
+	}
+	r->len = 0;
+	r->eof = 0;
+	role = role_of(s, &c);
+	g.serve = 1;
+	g.role = (int)role;
+	g.serve_dir = store_path(s);
+	for (;;) {
+		struct request req;
+		const char *why = NULL;
+		size_t len = 0;
+		enum line l = next_line(r, &len, a.idle);
+
+		if (l == LINE_EOF || l == LINE_IDLE || l == LINE_ERROR)
+			break;
+		if (l == LINE_TOO_LONG) {
+			answer(NULL, EXIT_USAGE, NULL, "too_large", "request longer than 65536 bytes");
+		} else if (memchr(r->buf, '\0', len)) {
+			answer(NULL, EXIT_USAGE, NULL, "bad_request", "NUL byte in the request");
+			consume(r, len);
+		} else if (blank(r->buf, len)) {
+			consume(r, len);   /* blank lines are allowed between requests */
+			continue;
+		} else if (parse_request(r->buf, len, &req, &why)) {
+			answer(req.id, EXIT_USAGE, NULL, "bad_request", why);
+			if (req.root)
+				json_object_put(req.root);
+			consume(r, len);
+		} else {
+			serve_one(s, &c, role, &req);
+			json_object_put(req.root);
+			consume(r, len);
+		}
+		if (ferror(stdout))
+			break;   /* the client is gone */
+	}
+	ret = EXIT_OK;
+out:
+	g.batch = 0;
+	g.serve = 0;
+	batch_store_release();
+	if (r)
+		sodium_free(r);
+	return ret;
+}
