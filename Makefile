@@ -26,9 +26,15 @@ LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 CORE_SRC  := $(wildcard core/*.c)
 STORE_SRC := $(wildcard store/*.c)
+TFLIB_SRC := $(wildcard lib/*.c)
 CMD_SRC   := $(wildcard cmd/*.c)
-LIB_OBJ   := $(CORE_SRC:.c=.o) $(STORE_SRC:.c=.o)
+# libtwofactl.a: the use cases (lib/), the store and the domain; the
+# command line, serve and the PAM module are front ends on it.
+LIB_OBJ   := $(CORE_SRC:.c=.o) $(STORE_SRC:.c=.o) $(TFLIB_SRC:.c=.o)
 OBJ       := $(LIB_OBJ) $(CMD_SRC:.c=.o)
+LIBDIR    ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 
 ifeq ($(V),1)
@@ -46,11 +52,21 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
 
 .PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind
 
-all: twofactl
+all: twofactl twofactl.pc
 
-twofactl: $(OBJ)
+libtwofactl.a: $(LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $(LIB_OBJ)
+
+twofactl: $(CMD_SRC:.c=.o) libtwofactl.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CMD_SRC:.c=.o) libtwofactl.a $(LIBS) $(LDFLAGS)
+
+twofactl.pc: Makefile
+	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCLUDEDIR)' 'libdir=$(LIBDIR)' '' \
+	  'Name: twofactl' 'Description: two-factor accounts in an encrypted flat-file store' \
+	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -ltwofactl' 'Libs.private: -ldl' >$@
 
 %.o: %.c
 	@echo "  CC      $@"
@@ -97,7 +113,12 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "all build and test packages present"; fi
 
-unit: tests/unit/run-unit
+LIBTEST_SRC := $(wildcard tests/lib/*.c)
+tests/lib/run-lib: $(LIBTEST_SRC) libtwofactl.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $(LIBTEST_SRC) libtwofactl.a $(LIBS) $(LDFLAGS)
+
+unit: tests/unit/run-unit tests/lib/run-lib
 
 check: deps
 	$(MAKE) all unit fuzz-standalone
@@ -127,6 +148,10 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 twofactl $(DESTDIR)$(BINDIR)/twofactl
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 libtwofactl.a $(DESTDIR)$(LIBDIR)/libtwofactl.a
+	install -m 0644 include/twofactl.h $(DESTDIR)$(INCLUDEDIR)/twofactl.h
+	install -m 0644 twofactl.pc $(DESTDIR)$(PKGCONFIGDIR)/twofactl.pc
 	install -m 0644 man/twofactl.1 $(DESTDIR)$(MANDIR)/man1/twofactl.1
 	install -m 0644 man/twofactl.conf.5 $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5
 	install -m 0644 completions/twofactl.bash $(DESTDIR)$(BASHCOMPDIR)/twofactl
@@ -140,13 +165,17 @@ install: all
 	  share/twofactl.cron $(DESTDIR)$(DATADIR)/systemd/
 
 uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libtwofactl.a $(DESTDIR)$(INCLUDEDIR)/twofactl.h \
+	  $(DESTDIR)$(PKGCONFIGDIR)/twofactl.pc
 	rm -f $(DESTDIR)$(BINDIR)/twofactl $(DESTDIR)$(MANDIR)/man1/twofactl.1 \
 	  $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5 $(DESTDIR)$(BASHCOMPDIR)/twofactl \
 	  $(DESTDIR)$(ZSHCOMPDIR)/_twofactl $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -f twofactl tests/unit/run-unit $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d)
+	rm -f twofactl libtwofactl.a twofactl.pc tests/unit/run-unit tests/lib/run-lib \
+	  $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d) \
+	  tests/lib/*.d
 	rm -rf tests/fuzz/bin tests/fuzz/lf
 	rm -rf demo
 

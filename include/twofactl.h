@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: ISC */
+/* libtwofactl — two-factor accounts in an encrypted flat-file store.
+ *
+ * The one public header. A front end (the command line, `twofactl serve`,
+ * pam_twofactl, or a C program of yours: pkg-config --cflags --libs
+ * twofactl) opens a handle on a store and calls one function per use case.
+ * The library decides, persists and audits; it never prints, exits, reads
+ * argv, calls time() or touches global state, so two threads may each use
+ * a handle of their own (one handle is not for two threads at once).
+ *
+ * Conventions, as libfido2's:
+ *   - every use case returns a tf_status, whose values are the exit codes of
+ *     the command line (DESIGN.md), and is warn_unused_result;
+ *   - on failure, tf_error_word() gives a stable word ("rejected",
+ *     "replayed", "locked", "rate_limited", "not_found", "usage", "store",
+ *     "delivery", "busy", "forbidden", ...) and tf_error_message() one line
+ *     a caller may print after its own prefix;
+ *   - results that carry a secret (keys, backup codes, tokens, passwords)
+ *     are in locked, wiped memory and freed with their _free function, which
+ *     takes the address of the pointer and sets it to NULL;
+ *   - results meant for display are JSON objects (json-c), exactly the
+ *     objects `twofactl --json` prints and twofactl-json(7) documents; the
+ *     caller releases them with json_object_put().
+ */
+#ifndef TWOFACTL_H
+#define TWOFACTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TF_WUR __attribute__((warn_unused_result))
+
+typedef enum tf_status {
+	TF_OK = 0,            /* success, code accepted, no second factor needed */
+	TF_REJECTED = 1,      /* code, password or assertion rejected */
+	TF_USAGE = 2,         /* bad argument; also a request a role may not make */
+	TF_NOENT = 3,         /* no such account, organisation, ticket, entry */
+	TF_LOCKED = 4,        /* locked out or rate limited */
+	TF_STORE = 5,         /* store error: key, permissions, corrupt file, I/O */
+	TF_DELIVERY = 6,      /* email or SMS delivery failed: nothing recorded as sent */
+	TF_BUSY = 7,          /* a lock was not obtained within the lock timeout */
+	TF_NEED_CODE = 10,    /* check: a second factor is needed */
+	TF_NEED_ENROL = 11,   /* check: enrolment is needed */
+} tf_status;
+
+/* The stable word of a status ("ok", "rejected", "usage", ...). */
+const char *tf_status_word(tf_status st);
+
+/* Who is calling; the library refuses what a role may not do (serve's
+ * table in twofactl(1), SERVE) and audits the refusal. */
+typedef enum tf_role {
+	TF_ROLE_NONE = 0,
+	TF_ROLE_PAM,
+	TF_ROLE_FRONTEND,
+	TF_ROLE_ADMIN,
+} tf_role;
+
+/* The clock: seconds since 1970. The command line passes --at or the
+ * real time; a long-running caller a function that reads the clock. */
+typedef int64_t (*tf_clock_fn)(void *ctx);
+
+struct tf_options {
+	const char *dir;          /* the store directory (required) */
+	tf_clock_fn clock;        /* required */
+	void *clock_ctx;
+	unsigned lock_timeout;    /* seconds; 0: the store's lock.timeout (15) */
+	tf_role role;             /* TF_ROLE_NONE is taken as TF_ROLE_ADMIN */
+	uint32_t caller_uid;      /* audited with refusals */
+};
+
+typedef struct tf tf;
+
+/* Open a store. On failure *h is still set when it could be allocated,
+ * so tf_error_message(*h) says why; tf_close() it either way. */
+tf_status tf_open(tf **h, const struct tf_options *o) TF_WUR;
+void tf_close(tf **h);
+
+/* Create a store (directory 0700, a random master key 0600, or kept in
+ * key_file outside it, or wrapped with the passphrase in pass_file) and
+ * open it. Refuses a directory that is not new and empty. */
+tf_status tf_create(tf **h, const struct tf_options *o, const char *key_file,
+                    const char *pass_file) TF_WUR;
+
+/* The last failure of a call on this handle. */
+const char *tf_error_word(const tf *h);
+const char *tf_error_message(const tf *h);
+
+/* The time the handle's clock gives now (what the use cases see). */
+int64_t tf_now(const tf *h);
+
+/* A secret handed back: NUL-terminated text in sodium_malloc'd memory. */
+typedef struct tf_secret {
+	char *text;
+	size_t len;
+} tf_secret;
+void tf_secret_free(tf_secret **s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
