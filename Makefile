@@ -72,7 +72,7 @@ twofactl.pc: Makefile
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-FUZZ_NAMES := record base32 cidr uri import config code
+FUZZ_NAMES := record base32 cidr uri import config code webauthn
 FUZZ_CORE  := $(CORE_SRC)
 FUZZ_SECONDS ?= 30
 

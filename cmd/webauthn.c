@@ -312,7 +312,8 @@ int verify_assertion(struct session *ss, const char *file, const char *ip, uint3
 	if (!f) {
 		why = "unknown credential";
 	} else {
-		int r = wa_verify(f->cose, f->pub, f->publen, rp, auth, authlen, cdh, sig, siglen, &count, err, sizeof err);
+		int r = wa_verify(f->cose, f->pub, f->publen, rp, auth, authlen, cdh, sig, siglen, 0, &count, err,
+		                  sizeof err);
 
 		if (r == CORE_ECRYPTO && !strncmp(err, "cannot load", 11)) {
 			ret = fail(EXIT_STORE, "%s", err);

@@ -167,6 +167,23 @@ int purpose_parse(const char *s, enum purpose *p)
 	return CORE_EINVAL;
 }
 
+static const char *const wa_purpose_names[] = { "register", "login" };
+
+const char *wa_purpose_name(enum wa_purpose p)
+{
+	return (unsigned)p < WA_PURPOSE_COUNT ? wa_purpose_names[p] : "unknown";
+}
+
+int wa_purpose_parse(const char *s, enum wa_purpose *p)
+{
+	for (unsigned i = 0; i < WA_PURPOSE_COUNT; i++)
+		if (!strcmp(s, wa_purpose_names[i])) {
+			*p = (enum wa_purpose)i;
+			return CORE_OK;
+		}
+	return CORE_EINVAL;
+}
+
 struct factor *account_channel_factor(struct account *a, enum channel c, enum factor_status st)
 {
 	enum factor_type t = c == CH_EMAIL ? F_EMAIL : F_SMS;
@@ -317,6 +334,38 @@ static int extras_to_json(json_object *root, const struct account *a)
 		for (unsigned i = 0; i < a->nrate; i++)
 			if (json_object_array_add(times, json_object_new_int64(a->rate_times[i])))
 				return -1;
+	}
+	return 0;
+}
+
+/* "webauthn": {"user": hex, "challenges": [{"purpose", "hash", "expires"}]} */
+static int wa_to_json(json_object *root, const struct account *a)
+{
+	json_object *w, *arr;
+	char hex[2 * WA_USER_HANDLE_BYTES + 1];
+
+	if (!a->has_wa_user && !a->nwa_ch)
+		return 0;
+	w = json_object_new_object();
+	if (add(root, "webauthn", w))
+		return -1;
+	if (a->has_wa_user) {
+		sodium_bin2hex(hex, sizeof hex, a->wa_user, sizeof a->wa_user);
+		if (add(w, "user", json_object_new_string(hex)))
+			return -1;
+	}
+	arr = json_object_new_array();
+	if (add(w, "challenges", arr))
+		return -1;
+	for (unsigned i = 0; i < a->nwa_ch; i++) {
+		json_object *o = json_object_new_object();
+
+		sodium_bin2hex(hex, sizeof hex, a->wa_ch[i].hash, sizeof a->wa_ch[i].hash);
+		if (json_object_array_add(arr, o) ||
+		    add(o, "purpose", json_object_new_string(wa_purpose_name(a->wa_ch[i].purpose))) ||
+		    add(o, "hash", json_object_new_string(hex)) ||
+		    add(o, "expires", json_object_new_int64(a->wa_ch[i].expires)))
+			return -1;
 	}
 	return 0;
 }
@@ -514,7 +563,7 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 				goto out;
 		}
 	}
-	if (extras_to_json(root, a))
+	if (extras_to_json(root, a) || wa_to_json(root, a))
 		goto out;
 	ret = finish_json(root, out, outlen);
 out:
@@ -836,6 +885,39 @@ static int channels_from(json_object *root, struct account *a)
 	return CORE_OK;
 }
 
+static int wa_from_json(json_object *root, struct account *a)
+{
+	json_object *w = get(root, "webauthn", json_type_object), *arr;
+	char hex[2 * WA_USER_HANDLE_BYTES + 1], buf[16];
+	size_t hl = 0;
+
+	if (!w)
+		return CORE_OK;
+	if (get(w, "user", json_type_string)) {
+		if (get_str(w, "user", hex, sizeof hex, 1) ||
+		    sodium_hex2bin(a->wa_user, sizeof a->wa_user, hex, strlen(hex), NULL, &hl, NULL) ||
+		    hl != sizeof a->wa_user)
+			return CORE_EFORMAT;
+		a->has_wa_user = 1;
+	}
+	if (!(arr = get(w, "challenges", json_type_array)) ||
+	    json_object_array_length(arr) > ACCT_MAX_WA_CHALLENGES)
+		return CORE_EFORMAT;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		struct wa_challenge *c = &a->wa_ch[i];
+
+		if (!json_object_is_type(o, json_type_object) ||
+		    get_str(o, "purpose", buf, sizeof buf, 1) || wa_purpose_parse(buf, &c->purpose) ||
+		    get_str(o, "hash", hex, sizeof hex, 1) ||
+		    sodium_hex2bin(c->hash, sizeof c->hash, hex, strlen(hex), NULL, &hl, NULL) ||
+		    hl != sizeof c->hash || get_i64(o, "expires", &c->expires, 1, TMAX))
+			return CORE_EFORMAT;
+		a->nwa_ch++;
+	}
+	return CORE_OK;
+}
+
 int record_from_json(const char *json, size_t len, struct account *a)
 {
 	json_object *root, *arr;
@@ -892,7 +974,8 @@ int record_from_json(const char *json, size_t len, struct account *a)
 			goto out;
 		a->nbackup++;
 	}
-	if ((ret = channels_from(root, a)) != CORE_OK || (ret = extras_from(root, a)) != CORE_OK)
+	if ((ret = channels_from(root, a)) != CORE_OK || (ret = extras_from(root, a)) != CORE_OK ||
+	    (ret = wa_from_json(root, a)) != CORE_OK)
 		goto out;
 	ret = CORE_OK;
 out:

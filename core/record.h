@@ -150,6 +150,20 @@ struct oidc_link {
 
 #define ACCT_UID_CHARS 32
 
+/* WebAuthn challenges: what one ceremony (a registration or a login) must
+ * sign. Only the SHA-256 of the challenge is kept; it is used once. */
+#define WA_CHALLENGE_BYTES 32
+#define WA_USER_HANDLE_BYTES 32
+#define ACCT_MAX_WA_CHALLENGES 4
+
+enum wa_purpose { WA_REGISTER = 0, WA_LOGIN, WA_PURPOSE_COUNT };
+
+struct wa_challenge {
+	enum wa_purpose purpose;
+	uint8_t hash[32];
+	int64_t expires;
+};
+
 struct account {
 	int version;
 	char uid[ACCT_UID_CHARS + 1];    /* random, for life: what code hashes are bound to (a rename keeps it) */
@@ -195,6 +209,12 @@ struct account {
 	unsigned rate_n, rate_secs;
 	int64_t rate_times[16];
 	unsigned nrate;
+	/* WebAuthn: the user handle given to authenticators (random, made at
+	 * the first registration, kept across renames) and open challenges */
+	uint8_t wa_user[WA_USER_HANDLE_BYTES];
+	int has_wa_user;
+	struct wa_challenge wa_ch[ACCT_MAX_WA_CHALLENGES];
+	unsigned nwa_ch;
 };
 
 /* Names: 1..64 bytes of [A-Za-z0-9._@+-], not starting with '.' or '-'. */
@@ -218,6 +238,8 @@ int purpose_parse(const char *s, enum purpose *p) WUR;
 /* The active (or, with pending, the pending) email/SMS factor of a channel. */
 struct factor *account_channel_factor(struct account *a, enum channel c, enum factor_status st);
 int factor_type_parse(const char *s, enum factor_type *t) WUR;
+const char *wa_purpose_name(enum wa_purpose p);
+int wa_purpose_parse(const char *s, enum wa_purpose *p) WUR;
 
 const char *policy_name(enum policy p);
 int policy_parse(const char *s, enum policy *p) WUR;

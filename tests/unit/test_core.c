@@ -10,6 +10,7 @@
 #include "core/record.h"
 #include "core/timefmt.h"
 #include "core/uri.h"
+#include "core/webauthn.h"
 
 #include <liboath/oath.h>
 #include <sodium.h>
@@ -360,6 +361,125 @@ static void test_uri_qr(void)
 	free(png);
 }
 
+/* An attestation object {"fmt": fmt, "attStmt": {}, "authData": 37 bytes}. */
+static size_t attobj_none(uint8_t *out, const char *fmt)
+{
+	size_t n = 0, fl = strlen(fmt);
+
+	out[n++] = 0xa3;
+	out[n++] = 0x63;
+	memcpy(out + n, "fmt", 3), n += 3;
+	out[n++] = (uint8_t)(0x60 | fl);
+	memcpy(out + n, fmt, fl), n += fl;
+	out[n++] = 0x67;
+	memcpy(out + n, "attStmt", 7), n += 7;
+	out[n++] = 0xa0;
+	out[n++] = 0x68;
+	memcpy(out + n, "authData", 8), n += 8;
+	out[n++] = 0x58;
+	out[n++] = 37;
+	memset(out + n, 0x11, 37), n += 37;
+	return n;
+}
+
+static void test_webauthn(void)
+{
+	struct account *a = sodium_malloc(sizeof *a), *b = sodium_malloc(sizeof *b);
+	struct wa_client_data cd;
+	struct wa_attobj ao;
+	struct wa_authdata ad;
+	uint8_t ch[5][WA_CHALLENGE_BYTES], buf[128], deep[64];
+	char *json = NULL;
+	size_t len = 0, n;
+	const char *cdj = "{\"type\":\"webauthn.get\",\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\","
+	                  "\"origin\":\"https://client.example.org\",\"crossOrigin\":false,\"other\":1}";
+
+	CHECK(wa_client_data_parse((const uint8_t *)cdj, strlen(cdj), &cd) == CORE_OK &&
+	      !strcmp(cd.type, "webauthn.get") && !strcmp(cd.origin, "https://client.example.org") &&
+	      cd.challenge_len == 32 && cd.challenge[31] == 31 && !cd.cross_origin, "client data parses");
+	CHECK(wa_client_data_parse((const uint8_t *)cdj, strlen(cdj) - 1, &cd) != CORE_OK &&
+	      wa_client_data_parse((const uint8_t *)"{\"type\":\"webauthn.get\",\"challenge\":\"AA==\",\"origin\":\"x\"}", 53, &cd) != CORE_OK &&
+	      wa_client_data_parse((const uint8_t *)"{\"type\":\"webauthn.get\",\"challenge\":\"AA\",\"origin\":\"x\",\"crossOrigin\":\"no\"}", 71, &cd) != CORE_OK &&
+	      wa_client_data_parse((const uint8_t *)"{\"type\":\"webauthn.get\",\"origin\":\"x\"}", 36, &cd) != CORE_OK &&
+	      wa_client_data_parse((const uint8_t *)"{\"type\":\"a\\u0000b\",\"challenge\":\"AA\",\"origin\":\"x\"}", 48, &cd) != CORE_OK,
+	      "client data: truncated, padded challenge, non-boolean crossOrigin, no challenge, NUL: refused");
+	CHECK(wa_client_data_check(&(struct wa_client_data){ .type = "webauthn.get", .origin = "https://b.example.org" },
+	                           "webauthn.get", "https://a.example.org, https://b.example.org") == NULL &&
+	      wa_client_data_check(&(struct wa_client_data){ .type = "webauthn.get", .origin = "https://b.example.org",
+	                           .cross_origin = 1 }, "webauthn.get", "https://b.example.org") != NULL &&
+	      wa_client_data_check(&(struct wa_client_data){ .type = "webauthn.create", .origin = "https://b.example.org" },
+	                           "webauthn.get", "https://b.example.org") != NULL, "client data checks");
+	CHECK(wa_origins_valid("https://a.example.org") && wa_origins_valid("https://a.example.org:8443 , http://localhost:3000") &&
+	      !wa_origins_valid("") && !wa_origins_valid("https://a.example.org/") && !wa_origins_valid("a.example.org") &&
+	      !wa_origins_valid("http://a.example.org") && !wa_origins_valid("https://a,") &&
+	      !wa_origins_valid("https://a:123456") && !wa_origins_valid("http://localhost.evil.org"),
+	      "origin lists");
+	CHECK(wa_origin_allowed("https://a.example.org, https://b.example.org", "https://b.example.org") &&
+	      !wa_origin_allowed("https://a.example.org", "https://a.example.org.evil.org") &&
+	      !wa_origin_allowed("https://a.example.org", "https://a.example.or") &&
+	      !wa_origin_allowed("https://a.example.org", "") && !wa_origin_allowed("https://a.example.org:443", "https://a.example.org"),
+	      "origins compare whole");
+
+	account_init(a, "alice", 1700000000);
+	for (int i = 0; i < 5; i++)
+		wa_challenge_issue(a, i == 4 ? WA_REGISTER : WA_LOGIN, 1700000000 + i, 300, ch[i]);
+	CHECK(a->nwa_ch == ACCT_MAX_WA_CHALLENGES, "at most %d challenges are kept", ACCT_MAX_WA_CHALLENGES);
+	CHECK(wa_challenge_take(a, ch[0], 32, WA_LOGIN, 1700000010) == WA_CH_UNKNOWN, "the oldest made room");
+	CHECK(wa_challenge_take(a, ch[4], 32, WA_LOGIN, 1700000010) == WA_CH_PURPOSE &&
+	      wa_challenge_take(a, ch[4], 32, WA_REGISTER, 1700000010) == WA_CH_UNKNOWN,
+	      "a challenge of the other purpose is refused and used up");
+	CHECK(wa_challenge_take(a, ch[1], 32, WA_LOGIN, 1700000010) == WA_CH_OK &&
+	      wa_challenge_take(a, ch[1], 32, WA_LOGIN, 1700000010) == WA_CH_UNKNOWN, "a challenge is used once");
+	CHECK(wa_challenge_take(a, ch[2], 32, WA_LOGIN, 1700000400) == WA_CH_EXPIRED && a->nwa_ch == 0,
+	      "an expired challenge is refused; expired ones are dropped");
+	CHECK(wa_challenge_take(a, ch[3], 31, WA_LOGIN, 1700000010) == WA_CH_UNKNOWN, "a short challenge is unknown");
+	wa_challenge_issue(a, WA_LOGIN, 1700000000, 300, ch[0]);
+	wa_user_handle(a);
+	CHECK(record_to_json(a, &json, &len) == CORE_OK && record_from_json(json, len, b) == CORE_OK &&
+	      b->nwa_ch == 1 && b->has_wa_user && !memcmp(b->wa_user, a->wa_user, sizeof a->wa_user) &&
+	      !memcmp(b->wa_ch[0].hash, a->wa_ch[0].hash, 32) && b->wa_ch[0].expires == 1700000300 &&
+	      b->wa_ch[0].purpose == WA_LOGIN, "challenges and the user handle round-trip through the record");
+	{
+		char hex[65];
+
+		sodium_bin2hex(hex, sizeof hex, ch[0], 32);
+		CHECK(json && !strstr(json, hex), "the record keeps a challenge's hash, not the challenge");
+	}
+	free(json);
+	n = attobj_none(buf, "none");
+	CHECK(wa_attobj_split(buf, n, &ao) == CORE_OK && !strcmp(ao.fmt, "none") && ao.attstmt_len == 1 &&
+	      ao.attstmt[0] == 0xa0 && ao.authdata_len == 37 && ao.authdata == buf + n - 37,
+	      "an attestation object splits into fmt, attStmt and authData");
+	CHECK(wa_attobj_split(buf, n - 1, &ao) != CORE_OK && wa_attobj_split(buf, n + 1, &ao) != CORE_OK,
+	      "a truncated attestation object, or one with bytes after it, is refused");
+	buf[0] = 0xbf;
+	CHECK(wa_attobj_split(buf, n, &ao) != CORE_OK, "indefinite lengths are refused");
+	n = attobj_none(buf, "No");
+	CHECK(wa_attobj_split(buf, n, &ao) != CORE_OK, "a fmt outside [a-z0-9-] is refused");
+	n = attobj_none(buf, "none");
+	memcpy(buf + 10, "\x63" "fmt" "\x64" "none", 9);   /* "attStmt": {} becomes a second "fmt" */
+	CHECK(wa_attobj_split(buf, n, &ao) != CORE_OK, "a duplicate key (and a missing one) is refused");
+	memset(deep, 0x81, sizeof deep);   /* arrays nested 64 deep */
+	memcpy(buf, "\xa1\x67" "attStmt", 9);
+	memcpy(buf + 9, deep, sizeof deep);
+	buf[9 + sizeof deep] = 0;
+	CHECK(wa_attobj_split(buf, 10 + sizeof deep, &ao) != CORE_OK, "nesting is bounded");
+	CHECK(wa_authdata_parse(buf, 36, &ad) != CORE_OK, "authenticator data is 37 bytes at least");
+	memset(buf, 0, 37);
+	crypto_hash_sha256(buf, (const uint8_t *)"example.org", 11);
+	buf[32] = WA_FLAG_UP;
+	buf[36] = 7;
+	CHECK(wa_authdata_parse(buf, 37, &ad) == CORE_OK && ad.count == 7 &&
+	      !wa_authdata_check(&ad, "example.org", WA_UV_PREFERRED) &&
+	      wa_authdata_check(&ad, "example.org", WA_UV_REQUIRED) && wa_authdata_check(&ad, "example.com", WA_UV_DISCOURAGED),
+	      "rpIdHash and the UV policy are checked");
+	buf[32] = WA_FLAG_UV;
+	CHECK(wa_authdata_parse(buf, 37, &ad) == CORE_OK && wa_authdata_check(&ad, "example.org", WA_UV_DISCOURAGED),
+	      "user presence is required");
+	sodium_free(a);
+	sodium_free(b);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || oath_init() != OATH_OK)
@@ -374,6 +494,7 @@ int main(void)
 	test_record();
 	test_auth();
 	test_uri_qr();
+	test_webauthn();
 	printf("1..%d\n", n_run);
 	oath_done();
 	return n_fail ? 1 : 0;
