@@ -2,11 +2,12 @@
 /* twofactl config get|set|list */
 #include "cmd/cmd.h"
 #include "core/timefmt.h"
+#include "core/webauthn.h"
 
 #include <stdio.h>
 #include <string.h>
 
-enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY, K_TLS, K_POLICY };
+enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY, K_TLS, K_POLICY, K_ORIGINS, K_UV };
 
 struct key_spec {
 	const char *key;
@@ -32,6 +33,9 @@ static const struct key_spec keys[] = {
 	{ "health.drift", K_UINT, 1, 100, "2", "health warns of accounts whose last login drifted this many steps" },
 	{ "health.ticket_age", K_DURATION, 60, 365LL * 86400, "24h", "health warns of tickets waiting longer" },
 	{ "webauthn.rp_id", K_TEXT, 1, 253, NULL, "WebAuthn relying party id (the site's domain)" },
+	{ "webauthn.origins", K_ORIGINS, 0, 0, NULL, "WebAuthn origins allowed, comma-separated (default https://RP_ID)" },
+	{ "webauthn.user_verification", K_UV, 0, 0, "preferred", "WebAuthn user verification: discouraged, preferred or required" },
+	{ "webauthn.challenge_ttl", K_DURATION, 30, 3600, "5m", "WebAuthn challenges expire after" },
 	{ "activate.url", K_TEXT, 7, 500, "{token}", "activation link of confirm --by-link, with {token}" },
 	{ "reset.url", K_TEXT, 7, 500, "{token}", "password reset link, with {token}" },
 	{ "reset.ttl", K_DURATION, 300, 7 * 86400, "1h", "password reset links expire after" },
@@ -116,6 +120,19 @@ static int validate(const struct key_spec *k, const char *v)
 		if (strcmp(v, "required") && strcmp(v, "optional") && strcmp(v, "off"))
 			return fail(EXIT_USAGE, "%s: '%s' is not required, optional or off", k->key, safe(v));
 		break;
+	case K_ORIGINS:
+		if (!wa_origins_valid(v))
+			return fail(EXIT_USAGE, "%s: '%s' is not a comma-separated list of origins such as "
+			            "https://client.example.org (https://HOST[:PORT], or http://localhost[:PORT])",
+			            k->key, safe(v));
+		break;
+	case K_UV: {
+		enum wa_uv uv;
+
+		if (wa_uv_parse(v, &uv))
+			return fail(EXIT_USAGE, "%s: '%s' is not discouraged, preferred or required", k->key, safe(v));
+		break;
+	}
 	case K_READONLY:
 		return fail(EXIT_USAGE, "%s is set by twofactl init and cannot be changed here", k->key);
 	}
