@@ -51,7 +51,7 @@ static const struct command commands[] = {
 	{ "fsck", cmd_fsck, "check every file of the store; --repair quarantines bad ones" },
 	{ "passwd", cmd_passwd, "set an account's password (stdin)" },
 	{ "reset", cmd_reset, "password reset by email: send a link, redeem a token" },
-	{ "webauthn", cmd_webauthn, "FIDO2/WebAuthn keys: register, list, del" },
+	{ "webauthn", cmd_webauthn, "FIDO2/WebAuthn keys: challenge, register, list, del" },
 	{ "oidc", cmd_oidc, "OpenID Connect identities: link, unlink, lookup" },
 	{ "health", cmd_health, "a monitoring check (Nagios: exit 0/1/2/3)" },
 	{ "batch", cmd_batch, "one command per line of stdin, in one process" },

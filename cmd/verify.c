@@ -114,8 +114,9 @@ static const struct argp_option options[] = {
 	{ "ip", OPT_IP, "ADDR", 0, "Source address of the login (audited)", 0 },
 	{ "password", OPT_PASSWORD, NULL, 0, "Check the account's password, read from standard "
 	  "input; failures count toward the same lockout", 0 },
-	{ "assertion", OPT_ASSERTION, "FILE", 0, "Check a WebAuthn assertion (JSON: credential_id, "
-	  "authenticator_data, client_data_hash or client_data_json, signature; '-' reads stdin)", 0 },
+	{ "assertion", OPT_ASSERTION, "FILE", 0, "Check a WebAuthn assertion: the browser's PublicKeyCredential "
+	  "as JSON (rawId; response.clientDataJSON, authenticatorData, signature, userHandle) over a login "
+	  "challenge of 'webauthn challenge'; '-' reads stdin", 0 },
 	{ 0 }
 };
 

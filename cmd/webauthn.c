@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: ISC */
-/* twofactl webauthn register|list|del, and verify --assertion */
+/* twofactl webauthn challenge|register|list|del, and verify --assertion
+ *
+ * A ceremony: 'webauthn challenge' keeps a single-use challenge (hashed)
+ * in the account and prints the options for navigator.credentials.create
+ * or .get; the browser's answer comes back to 'webauthn register' or
+ * 'verify --assertion', which take the challenge out of the account
+ * whatever their verdict, then check client data, authenticator data and
+ * signature (libfido2). */
 #include "cmd/cmd.h"
 #include "cmd/attempt.h"
 #include "core/auth.h"
@@ -15,6 +22,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define WA_CDJ_MAX 8192
+#define WA_ATTOBJ_MAX 16384
+#define WA_AUTHDATA_MAX 4096
+#define WA_SIG_MAX 1024
+
+/* The relying party's settings, read once per command. */
+struct wa_conf {
+	const char *rp_id;
+	char origins[1024];
+	enum wa_uv uv;
+	int64_t ttl;
+};
+
+static int wa_conf_load(struct store *s, struct wa_conf *c)
+{
+	const char *v;
+	int ret;
+
+	memset(c, 0, sizeof *c);
+	c->rp_id = store_config_get(s, "webauthn.rp_id");
+	if (!c->rp_id || !*c->rp_id)
+		return fail(EXIT_STORE, "config: webauthn.rp_id is not set (the relying party's domain)");
+	v = store_config_get(s, "webauthn.origins");
+	if (v && *v) {
+		if (!wa_origins_valid(v) || strlen(v) >= sizeof c->origins)
+			return fail(EXIT_STORE, "config: webauthn.origins = '%s' is not a list of origins", safe(v));
+		memcpy(c->origins, v, strlen(v) + 1);
+	} else if ((size_t)snprintf(c->origins, sizeof c->origins, "https://%s", c->rp_id) >= sizeof c->origins) {
+		return fail(EXIT_STORE, "config: webauthn.rp_id is too long");
+	}
+	v = store_config_get(s, "webauthn.user_verification");
+	c->uv = WA_UV_PREFERRED;
+	if (v && *v && wa_uv_parse(v, &c->uv))
+		return fail(EXIT_STORE, "config: webauthn.user_verification = '%s' is not discouraged, preferred "
+		            "or required", safe(v));
+	if ((ret = config_duration(s, "webauthn.challenge_ttl", 300, &c->ttl)))
+		return ret;
+	return EXIT_OK;
+}
 
 /* A small JSON object from FILE or stdin ("-"). */
 static json_object *read_json(const char *file)
@@ -34,27 +81,166 @@ static json_object *read_json(const char *file)
 	return o;
 }
 
-/* A base64url (or standard base64) field. */
-static int b64_field(json_object *o, const char *key, uint8_t *out, size_t cap, size_t *len)
+/* A base64url (or standard base64) string. */
+static int b64_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
-	json_object *v = NULL;
-	const char *s;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return -1;
-	s = json_object_get_string(v);
 	if (sodium_base642bin(out, cap, s, strlen(s), "=", len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) &&
 	    sodium_base642bin(out, cap, s, strlen(s), NULL, len, NULL, sodium_base64_VARIANT_ORIGINAL))
 		return -1;
 	return 0;
 }
 
+/* The browser's PublicKeyCredential as JSON (what its toJSON() gives):
+ * id and rawId at the top, the rest under "response". A field is looked
+ * up in "response" first, then at the top. */
+static json_object *cred_field(json_object *root, const char *key)
+{
+	json_object *resp = NULL, *v = NULL;
+
+	if (json_object_object_get_ex(root, "response", &resp) && json_object_is_type(resp, json_type_object) &&
+	    json_object_object_get_ex(resp, key, &v))
+		return v;
+	return json_object_object_get_ex(root, key, &v) ? v : NULL;
+}
+
+static int b64_field(json_object *root, const char *key, uint8_t *out, size_t cap, size_t *len)
+{
+	json_object *v = cred_field(root, key);
+
+	*len = 0;
+	if (!v || !json_object_is_type(v, json_type_string))
+		return -1;
+	return b64_decode(json_object_get_string(v), out, cap, len);
+}
+
+/* The credential id: rawId, or id; both when given must agree. */
+static int cred_id_field(json_object *root, uint8_t *out, size_t *len)
+{
+	uint8_t other[WA_CRED_MAX];
+	size_t olen = 0;
+	int has_raw = !b64_field(root, "rawId", out, WA_CRED_MAX, len);
+
+	if (!has_raw)
+		return b64_field(root, "id", out, WA_CRED_MAX, len) || !*len ? -1 : 0;
+	if (cred_field(root, "id") && (b64_field(root, "id", other, sizeof other, &olen) || olen != *len ||
+	                               memcmp(other, out, olen)))
+		return -1;
+	return *len ? 0 : -1;
+}
+
+static void b64u(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+	sodium_bin2base64(out, cap, p, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static json_object *b64u_obj(const uint8_t *p, size_t len)
+{
+	char buf[2 * WA_CRED_MAX + 4];
+
+	b64u(p, len, buf, sizeof buf);
+	return json_object_new_string(buf);
+}
+
+static int has_credential(const struct account *a)
+{
+	for (unsigned i = 0; i < a->nf; i++)
+		if (a->f[i].type == F_WEBAUTHN && a->f[i].status == FS_ACTIVE)
+			return 1;
+	return 0;
+}
+
+/* The account's credentials, as PublicKeyCredentialDescriptorJSON (desc)
+ * or as plain ids. */
+static json_object *cred_list(const struct account *a, int desc)
+{
+	json_object *arr = json_object_new_array();
+
+	for (unsigned i = 0; i < a->nf; i++) {
+		const struct factor *f = &a->f[i];
+		json_object *d;
+
+		if (f->type != F_WEBAUTHN || f->status != FS_ACTIVE)
+			continue;
+		if (!desc) {
+			json_object_array_add(arr, b64u_obj(f->cred, f->credlen));
+			continue;
+		}
+		d = json_object_new_object();
+		json_object_object_add(d, "type", json_object_new_string("public-key"));
+		json_object_object_add(d, "id", b64u_obj(f->cred, f->credlen));
+		json_object_array_add(arr, d);
+	}
+	return arr;
+}
+
+static json_object *origins_json(const char *list)
+{
+	json_object *arr = json_object_new_array();
+	char buf[1024], *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t n;
+
+		while (*t == ' ')
+			t++;
+		n = strlen(t);
+		while (n && t[n - 1] == ' ')
+			t[--n] = '\0';
+		json_object_array_add(arr, json_object_new_string(t));
+	}
+	return arr;
+}
+
+/* What a front end passes to navigator.credentials.create() or .get()
+ * (through PublicKeyCredential.parseCreationOptionsFromJSON() or
+ * parseRequestOptionsFromJSON(), or by decoding the base64url fields). */
+static json_object *options_json(struct store *s, const struct account *a, const struct wa_conf *c,
+                                 enum wa_purpose p, const char *challenge)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "challenge", json_object_new_string(challenge));
+	json_object_object_add(o, "timeout", json_object_new_int64(c->ttl * 1000));
+	if (p == WA_REGISTER) {
+		json_object *rp = json_object_new_object(), *user = json_object_new_object(),
+		            *params = json_object_new_array(), *sel = json_object_new_object();
+		static const int algs[] = { WA_ES256, WA_EDDSA, WA_RS256 };
+
+		json_object_object_add(rp, "id", json_object_new_string(c->rp_id));
+		json_object_object_add(rp, "name", json_object_new_string(config_issuer(s)));
+		json_object_object_add(o, "rp", rp);
+		json_object_object_add(user, "id", b64u_obj(a->wa_user, sizeof a->wa_user));
+		json_object_object_add(user, "name", json_object_new_string(a->name));
+		json_object_object_add(user, "displayName", json_object_new_string(a->name));
+		json_object_object_add(o, "user", user);
+		for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+			json_object *pp = json_object_new_object();
+
+			json_object_object_add(pp, "type", json_object_new_string("public-key"));
+			json_object_object_add(pp, "alg", json_object_new_int(algs[i]));
+			json_object_array_add(params, pp);
+		}
+		json_object_object_add(o, "pubKeyCredParams", params);
+		json_object_object_add(o, "excludeCredentials", cred_list(a, 1));
+		json_object_object_add(sel, "residentKey", json_object_new_string("preferred"));
+		json_object_object_add(sel, "userVerification", json_object_new_string(wa_uv_name(c->uv)));
+		json_object_object_add(o, "authenticatorSelection", sel);
+		json_object_object_add(o, "attestation", json_object_new_string("none"));
+	} else {
+		json_object_object_add(o, "rpId", json_object_new_string(c->rp_id));
+		json_object_object_add(o, "allowCredentials", cred_list(a, 1));
+		json_object_object_add(o, "userVerification", json_object_new_string(wa_uv_name(c->uv)));
+	}
+	return o;
+}
+
 struct wa_args {
-	const char *name, *id, *file, *label;
+	const char *name, *id, *file, *label, *purpose;
 	int nargs;
 };
 
-enum { OPT_FILE = 0x1200, OPT_LABEL };
+enum { OPT_FILE = 0x1200, OPT_LABEL, OPT_PURPOSE };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
@@ -68,6 +254,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (strlen(arg) > LABEL_MAX)
 			USAGE(state, "--label: at most %d characters", LABEL_MAX);
 		a->label = arg;
+		break;
+	case OPT_PURPOSE:
+		a->purpose = arg;
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++ > 1)
@@ -87,6 +276,165 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* ---- webauthn challenge ---- */
+
+static const struct argp_option ch_options[] = {
+	{ "purpose", OPT_PURPOSE, "register|login", 0, "What the challenge is for (default: login)", 0 },
+	{ 0 }
+};
+
+static const struct argp ch_argp = {
+	ch_options, parse, "NAME",
+	"Issue a single-use WebAuthn challenge for a registration or a login: 32 random "
+	"bytes, base64url, valid webauthn.challenge_ttl (5m); only its hash is kept. Prints "
+	"the challenge; with --json also the relying party, the allowed origins, the "
+	"timeout, the user handle (register) or the credential ids (login), and under "
+	"\"publicKey\" the options for navigator.credentials.create() or .get().\v"
+	"The browser's answer goes to 'webauthn register NAME' or 'verify NAME "
+	"--assertion FILE', which use the challenge up, accepted or not.", common_children, NULL, NULL
+};
+
+static int wa_challenge(int argc, char **argv)
+{
+	struct wa_args a = { 0 };
+	struct session ss = { 0 };
+	struct wa_conf c;
+	enum wa_purpose p = WA_LOGIN;
+	uint8_t ch[WA_CHALLENGE_BYTES];
+	char chs[2 * WA_CHALLENGE_BYTES];
+	int ret;
+
+	cmd_parse(&ch_argp, argc, argv, &a);
+	set_ctx("webauthn challenge %s", safe(a.name));
+	if (a.purpose && wa_purpose_parse(a.purpose, &p))
+		return fail(EXIT_USAGE, "--purpose: '%s' is not register or login", safe(a.purpose));
+	if ((ret = check_name(a.name)) || (ret = sess_begin(&ss, a.name)))
+		goto out;
+	if ((ret = wa_conf_load(ss.s, &c)))
+		goto out;
+	if (p == WA_LOGIN && !has_credential(ss.a)) {
+		ret = fail(EXIT_NOENT, "no WebAuthn credential is registered: issue a register challenge first");
+		goto out;
+	}
+	if (p == WA_REGISTER)
+		wa_user_handle(ss.a);
+	wa_challenge_issue(ss.a, p, g.now, c.ttl, ch);
+	b64u(ch, sizeof ch, chs, sizeof chs);
+	if ((ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, "webauthn.challenge", a.name, "ok", NULL, wa_purpose_name(p))))
+		goto out;
+	if (g.json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "name", json_object_new_string(a.name));
+		json_object_object_add(j, "purpose", json_object_new_string(wa_purpose_name(p)));
+		json_object_object_add(j, "challenge", json_object_new_string(chs));
+		json_object_object_add(j, "expires", json_object_new_int64(g.now + c.ttl));
+		json_object_object_add(j, "timeout", json_object_new_int64(c.ttl * 1000));
+		json_object_object_add(j, "rp_id", json_object_new_string(c.rp_id));
+		json_object_object_add(j, "origins", origins_json(c.origins));
+		json_object_object_add(j, "user_verification", json_object_new_string(wa_uv_name(c.uv)));
+		if (p == WA_REGISTER)
+			json_object_object_add(j, "user_handle", b64u_obj(ss.a->wa_user, sizeof ss.a->wa_user));
+		json_object_object_add(j, "credential_ids", cred_list(ss.a, 0));
+		json_object_object_add(j, "publicKey", options_json(ss.s, ss.a, &c, p, chs));
+		emit_json(j);
+	} else {
+		printf("%s\n", chs);
+	}
+out:
+	sodium_memzero(ch, sizeof ch);
+	sess_end(&ss);
+	return ret;
+}
+
+/* ---- webauthn register ---- */
+
+/* A registration as the browser sends it, decoded. */
+struct wa_reg_in {
+	uint8_t id[WA_CRED_MAX];
+	size_t idlen;
+	uint8_t cdj[WA_CDJ_MAX];
+	size_t cdjlen;
+	uint8_t *attobj;
+	size_t attobjlen;
+	char label[LABEL_MAX + 1];
+	struct wa_client_data cd;
+	struct wa_attobj ao;
+	struct wa_authdata ad;
+};
+
+static int reg_read(const char *file, struct wa_reg_in *in)
+{
+	json_object *o = read_json(file), *v = NULL;
+	int ret = EXIT_USAGE;
+
+	if (!o)
+		return fail(EXIT_USAGE, "the registration is not a JSON object");
+	in->attobj = malloc(WA_ATTOBJ_MAX);
+	if (!in->attobj) {
+		ret = fail(EXIT_STORE, "out of memory");
+	} else if (cred_id_field(o, in->id, &in->idlen)) {
+		fail(EXIT_USAGE, "malformed registration: rawId (or id), base64url, is needed");
+	} else if (b64_field(o, "clientDataJSON", in->cdj, sizeof in->cdj, &in->cdjlen) ||
+	           wa_client_data_parse(in->cdj, in->cdjlen, &in->cd)) {
+		fail(EXIT_USAGE, "malformed registration: response.clientDataJSON is not base64url client data");
+	} else if (b64_field(o, "attestationObject", in->attobj, WA_ATTOBJ_MAX, &in->attobjlen) ||
+	           wa_attobj_split(in->attobj, in->attobjlen, &in->ao) ||
+	           wa_authdata_parse(in->ao.authdata, in->ao.authdata_len, &in->ad)) {
+		fail(EXIT_USAGE, "malformed registration: response.attestationObject is not a base64url CBOR "
+		     "attestation object (fmt, attStmt, authData)");
+	} else {
+		ret = EXIT_OK;
+	}
+	if (!ret && json_object_object_get_ex(o, "label", &v) && json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) <= LABEL_MAX)
+		snprintf(in->label, sizeof in->label, "%s", json_object_get_string(v));
+	json_object_put(o);
+	return ret;
+}
+
+/* The verdict on a registration for account a at time now: NULL and
+ * *cred filled when it is accepted, else why not. The challenge it names
+ * is taken out of the account either way. *exit is EXIT_REJECTED, or
+ * EXIT_USAGE for a credential the account has already, or EXIT_STORE when
+ * libfido2 cannot be loaded. */
+static const char *reg_check(struct account *a, const struct wa_conf *c, const struct wa_reg_in *in,
+                             int64_t now, struct wa_cred *cred, int *exit_code, char *err, size_t errlen)
+{
+	enum wa_ch_result r = wa_challenge_take(a, in->cd.challenge, in->cd.challenge_len, WA_REGISTER, now);
+	uint8_t cdh[32];
+	const char *why;
+	int st;
+
+	*exit_code = EXIT_REJECTED;
+	if (r != WA_CH_OK)
+		return wa_ch_result_text(r);
+	if ((why = wa_client_data_check(&in->cd, "webauthn.create", c->origins)) ||
+	    (why = wa_authdata_check(&in->ad, c->rp_id, c->uv)))
+		return why;
+	if (!(in->ad.flags & WA_FLAG_AT))
+		return "the authenticator data holds no credential (AT flag missing)";
+	crypto_hash_sha256(cdh, in->cdj, in->cdjlen);
+	st = wa_cred_parse(&in->ao, cdh, c->rp_id, c->uv == WA_UV_REQUIRED, cred, err, errlen);
+	if (st == CORE_ECRYPTO) {
+		*exit_code = EXIT_STORE;
+		return err;
+	}
+	if (st)
+		return err;
+	if (cred->idlen != in->idlen || sodium_memcmp(cred->id, in->id, in->idlen))
+		return "the credential id is not the one in the attestation";
+	for (unsigned i = 0; i < a->nf; i++)
+		if (a->f[i].type == F_WEBAUTHN && a->f[i].credlen == cred->idlen &&
+		    !memcmp(a->f[i].cred, cred->id, cred->idlen)) {
+			*exit_code = EXIT_USAGE;
+			snprintf(err, errlen, "that credential is registered already (factor %u)", a->f[i].id);
+			return err;
+		}
+	return NULL;
+}
+
 static const struct argp_option reg_options[] = {
 	{ "file", OPT_FILE, "FILE", 0, "Read the registration from FILE (default: standard input)", 0 },
 	{ "label", OPT_LABEL, "TEXT", 0, "What the key is, e.g. 'YubiKey 5' or 'laptop fingerprint'", 0 },
@@ -96,84 +444,98 @@ static const struct argp_option reg_options[] = {
 static const struct argp reg_argp = {
 	reg_options, parse, "NAME",
 	"Register a FIDO2/WebAuthn credential (seed 004: a security key or a "
-	"fingerprint) that the relying party's registration ceremony produced: a "
-	"JSON object {\"credential_id\", \"alg\": \"ES256\"|\"EdDSA\"|\"RS256\", "
-	"\"public_key\", \"label\"} with base64url values; the public key is the "
-	"uncompressed P-256 point, the 32-byte Ed25519 key, or the RSA modulus and "
-	"exponent. Assertions are then checked by 'verify NAME --assertion FILE' "
-	"against config webauthn.rp_id.", common_children, NULL, NULL
+	"fingerprint) from the browser's answer to navigator.credentials.create(): "
+	"the PublicKeyCredential as JSON, {\"rawId\", \"response\": "
+	"{\"clientDataJSON\", \"attestationObject\"}} in base64url (what its toJSON() "
+	"gives), with an optional \"label\". The client data must name a register "
+	"challenge of NAME (see 'webauthn challenge') and an origin of "
+	"webauthn.origins; attestation \"none\" and \"packed\" (self or x5c) are "
+	"accepted, ES256, EdDSA and RS256 keys.\v"
+	"Exit status: 0 registered, 1 refused (the challenge is used up), 2 malformed "
+	"or registered already, 3 no such account, 5 store error or no webauthn.rp_id.",
+	common_children, NULL, NULL
 };
 
 static int wa_register(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
 	struct session ss = { 0 };
-	json_object *o, *v;
-	struct factor *f;
-	uint8_t cred[WA_CRED_MAX], pub[WA_PUB_MAX];
-	size_t credlen = 0, publen = 0;
-	int cose, ret;
+	struct wa_reg_in *in = calloc(1, sizeof *in);
+	struct wa_cred cred;
+	struct wa_conf c;
+	struct factor *f = NULL;
+	char err[256] = "", label[LABEL_MAX + 1] = "";
+	const char *why;
+	int ret, code;
 
 	cmd_parse(&reg_argp, argc, argv, &a);
 	set_ctx("webauthn register %s", safe(a.name));
-	if ((ret = check_name(a.name)))
-		return ret;
-	o = read_json(a.file);
-	if (!o)
-		return fail(EXIT_USAGE, "the registration is not a JSON object");
-	if (b64_field(o, "credential_id", cred, sizeof cred, &credlen) || !credlen ||
-	    b64_field(o, "public_key", pub, sizeof pub, &publen) ||
-	    !json_object_object_get_ex(o, "alg", &v) || wa_alg_parse(json_object_get_string(v), &cose) ||
-	    !wa_pubkey_valid(cose, pub, publen)) {
-		json_object_put(o);
-		return fail(EXIT_USAGE, "malformed registration: credential_id, alg (ES256, EdDSA, RS256) "
-		            "and a public key of that algorithm are needed");
-	}
-	if (!a.label && json_object_object_get_ex(o, "label", &v) && json_object_is_type(v, json_type_string) &&
-	    json_object_get_string_len(v) <= LABEL_MAX)
-		a.label = json_object_get_string(v);
-	if ((ret = sess_begin(&ss, a.name)))
+	if (!in)
+		return fail(EXIT_STORE, "out of memory");
+	if ((ret = check_name(a.name)) || (ret = reg_read(a.file, in)))
 		goto out;
-	for (unsigned i = 0; i < ss.a->nf; i++)
-		if (ss.a->f[i].type == F_WEBAUTHN && ss.a->f[i].credlen == credlen &&
-		    !memcmp(ss.a->f[i].cred, cred, credlen)) {
-			ret = fail(EXIT_USAGE, "that credential is registered already (factor %u)", ss.a->f[i].id);
-			goto out;
+	snprintf(label, sizeof label, "%s", a.label ? a.label : in->label);
+	if ((ret = sess_begin(&ss, a.name)) || (ret = wa_conf_load(ss.s, &c)))
+		goto out;
+	why = reg_check(ss.a, &c, in, g.now, &cred, &code, err, sizeof err);
+	if (!why) {
+		f = account_factor_add(ss.a, g.now);
+		if (!f) {
+			why = "the account has as many factors as it may";
+			code = EXIT_USAGE;
+		} else {
+			f->type = F_WEBAUTHN;
+			f->status = FS_ACTIVE;
+			f->confirmed = g.now;
+			memcpy(f->cred, cred.id, cred.idlen);
+			f->credlen = cred.idlen;
+			memcpy(f->pub, cred.pub, cred.publen);
+			f->publen = cred.publen;
+			f->cose = cred.cose;
+			f->sign_count = cred.count;
+			memcpy(f->label, label, sizeof f->label);
 		}
-	f = account_factor_add(ss.a, g.now);
-	if (!f) {
-		ret = fail(EXIT_USAGE, "account has %d factors already", ACCT_MAX_FACTORS);
+	}
+	if (why && code == EXIT_STORE) {
+		ret = fail(EXIT_STORE, "%s", why);
 		goto out;
 	}
-	f->type = F_WEBAUTHN;
-	f->status = FS_ACTIVE;
-	f->confirmed = g.now;
-	memcpy(f->cred, cred, credlen);
-	f->credlen = credlen;
-	memcpy(f->pub, pub, publen);
-	f->publen = publen;
-	f->cose = cose;
-	if (a.label && core_strlcpy(f->label, a.label, sizeof f->label)) {
-		ret = fail(EXIT_USAGE, "label too long");
+	/* the challenge is used up whatever the verdict */
+	if ((ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, "webauthn.register", a.name, why ? "rejected" : "ok", NULL,
+	                 why ? why : wa_alg_name(cred.cose))))
+		goto out;
+	if (why) {
+		if (!strcmp(why, "origin not allowed"))
+			ret = fail(code, "registration refused: origin '%s' is not in webauthn.origins", safe(in->cd.origin));
+		else
+			ret = fail(code, "registration refused: %s", why);
 		goto out;
 	}
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "webauthn.register", a.name, "ok", NULL, wa_alg_name(cose))))
-		goto out;
 	if (g.json) {
 		json_object *j = json_object_new_object();
 
 		json_object_object_add(j, "name", json_object_new_string(a.name));
 		json_object_object_add(j, "factor", json_object_new_int64(f->id));
-		json_object_object_add(j, "alg", json_object_new_string(wa_alg_name(cose)));
+		json_object_object_add(j, "alg", json_object_new_string(wa_alg_name(cred.cose)));
+		json_object_object_add(j, "credential_id", b64u_obj(cred.id, cred.idlen));
+		json_object_object_add(j, "sign_count", json_object_new_int64(cred.count));
+		json_object_object_add(j, "fmt", json_object_new_string(in->ao.fmt));
 		emit_json(j);
 	} else if (!g.quiet) {
-		printf("registered %s key as factor %u of '%s'\n", wa_alg_name(cose), f->id, a.name);
+		printf("registered %s key as factor %u of '%s'\n", wa_alg_name(cred.cose), f->id, a.name);
 	}
 out:
-	json_object_put(o);
 	sess_end(&ss);
+	if (in) {
+		free(in->attobj);
+		sodium_memzero(in, sizeof *in);
+		free(in);
+	}
 	return ret;
 }
+
+/* ---- webauthn list, del ---- */
 
 static const struct argp list_argp = {
 	NULL, parse, "NAME", "List an account's WebAuthn credentials.", common_children, NULL, NULL
@@ -190,11 +552,11 @@ static int wa_list(int argc, char **argv)
 	if (!(ret = sess_begin(&ss, a.name)))
 		for (unsigned i = 0; i < ss.a->nf; i++) {
 			const struct factor *f = &ss.a->f[i];
-			char id[2 * WA_CRED_MAX], t[32] = "never";
+			char id[2 * WA_CRED_MAX + 4], t[32] = "never";
 
 			if (f->type != F_WEBAUTHN)
 				continue;
-			sodium_bin2base64(id, sizeof id, f->cred, f->credlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+			b64u(f->cred, f->credlen, id, sizeof id);
 			if (g.json) {
 				json_object *o = json_object_new_object();
 
@@ -210,7 +572,7 @@ static int wa_list(int argc, char **argv)
 			if (f->last_used)
 				time_iso(f->last_used, t);
 			printf("%-4u %-6s %-24s counter %u, last used %s\n", f->id, wa_alg_name(f->cose),
-			       f->label[0] ? f->label : "-", f->sign_count, t);
+			       f->label[0] ? safe(f->label) : "-", f->sign_count, t);
 		}
 	sess_end(&ss);
 	return ret;
@@ -250,113 +612,149 @@ out:
 	return ret;
 }
 
-/* verify NAME --assertion FILE */
-int verify_assertion(struct session *ss, const char *file, const char *ip, uint32_t *factor)
+/* ---- verify NAME --assertion FILE ---- */
+
+/* An assertion as the browser sends it, decoded. */
+struct wa_login_in {
+	uint8_t id[WA_CRED_MAX];
+	size_t idlen;
+	uint8_t cdj[WA_CDJ_MAX];
+	size_t cdjlen;
+	uint8_t auth[WA_AUTHDATA_MAX];
+	size_t authlen;
+	uint8_t sig[WA_SIG_MAX];
+	size_t siglen;
+	uint8_t user[64];
+	size_t userlen;
+	struct wa_client_data cd;
+	struct wa_authdata ad;
+};
+
+static int login_read(const char *file, struct wa_login_in *in)
 {
 	json_object *o = read_json(file), *v;
-	uint8_t cred[WA_CRED_MAX], *auth = malloc(4096), *sig = malloc(1024), cdh[32], h[16];
-	size_t credlen = 0, authlen = 0, siglen = 0, cdhlen = 0;
-	const char *rp = store_config_get(ss->s, "webauthn.rp_id"), *why = NULL;
+	int ret = EXIT_USAGE;
+
+	if (!o)
+		return fail(EXIT_USAGE, "the assertion is not a JSON object");
+	if (cred_id_field(o, in->id, &in->idlen))
+		fail(EXIT_USAGE, "malformed assertion: rawId (or id), base64url, is needed");
+	else if (b64_field(o, "clientDataJSON", in->cdj, sizeof in->cdj, &in->cdjlen) ||
+	         wa_client_data_parse(in->cdj, in->cdjlen, &in->cd))
+		fail(EXIT_USAGE, "malformed assertion: response.clientDataJSON is not base64url client data");
+	else if (b64_field(o, "authenticatorData", in->auth, sizeof in->auth, &in->authlen) ||
+	         wa_authdata_parse(in->auth, in->authlen, &in->ad))
+		fail(EXIT_USAGE, "malformed assertion: response.authenticatorData is not base64url authenticator data");
+	else if (b64_field(o, "signature", in->sig, sizeof in->sig, &in->siglen) || !in->siglen)
+		fail(EXIT_USAGE, "malformed assertion: response.signature, base64url, is needed");
+	else if ((v = cred_field(o, "userHandle")) && !json_object_is_type(v, json_type_null) &&
+	         b64_field(o, "userHandle", in->user, sizeof in->user, &in->userlen))
+		fail(EXIT_USAGE, "malformed assertion: response.userHandle is not base64url");
+	else
+		ret = EXIT_OK;
+	json_object_put(o);
+	return ret;
+}
+
+/* The verdict on an assertion for account a at time now: NULL when it is
+ * accepted (*f is the credential, *count its new counter), else why not.
+ * The challenge it names is taken out of the account either way.
+ * *exit_code is EXIT_STORE when libfido2 cannot be loaded. */
+static const char *login_check(struct account *a, const struct wa_conf *c, const struct wa_login_in *in,
+                               int64_t now, struct factor **fp, uint32_t *count, int *exit_code,
+                               char *err, size_t errlen)
+{
+	enum wa_ch_result r = wa_challenge_take(a, in->cd.challenge, in->cd.challenge_len, WA_LOGIN, now);
 	struct factor *f = NULL;
+	uint8_t cdh[32];
+	const char *why;
+	int st;
+
+	*fp = NULL;
+	*exit_code = EXIT_REJECTED;
+	if (r != WA_CH_OK)
+		return wa_ch_result_text(r);
+	if ((why = wa_client_data_check(&in->cd, "webauthn.get", c->origins)))
+		return why;
+	for (unsigned i = 0; i < a->nf; i++)
+		if (a->f[i].type == F_WEBAUTHN && a->f[i].status == FS_ACTIVE && a->f[i].credlen == in->idlen &&
+		    sodium_memcmp(a->f[i].cred, in->id, in->idlen) == 0)
+			f = &a->f[i];
+	if (!f)
+		return "unknown credential";
+	if (in->userlen && (!a->has_wa_user || in->userlen != sizeof a->wa_user ||
+	                    sodium_memcmp(in->user, a->wa_user, sizeof a->wa_user)))
+		return "the user handle is not this account's";
+	if ((why = wa_authdata_check(&in->ad, c->rp_id, c->uv)))
+		return why;
+	crypto_hash_sha256(cdh, in->cdj, in->cdjlen);
+	st = wa_verify(f->cose, f->pub, f->publen, c->rp_id, in->auth, in->authlen, cdh, in->sig, in->siglen,
+	               c->uv == WA_UV_REQUIRED, count, err, errlen);
+	if (st == CORE_ECRYPTO && !strncmp(err, "cannot load", 11)) {
+		*exit_code = EXIT_STORE;
+		return err;
+	}
+	if (st)
+		return "signature does not verify";
+	if ((*count || f->sign_count) && *count <= f->sign_count)
+		return "signature counter went back: the authenticator may be cloned";
+	*fp = f;
+	return NULL;
+}
+
+int verify_assertion(struct session *ss, const char *file, const char *ip, uint32_t *factor)
+{
+	struct wa_login_in *in = calloc(1, sizeof *in);
+	struct wa_conf c;
+	struct factor *f = NULL;
+	const char *why;
+	char err[256] = "";
 	unsigned after;
 	uint32_t count = 0;
-	char err[256] = "";
-	int ret;
+	int ret, code;
 
 	*factor = 0;
-	if (!auth || !sig) {
-		ret = fail(EXIT_STORE, "out of memory");
+	if (!in)
+		return fail(EXIT_STORE, "out of memory");
+	if ((ret = login_read(file, in)) || (ret = wa_conf_load(ss->s, &c)))
 		goto out;
-	}
-	if (!o || b64_field(o, "credential_id", cred, sizeof cred, &credlen) ||
-	    b64_field(o, "authenticator_data", auth, 4096, &authlen) || authlen < 37 ||
-	    b64_field(o, "signature", sig, 1024, &siglen)) {
-		ret = fail(EXIT_USAGE, "malformed assertion: credential_id, authenticator_data and signature are needed");
-		goto out;
-	}
-	if (!b64_field(o, "client_data_hash", cdh, sizeof cdh, &cdhlen)) {
-		if (cdhlen != 32) {
-			ret = fail(EXIT_USAGE, "malformed assertion: client_data_hash is not 32 bytes");
-			goto out;
-		}
-	} else if (json_object_object_get_ex(o, "client_data_json", &v)) {
-		uint8_t cd[8192];
-		size_t cdlen = 0;
-
-		if (b64_field(o, "client_data_json", cd, sizeof cd, &cdlen)) {
-			ret = fail(EXIT_USAGE, "malformed assertion: client_data_json");
-			goto out;
-		}
-		crypto_hash_sha256(cdh, cd, cdlen);
-	} else {
-		ret = fail(EXIT_USAGE, "malformed assertion: client_data_hash or client_data_json is needed");
-		goto out;
-	}
-	if (!rp) {
-		ret = fail(EXIT_STORE, "config: webauthn.rp_id is not set (the relying party's domain)");
-		goto out;
-	}
 	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
 	    (ret = lockout_gate(ss, "verify", ip, "webauthn")))
 		goto out;
-	for (unsigned i = 0; i < ss->a->nf; i++)
-		if (ss->a->f[i].type == F_WEBAUTHN && ss->a->f[i].status == FS_ACTIVE && ss->a->f[i].credlen == credlen &&
-		    sodium_memcmp(ss->a->f[i].cred, cred, credlen) == 0)
-			f = &ss->a->f[i];
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	crypto_generichash_update(&st, auth, authlen);
-	crypto_generichash_update(&st, cdh, sizeof cdh);
-	crypto_generichash_update(&st, sig, siglen);
-	crypto_generichash_final(&st, h, sizeof h);
-	if (!f) {
-		why = "unknown credential";
-	} else {
-		int r = wa_verify(f->cose, f->pub, f->publen, rp, auth, authlen, cdh, sig, siglen, 0, &count, err,
-		                  sizeof err);
-
-		if (r == CORE_ECRYPTO && !strncmp(err, "cannot load", 11)) {
-			ret = fail(EXIT_STORE, "%s", err);
-			goto out;
-		}
-		if (r)
-			why = "signature does not verify";
-		else {
-			for (unsigned i = 0; i < f->nseen; i++)
-				if (!memcmp(f->seen[i], h, sizeof h))
-					why = "assertion already used";
-			if (!why && (count || f->sign_count) && count <= f->sign_count)
-				why = "signature counter went back: the authenticator may be cloned";
-		}
+	why = login_check(ss->a, &c, in, g.now, &f, &count, &code, err, sizeof err);
+	if (why && code == EXIT_STORE) {
+		ret = fail(EXIT_STORE, "%s", why);
+		goto out;
 	}
-	if (why && strcmp(why, "assertion already used")) {
+	if (why) {
 		lock_fail(ss->a, g.now, after);
-	} else if (!why) {
+	} else {
 		f->sign_count = count;
-		if (f->nseen == WA_SEEN) {
-			memmove(f->seen[0], f->seen[1], (WA_SEEN - 1) * sizeof f->seen[0]);
-			f->nseen--;
-		}
-		memcpy(f->seen[f->nseen++], h, sizeof h);
 		f->last_used = g.now;
 		lock_success(ss->a);
 		ss->a->verified++;
 		login_close_all(ss->a);
 		*factor = f->id;
 	}
-	if ((!why || strcmp(why, "assertion already used")) && (ret = sess_save(ss)))
+	/* the challenge is used up and the failure counted before the answer */
+	if ((ret = sess_save(ss)) ||
+	    (ret = audit(ss->s, "verify", ss->name, why ? "rejected" : "ok-webauthn", ip, why)))
 		goto out;
-	if ((ret = audit(ss->s, "verify", ss->name, why ? "rejected" : "ok-webauthn", ip, why)))
-		goto out;
-	ret = why ? fail(EXIT_REJECTED, "assertion rejected: %s", why) : EXIT_OK;
+	if (!why)
+		ret = EXIT_OK;
+	else if (!strcmp(why, "origin not allowed"))
+		ret = fail(EXIT_REJECTED, "assertion rejected: origin '%s' is not in webauthn.origins",
+		           safe(in->cd.origin));
+	else
+		ret = fail(EXIT_REJECTED, "assertion rejected: %s", why);
 out:
-	json_object_put(o);
-	free(auth);
-	free(sig);
+	sodium_memzero(in, sizeof *in);
+	free(in);
 	return ret;
 }
 
 static const struct verb verbs[] = {
+	{ "challenge", wa_challenge, "a single-use challenge for a registration or login" },
 	{ "register", wa_register, "store a credential from a registration" },
 	{ "list", wa_list, "list credentials" },
 	{ "del", wa_del, "remove a credential" },

@@ -23,7 +23,8 @@ _twofactl() {
 	--policy) COMPREPLY=($(compgen -W "required optional off" -- "$cur")); return ;;
 	--method) COMPREPLY=($(compgen -W "totp hotp email sms" -- "$cur")); return ;;
 	--via) COMPREPLY=($(compgen -W "email sms" -- "$cur")); return ;;
-	--purpose) COMPREPLY=($(compgen -W "login enroll confirm" -- "$cur")); return ;;
+	--purpose) [[ $cmd == webauthn ]] && { COMPREPLY=($(compgen -W "register login" -- "$cur")); return; }
+	           COMPREPLY=($(compgen -W "login enroll confirm" -- "$cur")); return ;;
 	--algo) COMPREPLY=($(compgen -W "sha1 sha256 sha512" -- "$cur")); return ;;
 	--digits) COMPREPLY=($(compgen -W "6 8" -- "$cur")); return ;;
 	--qr) COMPREPLY=($(compgen -W "ansi utf8 png svg none" -- "$cur")); return ;;
@@ -38,8 +39,8 @@ _twofactl() {
 	user) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del unlock rename" -- "$cur")); return; }
 	      opts="--email --phone --org --lang --service --generate-password --password-login --email-reset" ;;
 	reset) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "send redeem" -- "$cur")); return; } ;;
-	webauthn) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "register list del" -- "$cur")); return; }
-	          opts="--file --label" ;;
+	webauthn) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "challenge register list del" -- "$cur")); return; }
+	          opts="--file --label --purpose" ;;
 	oidc) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "link unlink lookup" -- "$cur")); return; }
 	      opts="--issuer --subject" ;;
 	enroll) opts="--method --algo --digits --period --issuer --label --qr --output" ;;

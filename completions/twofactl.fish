@@ -45,7 +45,8 @@ complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a help -d '
 
 complete -c twofactl -n "__fish_seen_subcommand_from user" -a 'add list show set del unlock rename'
 complete -c twofactl -n "__fish_seen_subcommand_from reset" -a 'send redeem'
-complete -c twofactl -n "__fish_seen_subcommand_from webauthn" -a 'register list del'
+complete -c twofactl -n "__fish_seen_subcommand_from webauthn" -a 'challenge register list del'
+complete -c twofactl -n "__fish_seen_subcommand_from webauthn" -l purpose -r -a 'register login'
 complete -c twofactl -n "__fish_seen_subcommand_from webauthn" -l file -r -F
 complete -c twofactl -n "__fish_seen_subcommand_from webauthn" -l label -r
 complete -c twofactl -n "__fish_seen_subcommand_from verify" -l assertion -r -F

@@ -404,21 +404,13 @@ static json_object *factor_json(const struct factor *f, int *err)
 		goto fail;
 	if (f->type == F_WEBAUTHN) {
 		char h1[2 * WA_CRED_MAX + 1], h2[2 * WA_PUB_MAX + 1];
-		json_object *seen = json_object_new_array();
 
 		sodium_bin2hex(h1, sizeof h1, f->cred, f->credlen);
 		sodium_bin2hex(h2, sizeof h2, f->pub, f->publen);
 		if (add(o, "cred", json_object_new_string(h1)) || add(o, "pub", json_object_new_string(h2)) ||
 		    add(o, "cose", json_object_new_int64(f->cose)) ||
-		    add(o, "sign_count", json_object_new_int64(f->sign_count)) || add(o, "seen", seen))
+		    add(o, "sign_count", json_object_new_int64(f->sign_count)))
 			goto fail;
-		for (unsigned i = 0; i < f->nseen; i++) {
-			char hx[33];
-
-			sodium_bin2hex(hx, sizeof hx, f->seen[i], 16);
-			if (json_object_array_add(seen, json_object_new_string(hx)))
-				goto fail;
-		}
 	}
 	if (f->last_used && add(o, "last_used", json_object_new_int64(f->last_used)))
 		goto fail;
@@ -663,29 +655,19 @@ static int factor_from(json_object *o, struct factor *f)
 			return CORE_EFORMAT;
 	}
 	if (f->type == F_WEBAUTHN) {
+		/* records written before challenges also hold "seen", the hashes
+		 * of accepted assertions: no longer needed, and ignored */
 		char h1[2 * WA_CRED_MAX + 1], h2[2 * WA_PUB_MAX + 1];
-		json_object *seen = get(o, "seen", json_type_array);
 
 		if (get_str(o, "cred", h1, sizeof h1, 1) || get_str(o, "pub", h2, sizeof h2, 1) ||
 		    sodium_hex2bin(f->cred, sizeof f->cred, h1, strlen(h1), NULL, &f->credlen, NULL) ||
 		    sodium_hex2bin(f->pub, sizeof f->pub, h2, strlen(h2), NULL, &f->publen, NULL) ||
-		    !f->credlen || !f->publen || get_i64(o, "cose", &v, -65536, 0) || !seen ||
-		    json_object_array_length(seen) > WA_SEEN)
+		    !f->credlen || !f->publen || get_i64(o, "cose", &v, -65536, 0))
 			return CORE_EFORMAT;
 		f->cose = (int)v;
 		if (get_i64(o, "sign_count", &v, 0, UINT32_MAX))
 			return CORE_EFORMAT;
 		f->sign_count = (uint32_t)v;
-		for (size_t i = 0; i < json_object_array_length(seen); i++) {
-			json_object *h = json_object_array_get_idx(seen, i);
-			size_t hl = 0;
-
-			if (!json_object_is_type(h, json_type_string) ||
-			    sodium_hex2bin(f->seen[i], 16, json_object_get_string(h), (size_t)json_object_get_string_len(h),
-			                   NULL, &hl, NULL) || hl != 16)
-				return CORE_EFORMAT;
-			f->nseen++;
-		}
 	}
 	if (f->type == F_TOTP || f->type == F_HOTP) {
 		size_t klen = 0;

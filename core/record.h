@@ -19,9 +19,10 @@
 enum factor_type { F_TOTP = 0, F_HOTP, F_EMAIL, F_SMS, F_WEBAUTHN };
 enum factor_status { FS_PENDING = 0, FS_ACTIVE };
 
-#define WA_CRED_MAX 128
+/* WebAuthn: credential ids up to 255 bytes (the standard allows 1023;
+ * authenticators use 16 to 128), public keys as libfido2 holds them */
+#define WA_CRED_MAX 255
 #define WA_PUB_MAX 300
-#define WA_SEEN 8
 
 struct factor {
 	uint32_t id;
@@ -38,16 +39,14 @@ struct factor {
 	uint64_t last_step;    /* TOTP: last accepted time step */
 	int64_t drift;         /* steps between the clock and the last accepted code */
 	int window;            /* its own drift window / look-ahead, or -1: the store's */
-	/* WebAuthn: the credential, its public key, signature counter and the
-	 * hashes of the last assertions accepted (each is accepted once) */
+	/* WebAuthn: the credential, its public key (COSE algorithm cose) and
+	 * signature counter; replays are refused by single-use challenges */
 	uint8_t cred[WA_CRED_MAX];
 	size_t credlen;
 	uint8_t pub[WA_PUB_MAX];
 	size_t publen;
 	int cose;
 	uint32_t sign_count;
-	uint8_t seen[WA_SEEN][16];
-	unsigned nseen;
 	int64_t created;
 	int64_t confirmed;
 	int64_t last_used;

@@ -446,6 +446,17 @@ static void test_webauthn(void)
 		CHECK(json && !strstr(json, hex), "the record keeps a challenge's hash, not the challenge");
 	}
 	free(json);
+	{
+		const char *old = "{\"v\":1,\"name\":\"bob\",\"next_id\":2,\"backup\":[],\"factors\":[{\"id\":1,"
+		                  "\"type\":\"webauthn\",\"status\":\"active\",\"cred\":\"0102\",\"pub\":\"" /* 32 bytes */
+		                  "0000000000000000000000000000000000000000000000000000000000000000\",\"cose\":-8,"
+		                  "\"sign_count\":3,\"seen\":[\"00112233445566778899aabbccddeeff\"]}]}";
+
+		CHECK(record_from_json(old, strlen(old), b) == CORE_OK && b->nf == 1 && b->f[0].credlen == 2 &&
+		      b->f[0].sign_count == 3 && b->f[0].cose == WA_EDDSA,
+		      "a record with the old list of seen assertions still loads");
+	}
+
 	n = attobj_none(buf, "none");
 	CHECK(wa_attobj_split(buf, n, &ao) == CORE_OK && !strcmp(ao.fmt, "none") && ao.attstmt_len == 1 &&
 	      ao.attstmt[0] == 0xa0 && ao.authdata_len == 37 && ao.authdata == buf + n - 37,
