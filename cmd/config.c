@@ -81,6 +81,9 @@ static int validate(const struct key_spec *k, const char *v)
 	case K_TEXT:
 		if (!strcmp(k->key, "issuer") && strchr(v, ':'))
 			return fail(EXIT_USAGE, "issuer: no ':' (it separates issuer and account in otpauth URIs)");
+		if (!strcmp(k->key, "webauthn.rp_id") && !wa_rp_id_valid(v))
+			return fail(EXIT_USAGE, "webauthn.rp_id: '%s' is not a domain such as example.org "
+			            "(lower case, no scheme, port or path)", safe(v));
 		if ((int64_t)len < k->lo || (int64_t)len > k->hi)
 			return fail(EXIT_USAGE, "%s: give %lld to %lld characters", k->key,
 			            (long long)k->lo, (long long)k->hi);

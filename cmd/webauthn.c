@@ -45,6 +45,8 @@ static int wa_conf_load(struct store *s, struct wa_conf *c)
 	c->rp_id = store_config_get(s, "webauthn.rp_id");
 	if (!c->rp_id || !*c->rp_id)
 		return fail(EXIT_STORE, "config: webauthn.rp_id is not set (the relying party's domain)");
+	if (!wa_rp_id_valid(c->rp_id))
+		return fail(EXIT_STORE, "config: webauthn.rp_id = '%s' is not a domain such as example.org", safe(c->rp_id));
 	v = store_config_get(s, "webauthn.origins");
 	if (v && *v) {
 		if (!wa_origins_valid(v) || strlen(v) >= sizeof c->origins)

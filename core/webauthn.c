@@ -248,6 +248,15 @@ int wa_origins_valid(const char *origins)
 	return origins && origins[0] && origins_each(origins, invalid_one, NULL) == 0;
 }
 
+int wa_rp_id_valid(const char *rp_id)
+{
+	size_t n = strlen(rp_id);
+
+	if (!n || n > 253 || rp_id[0] == '.' || rp_id[0] == '-' || rp_id[n - 1] == '.' || strstr(rp_id, ".."))
+		return 0;
+	return strspn(rp_id, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n;
+}
+
 static int same_origin(const char *s, size_t n, const void *arg)
 {
 	const char *origin = arg;

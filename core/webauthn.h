@@ -63,6 +63,9 @@ int wa_client_data_parse(const uint8_t *json, size_t len, struct wa_client_data 
 /* origins: the configured list, comma-separated (spaces around commas
  * allowed). Each is https://HOST[:PORT] or http://localhost[:PORT]. */
 int wa_origins_valid(const char *origins);
+/* A relying party id: a domain name such as example.org (lower case
+ * letters, digits, dots and dashes; no scheme, port or path). */
+int wa_rp_id_valid(const char *rp_id);
 int wa_origin_allowed(const char *origins, const char *origin);
 
 /* type, origin and crossOrigin of parsed client data: NULL when they are

@@ -377,7 +377,13 @@ setup() {
 	run -0 at 1 verify alice --assertion "$K.new"
 }
 
-@test "webauthn.origins: checked when set; without it https://RP_ID is the one origin" {
+@test "webauthn.rp_id and webauthn.origins are checked when set; without origins https://RP_ID is the one" {
+	run -2 --separate-stderr tf config set webauthn.rp_id https://example.org
+	assert_equal "$stderr" "twofactl: config set webauthn.rp_id: webauthn.rp_id: 'https://example.org' is not a domain such as example.org (lower case, no scheme, port or path)"
+	run -2 tf config set webauthn.rp_id example.org:443
+	run -2 tf config set webauthn.rp_id Example.org
+	run -0 tf config get webauthn.rp_id
+	assert_output "example.org"
 	run -2 tf config set webauthn.origins "client.example.org"
 	run -2 tf config set webauthn.origins "https://client.example.org/"
 	run -2 tf config set webauthn.origins "https://a.example.org,,https://b.example.org"

@@ -414,6 +414,10 @@ static void test_webauthn(void)
 	      !wa_origins_valid("http://a.example.org") && !wa_origins_valid("https://a,") &&
 	      !wa_origins_valid("https://a:123456") && !wa_origins_valid("http://localhost.evil.org"),
 	      "origin lists");
+	CHECK(wa_rp_id_valid("example.org") && wa_rp_id_valid("localhost") && !wa_rp_id_valid("") &&
+	      !wa_rp_id_valid("https://example.org") && !wa_rp_id_valid("example.org:443") &&
+	      !wa_rp_id_valid("Example.org") && !wa_rp_id_valid(".example.org") && !wa_rp_id_valid("a..b"),
+	      "relying party ids");
 	CHECK(wa_origin_allowed("https://a.example.org, https://b.example.org", "https://b.example.org") &&
 	      !wa_origin_allowed("https://a.example.org", "https://a.example.org.evil.org") &&
 	      !wa_origin_allowed("https://a.example.org", "https://a.example.or") &&
