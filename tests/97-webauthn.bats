@@ -155,6 +155,19 @@ setup() {
 	assert_output $'1 0\n7 1'
 }
 
+@test "4 concurrent registrations of one answer store one credential" {
+	wa new "$K" ES256
+	wa create "$K" "$(options alice register)" --fmt packed >"$K.reg"
+	for i in $(seq 4); do
+		rc_to "$BATS_TEST_TMPDIR/rc.$i" tf --at $((T0 + 1)) webauthn register alice --file "$K.reg" &
+	done
+	wait
+	run -0 rc_summary
+	assert_output $'1 0\n3 1'
+	run -0 tf --json webauthn list alice
+	run -0 jq -se 'length==1' <<<"$output"
+}
+
 @test "an expired challenge is refused, at the default 5 minutes and at webauthn.challenge_ttl" {
 	registered alice "$K" ES256
 	assertion alice "$K" --counter 1 >"$K.get"
