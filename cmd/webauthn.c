@@ -65,22 +65,25 @@ static int wa_conf_load(struct store *s, struct wa_conf *c)
 	return EXIT_OK;
 }
 
-/* A small JSON object from FILE or stdin ("-"). */
-static json_object *read_json(const char *file)
+/* A small JSON object, the browser's answer, from FILE or stdin ("-" or
+ * NULL); an exit code, with the message printed. */
+static int read_json(const char *file, const char *what, json_object **out)
 {
 	char *buf = read_input(file ? file : "-", 65536);
-	json_object *o;
 
+	*out = NULL;
 	if (!buf)
-		return NULL;
-	o = json_tokener_parse(buf);
+		return fail(EXIT_USAGE, "cannot read the %s from '%s': %s", what, file ? safe(file) : "-",
+		            strerror(errno));
+	*out = json_tokener_parse(buf);
 	sodium_memzero(buf, strlen(buf));
 	free(buf);
-	if (o && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
+	if (!*out || !json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		return fail(EXIT_USAGE, "the %s is not a JSON object", what);
 	}
-	return o;
+	return EXIT_OK;
 }
 
 /* A base64url (or standard base64) string. */
@@ -368,11 +371,12 @@ struct wa_reg_in {
 
 static int reg_read(const char *file, struct wa_reg_in *in)
 {
-	json_object *o = read_json(file), *v = NULL;
-	int ret = EXIT_USAGE;
+	json_object *o, *v = NULL;
+	int ret;
 
-	if (!o)
-		return fail(EXIT_USAGE, "the registration is not a JSON object");
+	if ((ret = read_json(file, "registration", &o)))
+		return ret;
+	ret = EXIT_USAGE;
 	in->attobj = malloc(WA_ATTOBJ_MAX);
 	if (!in->attobj) {
 		ret = fail(EXIT_STORE, "out of memory");
@@ -634,11 +638,12 @@ struct wa_login_in {
 
 static int login_read(const char *file, struct wa_login_in *in)
 {
-	json_object *o = read_json(file), *v;
-	int ret = EXIT_USAGE;
+	json_object *o, *v;
+	int ret;
 
-	if (!o)
-		return fail(EXIT_USAGE, "the assertion is not a JSON object");
+	if ((ret = read_json(file, "assertion", &o)))
+		return ret;
+	ret = EXIT_USAGE;
 	if (cred_id_field(o, in->id, &in->idlen))
 		fail(EXIT_USAGE, "malformed assertion: rawId (or id), base64url, is needed");
 	else if (b64_field(o, "clientDataJSON", in->cdj, sizeof in->cdj, &in->cdjlen) ||

@@ -359,7 +359,8 @@ setup() {
 	run -2 tf verify alice --assertion - < <(jq '.response.authenticatorData="AAAA"' "$K.get")
 	run -2 tf verify alice --assertion - < <(jq 'del(.response.signature)' "$K.get")
 	run -2 tf verify alice --assertion - < <(jq '.id="AAAA"' "$K.get")
-	run -2 tf verify alice --assertion "$BATS_TEST_TMPDIR/missing"
+	run -2 --separate-stderr tf verify alice --assertion "$BATS_TEST_TMPDIR/missing"
+	assert_equal "$stderr" "twofactl: verify alice: cannot read the assertion from '$BATS_TEST_TMPDIR/missing': No such file or directory"
 	run -2 tf verify alice 123456 --assertion "$K.get"
 	assert_equal "$(failures alice)" 0
 	run -0 at 1 verify alice --assertion "$K.get"
@@ -421,4 +422,28 @@ setup() {
 	run -3 tf webauthn del alice "$id"
 	run -0 tf webauthn list alice
 	assert_output ""
+}
+
+# serve_one ARGV_JSON [STDIN_FILE]: one request through `twofactl serve`.
+serve_one() {
+	jq -nc --argjson argv "$1" --rawfile in "${2:-/dev/null}" '{argv: $argv, stdin: $in}' | "$TWOFACTL" serve
+}
+
+@test "a front end that does not own the store runs the whole flow through serve" {
+	wa new "$K" ES256
+	run -0 --separate-stderr serve_one '["webauthn", "challenge", "alice", "--purpose", "register"]'
+	jq -c '.output[0]' <<<"$output" >"$K.opts"
+	run -0 jq -e '.exit == 0 and .output[0].purpose == "register"' <<<"$output"
+	wa create "$K" "$K.opts" --fmt packed >"$K.reg"
+	run -0 --separate-stderr serve_one '["webauthn", "register", "alice", "--file", "'"$K.reg"'"]'
+	run -0 jq -e '.exit == 2 and .error.message == "cannot read the registration from '"'$K.reg'"': Operation not permitted"' <<<"$output"
+	run -0 --separate-stderr serve_one '["webauthn", "register", "alice"]' "$K.reg"
+	run -0 jq -e '.exit == 0 and .output[0].alg == "ES256"' <<<"$output"
+	run -0 --separate-stderr serve_one '["webauthn", "challenge", "alice"]'
+	jq -c '.output[0]' <<<"$output" >"$K.opts"
+	wa get "$K" "$K.opts" --counter 1 >"$K.get"
+	run -0 --separate-stderr serve_one '["verify", "alice", "--assertion", "-"]' "$K.get"
+	run -0 jq -e '.exit == 0 and .output[0].method == "webauthn"' <<<"$output"
+	run -0 --separate-stderr serve_one '["verify", "alice", "--assertion", "-"]' "$K.get"
+	run -0 jq -e '.exit == 1 and .error.code == "rejected" and (.error.message | test("challenge is unknown"))' <<<"$output"
 }
