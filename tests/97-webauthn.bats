@@ -447,3 +447,15 @@ serve_one() {
 	run -0 --separate-stderr serve_one '["verify", "alice", "--assertion", "-"]' "$K.get"
 	run -0 jq -e '.exit == 1 and .error.code == "rejected" and (.error.message | test("challenge is unknown"))' <<<"$output"
 }
+
+@test "a rename keeps the credentials and the user handle; the old name has none" {
+	registered alice "$K" EdDSA
+	handle=$(at 0 --json webauthn challenge alice --purpose register | jq -r .user_handle)
+	tf -q user rename alice alicia
+	run -0 --separate-stderr at 0 --json webauthn challenge alicia --purpose register
+	run -0 jq -e --arg h "$handle" '.user_handle == $h and (.credential_ids | length) == 1' <<<"$output"
+	assertion alicia "$K" --counter 1 --user-handle "$handle" >"$K.get"
+	run -0 at 1 verify alicia --assertion "$K.get"
+	tf -q user add alice
+	run -3 tf webauthn challenge alice
+}
