@@ -459,3 +459,19 @@ serve_one() {
 	tf -q user add alice
 	run -3 tf webauthn challenge alice
 }
+
+@test "check names webauthn among the methods; an accepted assertion completes the login" {
+	tf -q config set policy.default required
+	tf -q user set alice --email alice@example.org
+	registered alice "$K" ES256
+	run -10 --separate-stderr at 0 --json check alice
+	run -0 jq -e '.result == "code" and .methods == ["webauthn"]' <<<"$output"
+	run -0 --separate-stderr at 3600 --json expire --dry-run
+	run -0 jq -e '.warnings == 1' <<<"$output"
+	run -10 --separate-stderr at 0 --json check alice
+	run -0 jq -e '.result == "code" and .methods == ["webauthn"]' <<<"$output"
+	assertion alice "$K" --counter 1 >"$K.get"
+	run -0 at 1 verify alice --assertion "$K.get"
+	run -0 --separate-stderr at 3600 --json expire --dry-run
+	run -0 jq -e '.warnings == 0' <<<"$output"
+}
