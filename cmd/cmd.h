@@ -85,6 +85,12 @@ const char *safe(const char *s);
 /* Open the store named by -d / $TWOFACTL_DIR / the default (inside a
  * batch: the batch's one open store); close_store() goes with it. */
 int open_store(struct store **s);
+/* The store directory: -d, else $TWOFACTL_DIR, else the default. */
+const char *store_dir(void);
+/* Root on a store directory another user owns becomes that user for good
+ * (cmd/owner.c); EXIT_OK, or EXIT_STORE when it cannot. cmd_parse calls it
+ * once a command's options are parsed, before the command opens anything. */
+int act_as_store_owner(const char *dir);
 void close_store(struct store *s);
 void batch_store_release(void);
 

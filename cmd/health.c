@@ -71,9 +71,7 @@ int cmd_health(int argc, char **argv)
 	cmd_parse(&argp, argc, argv, NULL);
 	sc.low_names = json_object_new_array();
 	sc.drift_names = json_object_new_array();
-	dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
-	if (!dir || !*dir)
-		dir = STORE_DEFAULT_DIR;
+	dir = store_dir();
 	st = store_open(dir, &s, err, sizeof err);
 	if (st) {
 		state = H_CRITICAL;

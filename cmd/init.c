@@ -55,9 +55,7 @@ int cmd_init(int argc, char **argv)
 	int st;
 
 	cmd_parse(&argp, argc, argv, &a);
-	dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
-	if (!dir || !*dir)
-		dir = STORE_DEFAULT_DIR;
+	dir = store_dir();
 	st = store_create(dir, a.key_file, a.pass_file, err, sizeof err);
 	if (st)
 		return fail(exit_for_store(st), "%s", err);

@@ -67,7 +67,13 @@ error_t parse_no_args(int key, char *arg, struct argp_state *state)
 void cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	if (!g.batch) {
+		int ret;
+
 		argp_parse(argp, argc, argv, 0, NULL, input);
+		/* the command line is whole: -d is known, nothing is open yet
+		 * (inside batch and serve, the first command did this) */
+		if ((ret = act_as_store_owner(store_dir())))
+			exit(ret);
 		return;
 	}
 	if (argp_parse(argp, argc, argv, ARGP_NO_EXIT, NULL, input))
@@ -195,10 +201,17 @@ const char *safe(const char *s)
  * its subkeys, the config) is most of the work of a small command. */
 static struct store *batch_store;
 
+const char *store_dir(void)
+{
+	const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
+
+	return dir && *dir ? dir : STORE_DEFAULT_DIR;
+}
+
 int open_store(struct store **s)
 {
 	char err[512];
-	const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
+	const char *dir = store_dir();
 	int st;
 
 	if (g.serve) {   /* a request uses the server's store, at the real time unless admin */
@@ -211,8 +224,8 @@ int open_store(struct store **s)
 		*s = batch_store;
 		return EXIT_OK;
 	}
-	if (!dir || !*dir)
-		dir = STORE_DEFAULT_DIR;
+	if (!g.batch && (st = act_as_store_owner(dir)))   /* done already by cmd_parse */
+		return st;
 	st = store_open(dir, s, err, sizeof err);
 	if (st)
 		return fail(exit_for_store(st), "%s", err);

@@ -111,3 +111,29 @@ mail_to() { /usr/bin/python3 "$BATS_TEST_DIRNAME/mail.py" "$BATS_FILE_TMPDIR/$1.
 mail_count() { /usr/bin/python3 "$BATS_TEST_DIRNAME/mail.py" --count "$BATS_FILE_TMPDIR/$1.maildir" "$2"; }
 # The last SMS gateway request whose body mentions TEXT, as JSON.
 sms_request() { grep -F -- "$1" "$BATS_FILE_TMPDIR/sms.log" | tail -1; }
+
+# ---- stores owned by a system user (tests that run as root) ----
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root to run twofactl as other users"; }
+
+# system_user NAME: the system user NAME, created as sysusers.d would if missing.
+system_user() {
+	id "$1" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1"
+}
+
+# shared_tmpdir: a new directory every user may traverse ($BATS_TEST_TMPDIR is
+# root's alone); the caller removes it.
+shared_tmpdir() {
+	local d
+	d=$(mktemp -d /tmp/twofactl-test.XXXXXX) && chmod 0755 "$d" && echo "$d"
+}
+
+# as_user USER ARGS...: twofactl run as USER.
+as_user() { local u=$1; shift; runuser -u "$u" -- "$TWOFACTL" "$@"; }
+
+# owned_store DIR USER: DIR made 0700 for USER (as tmpfiles.d does), then a
+# store created in it by USER.
+owned_store() {
+	install -d -m 0700 -o "$2" -g "$(id -gn "$2")" "$1"
+	as_user "$2" -q -d "$1" init
+}
