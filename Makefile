@@ -37,6 +37,30 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 
+# Deployment (README, "Web front end"): where systemd looks for units,
+# sysusers.d and tmpfiles.d files, and what they name. SERVICE_USER owns the
+# store and runs the socket's serve and the expiry sweep; FRONTEND_GROUP may
+# connect to the socket (the web server's group).
+SYSCONFDIR ?= /etc
+ifndef SYSTEMDUNITDIR
+SYSTEMDUNITDIR := $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
+endif
+ifndef SYSUSERSDIR
+SYSUSERSDIR := $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),$(PREFIX)/lib/sysusers.d)
+endif
+ifndef TMPFILESDIR
+TMPFILESDIR := $(or $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/null),$(PREFIX)/lib/tmpfiles.d)
+endif
+STOREDIR       ?= /var/lib/twofactl
+SPOOLDIR       ?= /var/spool/twofactl
+SOCKET         ?= /run/twofactl/twofactl.sock
+SERVICE_USER   ?= _twofactl
+FRONTEND_GROUP ?= www-data
+UNITS     := share/systemd/twofactl.socket share/systemd/twofactl@.service \
+             share/systemd/twofactl-expire.service
+GENERATED := $(UNITS) share/sysusers.d/twofactl.conf share/tmpfiles.d/twofactl.conf \
+             share/twofactl.cron
+
 ifeq ($(V),1)
 Q :=
 else
@@ -50,9 +74,9 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
             librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
             libpam-google-authenticator zsh libfido2-dev python3-cryptography
 
-.PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind
+.PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind FORCE
 
-all: twofactl twofactl.pc
+all: twofactl twofactl.pc $(GENERATED)
 
 libtwofactl.a: $(LIB_OBJ)
 	@echo "  AR      $@"
@@ -67,6 +91,26 @@ twofactl.pc: Makefile
 	  'Name: twofactl' 'Description: two-factor accounts in an encrypted flat-file store' \
 	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
 	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -ltwofactl' 'Libs.private: -ldl' >$@
+
+# Rebuild what names a path or a user when it changes: the file is
+# rewritten only when its content differs, so an unchanged build stays up
+# to date.
+define write-if-changed
+	@printf '%s\n' '$(subst ','\'',$(2))' >$(1).new; \
+	if cmp -s $(1).new $(1); then rm -f $(1).new; else mv -f $(1).new $(1); fi
+endef
+.build-vars: FORCE
+	$(call write-if-changed,$@,$(BINDIR) $(STOREDIR) $(SPOOLDIR) $(SOCKET) $(SERVICE_USER) $(FRONTEND_GROUP))
+FORCE:
+
+# The units, sysusers.d, tmpfiles.d and cron files name the installed binary,
+# the store, the socket and the users.
+$(GENERATED): %: %.in .build-vars
+	@echo "  GEN     $@"
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@STOREDIR@|$(STOREDIR)|g' \
+	  -e 's|@SPOOLDIR@|$(SPOOLDIR)|g' -e 's|@SOCKET@|$(SOCKET)|g' \
+	  -e 's|@SERVICE_USER@|$(SERVICE_USER)|g' -e 's|@FRONTEND_GROUP@|$(FRONTEND_GROUP)|g' \
+	  $< >$@.tmp && mv -f $@.tmp $@
 
 %.o: %.c
 	@echo "  CC      $@"
@@ -160,9 +204,11 @@ install: all
 	for d in share/templates/*/; do \
 	  install -d $(DESTDIR)$(DATADIR)/templates/$$(basename $$d); \
 	  install -m 0644 $$d* $(DESTDIR)$(DATADIR)/templates/$$(basename $$d)/; done
-	install -d $(DESTDIR)$(DATADIR)/systemd
-	install -m 0644 share/systemd/twofactl-expire.service share/systemd/twofactl-expire.timer \
-	  share/twofactl.cron $(DESTDIR)$(DATADIR)/systemd/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 0644 $(UNITS) share/systemd/twofactl-expire.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 share/sysusers.d/twofactl.conf $(DESTDIR)$(SYSUSERSDIR)/twofactl.conf
+	install -m 0644 share/tmpfiles.d/twofactl.conf $(DESTDIR)$(TMPFILESDIR)/twofactl.conf
+	install -m 0644 share/twofactl.cron $(DESTDIR)$(DATADIR)/twofactl.cron
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libtwofactl.a $(DESTDIR)$(INCLUDEDIR)/twofactl.h \
@@ -170,9 +216,12 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/twofactl $(DESTDIR)$(MANDIR)/man1/twofactl.1 \
 	  $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5 $(DESTDIR)$(BASHCOMPDIR)/twofactl \
 	  $(DESTDIR)$(ZSHCOMPDIR)/_twofactl $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)) twofactl-expire.timer) \
+	  $(DESTDIR)$(SYSUSERSDIR)/twofactl.conf $(DESTDIR)$(TMPFILESDIR)/twofactl.conf
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
+	rm -f $(GENERATED) $(GENERATED:=.tmp) .build-vars .build-vars.new
 	rm -f twofactl libtwofactl.a twofactl.pc tests/unit/run-unit tests/lib/run-lib \
 	  $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d) \
 	  tests/lib/*.d

@@ -64,8 +64,10 @@ commands() { "$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'; }
 	assert_file_exists "$dest/usr/share/fish/vendor_completions.d/twofactl.fish"
 	assert_file_exists "$dest/usr/share/twofactl/templates/en/login.txt"
 	assert_file_exists "$dest/usr/share/twofactl/templates/cs/login.txt"
-	assert_file_exists "$dest/usr/share/twofactl/systemd/twofactl-expire.timer"
-	assert_file_exists "$dest/usr/share/twofactl/systemd/twofactl.cron"
+	unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null) || unitdir=/usr/lib/systemd/system
+	assert_file_exists "$dest$unitdir/twofactl-expire.timer"
+	assert_file_exists "$dest$unitdir/twofactl.socket"
+	assert_file_exists "$dest/usr/share/twofactl/twofactl.cron"
 	run -0 stat -c %a "$dest/usr/bin/twofactl" "$dest/usr/share/man/man1/twofactl.1"
 	assert_output $'755\n644'
 	run -0 make -s -C "$BATS_TEST_DIRNAME/.." uninstall DESTDIR="$dest" PREFIX=/usr
