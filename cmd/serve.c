@@ -331,7 +331,9 @@ static void serve_one(struct store *s, const struct caller *c, enum role role,
 	rc = run_captured(req->argv, req->argc, req->in, req->inlen, &out, &outlen, &err, &errlen);
 	if (g.err_word && !strcmp(g.err_word, "forbidden"))
 		audit_refusal(s, c, role, req);
-	if (rc == EXIT_OK || rc == EXIT_NEED_CODE || rc == EXIT_NEED_ENROL)
+	/* check's 10 and 11 are answers; the same codes after a failure (send
+	 * by a channel the account lacks: 11) are errors, with their reason */
+	if (!g.err_word && (rc == EXIT_OK || rc == EXIT_NEED_CODE || rc == EXIT_NEED_ENROL))
 		answer(req->id, rc, collect(out), NULL, NULL);
 	else
 		answer(req->id, rc, collect(out), g.err_word ? g.err_word : exit_word(rc),

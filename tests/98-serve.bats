@@ -31,6 +31,16 @@ serve_lines() { "$TWOFACTL" serve; }
 	run -0 jq -e '.exit == 2 and (.error.message | test("starts with the command"))' <<<"${lines[4]}"
 }
 
+@test "a command that fails with exit 11 (send by a channel the account lacks) says why in error" {
+	run -0 --separate-stderr serve_lines <<-EOF
+	{"argv": ["send", "alice", "--via", "email"]}
+	{"argv": ["check", "alice"]}
+	EOF
+	run -0 jq -e '.exit == 11 and .error.code == "enrolment_needed" and (.error.message | test("not an enrolled method"))' <<<"${lines[0]}"
+	# check's answers 10 and 11 are answers, not errors
+	run -0 jq -e '.exit == 10 and .error == null' <<<"${lines[1]}"
+}
+
 @test "12 kinds of bad line each get an error object and the session goes on" {
 	{
 		echo 'garbage'
