@@ -72,7 +72,8 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
             libpng-dev libjson-c-dev libcurl4-openssl-dev bats bats-assert \
             bats-support bats-file python3-aiosmtpd oathtool zbar-tools \
             librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
-            libpam-google-authenticator zsh libfido2-dev python3-cryptography
+            libpam-google-authenticator zsh libfido2-dev python3-cryptography \
+            php-cli systemd
 
 .PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind FORCE
 
@@ -209,6 +210,9 @@ install: all
 	install -m 0644 share/sysusers.d/twofactl.conf $(DESTDIR)$(SYSUSERSDIR)/twofactl.conf
 	install -m 0644 share/tmpfiles.d/twofactl.conf $(DESTDIR)$(TMPFILESDIR)/twofactl.conf
 	install -m 0644 share/twofactl.cron $(DESTDIR)$(DATADIR)/twofactl.cron
+	install -d $(DESTDIR)$(DATADIR)/examples
+	install -m 0644 share/examples/twofactl_client.php share/examples/twofactl_client.py \
+	  $(DESTDIR)$(DATADIR)/examples/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libtwofactl.a $(DESTDIR)$(INCLUDEDIR)/twofactl.h \

@@ -45,6 +45,8 @@ need_analyze() { command -v systemd-analyze >/dev/null || skip "systemd-analyze 
 	assert_file_exists "$DEST$(sysusersdir)/twofactl.conf"
 	assert_file_exists "$DEST$(tmpfilesdir)/twofactl.conf"
 	assert_file_exists "$DEST/usr/share/twofactl/twofactl.cron"
+	assert_file_exists "$DEST/usr/share/twofactl/examples/twofactl_client.php"
+	assert_file_exists "$DEST/usr/share/twofactl/examples/twofactl_client.py"
 	# no placeholder left anywhere
 	run -1 grep -rE '@[A-Z_]+@' "$u" "$DEST$(sysusersdir)" "$DEST$(tmpfilesdir)" "$DEST/usr/share/twofactl/twofactl.cron"
 }
@@ -104,7 +106,6 @@ need_analyze() { command -v systemd-analyze >/dev/null || skip "systemd-analyze 
 		run -0 --separate-stderr systemd-analyze security --offline=true --root="$r" "$unit"
 		level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$output")
 		[ -n "$level" ]
-		echo "$unit: $level" >&3
 		run -0 awk -v l="$level" 'BEGIN { exit !(l <= 2.0) }'
 	done
 }
