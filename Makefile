@@ -75,7 +75,11 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
             libpam-google-authenticator zsh libfido2-dev python3-cryptography \
             php-cli systemd
 
-.PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind FORCE
+# ...and for make check-cluster: a GlusterFS volume on this machine.
+CLUSTER_PKGS := glusterfs-server glusterfs-client iproute2
+
+.PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind FORCE \
+        deps-cluster
 
 all: twofactl twofactl.pc $(GENERATED)
 
@@ -157,6 +161,18 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "all build and test packages present"; fi
+
+# deps and the GlusterFS packages, with one apt-get update at most
+deps-cluster:
+	@missing=""; for p in $(DEB_PKGS) $(CLUSTER_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "all build, test and cluster test packages present"; fi
 
 LIBTEST_SRC := $(wildcard tests/lib/*.c)
 tests/lib/run-lib: $(LIBTEST_SRC) libtwofactl.a
