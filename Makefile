@@ -79,7 +79,7 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
 CLUSTER_PKGS := glusterfs-server glusterfs-client iproute2
 
 .PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind FORCE \
-        deps-cluster
+        deps-cluster check-cluster
 
 all: twofactl twofactl.pc $(GENERATED)
 
@@ -184,6 +184,12 @@ unit: tests/unit/run-unit tests/lib/run-lib
 check: deps
 	$(MAKE) all unit fuzz-standalone
 	tests/run-all
+
+# Several hosts on one store: a GlusterFS replica-3 volume on this machine,
+# mounted twice (tests/cluster/). CLUSTER_OPTS=--strict for the strict options.
+check-cluster: deps-cluster
+	$(MAKE) all
+	tests/cluster/run $(CLUSTER_OPTS)
 
 demo: deps
 	$(MAKE) all
