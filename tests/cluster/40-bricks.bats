@@ -31,13 +31,20 @@ kill_brick() {
 	return 1
 }
 
+# bricks_online: how many bricks glusterd sees online (from the XML: the
+# plain status wraps long brick paths).
+bricks_online() {
+	gl volume status "$TWOFACTL_CLUSTER_VOL" --xml 2>/dev/null | tr -d ' \n' |
+		grep -o '/bricks/b[123]</path><peerid>[^<]*</peerid><status>1</status>' | wc -l
+}
+
 # bricks_back: start the dead bricks again (volume start force, repeated
 # while glusterd still sees the killed process), then wait until self-heal
 # has nothing left to do; at most 60 + 120 s. Prints how long it took.
 bricks_back() {
 	local start=$SECONDS out="" online
 	for _ in $(seq 60); do
-		[ "$(gl volume status "$TWOFACTL_CLUSTER_VOL" 2>/dev/null | grep -cE '^Brick .* Y +[0-9]+ *$')" = 3 ] && break
+		[ "$(bricks_online)" = 3 ] && break
 		gl volume start "$TWOFACTL_CLUSTER_VOL" force >/dev/null 2>&1
 		sleep 1
 	done
