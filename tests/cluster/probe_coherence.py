@@ -10,6 +10,7 @@ same lock; the writer writes the round's counter
   rename    to a file replaced by rename (temp file, fsync, rename, fsync dir)
   inplace   at offset 0 of a file written in place (pwrite, fdatasync)
   lockfile  at offset 4096 of the lock file itself (pwrite, fdatasync)
+  xattr     in an extended attribute of the lock file (fsetxattr user.*)
 
 and releases the lock. As soon as the reader holds the lock it reads every
 target three ways:
@@ -18,6 +19,9 @@ target three ways:
             just opened and locked with)
   direct    open(2) by name with O_DIRECT, then read into an aligned buffer
   fd        pread on a descriptor opened before the first round
+
+(for xattr: fgetxattr on the lock's fd, getxattr by name, fgetxattr on the
+descriptor opened before the first round)
 
 and counts, per target and way, the rounds that read the counter just
 written (coherent), an older one (stale), or failed (an error such as
@@ -38,11 +42,12 @@ import struct
 import sys
 import time
 
-TARGETS = ("rename", "inplace", "lockfile")
+TARGETS = ("rename", "inplace", "lockfile", "xattr")
 WAYS = ("open", "direct", "fd")
 FIELD = 16                    # the counter: 16 ASCII digits
 LOCKFILE_OFF = 4096           # the counter's place in the lock file
 BLOCK = 4096
+XATTR = "user.twofactl.probe"
 
 
 def ofd_lock(fd, kind):
@@ -94,6 +99,8 @@ def writer(d, rounds, to_reader, from_reader):
         # (c) beside the lock, in the lock file
         os.pwrite(lfd, encode(n), LOCKFILE_OFF)
         os.fdatasync(lfd)
+        # (d) an extended attribute of the lock file
+        os.setxattr(lfd, XATTR, encode(n))
         ofd_lock(lfd, fcntl.F_UNLCK)
         os.close(lfd)
         if from_reader.recv() != n:             # the reader has read round n
@@ -122,9 +129,10 @@ def read_open(path, off):
 def reader(d, rounds, from_writer, to_writer, result):
     lockpath = os.path.join(d, "store.lock")
     paths = {"rename": os.path.join(d, "rename"), "inplace": os.path.join(d, "inplace"),
-             "lockfile": lockpath}
-    offs = {"rename": 0, "inplace": 0, "lockfile": LOCKFILE_OFF}
-    early = {t: os.open(paths[t], os.O_RDONLY) for t in TARGETS}
+             "lockfile": lockpath, "xattr": lockpath}
+    offs = {"rename": 0, "inplace": 0, "lockfile": LOCKFILE_OFF, "xattr": 0}
+    early = {t: os.open(paths[t], os.O_RDONLY) for t in TARGETS if t != "xattr"}
+    early["xattr"] = early["lockfile"]
     tally = {t: {w: {"coherent": 0, "stale": 0, "error": 0, "errors": {}} for w in WAYS}
              for t in TARGETS}
     for n in range(1, rounds + 1):
@@ -136,7 +144,9 @@ def reader(d, rounds, from_writer, to_writer, result):
             for w in WAYS:
                 cell = tally[t][w]
                 try:
-                    if w == "open":
+                    if t == "xattr":
+                        data = os.getxattr({"open": lfd, "direct": paths[t], "fd": early[t]}[w], XATTR)
+                    elif w == "open":
                         data = os.pread(lfd, FIELD, offs[t]) if t == "lockfile" else read_open(paths[t], offs[t])
                     elif w == "direct":
                         data = read_direct(paths[t], offs[t])
@@ -151,7 +161,7 @@ def reader(d, rounds, from_writer, to_writer, result):
         ofd_lock(lfd, fcntl.F_UNLCK)
         os.close(lfd)
         to_writer.send(n)
-    for fd in early.values():
+    for fd in set(early.values()):
         try:
             os.close(fd)
         except OSError:                         # ESTALE for a renamed-over file
@@ -171,6 +181,7 @@ def main():
     # set up through mount A: the three targets hold round 0
     with open(os.path.join(args.dir_a, "store.lock"), "wb") as f:
         f.write(b"\0" * LOCKFILE_OFF + encode(0))
+        os.setxattr(f.fileno(), XATTR, encode(0))
         os.fsync(f.fileno())
     for name in ("rename", "inplace"):
         with open(os.path.join(args.dir_a, name), "wb") as f:
@@ -205,6 +216,8 @@ def main():
           " mount A wrote just before releasing it" % (args.rounds, secs))
     print("%-9s %-7s %9s %6s %6s  %s" % ("target", "read", "coherent", "stale", "error", "errors"))
     for t in TARGETS:
+        if t == "xattr":
+            print("(xattr: open = fgetxattr on the lock's fd, direct = getxattr by name, fd = fgetxattr on the early fd)")
         for w in WAYS:
             c = tally[t][w]
             print("%-9s %-7s %9d %6d %6d  %s" % (t, w, c["coherent"], c["stale"], c["error"],
