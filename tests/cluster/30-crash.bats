@@ -24,8 +24,8 @@ teardown() { cluster_teardown; }
 			fi
 			pids+=($!)
 		done
-		# a verify takes some 30 to 60 ms here: kill before, during or after
-		sleep "0.$(printf %03d $((RANDOM % 100)))"
+		# a verify takes some 30 to 100 ms here: kill before, during or after
+		sleep "0.$(printf %03d $((RANDOM % 150)))"
 		kill -9 "${pids[@]}" 2>/dev/null || true
 		i=0
 		for u in carol dave; do
