@@ -96,10 +96,6 @@ up() {
 		die "port 24007 is taken: another glusterd runs on this machine"
 	fi
 	mkdir -p "$STATE"/wd "$STATE"/run "$STATE"/log "$STATE"/bricks "$STATE"/mnt/a "$STATE"/mnt/b
-	: >"$STATE/pids"
-	addr=$(address) || die "no non-loopback IPv4 address, and no dummy interface could be made"
-	vol="tfc$$"
-	echo "$vol" >"$STATE/volume"
 	cat >"$STATE/glusterd.vol" <<-EOF
 	volume management
 	    type mgmt/glusterd
@@ -114,6 +110,10 @@ up() {
 	    option event-threads 1
 	end-volume
 	EOF
+	: >"$STATE/pids"
+	addr=$(address) || die "no non-loopback IPv4 address, and no dummy interface could be made"
+	vol="tfc$$"
+	echo "$vol" >"$STATE/volume"
 	/usr/sbin/glusterd -f "$STATE/glusterd.vol" -p "$STATE/glusterd.pid" -l "$STATE/log/glusterd.log" ||
 		die "glusterd did not start (see $STATE/log/glusterd.log)"
 	for i in $(seq 100); do
@@ -165,7 +165,7 @@ down() {
 	local vol m f pids p
 	[ -d "$STATE" ] || return 0
 	# up stopped before it started anything: only the empty directory is left
-	[ -f "$STATE/pids" ] || { rmdir "$STATE" 2>/dev/null; return 0; }
+	[ -f "$STATE/pids" ] && [ -f "$STATE/glusterd.vol" ] || { rmdir "$STATE" 2>/dev/null; return 0; }
 	vol=$(cat "$STATE/volume" 2>/dev/null)
 	record_running          # bricks a test restarted have new pids
 	for m in a b; do
@@ -210,6 +210,7 @@ cmd=${1:-}
 STATE=${2:-}
 [ -n "$STATE" ] || { echo "usage: cluster.sh up|down STATE [--strict]" >&2; exit 2; }
 STATE=$(realpath -m "$STATE")
+[ "$STATE" != / ] || { echo "cluster: refusing / as the state directory" >&2; exit 2; }
 case $cmd in
 up) up "${3:-}" ;;
 down) down ;;
