@@ -14,9 +14,12 @@ struct attempt_opts {
 	unsigned otc_channels;  /* of these channels (0: all) */
 };
 
-/* While the account is locked out or delayed: audit the attempt and say
- * so (exit 4); EXIT_OK when it may be checked. */
+/* While the account's second-factor budget (codes, backup codes, WebAuthn)
+ * is locked out or delayed: audit the attempt and say so (exit 4); EXIT_OK
+ * when it may be checked. */
 int lockout_gate(struct session *ss, const char *event, const char *ip, const char *detail);
+/* The same for the first factor's budget (the password). */
+int password_gate(struct session *ss, const char *event, const char *ip);
 
 /* Check a code for the locked account in ss, with rate limiting, replay
  * state and audit; the new state is saved before success is reported.

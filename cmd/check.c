@@ -102,9 +102,13 @@ int cmd_check(int argc, char **argv)
 	}
 	if ((ret = sess_begin(&ss, a.name)))
 		goto out;
-	if (lock_check(ss.a, g.now, &wait) != LOCK_OPEN) {
+	/* the second factor's budget; for a service account, whose password is
+	 * its only factor, the password's too */
+	if (lock_check(ss.a, g.now, &wait) != LOCK_OPEN ||
+	    (ss.a->service && budget_check(&ss.a->lk_pw, g.now, &wait) != LOCK_OPEN)) {
 		ret = fail(EXIT_LOCKED, "locked out after too many failures%s",
-		           ss.a->failures >= LOCK_HARD ? ": an administrator must run 'twofactl user unlock'" : "");
+		           ss.a->lk_codes.failures >= LOCK_HARD || (ss.a->service && ss.a->lk_pw.failures >= LOCK_HARD) ?
+		           ": an administrator must run 'twofactl user unlock'" : "");
 		goto out;
 	}
 	if ((ret = effective_policy(ss.s, ss.a, &pol, polwhy, sizeof polwhy)))

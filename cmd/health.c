@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl health: a monitoring check in the Nagios plugin convention */
 #include "cmd/cmd.h"
+#include "core/lockout.h"
 #include "core/timefmt.h"
 
 #include <stdio.h>
@@ -50,7 +51,7 @@ static int visit(void *ctx, const struct account *a)
 				json_object_array_add(sc->drift_names, json_object_new_string(a->name));
 			break;
 		}
-	if (a->failures >= 100)
+	if (a->lk_codes.failures >= LOCK_HARD || a->lk_pw.failures >= LOCK_HARD)
 		sc->locked++;
 	return 0;
 }

@@ -72,8 +72,11 @@ int cmd_passwd(int argc, char **argv)
 	set_ctx("passwd %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = read_stdin_line(pw, PW_MAX + 2, "password")))
 		goto done;
-	if (!(ret = sess_begin(&ss, a.name)) && !(ret = set_password(ss.a, pw)) && !(ret = sess_save(&ss)))
-		ret = audit(ss.s, "passwd", a.name, "ok", NULL, NULL);
+	if (!(ret = sess_begin(&ss, a.name)) && !(ret = set_password(ss.a, pw))) {
+		budget_reset(&ss.a->lk_pw);   /* old guesses were against a password that is gone */
+		if (!(ret = sess_save(&ss)))
+			ret = audit(ss.s, "passwd", a.name, "ok", NULL, NULL);
+	}
 	sess_end(&ss);
 	if (!ret && !g.quiet && !g.json)
 		printf("password of '%s' changed\n", a.name);
@@ -285,8 +288,8 @@ static int reset_redeem(int argc, char **argv)
 	sodium_memzero(ss.a->reset_hash, sizeof ss.a->reset_hash);
 	if (have_pw && (ret = set_password(ss.a, pw)))
 		goto done;
-	if (have_pw)
-		lock_success(ss.a);
+	if (have_pw)   /* the password's budget only: the codes' is never reset by mail */
+		budget_reset(&ss.a->lk_pw);
 	if ((ret = sess_save(&ss)) ||
 	    (ret = audit(ss.s, "reset.redeem", ss.a->name, have_pw ? "password set" : "ok", NULL, NULL)))
 		goto done;

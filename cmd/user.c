@@ -328,11 +328,18 @@ static void show_text(const struct account *a)
 	printf("backup:     %u code%s left\n", a->nbackup, a->nbackup == 1 ? "" : "s");
 	printf("support:    %s\n", active ? "requests by phone must not be trusted while 2FA is on: "
 	       "ask for a code" : "requests by phone may be trusted (2FA is off)");
-	printf("failures:   %u", a->failures);
+	printf("failures:   %u", a->lk_codes.failures);
 	if (ls == LOCK_HARDLOCKED)
 		printf(" (locked out: only 'twofactl user unlock' helps)");
 	else if (ls == LOCK_DELAYED)
 		printf(" (next attempt in %lld s)", (long long)wait);
+	printf("\n");
+	ls = budget_check(&a->lk_pw, g.now, &wait);
+	printf("pw fails:   %u", a->lk_pw.failures);
+	if (ls == LOCK_HARDLOCKED)
+		printf(" (password locked out: 'twofactl user unlock' or an email reset helps)");
+	else if (ls == LOCK_DELAYED)
+		printf(" (next password attempt in %lld s)", (long long)wait);
 	printf("\n");
 	for (unsigned i = 0; i < a->nf; i++) {
 		const struct factor *f = &a->f[i];
@@ -386,11 +393,16 @@ static json_object *show_json(const struct account *a)
 	json_object_object_add(o, "whitelist", json_object_new_int64(a->nwl));
 	json_object_object_add(o, "trusted_devices", json_object_new_int64(a->ntr));
 	json_object_object_add(o, "pending_logins", json_object_new_int64(a->npl));
-	json_object_object_add(o, "failures", json_object_new_int64(a->failures));
+	json_object_object_add(o, "failures", json_object_new_int64(a->lk_codes.failures));
 	json_object_object_add(o, "verified", json_object_new_uint64(a->verified));
 	json_object_object_add(o, "locked", json_object_new_string(
 		ls == LOCK_HARDLOCKED ? "hard" : ls == LOCK_DELAYED ? "delayed" : "no"));
 	json_object_object_add(o, "retry_in", json_object_new_int64(wait));
+	ls = budget_check(&a->lk_pw, g.now, &wait);
+	json_object_object_add(o, "password_failures", json_object_new_int64(a->lk_pw.failures));
+	json_object_object_add(o, "password_locked", json_object_new_string(
+		ls == LOCK_HARDLOCKED ? "hard" : ls == LOCK_DELAYED ? "delayed" : "no"));
+	json_object_object_add(o, "password_retry_in", json_object_new_int64(wait));
 	for (unsigned i = 0; i < a->nf; i++)
 		json_object_array_add(fs, factor_obj(&a->f[i]));
 	json_object_object_add(o, "factors", fs);
@@ -451,7 +463,7 @@ static int user_del(int argc, char **argv)
 }
 
 static const struct argp name_argp_unlock = {
-	NULL, parse_name, "NAME", "Clear an account's failure count and lockout.", field_children, NULL, NULL
+	NULL, parse_name, "NAME", "Clear an account's failure counts and lockouts: the second factor's and the password's.", field_children, NULL, NULL
 };
 
 static int user_unlock(int argc, char **argv)
@@ -463,7 +475,7 @@ static int user_unlock(int argc, char **argv)
 	cmd_parse(&name_argp_unlock, argc, argv, &u);
 	set_ctx("user unlock %s", safe(u.name));
 	if (!(ret = sess_begin(&ss, u.name))) {
-		lock_reset(ss.a);
+		lock_reset_all(ss.a);
 		if (!(ret = sess_save(&ss)))
 			ret = audit(ss.s, "user.unlock", u.name, "ok", NULL, NULL);
 	}
@@ -705,7 +717,7 @@ static const struct verb verbs[] = {
 	{ "show", user_show, "show an account" },
 	{ "set", user_set, "change contact details, organisation, language" },
 	{ "del", user_del, "delete an account" },
-	{ "unlock", user_unlock, "clear failures and lockout" },
+	{ "unlock", user_unlock, "clear failures and lockouts" },
 	{ NULL, NULL, NULL }
 };
 

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-int lockout_gate(struct session *ss, const char *event, const char *ip, const char *detail)
+/* Audit and refuse an attempt while budget b is locked out or delayed;
+ * EXIT_OK when it may be checked. what names the budget in messages. */
+static int budget_gate(struct session *ss, const struct lock_budget *b, const char *what,
+                       const char *event, const char *ip, const char *detail)
 {
 	int64_t wait;
-	enum lock_state ls = lock_check(ss->a, g.now, &wait);
+	enum lock_state ls = budget_check(b, g.now, &wait);
 	int ret;
 
 	if (ls == LOCK_OPEN)
@@ -20,9 +23,19 @@ int lockout_gate(struct session *ss, const char *event, const char *ip, const ch
 	if ((ret = audit(ss->s, event, ss->name, "locked", ip, detail)))
 		return ret;
 	if (ls == LOCK_HARDLOCKED)
-		return fail(EXIT_LOCKED, "locked out after %u failures: an administrator must run "
-		            "'twofactl user unlock'", ss->a->failures);
-	return fail(EXIT_LOCKED, "too many failures: next attempt in %lld s", (long long)wait);
+		return fail(EXIT_LOCKED, "%slocked out after %u failures: an administrator must run "
+		            "'twofactl user unlock'", what, b->failures);
+	return fail(EXIT_LOCKED, "too many %sfailures: next attempt in %lld s", what, (long long)wait);
+}
+
+int lockout_gate(struct session *ss, const char *event, const char *ip, const char *detail)
+{
+	return budget_gate(ss, &ss->a->lk_codes, "", event, ip, detail);
+}
+
+int password_gate(struct session *ss, const char *event, const char *ip)
+{
+	return budget_gate(ss, &ss->a->lk_pw, "password ", event, ip, NULL);
 }
 
 int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
@@ -113,14 +126,14 @@ enum { OPT_IP = 0x300, OPT_PASSWORD, OPT_ASSERTION };
 static const struct argp_option options[] = {
 	{ "ip", OPT_IP, "ADDR", 0, "Source address of the login (audited)", 0 },
 	{ "password", OPT_PASSWORD, NULL, 0, "Check the account's password, read from standard "
-	  "input; failures count toward the same lockout", 0 },
+	  "input; failures count in the password's own budget, never the codes'", 0 },
 	{ "assertion", OPT_ASSERTION, "FILE", 0, "Check a WebAuthn assertion: the browser's PublicKeyCredential "
 	  "as JSON (rawId; response.clientDataJSON, authenticatorData, signature, userHandle) over a login "
 	  "challenge of 'webauthn challenge'; '-' reads stdin", 0 },
 	{ 0 }
 };
 
-/* A password (service accounts): Argon2id, with the account's lockout. */
+/* A password: Argon2id, with the first factor's failure budget. */
 static int verify_password(struct session *ss, const char *ip)
 {
 	char *pw = sodium_malloc(1024);
@@ -140,14 +153,14 @@ static int verify_password(struct session *ss, const char *ip)
 		goto out;
 	}
 	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
-	    (ret = lockout_gate(ss, "verify.password", ip, NULL)))
+	    (ret = password_gate(ss, "verify.password", ip)))
 		goto out;
 	ok = crypto_pwhash_str_verify(ss->a->pwhash, pw, strlen(pw)) == 0;
 	if (ok) {
-		lock_success(ss->a);
+		budget_success(&ss->a->lk_pw);
 		ss->a->verified++;
 	} else {
-		lock_fail(ss->a, g.now, after);
+		budget_fail(&ss->a->lk_pw, g.now, after);
 	}
 	if ((ret = sess_save(ss)) ||
 	    (ret = audit(ss->s, "verify.password", ss->name, ok ? "ok" : "rejected", ip, NULL)))

@@ -12,34 +12,60 @@ int64_t lock_delay(uint32_t failures, uint32_t after)
 	return d > LOCK_MAX_DELAY ? LOCK_MAX_DELAY : d;
 }
 
-enum lock_state lock_check(const struct account *a, int64_t now, int64_t *wait)
+enum lock_state budget_check(const struct lock_budget *b, int64_t now, int64_t *wait)
 {
 	*wait = 0;
-	if (a->failures >= LOCK_HARD)
+	if (b->failures >= LOCK_HARD)
 		return LOCK_HARDLOCKED;
-	if (a->locked_until > now) {
-		*wait = a->locked_until - now;
+	if (b->locked_until > now) {
+		*wait = b->locked_until - now;
 		return LOCK_DELAYED;
 	}
 	return LOCK_OPEN;
 }
 
+void budget_fail(struct lock_budget *b, int64_t now, uint32_t after)
+{
+	if (b->failures < LOCK_HARD)
+		b->failures++;
+	b->last_failure = now;
+	b->locked_until = now + lock_delay(b->failures, after);
+}
+
+void budget_success(struct lock_budget *b)
+{
+	b->failures = 0;
+	b->locked_until = 0;
+}
+
+void budget_reset(struct lock_budget *b)
+{
+	budget_success(b);
+	b->last_failure = 0;
+}
+
+enum lock_state lock_check(const struct account *a, int64_t now, int64_t *wait)
+{
+	return budget_check(&a->lk_codes, now, wait);
+}
+
 void lock_fail(struct account *a, int64_t now, uint32_t after)
 {
-	if (a->failures < LOCK_HARD)
-		a->failures++;
-	a->last_failure = now;
-	a->locked_until = now + lock_delay(a->failures, after);
+	budget_fail(&a->lk_codes, now, after);
 }
 
 void lock_success(struct account *a)
 {
-	a->failures = 0;
-	a->locked_until = 0;
+	budget_success(&a->lk_codes);
 }
 
 void lock_reset(struct account *a)
 {
-	lock_success(a);
-	a->last_failure = 0;
+	budget_reset(&a->lk_codes);
+}
+
+void lock_reset_all(struct account *a)
+{
+	budget_reset(&a->lk_codes);
+	budget_reset(&a->lk_pw);
 }

@@ -286,6 +286,11 @@ static int extras_to_json(json_object *root, const struct account *a)
 	}
 	if (a->pwhash[0] && add(root, "password", json_object_new_string(a->pwhash)))
 		return -1;
+	if ((a->lk_pw.failures || a->lk_pw.last_failure || a->lk_pw.locked_until) &&
+	    (add(root, "pw_failures", json_object_new_int64(a->lk_pw.failures)) ||
+	     add(root, "pw_last_failure", json_object_new_int64(a->lk_pw.last_failure)) ||
+	     add(root, "pw_locked_until", json_object_new_int64(a->lk_pw.locked_until))))
+		return -1;
 	if (a->password_off && add(root, "password_login", json_object_new_boolean(0)))
 		return -1;
 	if (a->email_reset_off && add(root, "email_reset", json_object_new_boolean(0)))
@@ -503,9 +508,9 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 	    add(root, "service", json_object_new_boolean(a->service)) ||
 	    add(root, "created", json_object_new_int64(a->created)) ||
 	    add(root, "next_id", json_object_new_int64(a->next_id)) ||
-	    add(root, "failures", json_object_new_int64(a->failures)) ||
-	    add(root, "last_failure", json_object_new_int64(a->last_failure)) ||
-	    add(root, "locked_until", json_object_new_int64(a->locked_until)) ||
+	    add(root, "failures", json_object_new_int64(a->lk_codes.failures)) ||
+	    add(root, "last_failure", json_object_new_int64(a->lk_codes.last_failure)) ||
+	    add(root, "locked_until", json_object_new_int64(a->lk_codes.locked_until)) ||
 	    add(root, "verified", json_object_new_uint64(a->verified)) ||
 	    add(root, "backup_issued", json_object_new_int64(a->backup_issued)))
 		goto out;
@@ -918,8 +923,10 @@ int record_from_json(const char *json, size_t len, struct account *a)
 	    get_str(root, "org", a->org, sizeof a->org, 0) ||
 	    get_str(root, "lang", a->lang, sizeof a->lang, 0) ||
 	    get_i64(root, "created", &a->created, 0, TMAX) ||
-	    get_i64(root, "last_failure", &a->last_failure, 0, TMAX) ||
-	    get_i64(root, "locked_until", &a->locked_until, 0, TMAX) ||
+	    get_i64(root, "last_failure", &a->lk_codes.last_failure, 0, TMAX) ||
+	    get_i64(root, "locked_until", &a->lk_codes.locked_until, 0, TMAX) ||
+	    get_i64(root, "pw_last_failure", &a->lk_pw.last_failure, 0, TMAX) ||
+	    get_i64(root, "pw_locked_until", &a->lk_pw.locked_until, 0, TMAX) ||
 	    get_u64(root, "verified", &a->verified, NULL) ||
 	    get_i64(root, "backup_issued", &a->backup_issued, 0, TMAX))
 		goto out;
@@ -932,7 +939,10 @@ int record_from_json(const char *json, size_t len, struct account *a)
 	a->next_id = (uint32_t)v;
 	if (get_i64(root, "failures", &v, 0, 1000000))
 		goto out;
-	a->failures = (uint32_t)v;
+	a->lk_codes.failures = (uint32_t)v;
+	if (get_i64(root, "pw_failures", &v, 0, 1000000))
+		goto out;
+	a->lk_pw.failures = (uint32_t)v;
 	arr = get(root, "factors", json_type_array);
 	if (!arr || json_object_array_length(arr) > ACCT_MAX_FACTORS)
 		goto out;

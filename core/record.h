@@ -163,6 +163,13 @@ struct wa_challenge {
 	int64_t expires;
 };
 
+/* One failure budget (core/lockout.h). */
+struct lock_budget {
+	uint32_t failures;         /* consecutive failed attempts */
+	int64_t last_failure;
+	int64_t locked_until;      /* delay after the limit is reached */
+};
+
 struct account {
 	int version;
 	char uid[ACCT_UID_CHARS + 1];    /* random, for life: what code hashes are bound to (a rename keeps it) */
@@ -174,10 +181,9 @@ struct account {
 	int service;
 	int64_t created;
 	uint32_t next_id;
-	/* rate limiting, counted across every factor */
-	uint32_t failures;         /* consecutive failed verifications */
-	int64_t last_failure;
-	int64_t locked_until;      /* delay after the limit is reached */
+	/* rate limiting: two budgets, so password guesses never spend the codes' */
+	struct lock_budget lk_codes;     /* second factor: codes, backup codes, WebAuthn */
+	struct lock_budget lk_pw;        /* first factor: the password */
 	uint64_t verified;         /* successful verifications, for statistics */
 	struct factor f[ACCT_MAX_FACTORS];
 	unsigned nf;

@@ -305,7 +305,7 @@ setup() {
 	run -4 tf --at $((T0 + 11)) verify api --password <<<"$pw"
 	run -4 tf --at $((T0 + 11)) check api
 	run -0 tf --json user show api
-	run -0 jq -e '.service==true and .failures==10' <<<"$output"
+	run -0 jq -e '.service==true and .password_failures==10 and .failures==0' <<<"$output"
 	run -3 tf verify nobody --password <<<"$pw"
 	tf -q user add alice
 	run -3 tf verify alice --password <<<"$pw"

@@ -17,7 +17,7 @@ setup() {
 
 token_in_mail() { mail_to plain "$MAIL" | sed -n 's#^ *https://example.org/reset?token=##p'; }
 
-@test "a generated password, passwd from stdin, and verify --password with the shared lockout" {
+@test "a generated password, passwd from stdin, and verify --password with its own lockout" {
 	run -0 tf -q user add alice --generate-password
 	pw=$output
 	[[ $pw =~ ^[A-Za-z0-9]{32}$ ]]
@@ -31,8 +31,63 @@ token_in_mail() { mail_to plain "$MAIL" | sed -n 's#^ *https://example.org/reset
 	run -1 grep -rlF "correct horse" "$TWOFACTL_DIR"
 	tf -q config set lockout.after 3
 	for i in 1 2 3; do tf --at $T0 verify alice --password <<<"wrong" 2>/dev/null || true; done
-	run -4 tf --at $T0 verify alice "000000"
-	run -4 tf --at $T0 verify alice --password <<<"correct horse battery staple"
+	run -4 --separate-stderr tf --at $T0 verify alice --password <<<"correct horse battery staple"
+	assert_equal "$stderr" "twofactl: verify alice: too many password failures: next attempt in 30 s"
+	run -0 tf --at $((T0 + 30)) verify alice --password <<<"correct horse battery staple"
+}
+
+# pw_fail_until_hard NAME T: 100 wrong passwords, an hour apart from T (each delay runs out)
+pw_fail_until_hard() {
+	local t=$2
+	for i in $(seq 100); do
+		"$TWOFACTL" --at $t verify "$1" --password <<<"not the password" 2>/dev/null || true
+		t=$((t + 3600))
+	done
+}
+
+@test "two budgets: 100 wrong passwords by an outsider lock password guesses, never the codes" {
+	enrolled alice
+	tf passwd alice <<<"the right password" >/dev/null
+	t=$((T0 + 600))
+	pw_fail_until_hard alice $t
+	t=$((t + 100 * 3600))
+	run -4 --separate-stderr tf --at $t verify alice --password <<<"the right password"
+	assert_equal "$stderr" "twofactl: verify alice: password locked out after 100 failures: an administrator must run 'twofactl user unlock'"
+	run -0 tf --json --at $t user show alice
+	run -0 jq -e '.failures==0 and .locked=="no" and .password_failures==100 and .password_locked=="hard"' <<<"$output"
+	run -0 tf --at $t verify alice "$(tf --at $t code alice)"
+	run -0 tf verify alice <"$BATS_TEST_TMPDIR/backup.alice"
+	run -0 tf user unlock alice
+	run -0 tf --at $t verify alice --password <<<"the right password"
+}
+
+@test "two budgets: wrong codes never spend the password's budget" {
+	enrolled alice
+	tf passwd alice <<<"the right password" >/dev/null
+	t=$((T0 + 600))
+	for i in $(seq 12); do tf --at $t verify alice 000000 2>/dev/null || true; done
+	run -4 tf --at $t verify alice "$(tf --at $t code alice)"
+	run -0 tf --at $t verify alice --password <<<"the right password"
+	run -0 tf --json --at $t user show alice
+	run -0 jq -e '.failures==10 and .password_failures==0' <<<"$output"
+}
+
+@test "a password reset never touches the second factor's budget, not even its hard lock" {
+	enrolled alice
+	tf -q user set alice --email "$MAIL"
+	t=$((T0 + 600))
+	for i in $(seq 100); do
+		tf --at $t verify alice 000000 2>/dev/null || true
+		t=$((t + 3600))
+	done
+	tf passwd alice <<<"the old password" >/dev/null
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do tf --at $t verify alice --password <<<"guess $i" 2>/dev/null || true; done
+	run -0 tf --at $t reset send alice
+	run -0 tf --at $((t + 60)) reset redeem <<<"$(token_in_mail)"$'\n'"a brand new password"
+	run -0 tf --json --at $((t + 60)) user show alice
+	run -0 jq -e '.failures==100 and .locked=="hard" and .password_failures==0' <<<"$output"
+	run -4 tf --at $((t + 60)) verify alice "$(tf --at $((t + 60)) code alice)"
+	run -0 tf --at $((t + 60)) verify alice --password <<<"a brand new password"
 }
 
 @test "password login can be turned off, leaving the OpenID Connect way" {

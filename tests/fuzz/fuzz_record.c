@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (record_to_json(&a, &json, &len) != CORE_OK)
 		abort();
 	if (record_from_json(json, len, &b) != CORE_OK || strcmp(a.name, b.name) || a.nf != b.nf ||
-	    a.nbackup != b.nbackup || a.failures != b.failures)
+	    a.nbackup != b.nbackup || a.lk_codes.failures != b.lk_codes.failures ||
+	    a.lk_pw.failures != b.lk_pw.failures)
 		abort();
 	free(json);
 	return 0;

@@ -186,10 +186,17 @@ static void test_lockout(void)
 	      "one more failure after a delay doubles it: no fresh budget");
 	for (int i = 0; i < 200; i++)
 		lock_fail(&a, 2000, 10);
-	CHECK(a.failures == LOCK_HARD && lock_check(&a, 1000000, &wait) == LOCK_HARDLOCKED,
+	CHECK(a.lk_codes.failures == LOCK_HARD && lock_check(&a, 1000000, &wait) == LOCK_HARDLOCKED,
 	      "100 failures lock hard, for good, and the count stops there");
 	lock_reset(&a);
-	CHECK(lock_check(&a, 2000, &wait) == LOCK_OPEN && a.failures == 0, "an unlock clears it");
+	CHECK(lock_check(&a, 2000, &wait) == LOCK_OPEN && a.lk_codes.failures == 0, "an unlock clears it");
+	for (int i = 0; i < 200; i++)
+		budget_fail(&a.lk_pw, 3000, 10);
+	CHECK(budget_check(&a.lk_pw, 3000, &wait) == LOCK_HARDLOCKED && lock_check(&a, 3000, &wait) == LOCK_OPEN &&
+	      a.lk_codes.failures == 0, "password failures spend the password's budget, never the codes'");
+	lock_fail(&a, 3000, 10);
+	lock_reset_all(&a);
+	CHECK(a.lk_pw.failures == 0 && a.lk_codes.failures == 0, "user unlock clears both budgets");
 }
 
 static void test_time(void)
@@ -228,7 +235,8 @@ static void test_record(void)
 	f->has_step = 1;
 	f->last_step = 123456;
 	f->drift = -1;
-	a->failures = 3;
+	a->lk_codes.failures = 3;
+	a->lk_pw.failures = 7;
 	a->nbackup = 2;
 	randombytes_buf(a->backup, sizeof a->backup);
 	CHECK(record_to_json(a, &json, &len) == CORE_OK, "record serialises");
@@ -237,7 +245,7 @@ static void test_record(void)
 	      b->f[0].keylen == 32 && !memcmp(b->f[0].key, a->f[0].key, 32) &&
 	      b->f[0].last_step == 123456 && b->f[0].has_step && b->f[0].drift == -1 &&
 	      b->f[0].algo == OTP_SHA256 && b->f[0].digits == 8 && b->f[0].period == 60 &&
-	      b->failures == 3 && b->nbackup == 2 && !memcmp(b->backup, a->backup, 2 * 32),
+	      b->lk_codes.failures == 3 && b->lk_pw.failures == 7 && b->nbackup == 2 && !memcmp(b->backup, a->backup, 2 * 32),
 	      "record round trip keeps every field");
 	CHECK(record_from_json(json, len - 1, b) != CORE_OK, "a truncated record is refused");
 	{
