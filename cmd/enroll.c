@@ -850,6 +850,8 @@ int cmd_disable(int argc, char **argv)
 	if (account_active_count(ss.a) == 0) {
 		sodium_memzero(ss.a->backup, sizeof ss.a->backup);
 		ss.a->nbackup = 0;
+		sodium_memzero(ss.a->backup_used, sizeof ss.a->backup_used);
+		ss.a->nbackup_used = 0;
 	}
 	if ((ret = sess_save(&ss)) ||
 	    (ret = audit(ss.s, a.force ? "disable.force" : "disable", a.name, "ok", NULL, NULL)))

@@ -367,6 +367,8 @@ static int decide(struct rec_args *a, enum tstatus to)
 			account_factor_del(ss.a, ss.a->f[0].id);
 		sodium_memzero(ss.a->backup, sizeof ss.a->backup);
 		ss.a->nbackup = 0;
+		sodium_memzero(ss.a->backup_used, sizeof ss.a->backup_used);
+		ss.a->nbackup_used = 0;
 		while (ss.a->ntr)
 			(void)trust_revoke(ss.a, ss.a->tr[0].id);
 		sodium_memzero(ss.a->otc, sizeof ss.a->otc);

@@ -193,13 +193,29 @@ static int check_backup(struct account *a, const char *norm, const struct auth_p
 	for (unsigned i = 0; i < a->nbackup; i++)   /* no early exit */
 		if (sodium_memcmp(h, a->backup[i], sizeof h) == 0 && found < 0)
 			found = (int)i;
-	sodium_memzero(h, sizeof h);
-	if (found < 0)
+	if (found < 0) {
+		int used = 0;
+
+		for (unsigned i = 0; i < a->nbackup_used; i++)
+			used |= sodium_memcmp(h, a->backup_used[i], sizeof h) == 0;
+		sodium_memzero(h, sizeof h);
+		if (used) {   /* a replay: refused, and not a failure */
+			out->result = AUTH_REPLAY;
+			out->backup = 1;
+		}
 		return 0;
+	}
+	if (a->nbackup_used == ACCT_MAX_BACKUP) {   /* full: the oldest is forgotten */
+		memmove(a->backup_used[0], a->backup_used[1], (ACCT_MAX_BACKUP - 1) * CODE_HASH_BYTES);
+		a->nbackup_used--;
+	}
+	memcpy(a->backup_used[a->nbackup_used++], h, CODE_HASH_BYTES);
+	sodium_memzero(h, sizeof h);
 	sodium_memzero(a->backup[found], CODE_HASH_BYTES);
 	memmove(a->backup[found], a->backup[found + 1],
 	        (a->nbackup - (unsigned)found - 1) * CODE_HASH_BYTES);
 	a->nbackup--;
+	sodium_memzero(a->backup[a->nbackup], CODE_HASH_BYTES);
 	out->result = AUTH_OK;
 	out->backup = 1;
 	return 1;
@@ -266,6 +282,8 @@ int auth_issue_backup(struct account *a, unsigned n, const uint8_t *code_key,
 	sodium_memzero(a->backup, sizeof a->backup);
 	memcpy(a->backup, hashes, n * CODE_HASH_BYTES);
 	a->nbackup = n;
+	sodium_memzero(a->backup_used, sizeof a->backup_used);   /* a new set: the old is forgotten */
+	a->nbackup_used = 0;
 	a->backup_issued = now;
 	sodium_memzero(hashes, sizeof hashes);
 	return CORE_OK;

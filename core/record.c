@@ -535,6 +535,18 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 		if (json_object_array_add(bs, json_object_new_string(hex)))
 			goto out;
 	}
+	if (a->nbackup_used) {
+		bs = json_object_new_array();
+		if (add(root, "backup_used", bs))
+			goto out;
+		for (unsigned i = 0; i < a->nbackup_used; i++) {
+			char hex[2 * CODE_HASH_BYTES + 1];
+
+			sodium_bin2hex(hex, sizeof hex, a->backup_used[i], CODE_HASH_BYTES);
+			if (json_object_array_add(bs, json_object_new_string(hex)))
+				goto out;
+		}
+	}
 	{
 		json_object *ch = json_object_new_object();
 
@@ -965,6 +977,21 @@ int record_from_json(const char *json, size_t len, struct account *a)
 		    blen != CODE_HASH_BYTES)
 			goto out;
 		a->nbackup++;
+	}
+	if ((arr = get(root, "backup_used", json_type_array))) {
+		if (json_object_array_length(arr) > ACCT_MAX_BACKUP)
+			goto out;
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *h = json_object_array_get_idx(arr, i);
+			size_t blen = 0;
+
+			if (!json_object_is_type(h, json_type_string) ||
+			    sodium_hex2bin(a->backup_used[i], CODE_HASH_BYTES, json_object_get_string(h),
+			                   (size_t)json_object_get_string_len(h), NULL, &blen, NULL) ||
+			    blen != CODE_HASH_BYTES)
+				goto out;
+			a->nbackup_used++;
+		}
 	}
 	if ((ret = channels_from(root, a)) != CORE_OK || (ret = extras_from(root, a)) != CORE_OK ||
 	    (ret = wa_from_json(root, a)) != CORE_OK)

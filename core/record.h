@@ -189,6 +189,10 @@ struct account {
 	unsigned nf;
 	uint8_t backup[ACCT_MAX_BACKUP][CODE_HASH_BYTES];
 	unsigned nbackup;
+	/* hashes of the codes of this set already used: presented again they are
+	 * replays (refused, never counted as failures) */
+	uint8_t backup_used[ACCT_MAX_BACKUP][CODE_HASH_BYTES];
+	unsigned nbackup_used;
 	int64_t backup_issued;
 	struct otc otc[CH_COUNT];        /* one pending code per channel */
 	int64_t last_sent[CH_COUNT];     /* for the resend interval */
