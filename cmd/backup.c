@@ -73,7 +73,7 @@ static int backup_issue(int argc, char **argv)
 		goto out;
 	codes = sodium_malloc(sizeof *codes * a.count);
 	snprintf(ctx, sizeof ctx, "%s", acct_ctx(&ss));
-	if (!codes || auth_issue_backup(ss.a, a.count, store_subkey(ss.s, SK_CODE), ctx, codes, g.now)) {
+	if (!codes || auth_issue_backup(ss.a, a.count, ss.a->code_key, ctx, codes, g.now)) {
 		ret = fail(EXIT_STORE, "cannot make backup codes");
 		goto out;
 	}
@@ -173,7 +173,7 @@ static int backup_revoke(int argc, char **argv)
 		sodium_memzero(ss.a->backup, sizeof ss.a->backup);
 		ss.a->nbackup = 0;
 	} else {
-		struct auth_params p = { .code_key = store_subkey(ss.s, SK_CODE), .context = ctx,
+		struct auth_params p = { .code_key = ss.a->code_key, .context = ctx,
 		                         .allow_backup = 1, .now = g.now };
 		struct auth_outcome o;
 

@@ -128,7 +128,7 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	if (token[0]) {
-		trusted = trust_match(ss.a, store_subkey(ss.s, SK_CODE), acct_ctx(&ss), token, g.now);
+		trusted = trust_match(ss.a, ss.a->code_key, acct_ctx(&ss), token, g.now);
 		if (trusted >= 0) {
 			ss.a->tr[trusted].last_used = g.now;
 			changed = 1;

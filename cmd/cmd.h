@@ -103,7 +103,8 @@ struct session {
 };
 int sess_begin(struct session *ss, const char *name);   /* open, lock, load */
 /* What the account's code, token and link hashes are bound to: its uid,
- * which a rename keeps (the file name, for records made before uids). */
+ * which a rename keeps (for records made before uids, the file name they
+ * had, kept as their uid). The hashes' key is the account's own code_key. */
 const char *acct_ctx(const struct session *ss);
 int sess_save(struct session *ss);
 void sess_end(struct session *ss);

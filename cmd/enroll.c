@@ -647,7 +647,7 @@ static int confirm_link(void)
 	if (ss.a->nbackup == 0) {
 		nb = ACCT_BACKUP_DEFAULT;
 		codes = sodium_malloc(sizeof *codes * nb);
-		if (!codes || auth_issue_backup(ss.a, nb, store_subkey(ss.s, SK_CODE), acct_ctx(&ss), codes, g.now)) {
+		if (!codes || auth_issue_backup(ss.a, nb, ss.a->code_key, acct_ctx(&ss), codes, g.now)) {
 			ret = fail(EXIT_STORE, "cannot make backup codes");
 			goto done;
 		}
@@ -749,7 +749,7 @@ int cmd_confirm(int argc, char **argv)
 		nb = ACCT_BACKUP_DEFAULT;
 		codes = sodium_malloc(sizeof *codes * nb);
 		snprintf(ctx, sizeof ctx, "%s", acct_ctx(&ss));
-		if (!codes || auth_issue_backup(ss.a, nb, store_subkey(ss.s, SK_CODE), ctx, codes, g.now)) {
+		if (!codes || auth_issue_backup(ss.a, nb, ss.a->code_key, ctx, codes, g.now)) {
 			ret = fail(EXIT_STORE, "cannot make backup codes");
 			goto out;
 		}

@@ -335,7 +335,7 @@ static int import_one(void *ctx, struct import_item *it)
 	}
 	snprintf(hashctx, sizeof hashctx, "%s", acct_ctx(&ss));
 	for (unsigned i = 0; i < it->nscratch; i++)
-		if (auth_store_backup(ss.a, it->scratch[i], store_subkey(ss.s, SK_CODE), hashctx)) {
+		if (auth_store_backup(ss.a, it->scratch[i], ss.a->code_key, hashctx)) {
 			ret = fail(EXIT_STORE, "cannot store the scratch codes");
 			goto out;
 		}

@@ -108,7 +108,7 @@ int link_token_make(struct session *ss, const char *purpose, char *token, size_t
 	sodium_memzero(raw, sizeof raw);
 	snprintf(token, cap, "%s:%s", ss->a->name, raw64);
 	snprintf(ctx, sizeof ctx, "%s:%s", purpose, acct_ctx(ss));
-	r = code_hash(store_subkey(ss->s, SK_CODE), ctx, raw64, hash);
+	r = code_hash(ss->a->code_key, ctx, raw64, hash);
 	sodium_memzero(raw64, sizeof raw64);
 	return r ? fail(EXIT_STORE, "cannot hash the token") : EXIT_OK;
 }
@@ -132,7 +132,7 @@ int link_token_matches(struct session *ss, const char *purpose, const char *secr
 	int ok;
 
 	snprintf(ctx, sizeof ctx, "%s:%s", purpose, acct_ctx(ss));
-	if (code_hash(store_subkey(ss->s, SK_CODE), ctx, secret, h))
+	if (code_hash(ss->a->code_key, ctx, secret, h))
 		return 0;
 	ok = sodium_memcmp(h, want, CODE_HASH_BYTES) == 0;
 	sodium_memzero(h, sizeof h);

@@ -39,7 +39,7 @@ int send_code(struct session *ss, enum channel ch, enum purpose p, char session[
 		ret = deliver(ss->s, ss->a, ch, purpose_name(p), v, sizeof v / sizeof v[0]);
 	}
 	if (ret == EXIT_OK &&
-	    auth_store_otc(ss->a, ch, p, code, session, store_subkey(ss->s, SK_CODE), acct_ctx(ss),
+	    auth_store_otc(ss->a, ch, p, code, session, ss->a->code_key, acct_ctx(ss),
 	                   g.now, ttl) != CORE_OK)
 		ret = fail(EXIT_STORE, "cannot record the code");
 	sodium_memzero(code, sizeof code);

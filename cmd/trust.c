@@ -86,7 +86,7 @@ static int trust_add_cmd(int argc, char **argv)
 		goto out;
 	if (!a.days)
 		a.days = days;
-	if (trust_add(ss.a, store_subkey(ss.s, SK_CODE), acct_ctx(&ss), g.now, a.days * 86400, a.label, token, &id)) {
+	if (trust_add(ss.a, ss.a->code_key, acct_ctx(&ss), g.now, a.days * 86400, a.label, token, &id)) {
 		ret = fail(EXIT_STORE, "cannot make a device token");
 		goto out;
 	}

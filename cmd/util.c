@@ -290,7 +290,7 @@ int sess_begin(struct session *ss, const char *name)
 
 const char *acct_ctx(const struct session *ss)
 {
-	return ss->a->uid[0] ? ss->a->uid : ss->ref.hex;
+	return ss->a->uid;   /* store_load fills it in for records from before uids */
 }
 
 int sess_save(struct session *ss)

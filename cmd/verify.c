@@ -64,7 +64,7 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 	p.now = g.now;
 	p.totp_window = tw;
 	p.hotp_window = hw;
-	p.code_key = store_subkey(ss->s, SK_CODE);
+	p.code_key = ss->a->code_key;
 	p.context = ctx;
 	p.only_factor = o->only_factor;
 	p.allow_backup = o->allow_backup;

@@ -69,6 +69,25 @@ void account_init(struct account *a, const char *name, int64_t now)
 		randombytes_buf(raw, sizeof raw);
 		sodium_bin2hex(a->uid, sizeof a->uid, raw, sizeof raw);
 	}
+	randombytes_buf(a->code_key, sizeof a->code_key);
+	a->has_code_key = 1;
+}
+
+int account_upgrade(struct account *a, const char *legacy_ctx, const uint8_t legacy_key[ACCT_CODE_KEY])
+{
+	int changed = 0;
+
+	if (!a->uid[0]) {
+		if (core_strlcpy(a->uid, legacy_ctx, sizeof a->uid) != CORE_OK)
+			a->uid[0] = '\0';
+		changed = 1;
+	}
+	if (!a->has_code_key) {
+		memcpy(a->code_key, legacy_key, sizeof a->code_key);
+		a->has_code_key = 1;
+		changed = 1;
+	}
+	return changed;
 }
 
 struct factor *account_factor(struct account *a, uint32_t id)
@@ -436,8 +455,10 @@ fail:
 
 static void wipe_keys(json_object *root)
 {
-	json_object *fs = NULL;
+	json_object *fs = NULL, *ck = NULL;
 
+	if (root && json_object_object_get_ex(root, "code_key", &ck))
+		wipe_string_obj(ck);
 	if (!root || !json_object_object_get_ex(root, "factors", &fs) ||
 	    !json_object_is_type(fs, json_type_array))
 		return;
@@ -500,6 +521,16 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 	*out = NULL;
 	if (!root)
 		return CORE_ENOMEM;
+	if (a->has_code_key) {
+		char hex[2 * ACCT_CODE_KEY + 1];
+		int bad;
+
+		sodium_bin2hex(hex, sizeof hex, a->code_key, sizeof a->code_key);
+		bad = add(root, "code_key", json_object_new_string(hex));
+		sodium_memzero(hex, sizeof hex);
+		if (bad)
+			goto out;
+	}
 	if (add(root, "v", json_object_new_int(RECORD_VERSION)) ||
 	    add_str(root, "uid", a->uid) ||
 	    add(root, "name", json_object_new_string(a->name)) ||
@@ -977,6 +1008,15 @@ int record_from_json(const char *json, size_t len, struct account *a)
 		    blen != CODE_HASH_BYTES)
 			goto out;
 		a->nbackup++;
+	}
+	if ((arr = get(root, "code_key", json_type_string))) {
+		size_t kl = 0;
+
+		if (sodium_hex2bin(a->code_key, sizeof a->code_key, json_object_get_string(arr),
+		                   (size_t)json_object_get_string_len(arr), NULL, &kl, NULL) ||
+		    kl != ACCT_CODE_KEY)
+			goto out;
+		a->has_code_key = 1;
 	}
 	if ((arr = get(root, "backup_used", json_type_array))) {
 		if (json_object_array_length(arr) > ACCT_MAX_BACKUP)

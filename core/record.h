@@ -147,7 +147,9 @@ struct oidc_link {
 	int64_t created;
 };
 
-#define ACCT_UID_CHARS 32
+#define ACCT_UID_CHARS 32      /* a new account's uid: 128 random bits in hex */
+#define ACCT_UID_MAX 64        /* a record from before uids: its file name then */
+#define ACCT_CODE_KEY 32
 
 /* WebAuthn challenges: what one ceremony (a registration or a login) must
  * sign. Only the SHA-256 of the challenge is kept; it is used once. */
@@ -172,7 +174,13 @@ struct lock_budget {
 
 struct account {
 	int version;
-	char uid[ACCT_UID_CHARS + 1];    /* random, for life: what code hashes are bound to (a rename keeps it) */
+	char uid[ACCT_UID_MAX + 1];      /* random, for life: what code hashes, links and tickets are
+	                                    bound to (a rename keeps it) */
+	/* The key of the account's code hashes (backup codes, device tokens,
+	 * email/SMS codes, reset and activation links): random, sealed inside
+	 * the record, so a rekey (which seals it again) keeps them all valid. */
+	uint8_t code_key[ACCT_CODE_KEY];
+	int has_code_key;
 	char name[ACCT_NAME_MAX + 1];
 	char email[255];
 	char phone[33];
@@ -235,6 +243,11 @@ int phone_valid(const char *s);     /* E.164: + and 7 to 15 digits */
 int lang_valid(const char *s);      /* two lower-case letters */
 
 void account_init(struct account *a, const char *name, int64_t now);
+/* Complete a record written before uids and per-account code keys, without
+ * changing what its hashes were made with: the uid becomes legacy_ctx (the
+ * file name its hashes are bound to) and the code key legacy_key (the
+ * store's code subkey). 1 when something was filled in. */
+int account_upgrade(struct account *a, const char *legacy_ctx, const uint8_t legacy_key[ACCT_CODE_KEY]);
 struct factor *account_factor(struct account *a, uint32_t id);
 struct factor *account_factor_add(struct account *a, int64_t now);   /* NULL when full */
 void account_factor_del(struct account *a, uint32_t id);

@@ -248,6 +248,9 @@ int store_load(struct store *s, struct acct_ref *ref, const char *name, struct a
 		return st_fail(s, ST_BAD, "account file 'accounts/%.2s/%s' belongs to another account",
 		            ref->hex, ref->hex);
 	}
+	/* an older record: its hashes keep the key and context they were made
+	 * with, kept in the record from its next write on (rekey does it too) */
+	account_upgrade(a, ref->hex, store_subkey(s, SK_CODE));
 	return ST_OK;
 }
 

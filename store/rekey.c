@@ -218,6 +218,43 @@ struct rekey_ctx {
 	int err;
 };
 
+static void wipe_free(char *p, size_t n)
+{
+	if (p) {
+		sodium_memzero(p, n);
+		free(p);
+	}
+}
+
+/* An account record from before per-account code keys: its hashes were made
+ * under the old master key's code subkey, which this rekey throws away, so
+ * that subkey (and the old file name, for records without a uid) goes into
+ * the record it re-seals: every backup code, device token, pending code and
+ * link stays valid. *pt and *len then point at the new JSON, in *up. */
+static int rekey_upgrade(struct store *s, const char *oldhex, const uint8_t **pt, size_t *len,
+                         char **up, size_t *uplen)
+{
+	struct account *a = account_new();
+	int ret = 0;
+
+	if (!a || record_from_json((const char *)*pt, *len, a) != CORE_OK) {
+		account_free(a);
+		st_fail(s, ST_BAD, "rekey: an account file holds a record this twofactl cannot read: run fsck");
+		return -1;
+	}
+	if (account_upgrade(a, oldhex, store_subkey(s, SK_CODE))) {
+		if (record_to_json(a, up, uplen) != CORE_OK) {
+			st_fail(s, ST_BAD, "out of memory");
+			ret = -1;
+		} else {
+			*pt = (const uint8_t *)*up;
+			*len = *uplen;
+		}
+	}
+	account_free(a);
+	return ret;
+}
+
 static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 {
 	struct rekey_ctx *r = ctx;
@@ -228,12 +265,16 @@ static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 	unsigned long long ctlen;
 	struct acct_ref old;
 	int sfd, fd, ok;
-	size_t clen = HDR_LEN + NONCE_LEN + len + TAG_LEN;
+	size_t clen, uplen = 0;
+	char *up = NULL;
 
 	if (st_record_name(r->ns, pt, len, name) || store_ref_ns(s, r->ns, name, &old)) {
 		st_fail(s, ST_BAD, "rekey: a file in '%s' holds a record this twofactl cannot read: run fsck", ns_dirs[r->ns]);
 		return -1;
 	}
+	if (r->ns == NS_ACCOUNTS && rekey_upgrade(s, old.hex, &pt, &len, &up, &uplen) < 0)
+		return -1;
+	clen = HDR_LEN + NONCE_LEN + len + TAG_LEN;
 	crypto_generichash_init(&st, r->newkeys + KEY_LEN * SK_NAME, KEY_LEN, sizeof h);
 	crypto_generichash_update(&st, (const uint8_t *)ns_prefix[r->ns], strlen(ns_prefix[r->ns]));
 	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
@@ -241,6 +282,7 @@ static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
 	out = malloc(clen);
 	if (!out) {
+		wipe_free(up, uplen);
 		st_fail(s, ST_BAD, "out of memory");
 		return -1;
 	}
@@ -250,6 +292,7 @@ static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 	st_make_ad(ad, hdr, hex);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + HDR_LEN + NONCE_LEN, &ctlen, pt, len, ad, sizeof ad,
 	                                           NULL, out + HDR_LEN, r->newkeys + KEY_LEN * SK_AEAD);
+	wipe_free(up, uplen);
 	snprintf(rk, sizeof rk, "%s.rk", hex);
 	sfd = st_subdir(s, r->ns, hex, 1);
 	fd = sfd >= 0 ? openat(sfd, rk, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;

@@ -138,3 +138,59 @@ setup() {
 	run -0 tf fsck
 	assert_output "0 problems found, 0 repaired"
 }
+
+# spool_to N: point email at a fresh spool directory N; spooled N: the one message in it
+spool_to() {
+	mkdir -m 700 "$BATS_TEST_TMPDIR/spool.$1"
+	tf -q config set smtp.url "spool:$BATS_TEST_TMPDIR/spool.$1"
+}
+spooled() { cat "$BATS_TEST_TMPDIR/spool.$1"/*.eml; }
+
+@test "rekey keeps every credential valid: backup codes, devices, email codes, reset and activation links, each once" {
+	tf -q config set reset.url "https://example.org/reset?token={token}"
+	tf -q config set activate.url "https://example.org/activate?token={token}"
+	tf -q user set alice --email alice@example.org
+	spool_to 1
+	tf -q --at $T0 enroll alice --method email
+	tf -q --at $T0 confirm alice "$(spooled 1 | sed -n 's/^Subject: .*code \([0-9]\{6\}\) .*/\1/p')"
+	device=$(tf -q --at $T0 trust add alice --label laptop)
+	spool_to 2
+	tf -q --at $((T0 + 60)) send alice --via email
+	code=$(spooled 2 | sed -n 's/^Subject: .*login code \([0-9]\{6\}\) .*/\1/p')
+	spool_to 3
+	tf -q --at $((T0 + 60)) reset send alice
+	reset=$(spooled 3 | sed -n 's#^ *https://example.org/reset?token=##p')
+	tf -q user set bob --email bob@example.org
+	tf -q --at $T0 enroll bob --qr none
+	spool_to 4
+	tf -q --at $T0 confirm bob "$(tf --at $T0 code bob)" --by-link
+	activate=$(spooled 4 | sed -n 's#^ *https://example.org/activate?token=##p')
+	mapfile -t codes <"$BATS_TEST_TMPDIR/backup.alice"
+	run -0 tf --json backup list alice
+	run -0 jq -e '.left==10' <<<"$output"
+
+	run -0 tf rekey
+
+	run -0 tf --json backup list alice
+	run -0 jq -e '.left==10' <<<"$output"
+	run -0 tf --at $((T0 + 61)) verify alice "${codes[0]}"
+	run -1 tf --at $((T0 + 61)) verify alice "${codes[0]}"
+	run -0 tf --json backup list alice
+	run -0 jq -e '.left==9' <<<"$output"
+	run -0 tf --at $((T0 + 61)) check alice --device-token - <<<"$device"
+	assert_output "trusted device"
+	run -0 tf --at $((T0 + 62)) verify alice "$code"
+	assert_output "accepted (email code)"
+	run -1 tf --at $((T0 + 62)) verify alice "$code"
+	run -0 tf --at $((T0 + 63)) reset redeem <<<"$reset"
+	run -1 tf --at $((T0 + 63)) reset redeem <<<"$reset"
+	run -0 tf -q --at $((T0 + 64)) confirm --link <<<"$activate"
+	run -1 tf --at $((T0 + 64)) confirm --link <<<"$activate"
+	run -0 tf --json user show bob
+	run -0 jq -e '.enabled==true and .failures==0' <<<"$output"
+	run -0 tf --json user show alice
+	run -0 jq -e '.failures==1' <<<"$output"   # the used email code, tried again
+	run -0 tf rekey
+	run -0 tf --at $((T0 + 65)) verify alice "${codes[1]}"
+	run -0 tf --at $((T0 + 65)) check alice --device-token - <<<"$device"
+}

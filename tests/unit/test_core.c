@@ -11,6 +11,7 @@
 #include "core/timefmt.h"
 #include "core/uri.h"
 #include "core/webauthn.h"
+#include "store/store.h"
 
 #include <liboath/oath.h>
 #include <sodium.h>
@@ -503,6 +504,67 @@ static void test_webauthn(void)
 	sodium_free(b);
 }
 
+/* A record from before uids and per-account code keys, in a real store:
+ * its backup codes were hashed under the store's code subkey and bound to
+ * its file name. Loading keeps them valid, and so does a rekey, which
+ * throws that subkey away. */
+static void test_legacy_rekey(void)
+{
+	char base[] = "/tmp/twofactl-unit-XXXXXX", dir[64], err[256], ctx[80];
+	char (*codes)[BACKUP_DISPLAY] = sodium_malloc(2 * sizeof *codes), norm[BACKUP_CHARS + 1];
+	struct account *a = account_new(), *b = account_new();
+	struct store *s = NULL;
+	struct acct_ref ref;
+	struct auth_params p = { .now = 1000, .allow_backup = 1 };
+	struct auth_outcome out;
+	uint8_t oldkey[ACCT_CODE_KEY];
+	char oldhex[65];
+	size_t n = 0;
+	int ok;
+
+	if (!mkdtemp(base) || !codes || !a || !b) {
+		CHECK(0, "legacy store: set-up");
+		return;
+	}
+	snprintf(dir, sizeof dir, "%s/store", base);
+	ok = store_create(dir, NULL, NULL, err, sizeof err) == ST_OK && store_open(dir, &s, err, sizeof err) == ST_OK &&
+	     store_ref(s, "old", &ref) == ST_OK && store_lock(s, &ref) == ST_OK;
+	account_init(a, "old", 1);
+	a->uid[0] = '\0';
+	a->has_code_key = 0;
+	memcpy(oldkey, store_subkey(s, SK_CODE), sizeof oldkey);
+	memcpy(oldhex, ref.hex, sizeof oldhex);
+	ok = ok && auth_issue_backup(a, 2, oldkey, oldhex, codes, 1) == CORE_OK && store_save(s, &ref, a) == ST_OK;
+	CHECK(ok, "a record without uid and code key is written");
+	ok = ok && store_load(s, &ref, "old", b) == ST_OK;
+	CHECK(ok && !strcmp(b->uid, oldhex) && b->has_code_key && !memcmp(b->code_key, oldkey, sizeof oldkey),
+	      "loading it fills in its file name as uid and the store's code subkey as its key");
+	store_unlock(s, &ref);
+	ok = ok && store_rekey(s, NULL, NULL, &n) == ST_OK && n == 1 &&
+	     memcmp(store_subkey(s, SK_CODE), oldkey, sizeof oldkey) != 0;
+	CHECK(ok, "rekey changes the code subkey");
+	ok = ok && store_ref(s, "old", &ref) == ST_OK && store_lock(s, &ref) == ST_OK &&
+	     store_load(s, &ref, "old", b) == ST_OK;
+	snprintf(ctx, sizeof ctx, "%s", b->uid);
+	p.code_key = b->code_key;
+	p.context = ctx;
+	ok = ok && code_classify(codes[1], norm, sizeof norm) == CODE_BACKUP &&
+	     auth_check(b, norm, CODE_BACKUP, &p, &out) == CORE_OK && out.result == AUTH_OK && b->nbackup == 1;
+	CHECK(ok && strcmp(ref.hex, oldhex) != 0, "after a rekey the old record's backup code still works");
+	store_unlock(s, &ref);
+	store_close(s);
+	account_free(a);
+	account_free(b);
+	sodium_free(codes);
+	{
+		char cmd[160];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+		if (system(cmd) != 0)
+			CHECK(0, "legacy store: clean-up");
+	}
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || oath_init() != OATH_OK)
@@ -518,6 +580,7 @@ int main(void)
 	test_auth();
 	test_uri_qr();
 	test_webauthn();
+	test_legacy_rekey();
 	printf("1..%d\n", n_run);
 	oath_done();
 	return n_fail ? 1 : 0;
