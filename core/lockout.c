@@ -26,10 +26,13 @@ enum lock_state budget_check(const struct lock_budget *b, int64_t now, int64_t *
 
 void budget_fail(struct lock_budget *b, int64_t now, uint32_t after)
 {
+	int64_t d;
+
 	if (b->failures < LOCK_HARD)
 		b->failures++;
+	d = lock_delay(b->failures, after);
 	b->last_failure = now;
-	b->locked_until = now + lock_delay(b->failures, after);
+	b->locked_until = d ? now + d : 0;   /* below the limit: no wait, also for a clock set back */
 }
 
 void budget_success(struct lock_budget *b)
