@@ -719,8 +719,7 @@ int cmd_confirm(int argc, char **argv)
 	if ((f->type == F_TOTP || f->type == F_HOTP) && account_channel_factor(ss.a, CH_SMS, FS_ACTIVE)) {
 		/* seed 002: linking an app to an SMS account needs the SMS code too */
 		struct attempt_opts so = { .event = "confirm.sms", .only_factor = UINT32_MAX,
-		                           .otc_purposes = 1u << P_LOGIN | 1u << P_CONFIRM,
-		                           .otc_channels = 1u << CH_SMS };
+		                           .otc_purposes = 1u << P_CONFIRM, .otc_channels = 1u << CH_SMS };
 
 		if (!a.sms_code) {
 			ret = fail(EXIT_USAGE, "the account's active method is SMS: give --sms-code "
@@ -810,7 +809,7 @@ int cmd_disable(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 2 };
 	struct attempt_opts o = { .event = "disable.verify", .allow_backup = 1,
-	                          .otc_purposes = 1u << P_LOGIN | 1u << P_CONFIRM };
+	                          .otc_purposes = 1u << P_CONFIRM };
 	struct auth_outcome out;
 	struct session ss;
 	char code[CODE_MAX_INPUT + 2];
@@ -847,6 +846,7 @@ int cmd_disable(int argc, char **argv)
 		while (ss.a->nf)
 			account_factor_del(ss.a, ss.a->f[0].id);
 	}
+	auth_revoke_sent(ss.a);   /* codes and links sent so far die with the factor */
 	if (account_active_count(ss.a) == 0) {
 		sodium_memzero(ss.a->backup, sizeof ss.a->backup);
 		ss.a->nbackup = 0;

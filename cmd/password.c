@@ -2,6 +2,7 @@
 /* twofactl passwd | reset send | reset redeem: passwords as the first factor */
 #include "cmd/cmd.h"
 #include "cmd/deliver.h"
+#include "core/auth.h"
 #include "core/lockout.h"
 #include "core/timefmt.h"
 
@@ -45,6 +46,7 @@ static int set_password(struct account *a, const char *pw)
 	if (crypto_pwhash_str(a->pwhash, pw, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		return fail(EXIT_STORE, "cannot hash the password (out of memory?)");
+	auth_revoke_sent(a);   /* codes and links sent before the change die with the old password */
 	return EXIT_OK;
 }
 
@@ -94,20 +96,22 @@ done:
 
 /* ---- single-use links (reset, confirm --by-link) ----
  * A token is "NAME:" and 43 characters of base64url (256 random bits); its
- * keyed hash, bound to the account and the purpose, is what is kept. */
+ * keyed hash, bound to the account, the purpose, the address it was sent
+ * to and the account's sent epoch (a password change, a factor removed), is
+ * what is kept. */
 
 int link_token_make(struct session *ss, const char *purpose, char *token, size_t cap,
                     uint8_t *hash)
 {
 	uint8_t raw[LINK_RANDOM];
-	char raw64[64], ctx[96];
+	char raw64[64], ctx[SENT_CTX_MAX];
 	int r;
 
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2base64(raw64, sizeof raw64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
 	snprintf(token, cap, "%s:%s", ss->a->name, raw64);
-	snprintf(ctx, sizeof ctx, "%s:%s", purpose, acct_ctx(ss));
+	auth_sent_context(ss->a, purpose, ss->a->email, ctx);
 	r = code_hash(ss->a->code_key, ctx, raw64, hash);
 	sodium_memzero(raw64, sizeof raw64);
 	return r ? fail(EXIT_STORE, "cannot hash the token") : EXIT_OK;
@@ -128,10 +132,10 @@ int link_token_matches(struct session *ss, const char *purpose, const char *secr
                        const uint8_t *want)
 {
 	uint8_t h[CODE_HASH_BYTES];
-	char ctx[96];
+	char ctx[SENT_CTX_MAX];
 	int ok;
 
-	snprintf(ctx, sizeof ctx, "%s:%s", purpose, acct_ctx(ss));
+	auth_sent_context(ss->a, purpose, ss->a->email, ctx);
 	if (code_hash(ss->a->code_key, ctx, secret, h))
 		return 0;
 	ok = sodium_memcmp(h, want, CODE_HASH_BYTES) == 0;

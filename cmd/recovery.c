@@ -2,6 +2,7 @@
 /* twofactl recovery file|list|show|approve|deny: lost-device tickets */
 #include "cmd/cmd.h"
 #include "cmd/deliver.h"
+#include "core/auth.h"
 #include "core/b32.h"
 #include "core/lockout.h"
 #include "core/policy.h"
@@ -371,7 +372,7 @@ static int decide(struct rec_args *a, enum tstatus to)
 		ss.a->nbackup_used = 0;
 		while (ss.a->ntr)
 			(void)trust_revoke(ss.a, ss.a->tr[0].id);
-		sodium_memzero(ss.a->otc, sizeof ss.a->otc);
+		auth_revoke_sent(ss.a);
 		login_close_all(ss.a);
 		lock_reset(ss.a);
 		if ((ret = sess_save(&ss)) || (ret = audit(s, "recovery.reset", t.user, "ok", NULL, t.id)))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl user add|list|show|set|del|unlock */
 #include "cmd/cmd.h"
+#include "core/auth.h"
 #include "core/lockout.h"
 #include "core/timefmt.h"
 
@@ -103,6 +104,11 @@ static int apply_fields(struct account *a, const struct user_args *u)
 			a->reset_expires = 0;
 		}
 	}
+	/* what was sent to an old address or number dies with it */
+	if (u->email && strcmp(u->email, a->email))
+		auth_drop_sent(a, CH_EMAIL);
+	if (u->phone && strcmp(u->phone, a->phone))
+		auth_drop_sent(a, CH_SMS);
 	if ((u->email && core_strlcpy(a->email, u->email, sizeof a->email)) ||
 	    (u->phone && core_strlcpy(a->phone, u->phone, sizeof a->phone)) ||
 	    (u->org && core_strlcpy(a->org, u->org, sizeof a->org)) ||

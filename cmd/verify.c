@@ -97,6 +97,10 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 		ret = fail(EXIT_REJECTED, "code rejected: already used");
 	else if (out->expired)
 		ret = fail(EXIT_REJECTED, "code rejected: it expired, send a new one");
+	else if (out->other_purpose)
+		ret = fail(EXIT_REJECTED, "code rejected: it was sent for %s, not for this",
+		           out->other_purpose - 1 == P_LOGIN ? "a login" :
+		           out->other_purpose - 1 == P_CONFIRM ? "confirming a change" : "an enrolment");
 	else
 		ret = fail(EXIT_REJECTED, "code rejected");
 out:
@@ -218,8 +222,7 @@ static const struct argp argp = {
 int cmd_verify(int argc, char **argv)
 {
 	struct verify_args a = { 0 };
-	struct attempt_opts o = { .event = "verify", .allow_backup = 1,
-	                          .otc_purposes = 1u << P_LOGIN | 1u << P_CONFIRM };
+	struct attempt_opts o = { .event = "verify", .allow_backup = 1, .otc_purposes = 1u << P_LOGIN };
 	struct auth_outcome out;
 	struct session ss;
 	char code[CODE_MAX_INPUT + 2];

@@ -5,9 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
-static void otc_context(char *buf, size_t cap, const char *context, enum channel ch)
+void auth_sent_context(const struct account *a, const char *kind, const char *dest,
+                       char buf[SENT_CTX_MAX])
 {
-	snprintf(buf, cap, "otc:%s:%s", channel_name(ch), context);
+	snprintf(buf, SENT_CTX_MAX, "%s:%s:%s:%u", kind, a->uid, dest, (unsigned)a->sent_epoch);
+}
+
+/* A code sent over ch: bound to the account's uid (context), the address or
+ * number it went to, and the sent epoch. */
+static void otc_context(char *buf, const struct account *a, const char *context, enum channel ch)
+{
+	snprintf(buf, SENT_CTX_MAX, "otc:%s:%s:%s:%u", channel_name(ch), context,
+	         ch == CH_EMAIL ? a->email : a->phone, (unsigned)a->sent_epoch);
 }
 
 static void otc_clear(struct otc *o)
@@ -15,11 +24,32 @@ static void otc_clear(struct otc *o)
 	sodium_memzero(o, sizeof *o);
 }
 
+void auth_drop_sent(struct account *a, enum channel ch)
+{
+	if ((unsigned)ch >= CH_COUNT)
+		return;
+	otc_clear(&a->otc[ch]);
+	if (ch == CH_EMAIL) {
+		sodium_memzero(a->reset_hash, sizeof a->reset_hash);
+		a->reset_expires = 0;
+		sodium_memzero(a->act_hash, sizeof a->act_hash);
+		a->act_expires = 0;
+		a->act_factor = 0;
+	}
+}
+
+void auth_revoke_sent(struct account *a)
+{
+	a->sent_epoch++;
+	for (unsigned c = 0; c < CH_COUNT; c++)
+		auth_drop_sent(a, (enum channel)c);
+}
+
 static int check_otc(struct account *a, const char *norm, const struct auth_params *p,
                      struct auth_outcome *out)
 {
 	uint8_t h[CODE_HASH_BYTES];
-	char ctx[96];
+	char ctx[SENT_CTX_MAX];
 
 	if (strlen(norm) != OTC_DIGITS)
 		return 0;
@@ -27,14 +57,24 @@ static int check_otc(struct account *a, const char *norm, const struct auth_para
 		struct otc *o = &a->otc[c];
 		int match;
 
-		if (!o->active || !(p->otc_purposes & (1u << o->purpose)) ||
-		    (p->otc_channels && !(p->otc_channels & (1u << c))))
+		if (!o->active || (p->otc_channels && !(p->otc_channels & (1u << c))))
 			continue;
-		otc_context(ctx, sizeof ctx, p->context, (enum channel)c);
+		/* a login or confirmation code needs its method still there; an
+		 * enrolment code its pending factor */
+		if (!account_channel_factor(a, (enum channel)c, o->purpose == P_ENROLL ? FS_PENDING : FS_ACTIVE))
+			continue;
+		otc_context(ctx, a, p->context, (enum channel)c);
 		if (code_hash(p->code_key, ctx, norm, h) != CORE_OK)
 			return -1;
 		match = sodium_memcmp(h, o->hash, sizeof h) == 0;
 		sodium_memzero(h, sizeof h);
+		if (!(p->otc_purposes & (1u << o->purpose))) {
+			/* a code sent for something else: never accepted here, and
+			 * left for what it was sent for */
+			if (match && p->now < o->expires)
+				out->other_purpose = 1 + (int)o->purpose;
+			continue;
+		}
 		if (match && p->now >= o->expires) {
 			otc_clear(o);
 			out->expired = 1;
@@ -61,12 +101,12 @@ int auth_store_otc(struct account *a, enum channel ch, enum purpose purpose, con
                    int64_t now, int64_t ttl)
 {
 	struct otc *o = &a->otc[ch];
-	char ctx[96];
+	char ctx[SENT_CTX_MAX];
 
 	if ((unsigned)ch >= CH_COUNT || ttl <= 0 || ttl > OTC_MAX_TTL || strlen(session) != 3)
 		return CORE_ERANGE;
 	otc_clear(o);
-	otc_context(ctx, sizeof ctx, context, ch);
+	otc_context(ctx, a, context, ch);
 	if (code_hash(code_key, ctx, code, o->hash) != CORE_OK)
 		return CORE_ECRYPTO;
 	memcpy(o->session, session, 4);

@@ -31,6 +31,7 @@ struct auth_outcome {
 	int backup;             /* a backup code was used */
 	int channel;            /* the email/SMS code of this channel was used, else -1 */
 	int expired;            /* the code matched a pending email/SMS code past its lifetime */
+	int other_purpose;      /* 1 + the purpose of a pending code it matched that is not accepted here */
 	int64_t drift;
 };
 
@@ -56,6 +57,19 @@ int auth_store_backup(struct account *a, const char *norm, const uint8_t *code_k
 /* An imported RATE_LIMIT: 1 when this attempt is one too many (not recorded),
  * else 0 and the attempt is recorded. */
 int auth_rate_check(struct account *a, int64_t now);
+
+/* The context the hash of a credential sent to dest (a code by email or
+ * SMS, a reset or activation link) is bound to: what it is (kind), the
+ * account's uid, the address or number, and the account's sent_epoch. */
+#define SENT_CTX_MAX 400
+void auth_sent_context(const struct account *a, const char *kind, const char *dest,
+                       char buf[SENT_CTX_MAX]);
+/* Every code and link sent so far stops working (a password change, a
+ * factor removed): the epoch moves on and the pending ones are dropped. */
+void auth_revoke_sent(struct account *a);
+/* Drop what was sent to the account's email address (codes, reset and
+ * activation links) or to its number, after the address or number changed. */
+void auth_drop_sent(struct account *a, enum channel ch);
 
 /* Drop expired one-time codes; returns how many. */
 unsigned auth_expire_otc(struct account *a, int64_t now);

@@ -543,7 +543,8 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 	    add(root, "last_failure", json_object_new_int64(a->lk_codes.last_failure)) ||
 	    add(root, "locked_until", json_object_new_int64(a->lk_codes.locked_until)) ||
 	    add(root, "verified", json_object_new_uint64(a->verified)) ||
-	    add(root, "backup_issued", json_object_new_int64(a->backup_issued)))
+	    add(root, "backup_issued", json_object_new_int64(a->backup_issued)) ||
+	    (a->sent_epoch && add(root, "sent_epoch", json_object_new_int64(a->sent_epoch))))
 		goto out;
 	fs = json_object_new_array();
 	if (add(root, "factors", fs))
@@ -986,6 +987,9 @@ int record_from_json(const char *json, size_t len, struct account *a)
 	if (get_i64(root, "pw_failures", &v, 0, 1000000))
 		goto out;
 	a->lk_pw.failures = (uint32_t)v;
+	if (get_i64(root, "sent_epoch", &v, 0, UINT32_MAX))
+		goto out;
+	a->sent_epoch = (uint32_t)v;
 	arr = get(root, "factors", json_type_array);
 	if (!arr || json_object_array_length(arr) > ACCT_MAX_FACTORS)
 		goto out;

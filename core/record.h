@@ -203,6 +203,10 @@ struct account {
 	unsigned nbackup_used;
 	int64_t backup_issued;
 	struct otc otc[CH_COUNT];        /* one pending code per channel */
+	/* Bumped when the password changes or a factor is removed: the hashes
+	 * of codes and links sent by email or SMS are bound to it and to the
+	 * address or number they went to, so a change of either kills them. */
+	uint32_t sent_epoch;
 	int64_t last_sent[CH_COUNT];     /* for the resend interval */
 	struct wl_entry wl[ACCT_MAX_WHITELIST];
 	unsigned nwl;

@@ -287,3 +287,54 @@ sms_enrolled() {
 		t=$((t + 60))
 	done
 }
+
+@test "an email code dies when the address changes, an SMS code when the number changes" {
+	email_enrolled
+	sms_enrolled
+	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
+	c=$(code_in_mail)
+	tf -q user set alice --email "new$N@example.org"
+	run -1 tf --at $((T0 + 61)) verify alice "$c"
+	tf -q --at $((T0 + 60)) send alice --via sms >/dev/null
+	s=$(code_in_sms)
+	tf -q user set alice --phone "+42077700$(printf %04d "$N")"
+	run -1 tf --at $((T0 + 61)) verify alice "$s"
+	tf -q user set alice --email "$MAIL"   # back to the old address: the code stays dead
+	run -1 tf --at $((T0 + 62)) verify alice "$c"
+}
+
+@test "email and SMS codes die with their factor and with a password change" {
+	email_enrolled
+	sms_enrolled
+	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
+	c=$(code_in_mail)
+	run -0 tf --json user show alice
+	sms_id=$(jq '.factors[]|select(.type=="sms")|.id' <<<"$output")
+	tf -q --at $((T0 + 60)) send alice --via sms >/dev/null
+	s=$(code_in_sms)
+	run -0 tf disable alice --force --factor "$sms_id"
+	run -1 tf --at $((T0 + 61)) verify alice "$s"
+	run -1 tf --at $((T0 + 61)) verify alice "$c"   # every sent code goes with a factor
+	tf -q --at $((T0 + 120)) send alice --via email >/dev/null
+	c=$(code_in_mail)
+	tf passwd alice <<<"a new password here" >/dev/null
+	run -1 tf --at $((T0 + 121)) verify alice "$c"
+	tf -q --at $((T0 + 180)) send alice --via email >/dev/null
+	run -0 tf --at $((T0 + 181)) verify alice "$(code_in_mail)"
+}
+
+@test "a code sent to confirm a change is not a login code, nor the other way round" {
+	sms_enrolled
+	tf -q --at $((T0 + 30)) enroll alice --qr none
+	tf -q --at $((T0 + 60)) send alice --via sms --purpose confirm >/dev/null
+	confirm=$(code_in_sms)
+	run -1 --separate-stderr tf --at $((T0 + 61)) verify alice "$confirm"
+	assert_equal "$stderr" "twofactl: verify alice: code rejected: it was sent for confirming a change, not for this"
+	run -0 tf --at $((T0 + 62)) confirm alice "$(tf --at $((T0 + 62)) code alice --factor 2)" --sms-code "$confirm"
+	tf -q --at $((T0 + 120)) send alice --via sms >/dev/null
+	login=$(code_in_sms)
+	run -1 --separate-stderr tf --at $((T0 + 121)) disable alice "$login"
+	assert_equal "$stderr" "twofactl: disable alice: code rejected: it was sent for a login, not for this"
+	run -0 tf --at $((T0 + 122)) verify alice "$login"
+	assert_output "accepted (sms code)"
+}

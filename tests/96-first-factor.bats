@@ -235,3 +235,37 @@ pw_fail_until_hard() {
 	run -1 tf --at $((T0 + 20)) confirm --link <<<"$token"
 	run -2 tf confirm alice --link
 }
+
+@test "a reset link dies when the address changes or the password is changed" {
+	tf -q user add alice --email "$MAIL"
+	tf -q --at $T0 reset send alice
+	token=$(token_in_mail)
+	tf -q user set alice --email "other$BATS_TEST_NUMBER@example.org"
+	run -1 tf --at $((T0 + 10)) reset redeem <<<"$token"
+	tf -q user set alice --email "$MAIL"
+	run -1 tf --at $((T0 + 11)) reset redeem <<<"$token"
+	tf -q --at $((T0 + 60)) reset send alice
+	token=$(token_in_mail)
+	tf passwd alice <<<"changed meanwhile" >/dev/null
+	run -1 tf --at $((T0 + 70)) reset redeem <<<"$token"
+	tf -q --at $((T0 + 120)) reset send alice
+	run -0 tf --at $((T0 + 130)) reset redeem <<<"$(token_in_mail)"
+}
+
+@test "an activation link dies when the address changes or a factor is removed" {
+	tf -q config set activate.url "https://example.org/activate?token={token}"
+	tf -q user add alice --email "$MAIL"
+	tf -q --at $T0 enroll alice --qr none
+	tf -q --at $T0 confirm alice "$(tf --at $T0 code alice)" --by-link
+	token=$(mail_to plain "$MAIL" | sed -n 's#^ *https://example.org/activate?token=##p')
+	tf -q user set alice --email "other$BATS_TEST_NUMBER@example.org"
+	run -1 tf --at $((T0 + 10)) confirm --link <<<"$token"
+	tf -q user set alice --email "$MAIL"
+	tf -q --at $((T0 + 30)) confirm alice "$(tf --at $((T0 + 30)) code alice)" --by-link
+	token=$(mail_to plain "$MAIL" | sed -n 's#^ *https://example.org/activate?token=##p')
+	tf -q --at $((T0 + 30)) enroll alice --qr none --method hotp
+	run -0 tf disable alice --force --factor 2
+	run -1 tf --at $((T0 + 40)) confirm --link <<<"$token"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==false' <<<"$output"
+}
