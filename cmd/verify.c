@@ -83,7 +83,9 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 	}
 	/* The new replay and failure state is on disk before anything is
 	 * reported: a verify that cannot record it fails closed. */
-	if (out->result != AUTH_REPLAY && (ret = sess_save(ss)))
+	/* (a replay changes nothing, except an imported RATE_LIMIT, which
+	 * counts every attempt; the lockout never counts replays) */
+	if ((out->result != AUTH_REPLAY || ss->a->rate_n) && (ret = sess_save(ss)))
 		goto out;
 	ret = audit(ss->s, o->event, ss->name,
 	            out->result == AUTH_OK ? (out->backup ? "ok-backup" : out->channel >= 0 ?
