@@ -273,6 +273,7 @@ struct imp {
 	enum import_format format;
 	unsigned added, updated, skipped, pins, done;
 	int progress;
+	int failed;     /* the exit code import_one stopped with (its message printed) */
 };
 
 static int import_one(void *ctx, struct import_item *it)
@@ -306,9 +307,16 @@ static int import_one(void *ctx, struct import_item *it)
 			goto out;
 		}
 		for (unsigned i = 0; i < it->a->nf; i++) {
-			struct factor *f = account_factor_add(ss.a, g.now);
+			const struct factor *dup = account_otp_key_factor(ss.a, &it->a->f[i]);
+			struct factor *f;
 			uint32_t id;
 
+			if (dup) {
+				ret = fail(EXIT_USAGE, "'%s' has that %s key already (factor %u): one key, one replay "
+				           "state", it->a->name, factor_type_name(it->a->f[i].type), dup->id);
+				goto out;
+			}
+			f = account_factor_add(ss.a, g.now);
 			if (!f) {
 				ret = fail(EXIT_USAGE, "'%s' has %d factors already", it->a->name, ACCT_MAX_FACTORS);
 				goto out;
@@ -323,6 +331,13 @@ static int import_one(void *ctx, struct import_item *it)
 		}
 		im->updated++;
 	} else {
+		for (unsigned i = 0; i < it->a->nf; i++)
+			for (unsigned j = 0; j < i; j++)
+				if (factor_same_otp_key(&it->a->f[i], &it->a->f[j])) {
+					ret = fail(EXIT_USAGE, "'%s' would get the same %s key twice: one key, one "
+					           "replay state", it->a->name, factor_type_name(it->a->f[i].type));
+					goto out;
+				}
 		memcpy(ss.a, it->a, sizeof *ss.a);
 		if (ss.a->org[0]) {
 			struct acct_ref oref = { 0 };
@@ -349,6 +364,8 @@ static int import_one(void *ctx, struct import_item *it)
 		fprintf(stderr, "\rimport: %u", im->done);
 out:
 	sess_end(&ss);
+	if (ret)
+		im->failed = ret;
 	return ret;
 }
 
@@ -391,6 +408,10 @@ int cmd_import(int argc, char **argv)
 	r = import_parse(im.format, text, a.user, g.now, &it, import_one, &im, &bad);
 	if (im.progress)
 		fprintf(stderr, "\r\033[K");
+	if (im.failed) {   /* import_one said why; its exit codes overlap the parser's errors */
+		ret = im.failed;
+		goto summary;
+	}
 	if (r == CORE_EFORMAT || r == CORE_EINVAL || r == CORE_ERANGE) {
 		if (bad)
 			ret = fail(EXIT_USAGE, "%s %u: not a valid %s entry%s",

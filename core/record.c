@@ -136,6 +136,22 @@ unsigned account_active_count(const struct account *a)
 	return n;
 }
 
+int factor_same_otp_key(const struct factor *x, const struct factor *y)
+{
+	return (x->type == F_TOTP || x->type == F_HOTP) && (y->type == F_TOTP || y->type == F_HOTP) &&
+	       x->keylen == y->keylen && x->keylen && sodium_memcmp(x->key, y->key, x->keylen) == 0;
+}
+
+const struct factor *account_otp_key_factor(const struct account *a, const struct factor *f)
+{
+	const struct factor *found = NULL;
+
+	for (unsigned i = 0; i < a->nf; i++)   /* every key compared: no early exit */
+		if (factor_same_otp_key(&a->f[i], f) && !found)
+			found = &a->f[i];
+	return found;
+}
+
 static const char *const type_names[] = { "totp", "hotp", "email", "sms", "webauthn" };
 
 const char *factor_type_name(enum factor_type t)

@@ -256,6 +256,11 @@ struct factor *account_factor(struct account *a, uint32_t id);
 struct factor *account_factor_add(struct account *a, int64_t now);   /* NULL when full */
 void account_factor_del(struct account *a, uint32_t id);
 unsigned account_active_count(const struct account *a);
+/* Two TOTP/HOTP factors with the same key. One key must have one replay
+ * state, so an account never holds it twice. */
+int factor_same_otp_key(const struct factor *x, const struct factor *y);
+/* The account's TOTP/HOTP factor (active or pending) with the key of f, or NULL. */
+const struct factor *account_otp_key_factor(const struct account *a, const struct factor *f);
 const char *factor_type_name(enum factor_type t);
 const char *channel_name(enum channel c);
 int channel_parse(const char *s, enum channel *c) WUR;

@@ -135,3 +135,24 @@ pam_login() {  # USER CODE
 	printf '{"format":"twofactl-export","version":2,"accounts":[]}' >"$BATS_TEST_TMPDIR/v2"
 	run -2 tf import "$BATS_TEST_TMPDIR/v2"
 }
+
+@test "a TOTP/HOTP key the account already has is refused: one key, one replay state" {
+	s1=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+	echo "otpauth://totp/Example:alice?secret=$s1&issuer=Example" >"$BATS_TEST_TMPDIR/uri"
+	run -0 tf import "$BATS_TEST_TMPDIR/uri"
+	run -2 --separate-stderr tf import "$BATS_TEST_TMPDIR/uri"
+	assert_equal "$stderr" "twofactl: import $BATS_TEST_TMPDIR/uri: 'alice' has that totp key already (factor 1): one key, one replay state"
+	echo "otpauth://hotp/Example:alice?secret=$s1&issuer=Example&counter=3" >"$BATS_TEST_TMPDIR/hotp"
+	run -2 tf import "$BATS_TEST_TMPDIR/hotp"
+	run -0 tf --json user show alice
+	run -0 jq -e '(.factors|length)==1' <<<"$output"
+	c=$(oathtool --totp -b -N "@$T0" $s1)
+	run -0 tf --at $T0 verify alice "$c"
+	run -1 tf --at $T0 verify alice "$c"
+	printf '%s\n' "$s1" '" TOTP_AUTH' >"$BATS_TEST_TMPDIR/ga"
+	run -2 tf import --user alice "$BATS_TEST_TMPDIR/ga"
+	printf 'otpauth://totp/Example:bob?secret=%s\notpauth://totp/Example:bob?secret=%s\n' $s1 $s1 >"$BATS_TEST_TMPDIR/twice"
+	run -2 tf import "$BATS_TEST_TMPDIR/twice"
+	run -0 tf --json user show bob
+	run -0 jq -e '(.factors|length)==1' <<<"$output"
+}
