@@ -111,6 +111,11 @@ void sess_end(struct session *ss);
 int check_name(const char *name);
 /* Finish a rename whose commit point was written (cmd/user.c). */
 int rename_finish(struct store *s, struct acct_ref *oldref, struct account *a, struct acct_ref *held);   /* exit code: 0 or EXIT_USAGE with a message */
+/* Finish the rename of the account called name, if one is pending. */
+int rename_resume(struct store *s, const char *name);
+/* Point the links of a renamed account's identities (held by a, now under
+ * its new name) at it (cmd/oidc.c); called with the account's locks held. */
+int oidc_links_renamed(struct store *s, const struct account *a, const char *oldname);
 
 /* Read one line (a code or a secret) from stdin; strips the newline.
  * Refuses NUL bytes and lines longer than cap - 1. */

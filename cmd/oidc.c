@@ -55,20 +55,23 @@ static int want_id(const struct oidc_args *a, struct oidc_id *id)
 	memcpy(id->subject, a->subject, strlen(a->subject) + 1);
 	if (!oidc_valid(id))
 		return fail(EXIT_USAGE, "the issuer must be an https:// URL and the subject printable");
+	oidc_normalize(id);   /* https://id.example/ is https://id.example */
 	return EXIT_OK;
-}
-
-static int same_id(const struct oidc_id *x, const struct oidc_id *y)
-{
-	return !strcmp(x->issuer, y->issuer) && !strcmp(x->subject, y->subject);
 }
 
 static int has_id(const struct account *a, const struct oidc_id *id)
 {
 	for (unsigned i = 0; i < a->noidc; i++)
-		if (same_id(&a->oidc[i], id))
+		if (oidc_same(&a->oidc[i], id))
 			return 1;
 	return 0;
+}
+
+/* Is the link's account this one: same name, and the same uid where the
+ * link has one (a newcomer under an old name is not)? */
+static int link_is(const struct oidc_link *l, const struct account *a)
+{
+	return !strcmp(l->user, a->name) && (!l->uid[0] || !strcmp(l->uid, a->uid));
 }
 
 /* The store's link record of an identity, under its (held) lock. */
@@ -92,16 +95,65 @@ static int link_read(struct store *s, struct acct_ref *ref, struct oidc_link *l,
 }
 
 /* Does the account a link names still carry it? (A crash between the two
- * writes, or a deleted account, leaves a stale link behind.) */
-static int link_live(const struct oidc_link *l)
+ * writes, or a deleted account, leaves a stale link behind; a newcomer who
+ * took a renamed account's old name has another uid.) Read without the
+ * account's lock, so that it may be asked while another account's lock and
+ * the identity's are held: files are replaced whole, and a rename updates
+ * the link (under the identity's lock) before the old name goes. */
+static int link_live(struct store *s, const struct oidc_link *l, int *moving)
 {
-	struct session us;
+	struct account *a = account_new();
+	struct acct_ref ref;
 	int live = 0;
 
-	if (!sess_begin(&us, l->user))
-		live = has_id(us.a, &l->id);
-	sess_end(&us);
+	*moving = 0;
+	if (a && !store_ref(s, l->user, &ref) && !store_load(s, &ref, l->user, a)) {
+		live = link_is(l, a) && has_id(a, &l->id);
+		*moving = a->moved_to[0] != 0;
+	}
+	account_free(a);
 	return live;
+}
+
+/* The link record of id, read under the identity's lock, or under none. */
+static int link_get(struct store *s, const struct oidc_id *id, struct acct_ref *lref, int lock,
+                    struct oidc_link *l, int *exists)
+{
+	char key[OIDC_ISSUER_MAX + OIDC_SUBJECT_MAX + 2];
+	int st;
+
+	oidc_key(id, key, sizeof key);
+	if ((st = store_ref_ns(s, NS_OIDC, key, lref)) || (lock && (st = store_lock(s, lref))))
+		return fail_store(s, st);
+	return link_read(s, lref, l, exists);
+}
+
+int oidc_links_renamed(struct store *s, const struct account *a, const char *oldname)
+{
+	int ret = EXIT_OK;
+
+	for (unsigned i = 0; i < a->noidc && !ret; i++) {
+		struct acct_ref lref = { 0 };
+		struct oidc_link l;
+		struct oidc_id id = a->oidc[i];
+		int exists, st;
+		char *json = NULL;
+		size_t len = 0;
+
+		oidc_normalize(&id);
+		if (!(ret = link_get(s, &id, &lref, 1, &l, &exists)) && exists && !strcmp(l.user, oldname) &&
+		    (!l.uid[0] || !strcmp(l.uid, a->uid))) {
+			memcpy(l.user, a->name, sizeof l.user);
+			memcpy(l.uid, a->uid, sizeof l.uid);
+			if (oidc_link_to_json(&l, &json, &len))
+				ret = fail(EXIT_STORE, "out of memory");
+			else if ((st = store_blob_save(s, &lref, (const uint8_t *)json, len)))
+				ret = fail_store(s, st);
+			free(json);
+		}
+		store_unlock(s, &lref);
+	}
+	return ret;
 }
 
 static const struct argp link_argp = {
@@ -117,33 +169,26 @@ static int oidc_link_cmd(int argc, char **argv)
 	struct oidc_args a = { 0 };
 	struct oidc_id id;
 	struct oidc_link l;
-	struct store *s = NULL;
 	struct acct_ref lref = { 0 };
 	struct session ss = { 0 };
-	char key[OIDC_ISSUER_MAX + OIDC_SUBJECT_MAX + 2], *json = NULL;
+	char *json = NULL;
 	size_t len = 0;
-	int ret, st, exists;
+	int ret, st, exists, moving;
 
 	cmd_parse(&link_argp, argc, argv, &a);
 	if (!a.name)
 		return fail(EXIT_USAGE, "missing account NAME");
 	set_ctx("oidc link %s", safe(a.name));
-	if ((ret = check_name(a.name)) || (ret = want_id(&a, &id)) || (ret = open_store(&s)))
+	if ((ret = check_name(a.name)) || (ret = want_id(&a, &id)))
 		return ret;
-	oidc_key(&id, key, sizeof key);
-	/* the identity's lock first: it is what must stay unique */
-	if ((st = store_ref_ns(s, NS_OIDC, key, &lref)) || (st = store_lock(s, &lref))) {
-		ret = fail_store(s, st);
+	/* the account's lock, then the identity's: the order a rename takes
+	 * them in; the identity's lock is what keeps it unique */
+	if ((ret = sess_begin(&ss, a.name)) || (ret = link_get(ss.s, &id, &lref, 1, &l, &exists)))
 		goto out;
-	}
-	if ((ret = link_read(s, &lref, &l, &exists)))
-		goto out;
-	if (exists && strcmp(l.user, a.name) && link_live(&l)) {
+	if (exists && !link_is(&l, ss.a) && link_live(ss.s, &l, &moving)) {
 		ret = fail(EXIT_USAGE, "that identity is linked to another account already");
 		goto out;
 	}
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
 	if (!has_id(ss.a, &id)) {
 		if (ss.a->noidc >= ACCT_MAX_OIDC) {
 			ret = fail(EXIT_USAGE, "the account has %d identities already", ACCT_MAX_OIDC);
@@ -155,17 +200,18 @@ static int oidc_link_cmd(int argc, char **argv)
 	}
 	memset(&l, 0, sizeof l);
 	l.id = id;
-	memcpy(l.user, a.name, strlen(a.name) + 1);
+	memcpy(l.user, ss.a->name, sizeof l.user);
+	memcpy(l.uid, ss.a->uid, sizeof l.uid);
 	l.created = g.now;
 	if (oidc_link_to_json(&l, &json, &len)) {
 		ret = fail(EXIT_STORE, "out of memory");
 		goto out;
 	}
-	if ((st = store_blob_save(s, &lref, (const uint8_t *)json, len))) {
-		ret = fail_store(s, st);
+	if ((st = store_blob_save(ss.s, &lref, (const uint8_t *)json, len))) {
+		ret = fail_store(ss.s, st);
 		goto out;
 	}
-	if ((ret = audit(s, "oidc.link", a.name, "ok", NULL, id.issuer)))
+	if ((ret = audit(ss.s, "oidc.link", a.name, "ok", NULL, id.issuer)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();
@@ -179,10 +225,9 @@ static int oidc_link_cmd(int argc, char **argv)
 	}
 out:
 	free(json);
+	if (ss.s)
+		store_unlock(ss.s, &lref);
 	sess_end(&ss);
-	if (s)
-		store_unlock(s, &lref);
-	close_store(s);
 	return ret;
 }
 
@@ -197,6 +242,7 @@ static int oidc_unlink_cmd(int argc, char **argv)
 	struct oidc_args a = { 0 };
 	struct oidc_id only, ids[ACCT_MAX_OIDC];
 	struct store *s = NULL;
+	char uid[ACCT_UID_MAX + 1] = "";
 	unsigned n = 0, removed = 0;
 	int ret;
 
@@ -214,16 +260,20 @@ static int oidc_unlink_cmd(int argc, char **argv)
 			return ret;
 		}
 		for (unsigned i = 0; i < ss.a->noidc; i++)
-			if (!a.issuer || same_id(&ss.a->oidc[i], &only))
+			if (!a.issuer || oidc_same(&ss.a->oidc[i], &only))
 				ids[n++] = ss.a->oidc[i];
 		for (unsigned i = ss.a->noidc; i-- > 0;)
-			if (!a.issuer || same_id(&ss.a->oidc[i], &only)) {
+			if (!a.issuer || oidc_same(&ss.a->oidc[i], &only)) {
 				memmove(&ss.a->oidc[i], &ss.a->oidc[i + 1], (ss.a->noidc - i - 1) * sizeof ss.a->oidc[0]);
 				ss.a->noidc--;
 				removed++;
 			}
+		memcpy(uid, ss.a->uid, sizeof uid);
 		if (!removed)
 			ret = fail(EXIT_NOENT, "no such linked identity");
+		else if (ss.a->password_off && ss.a->noidc == 0)
+			ret = fail(EXIT_USAGE, "password login is off for this account: unlinking its last identity "
+			           "would leave no way in (turn it on first: user set %s --password-login on)", a.name);
 		else
 			ret = sess_save(&ss);
 		sess_end(&ss);
@@ -237,16 +287,11 @@ static int oidc_unlink_cmd(int argc, char **argv)
 	for (unsigned i = 0; i < n && !ret; i++) {
 		struct acct_ref lref = { 0 };
 		struct oidc_link l;
-		char key[OIDC_ISSUER_MAX + OIDC_SUBJECT_MAX + 2];
 		int st, exists;
 
-		oidc_key(&ids[i], key, sizeof key);
-		if ((st = store_ref_ns(s, NS_OIDC, key, &lref)) || (st = store_lock(s, &lref))) {
-			ret = fail_store(s, st);
-			break;
-		}
-		if (!(ret = link_read(s, &lref, &l, &exists)) && exists && !strcmp(l.user, a.name) &&
-		    (st = store_delete(s, &lref)) && st != ST_ENOENT)
+		oidc_normalize(&ids[i]);
+		if (!(ret = link_get(s, &ids[i], &lref, 1, &l, &exists)) && exists && !strcmp(l.user, a.name) &&
+		    (!l.uid[0] || !strcmp(l.uid, uid)) && (st = store_delete(s, &lref)) && st != ST_ENOENT)
 			ret = fail_store(s, st);
 		store_unlock(s, &lref);
 	}
@@ -278,22 +323,38 @@ static int oidc_lookup_cmd(int argc, char **argv)
 	struct oidc_link l;
 	struct store *s = NULL;
 	struct acct_ref lref = { 0 };
-	char key[OIDC_ISSUER_MAX + OIDC_SUBJECT_MAX + 2];
-	int ret, st, exists;
+	int ret, exists = 0, live = 0;
 
 	cmd_parse(&lookup_argp, argc, argv, &a);
 	if (a.name)
 		return fail(EXIT_USAGE, "unexpected argument '%s'", safe(a.name));
 	if ((ret = want_id(&a, &id)) || (ret = open_store(&s)))
 		return ret;
-	oidc_key(&id, key, sizeof key);
-	if ((st = store_ref_ns(s, NS_OIDC, key, &lref))) {
-		ret = fail_store(s, st);
-		goto out;
+	for (int round = 0; round < 2 && !live; round++) {
+		int moving = 0;
+
+		if ((ret = link_get(s, &id, &lref, 0, &l, &exists)))
+			goto out;
+		if (!exists && strlen(id.issuer) < OIDC_ISSUER_MAX) {
+			/* a link made before issuers were normalised */
+			struct oidc_id slash = id;
+
+			strcat(slash.issuer, "/");
+			if ((ret = link_get(s, &slash, &lref, 0, &l, &exists)))
+				goto out;
+		}
+		if (!exists)
+			break;
+		live = link_live(s, &l, &moving);
+		/* a rename a crash interrupted: finish it (that updates the
+		 * link), then read the link again */
+		if (moving) {
+			live = 0;
+			if ((ret = rename_resume(s, l.user)))
+				goto out;
+		}
 	}
-	if ((ret = link_read(s, &lref, &l, &exists)))
-		goto out;
-	if (!exists || !link_live(&l)) {
+	if (!live) {
 		ret = fail(EXIT_NOENT, "no account is linked to that identity");
 		goto out;
 	}

@@ -652,6 +652,10 @@ int rename_finish(struct store *s, struct acct_ref *oldref, struct account *a, s
 		ret = fail_store(s, st);
 		goto out;
 	}
+	/* the links of its OpenID Connect identities follow it before the old
+	 * name goes (until then a crash leaves this step to be redone) */
+	if ((ret = oidc_links_renamed(s, b, oldname)))
+		goto out;
 	if ((st = store_delete(s, oldref)) && st != ST_ENOENT)
 		ret = fail_store(s, st);
 	else
@@ -660,6 +664,23 @@ out:
 	if (!held)
 		store_unlock(s, nref);
 	account_free(b);
+	return ret;
+}
+
+int rename_resume(struct store *s, const char *name)
+{
+	struct acct_ref ref = { 0 };
+	struct account *a = account_new();
+	int ret = EXIT_OK, st;
+
+	if (!a)
+		return fail(EXIT_STORE, "cannot allocate secure memory");
+	if ((st = store_ref(s, name, &ref)) || (st = store_lock(s, &ref)))
+		ret = fail_store(s, st);
+	else if (!store_load(s, &ref, name, a) && a->moved_to[0])
+		ret = rename_finish(s, &ref, a, NULL);
+	store_unlock(s, &ref);
+	account_free(a);
 	return ret;
 }
 

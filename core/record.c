@@ -1211,6 +1211,27 @@ int oidc_valid(const struct oidc_id *id)
 	return 1;
 }
 
+static size_t issuer_len(const char *issuer)
+{
+	size_t n = strlen(issuer);
+
+	while (n > 8 && issuer[n - 1] == '/')   /* never into "https://" */
+		n--;
+	return n;
+}
+
+void oidc_normalize(struct oidc_id *id)
+{
+	id->issuer[issuer_len(id->issuer)] = '\0';
+}
+
+int oidc_same(const struct oidc_id *x, const struct oidc_id *y)
+{
+	size_t n = issuer_len(x->issuer);
+
+	return n == issuer_len(y->issuer) && !memcmp(x->issuer, y->issuer, n) && !strcmp(x->subject, y->subject);
+}
+
 void oidc_key(const struct oidc_id *id, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s\n%s", id->issuer, id->subject);
@@ -1227,6 +1248,7 @@ int oidc_link_to_json(const struct oidc_link *l, char **out, size_t *outlen)
 	    !add(root, "issuer", json_object_new_string(l->id.issuer)) &&
 	    !add(root, "subject", json_object_new_string(l->id.subject)) &&
 	    !add(root, "user", json_object_new_string(l->user)) &&
+	    !add_str(root, "uid", l->uid) &&
 	    !add(root, "created", json_object_new_int64(l->created)))
 		ret = finish_json(root, out, outlen);
 	json_object_put(root);
@@ -1242,6 +1264,7 @@ int oidc_link_from_json(const char *json, size_t len, struct oidc_link *l)
 	if (root && !get_str(root, "issuer", l->id.issuer, sizeof l->id.issuer, 1) &&
 	    !get_str(root, "subject", l->id.subject, sizeof l->id.subject, 1) &&
 	    !get_str(root, "user", l->user, sizeof l->user, 1) && account_name_valid(l->user) &&
+	    !get_str(root, "uid", l->uid, sizeof l->uid, 0) &&
 	    !get_i64(root, "created", &l->created, 0, TMAX))
 		ret = CORE_OK;
 	json_object_put(root);

@@ -11,6 +11,8 @@
 
 #define RECORD_VERSION 1
 #define ACCT_NAME_MAX 64
+#define ACCT_UID_CHARS 32      /* a new account's uid: 128 random bits in hex */
+#define ACCT_UID_MAX 64        /* a record from before uids: its file name then */
 #define ACCT_MAX_FACTORS 16
 #define ACCT_MAX_BACKUP 20
 #define ACCT_BACKUP_DEFAULT 10
@@ -140,15 +142,16 @@ struct oidc_id {
 	char subject[OIDC_SUBJECT_MAX + 1];
 };
 
-/* The store's record of who an identity belongs to (one account at most). */
+/* The store's record of who an identity belongs to (one account at most):
+ * the account's name, kept current by a rename, and its uid, which tells
+ * the account from a newcomer under an old name. */
 struct oidc_link {
 	struct oidc_id id;
 	char user[ACCT_NAME_MAX + 1];
+	char uid[ACCT_UID_MAX + 1];      /* empty in links made before uids were kept */
 	int64_t created;
 };
 
-#define ACCT_UID_CHARS 32      /* a new account's uid: 128 random bits in hex */
-#define ACCT_UID_MAX 64        /* a record from before uids: its file name then */
 #define ACCT_CODE_KEY 32
 
 /* WebAuthn challenges: what one ceremony (a registration or a login) must
@@ -279,6 +282,10 @@ int oidc_link_from_json(const char *json, size_t len, struct oidc_link *l) WUR;
 /* "issuer\nsubject": the name under which the store keeps a link. */
 void oidc_key(const struct oidc_id *id, char *out, size_t cap);
 int oidc_valid(const struct oidc_id *id);
+/* Issuer URLs compare without trailing slashes: https://id.example/ is
+ * https://id.example. oidc_normalize drops them in place. */
+void oidc_normalize(struct oidc_id *id);
+int oidc_same(const struct oidc_id *x, const struct oidc_id *y);
 
 const char *tstatus_name(enum tstatus t);
 int tstatus_parse(const char *s, enum tstatus *t) WUR;

@@ -198,19 +198,25 @@ pw_fail_until_hard() {
 
 @test "a rename interrupted after its commit point is finished by the next command" {
 	enrolled alice
+	tf -q oidc link alice --issuer https://mojeid.cz --subject 77
 	secret=$(secret_of alice)
-	for i in $(seq 30); do
-		"$TWOFACTL" -q user rename alice "alice$i" >/dev/null 2>&1 &
+	for round in $(seq 30); do  # not i: bats run uses it
+		"$TWOFACTL" -q user rename alice "alice$round" >/dev/null 2>&1 &
 		pid=$!
 		sleep "0.00$((RANDOM % 5))"
 		kill -9 $pid 2>/dev/null || true
 		wait $pid 2>/dev/null || true
+		run -0 tf oidc lookup --issuer https://mojeid.cz --subject 77
+		[[ $output == alice || $output == "alice$round" ]] || fail "lookup gave '$output'"
+		run -0 tf --json user show "$output"
+		run -0 jq -e '.oidc[0].subject=="77"' <<<"$output"
 		name=$(tf user list | head -1)
 		tf user show "$name" >/dev/null 2>&1 || true   # finishes a pending rename
 		name=$(tf user list)
 		[ "$(echo "$name" | wc -l)" = 1 ] || fail "two accounts after a crash: $name"
 		if [ "$name" != alice ]; then tf -q user rename "$name" alice; fi
 		assert_equal "$(secret_of alice)" "$secret"
+		assert_equal "$(tf oidc lookup --issuer https://mojeid.cz --subject 77)" alice
 	done
 	run -0 tf fsck
 	assert_output "0 problems found, 0 repaired"
@@ -268,4 +274,42 @@ pw_fail_until_hard() {
 	run -1 tf --at $((T0 + 40)) confirm --link <<<"$token"
 	run -0 tf --json user show alice
 	run -0 jq -e '.enabled==false' <<<"$output"
+}
+
+@test "a rename keeps the OpenID Connect link: lookups find the new name, nobody else can link it" {
+	tf -q user add alice
+	tf -q oidc link alice --issuer https://mojeid.cz/ --subject 4242
+	run -0 tf user rename alice alicia
+	run -0 tf oidc lookup --issuer https://mojeid.cz/ --subject 4242
+	assert_output alicia
+	run -0 tf oidc lookup --issuer https://mojeid.cz --subject 4242   # a trailing slash is the same issuer
+	assert_output alicia
+	tf -q user add bob
+	run -2 --separate-stderr tf oidc link bob --issuer https://mojeid.cz --subject 4242
+	assert_equal "$stderr" "twofactl: oidc link bob: that identity is linked to another account already"
+	tf -q user add alice   # a newcomer under the old name
+	run -2 tf oidc link alice --issuer https://mojeid.cz// --subject 4242
+	run -0 tf oidc lookup --issuer https://mojeid.cz --subject 4242
+	assert_output alicia
+	run -0 tf oidc link alicia --issuer https://mojeid.cz --subject 4242   # the same identity again: no second copy
+	run -0 tf --json user show alicia
+	run -0 jq -e '(.oidc|length)==1' <<<"$output"
+	run -0 tf user rename alicia alice2
+	run -0 tf oidc lookup --issuer https://mojeid.cz --subject 4242
+	assert_output alice2
+}
+
+@test "oidc unlink is refused while password login is off: it would leave no way in" {
+	tf -q user add alice
+	tf -q oidc link alice --issuer https://mojeid.cz --subject 1
+	tf -q oidc link alice --issuer https://accounts.example.org --subject 2
+	tf -q user set alice --password-login off
+	run -0 tf oidc unlink alice --issuer https://accounts.example.org/ --subject 2
+	run -2 --separate-stderr tf oidc unlink alice
+	assert_equal "$stderr" "twofactl: oidc unlink alice: password login is off for this account: unlinking its last identity would leave no way in (turn it on first: user set alice --password-login on)"
+	run -0 tf oidc lookup --issuer https://mojeid.cz --subject 1
+	assert_output alice
+	tf -q user set alice --password-login on
+	run -0 tf oidc unlink alice
+	run -3 tf oidc lookup --issuer https://mojeid.cz --subject 1
 }
