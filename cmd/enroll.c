@@ -641,6 +641,7 @@ static int confirm_link(void)
 	}
 	f->status = FS_ACTIVE;
 	f->confirmed = g.now;
+	ss.a->must_enrol = 0;   /* enrolled again after a recovery */
 	ss.a->act_expires = 0;
 	ss.a->act_factor = 0;
 	sodium_memzero(ss.a->act_hash, sizeof ss.a->act_hash);
@@ -744,6 +745,7 @@ int cmd_confirm(int argc, char **argv)
 	f = account_factor(ss.a, fid);
 	f->status = FS_ACTIVE;
 	f->confirmed = g.now;
+	ss.a->must_enrol = 0;   /* enrolled again after a recovery */
 	if (ss.a->nbackup == 0) {
 		nb = ACCT_BACKUP_DEFAULT;
 		codes = sodium_malloc(sizeof *codes * nb);

@@ -172,6 +172,7 @@ static int rec_file(int argc, char **argv)
 		goto out;
 	}
 	memcpy(t.user, ss.a->name, sizeof t.user);
+	memcpy(t.uid, ss.a->uid, sizeof t.uid);
 	memcpy(t.reason, a.reason, strlen(a.reason) + 1);
 	if (a.contact)
 		memcpy(t.contact, a.contact, strlen(a.contact) + 1);
@@ -339,14 +340,68 @@ static const char *admin_name(const struct rec_args *a)
 	return u && account_name_valid(u) ? u : "admin";
 }
 
+struct uid_find {
+	const char *uid;
+	char name[ACCT_NAME_MAX + 1];
+};
+
+static int find_uid(void *ctx, const struct account *a)
+{
+	struct uid_find *f = ctx;
+
+	if (a->moved_to[0] || strcmp(a->uid, f->uid))
+		return 0;
+	memcpy(f->name, a->name, sizeof f->name);
+	return 1;
+}
+
+/* Open the account a ticket was filed for, under its lock: the one that
+ * has the ticket's uid, whatever its name now (a rename keeps the uid; a
+ * newcomer under the old name has another). t->user gets its current name.
+ * EXIT_NOENT, quietly, when it is gone. */
+static int ticket_account(struct store *s, struct ticket *t, struct session *ss)
+{
+	struct uid_find f = { .uid = t->uid };
+	int ret, st;
+
+	memset(ss, 0, sizeof *ss);
+	if (!t->uid[0])   /* filed before tickets kept the uid: by name, as then */
+		return sess_begin(ss, t->user);
+	if ((ret = rename_resume(s, t->user)))   /* a rename a crash interrupted */
+		return ret;
+	{
+		struct account *a = account_new();
+		struct acct_ref ref;
+		int same = a && !store_ref(s, t->user, &ref) && !store_load(s, &ref, t->user, a) &&
+		           !strcmp(a->uid, t->uid) && !a->moved_to[0];
+
+		account_free(a);
+		if (same)
+			memcpy(f.name, t->user, sizeof f.name);
+		else if ((st = store_iterate(s, find_uid, &f)))
+			return fail_store(s, st);
+	}
+	if (!f.name[0])
+		return EXIT_NOENT;
+	if ((ret = sess_begin(ss, f.name)))
+		return ret;
+	if (strcmp(ss->a->uid, t->uid)) {   /* renamed again meanwhile */
+		sess_end(ss);
+		return fail(EXIT_BUSY, "the account of ticket %s was renamed meanwhile: try again", t->id);
+	}
+	memcpy(t->user, ss->a->name, sizeof t->user);
+	return EXIT_OK;
+}
+
 /* Decide a ticket once, under its lock. */
 static int decide(struct rec_args *a, enum tstatus to)
 {
 	struct store *s = NULL;
 	struct acct_ref tref = { 0 };
 	struct session ss = { 0 };
+	struct account *copy = NULL;
 	struct ticket t;
-	int ret, st;
+	int ret, st, gone = 0;
 
 	if ((ret = want_id(a)) || (ret = open_store(&s)))
 		return ret;
@@ -362,8 +417,12 @@ static int decide(struct rec_args *a, enum tstatus to)
 	}
 	if (to == T_APPROVED) {
 		/* every second factor goes: the account needs enrolment again */
-		if ((ret = sess_begin(&ss, t.user)))
+		if ((ret = ticket_account(s, &t, &ss))) {
+			if (ret == EXIT_NOENT)
+				ret = fail(EXIT_NOENT, "the account ticket %s was filed for no longer exists "
+				           "(deny the ticket)", t.id);
 			goto out;
+		}
 		while (ss.a->nf)
 			account_factor_del(ss.a, ss.a->f[0].id);
 		sodium_memzero(ss.a->backup, sizeof ss.a->backup);
@@ -375,8 +434,18 @@ static int decide(struct rec_args *a, enum tstatus to)
 		auth_revoke_sent(ss.a);
 		login_close_all(ss.a);
 		lock_reset(ss.a);
+		ss.a->must_enrol = 1;   /* whatever the policy, until a factor is active again */
 		if ((ret = sess_save(&ss)) || (ret = audit(s, "recovery.reset", t.user, "ok", NULL, t.id)))
 			goto out;
+	} else {
+		/* the message goes to the account it was filed for, never to a
+		 * newcomer under its old name; when it is gone, only to the
+		 * ticket's own contact */
+		gone = ticket_account(s, &t, &ss);
+		if (gone && gone != EXIT_NOENT) {
+			ret = gone;
+			goto out;
+		}
 	}
 	t.status = to;
 	t.decided = g.now;
@@ -386,23 +455,23 @@ static int decide(struct rec_args *a, enum tstatus to)
 	if ((ret = ticket_write(s, &tref, &t)) ||
 	    (ret = audit(s, to == T_APPROVED ? "recovery.approve" : "recovery.deny", t.user, tstatus_name(to), NULL, t.id)))
 		goto out;
-	if (to == T_APPROVED) {
-		notify(s, ss.a, &t, "recovery-approved");
-	} else {
-		struct session us;
-
-		if (!sess_begin(&us, t.user))
-			notify(s, us.a, &t, "recovery-denied");
-		else
-			notify(s, NULL, &t, "recovery-denied");
-		sess_end(&us);
-	}
+	/* the message goes out after the account's lock is let go: a slow
+	 * mail server never holds the account */
+	copy = gone ? NULL : account_new();
+	if (copy)
+		memcpy(copy, ss.a, sizeof *copy);
+	sess_end(&ss);
+	if (gone || copy)
+		notify(s, copy, &t, to == T_APPROVED ? "recovery-approved" : "recovery-denied");
+	else
+		fprintf(stderr, "twofactl: %s: warning: the message to the user was not delivered\n", g.ctx);
 	if (g.json)
 		emit_json(ticket_json(&t));
 	else if (!g.quiet)
 		printf("ticket %s %s%s\n", t.id, tstatus_name(to),
 		       to == T_APPROVED ? ": every second factor of the account was removed; it must enrol again" : "");
 out:
+	account_free(copy);
 	sess_end(&ss);
 	if (s)
 		store_unlock(s, &tref);

@@ -14,11 +14,12 @@ struct user_args {
 	const char *name, *newname;
 	const char *email, *phone, *org, *lang;
 	int service, genpw;
-	int pwlogin, emailreset;   /* -1 unchanged, 0 off, 1 on */
+	int pwlogin, emailreset, mustenrol;   /* -1 unchanged, 0 off, 1 on */
 	int nargs, maxargs;
 };
 
-enum { OPT_EMAIL = 0x200, OPT_PHONE, OPT_ORG, OPT_LANG, OPT_SERVICE, OPT_GENPW, OPT_PWLOGIN, OPT_EMAILRESET };
+enum { OPT_EMAIL = 0x200, OPT_PHONE, OPT_ORG, OPT_LANG, OPT_SERVICE, OPT_GENPW, OPT_PWLOGIN, OPT_EMAILRESET,
+       OPT_MUSTENROL };
 
 static int on_off(const char *s)
 {
@@ -28,6 +29,9 @@ static int on_off(const char *s)
 static const struct argp_option set_options[] = {
 	{ "password-login", OPT_PWLOGIN, "on|off", 0, "off: no password login, only a linked OpenID Connect identity", 0 },
 	{ "email-reset", OPT_EMAILRESET, "on|off", 0, "off: 'reset send' refuses to email a reset link", 0 },
+	{ "must-enrol", OPT_MUSTENROL, "on|off", 0, "on: 'check' answers 11 (enrolment needed) until a "
+	  "factor is active, whatever the policy; 'recovery approve' turns it on, off is the "
+	  "administrator's override", 0 },
 	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address (empty to clear)", 0 },
 	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form, e.g. +420601234567 (empty to clear)", 0 },
 	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies (empty to clear)", 0 },
@@ -68,12 +72,16 @@ static error_t parse_fields(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PWLOGIN:
 	case OPT_EMAILRESET:
+	case OPT_MUSTENROL:
 		if (on_off(arg) < 0)
-			USAGE(state, "%s: '%s' is not on or off", key == OPT_PWLOGIN ? "--password-login" : "--email-reset", safe(arg));
+			USAGE(state, "%s: '%s' is not on or off", key == OPT_PWLOGIN ? "--password-login" :
+			      key == OPT_EMAILRESET ? "--email-reset" : "--must-enrol", safe(arg));
 		if (key == OPT_PWLOGIN)
 			u->pwlogin = on_off(arg);
-		else
+		else if (key == OPT_EMAILRESET)
 			u->emailreset = on_off(arg);
+		else
+			u->mustenrol = on_off(arg);
 		break;
 	case ARGP_KEY_ARG:
 		if (u->nargs++ > u->maxargs)
@@ -97,6 +105,8 @@ static int apply_fields(struct account *a, const struct user_args *u)
 {
 	if (u->pwlogin >= 0)
 		a->password_off = !u->pwlogin;
+	if (u->mustenrol >= 0)
+		a->must_enrol = u->mustenrol;
 	if (u->emailreset >= 0) {
 		a->email_reset_off = !u->emailreset;
 		if (a->email_reset_off) {   /* a link already sent stops working too */
@@ -160,7 +170,7 @@ static int service_password(struct account *a, char pw[SERVICE_PW_LEN + 1])
 
 static int user_add(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
 	struct session ss = { 0 };
 	char *pw = NULL;
 	int ret, st;
@@ -238,15 +248,15 @@ static const struct argp set_argp = {
 
 static int user_set(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
 	struct session ss;
 	int ret;
 
 	cmd_parse(&set_argp, argc, argv, &u);
 	set_ctx("user set %s", safe(u.name));
-	if (!u.email && !u.phone && !u.org && !u.lang && u.pwlogin < 0 && u.emailreset < 0)
+	if (!u.email && !u.phone && !u.org && !u.lang && u.pwlogin < 0 && u.emailreset < 0 && u.mustenrol < 0)
 		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org, --lang, "
-		            "--password-login or --email-reset");
+		            "--password-login, --email-reset or --must-enrol");
 	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u))) {
 		if (u.org && u.org[0]) {
 			struct acct_ref oref = { 0 };
@@ -255,7 +265,8 @@ static int user_set(int argc, char **argv)
 			ret = org_read(ss.s, u.org, &oref, &o);
 		}
 		if (!ret && !(ret = sess_save(&ss)))
-			ret = audit(ss.s, "user.set", u.name, "ok", NULL, NULL);
+			ret = audit(ss.s, "user.set", u.name, "ok", NULL,
+			            u.mustenrol == 0 ? "must-enrol off" : u.mustenrol == 1 ? "must-enrol on" : NULL);
 	}
 	sess_end(&ss);
 	if (!ret && !g.quiet && !g.json)
@@ -325,6 +336,9 @@ static void show_text(const struct account *a)
 	if (active)
 		printf(" (%u active factor%s)", active, active == 1 ? "" : "s");
 	printf("\n");
+	if (a->must_enrol && !active)
+		printf("enrolment:  required at the next login (after a lost-device recovery), "
+		       "until a factor is active\n");
 	if (a->service)
 		printf("service:    yes (password login, exempt from the second factor, not from lockout)\n");
 	printf("password:   %s%s\n", a->pwhash[0] ? "set" : "none", a->password_off ? ", password login off" : "");
@@ -394,6 +408,7 @@ static json_object *show_json(const struct account *a)
 	}
 	json_object_object_add(o, "created", json_object_new_int64(a->created));
 	json_object_object_add(o, "enabled", json_object_new_boolean(account_active_count(a) > 0));
+	json_object_object_add(o, "must_enrol", json_object_new_boolean(a->must_enrol && !account_active_count(a)));
 	json_object_object_add(o, "phone_requests_trusted", json_object_new_boolean(account_active_count(a) == 0));
 	json_object_object_add(o, "backup_left", json_object_new_int64(a->nbackup));
 	json_object_object_add(o, "whitelist", json_object_new_int64(a->nwl));
@@ -422,7 +437,7 @@ static const struct argp name_argp_show = {
 
 static int user_show(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
 	struct session ss;
 	int ret;
 
@@ -444,7 +459,7 @@ static const struct argp name_argp_del = {
 
 static int user_del(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
 	struct session ss;
 	int ret, st;
 
@@ -474,7 +489,7 @@ static const struct argp name_argp_unlock = {
 
 static int user_unlock(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
 	struct session ss;
 	int ret;
 
@@ -694,7 +709,7 @@ static const struct argp rename_argp = {
 
 static int user_rename(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1, .maxargs = 1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .maxargs = 1 };
 	struct session ss;
 	struct acct_ref nref = { 0 };
 	int ret, st;

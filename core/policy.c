@@ -211,6 +211,10 @@ enum decision policy_decide(const struct account *a, enum policy pol, int whitel
 			*reason = "the policy requires two-factor authentication: enrolment needed";
 			return DEC_ENROL;
 		}
+		if (a->must_enrol) {
+			*reason = "a lost-device recovery removed every second factor: enrolment needed";
+			return DEC_ENROL;
+		}
 		*reason = "two-factor authentication is optional and not enabled";
 		return DEC_PASS;
 	}

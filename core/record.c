@@ -328,6 +328,8 @@ static int extras_to_json(json_object *root, const struct account *a)
 		return -1;
 	if (a->password_off && add(root, "password_login", json_object_new_boolean(0)))
 		return -1;
+	if (a->must_enrol && add(root, "must_enrol", json_object_new_boolean(1)))
+		return -1;
 	if (a->email_reset_off && add(root, "email_reset", json_object_new_boolean(0)))
 		return -1;
 	if (a->reset_expires) {
@@ -847,6 +849,8 @@ static int extras_from(json_object *root, struct account *a)
 			a->password_off = !json_object_get_boolean(b);
 		if ((b = get(root, "email_reset", json_type_boolean)))
 			a->email_reset_off = !json_object_get_boolean(b);
+		if ((b = get(root, "must_enrol", json_type_boolean)))
+			a->must_enrol = json_object_get_boolean(b);
 	}
 	if ((arr = get(root, "reset", json_type_object))) {
 		char hex[2 * CODE_HASH_BYTES + 1];
@@ -1160,6 +1164,7 @@ int ticket_to_json(const struct ticket *t, char **out, size_t *outlen)
 	if (add(root, "v", json_object_new_int(RECORD_VERSION)) ||
 	    add(root, "id", json_object_new_string(t->id)) ||
 	    add(root, "user", json_object_new_string(t->user)) ||
+	    add_str(root, "uid", t->uid) ||
 	    add(root, "reason", json_object_new_string(t->reason)) ||
 	    add_str(root, "contact", t->contact) ||
 	    add(root, "status", json_object_new_string(tstatus_name(t->status))) ||
@@ -1184,6 +1189,7 @@ int ticket_from_json(const char *json, size_t len, struct ticket *t)
 	if (!root ||
 	    get_str(root, "id", t->id, sizeof t->id, 1) || !ticket_id_valid(t->id) ||
 	    get_str(root, "user", t->user, sizeof t->user, 1) ||
+	    get_str(root, "uid", t->uid, sizeof t->uid, 0) ||
 	    get_str(root, "reason", t->reason, sizeof t->reason, 1) ||
 	    get_str(root, "contact", t->contact, sizeof t->contact, 0) ||
 	    get_str(root, "status", buf, sizeof buf, 1) || tstatus_parse(buf, &t->status) ||

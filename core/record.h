@@ -122,7 +122,8 @@ enum tstatus { T_PENDING = 0, T_APPROVED, T_DENIED };
 /* A lost-device recovery ticket. */
 struct ticket {
 	char id[TICKET_ID_CHARS + 1];
-	char user[ACCT_NAME_MAX + 1];
+	char user[ACCT_NAME_MAX + 1];    /* the account's name when filed (or last decided) */
+	char uid[ACCT_UID_MAX + 1];      /* the account's uid: a rename keeps it, a newcomer has another */
 	char reason[TEXT_MAX + 1];
 	char contact[255];
 	enum tstatus status;
@@ -220,6 +221,8 @@ struct account {
 	unsigned npl;
 	char pwhash[PWHASH_MAX];         /* Argon2id (crypto_pwhash_str), or empty */
 	int password_off;                /* OIDC only: no password login */
+	int must_enrol;                  /* after a recovery: enrolment needed at the next login,
+	                                    whatever the policy, until a factor is active again */
 	int email_reset_off;             /* the user turned the email reset off */
 	uint8_t reset_hash[CODE_HASH_BYTES];
 	int64_t reset_expires;           /* 0: no reset link pending */

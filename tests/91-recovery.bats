@@ -93,3 +93,72 @@ setup() {
 	run -3 tf recovery show "$id"
 	run -0 tf recovery show "$pending"
 }
+
+@test "after an approved recovery the account must enrol again at its next login, even under the optional policy" {
+	id=$(tf -q recovery file alice --reason "phone lost")
+	run -0 tf -q recovery approve "$id" --by support-jana
+	run -0 mail_to plain "$MAIL"
+	assert_output --partial "At your next login, after your password, you will be asked to set up"
+	run -11 --separate-stderr tf check alice
+	assert_line --index 0 "a lost-device recovery removed every second factor: enrolment needed"
+	run -0 tf --json user show alice
+	run -0 jq -e '.must_enrol==true and .enabled==false' <<<"$output"
+	tf -q whitelist add alice 198.51.100.0/24
+	run -11 tf check alice --ip 198.51.100.7
+	tf -q --at $((T0 + 300)) enroll alice --qr none
+	run -11 tf check alice
+	tf -q --at $((T0 + 300)) confirm alice "$(tf --at $((T0 + 300)) code alice)" >/dev/null
+	run -10 tf check alice
+	tf -q disable alice --force
+	run -0 tf check alice   # a later disable is the user's choice again under the optional policy
+}
+
+@test "an administrator clears the enrolment requirement of a recovery with user set --must-enrol off" {
+	id=$(tf -q recovery file alice --reason "phone lost")
+	tf -q recovery approve "$id"
+	run -11 tf check alice
+	run -0 tf user set alice --must-enrol off
+	run -0 tf check alice
+	run -0 tf audit --user alice
+	assert_line --partial "user.set  alice  ok  (must-enrol off)"
+	run -0 tf user set alice --must-enrol on
+	run -11 tf check alice
+	tf -q org add open --policy off
+	tf -q user set alice --org open
+	run -0 tf check alice   # 2FA off by policy: nothing to enrol
+}
+
+@test "a ticket filed before a rename is decided for the renamed account, never for a newcomer under the old name" {
+	id=$(tf -q recovery file alice --reason "phone lost")
+	tf -q user rename alice alicia
+	tf -q user add alice --email "newcomer$BATS_TEST_NUMBER@example.org"
+	tf -q --at $T0 enroll alice --qr none
+	tf -q --at $T0 confirm alice "$(tf --at $T0 code alice)" >/dev/null
+	run -0 tf --at $((T0 + 200)) recovery approve "$id"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==true and .backup_left==10' <<<"$output"
+	run -0 tf --json user show alicia
+	run -0 jq -e '.enabled==false and (.factors|length)==0 and .must_enrol==true' <<<"$output"
+	run -0 mail_count plain "newcomer$BATS_TEST_NUMBER@example.org"
+	assert_output 0
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: two-factor authentication was reset ($id)"
+	assert_line --partial "Hello alicia,"
+	run -0 tf --json recovery show "$id"
+	run -0 jq -e '.user=="alicia" and .status=="approved"' <<<"$output"
+}
+
+@test "a ticket whose account is gone is never decided for a newcomer under its name" {
+	id=$(tf -q recovery file alice --reason "phone lost")
+	tf -q user del alice
+	tf -q user add alice --email "newcomer$BATS_TEST_NUMBER@example.org"
+	tf -q --at $T0 enroll alice --qr none
+	tf -q --at $T0 confirm alice "$(tf --at $T0 code alice)" >/dev/null
+	run -3 --separate-stderr tf recovery approve "$id"
+	assert_equal "$stderr" "twofactl: recovery approve $id: the account ticket $id was filed for no longer exists (deny the ticket)"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==true' <<<"$output"
+	run -0 tf recovery deny "$id" --reason "account deleted"
+	run -0 mail_count plain "newcomer$BATS_TEST_NUMBER@example.org"
+	assert_output 0
+}
