@@ -132,6 +132,18 @@ static int timeout_ms(struct store *s, long *ms)
 	return ret;
 }
 
+/* STARTTLS on smtp://: "try" (the default) uses it when the server offers
+ * it, but credentials never cross the network in clear: with smtp.user set
+ * it is required, unless the administrator set smtp.tls none explicitly. */
+static enum tp_tls smtp_tls_mode(const char *tls, int credentials)
+{
+	if (tls && !strcmp(tls, "none"))
+		return TP_TLS_NONE;
+	if ((tls && !strcmp(tls, "starttls")) || credentials)
+		return TP_TLS_REQUIRE;
+	return TP_TLS_TRY;
+}
+
 static int deliver_email(struct store *s, const struct account *a, char *text)
 {
 	const char *url = store_config_get(s, "smtp.url"), *from = store_config_get(s, "smtp.from");
@@ -160,9 +172,10 @@ static int deliver_email(struct store *s, const struct account *a, char *text)
 		goto out;
 	}
 	{
+		const char *user = store_config_get(s, "smtp.user");
 		struct tp_smtp c = {
-			.url = url, .from = from, .user = store_config_get(s, "smtp.user"), .password = pw,
-			.tls = !tls || !strcmp(tls, "try") ? TP_TLS_TRY : !strcmp(tls, "starttls") ? TP_TLS_REQUIRE : TP_TLS_NONE,
+			.url = url, .from = from, .user = user, .password = pw,
+			.tls = smtp_tls_mode(tls, user != NULL),
 			.ca_file = store_config_get(s, "smtp.ca_file"),
 		};
 

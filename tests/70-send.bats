@@ -11,6 +11,8 @@ setup_file() {
 	start_smtp plain
 	start_smtp secure --tls "$BATS_FILE_TMPDIR/cert.pem" "$BATS_FILE_TMPDIR/key.pem" \
 		--auth "mailer:s3cret-smtp-pass"
+	# offers AUTH without STARTTLS, and notes every AUTH it gets
+	start_smtp clearauth --auth "mailer:s3cret-smtp-pass" --auth-log "$BATS_FILE_TMPDIR/clearauth.auth"
 	start_http_sink
 }
 
@@ -337,4 +339,26 @@ sms_enrolled() {
 	assert_equal "$stderr" "twofactl: disable alice: code rejected: it was sent for a login, not for this"
 	run -0 tf --at $((T0 + 122)) verify alice "$login"
 	assert_output "accepted (sms code)"
+}
+
+@test "an SMTP password is never sent in clear: no STARTTLS offered is exit 6 unless smtp.tls none" {
+	echo "s3cret-smtp-pass" >"$BATS_TEST_TMPDIR/smtp.pw"
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of clearauth)"
+	tf -q config set smtp.user mailer
+	tf -q config set smtp.password_file "$BATS_TEST_TMPDIR/smtp.pw"
+	: >"$BATS_FILE_TMPDIR/clearauth.auth"
+	run -6 --separate-stderr tf --at $T0 enroll alice --method email
+	assert_regex "$stderr" '^twofactl: enroll alice: delivery failed: smtp://127\.0\.0\.1:[0-9]+: .*STARTTLS'
+	tf -q config set smtp.tls try
+	run -6 tf --at $T0 enroll alice --method email
+	run -0 cat "$BATS_FILE_TMPDIR/clearauth.auth"
+	assert_output ""
+	run -0 mail_count clearauth "$MAIL"
+	assert_output 0
+	tf -q config set smtp.tls none   # the administrator's explicit choice
+	run -0 tf --at $T0 enroll alice --method email
+	run -0 cat "$BATS_FILE_TMPDIR/clearauth.auth"
+	assert_output --regexp '^AUTH [A-Z]+ mailer tls=False$'
+	run -0 mail_count clearauth "$MAIL"
+	assert_output 1
 }

@@ -17,6 +17,7 @@ ap.add_argument("--maildir", required=True)
 ap.add_argument("--ready", required=True)
 ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
 ap.add_argument("--auth", metavar="USER:PASSWORD")
+ap.add_argument("--auth-log", metavar="FILE", help="append one line per AUTH attempt (the login) to FILE")
 ap.add_argument("--reject", default="reject", help="550 for recipients containing this")
 ap.add_argument("--lifetime", type=int, default=900, help="seconds before it exits by itself")
 args = ap.parse_args()
@@ -32,6 +33,10 @@ class Handler(Mailbox):
 
 def authenticator(server, session, envelope, mechanism, auth_data):
     user, password = args.auth.split(":", 1)
+    if args.auth_log:
+        with open(args.auth_log, "a") as f:
+            login = auth_data.login.decode() if isinstance(auth_data, LoginPassword) else "?"
+            f.write("AUTH %s %s tls=%s\n" % (mechanism, login, session.ssl is not None))
     ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user
           and auth_data.password.decode() == password)
     return AuthResult(success=ok, handled=False)
