@@ -10,10 +10,10 @@
 struct wl_args {
 	const char *name, *cidr, *note;
 	int64_t ttl;
-	int org, nargs, want;
+	int org, nargs, want, broad;
 };
 
-enum { OPT_TTL = 0x800, OPT_NOTE, OPT_ORG };
+enum { OPT_TTL = 0x800, OPT_NOTE, OPT_ORG, OPT_BROAD };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
@@ -31,6 +31,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_ORG:
 		a->org = 1;
+		break;
+	case OPT_BROAD:
+		a->broad = 1;
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs >= a->want)
@@ -54,6 +57,8 @@ static const struct argp_option add_options[] = {
 	{ "ttl", OPT_TTL, "DURATION", 0, "Remove the entry after this long (12h, 30d); default: never", 0 },
 	{ "note", OPT_NOTE, "TEXT", 0, "Why the entry is there", 0 },
 	{ "org", OPT_ORG, NULL, 0, "NAME is an organisation: the entry applies to all its accounts", 0 },
+	{ "allow-broad", OPT_BROAD, NULL, 0, "Accept a range that covers every IPv4 address (::/0, "
+	  "0.0.0.0/0, ::ffff:0:0/96...), an IPv4 range shorter than /8 or an IPv6 range shorter than /16", 0 },
 	{ 0 }
 };
 static const struct argp_option org_option[] = {
@@ -109,6 +114,10 @@ static int do_add(struct wl_entry *wl, unsigned *n, struct wl_args *a, int *chan
 
 	if ((ret = parse_cidr(a->cidr, &c)))
 		return ret;
+	if (cidr_too_broad(&c) && !a->broad)
+		return fail(EXIT_USAGE, "'%s' is too broad: it covers %s; add --allow-broad if that is "
+		            "really meant", safe(a->cidr), cidr_covers_all_v4(&c) ?
+		            "every IPv4 address" : "a large part of the Internet");
 	ret = wl_add(wl, n, &c, g.now, a->ttl, a->note);
 	if (ret == CORE_EFULL)
 		return fail(EXIT_USAGE, "the whitelist holds %d entries already", ACCT_MAX_WHITELIST);

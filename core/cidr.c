@@ -80,6 +80,22 @@ int cidr_contains(const struct cidr *c, const uint8_t addr[16])
 	return 1;
 }
 
+static const uint8_t v4_mapped[16] = { [10] = 0xff, [11] = 0xff };   /* ::ffff:0.0.0.0 */
+
+int cidr_covers_all_v4(const struct cidr *c)
+{
+	return c->prefix <= 96 && cidr_contains(c, v4_mapped);
+}
+
+int cidr_too_broad(const struct cidr *c)
+{
+	if (cidr_covers_all_v4(c))
+		return 1;
+	if (c->prefix >= 96 && !memcmp(c->addr, v4_mapped, 12))
+		return c->prefix - 96 < CIDR_V4_MIN_PREFIX;  /* an IPv4 range */
+	return c->prefix < CIDR_V6_MIN_PREFIX;
+}
+
 void cidr_format(const struct cidr *c, char out[64])
 {
 	char a[INET6_ADDRSTRLEN];

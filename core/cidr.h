@@ -17,6 +17,14 @@ int cidr_parse(const char *s, struct cidr *out) WUR;
 /* A single address, no prefix. */
 int ip_parse(const char *s, uint8_t out[16]) WUR;
 int cidr_contains(const struct cidr *c, const uint8_t addr[16]);
+/* A range so broad that whitelisting it by mistake would open a large part
+ * of the Internet: one holding every IPv4 address (0.0.0.0/0, ::/0, ::/80,
+ * ::ffff:0:0/96 ...), an IPv4 range shorter than /8, or an IPv6 range
+ * shorter than /16 (2000::/3 is every global unicast address). */
+#define CIDR_V4_MIN_PREFIX 8
+#define CIDR_V6_MIN_PREFIX 16
+int cidr_too_broad(const struct cidr *c);
+int cidr_covers_all_v4(const struct cidr *c);
 /* Canonical text: v4 ranges as a.b.c.d/n, others as RFC 5952 v6. */
 void cidr_format(const struct cidr *c, char out[64]);
 

@@ -94,10 +94,10 @@ setup() {
 	assert_line --regexp '^2001:db8:abcd::/48 +permanent  # office$'
 	run -0 tf --at $t check alice --ip 10.200.0.1
 	enrolled bob
-	tf -q whitelist add bob 0.0.0.0/0
+	tf -q whitelist add bob 0.0.0.0/0 --allow-broad
 	run -0 tf --at $t check bob --ip 198.51.100.1
 	run -10 tf --at $t check bob --ip 2001:db8::1
-	tf -q whitelist add bob ::/0
+	tf -q whitelist add bob ::/0 --allow-broad
 	run -0 tf --at $t check bob --ip 2001:db8::1
 }
 
@@ -309,4 +309,21 @@ setup() {
 	run -3 tf verify nobody --password <<<"$pw"
 	tf -q user add alice
 	run -3 tf verify alice --password <<<"$pw"
+}
+
+@test "whitelist entries that cover every address, or most of a family, are refused without --allow-broad" {
+	enrolled alice
+	tf -q org add acme --policy optional
+	for net in ::/0 0.0.0.0/0 ::/80 ::ffff:0:0/96 0.0.0.0/1 128.0.0.0/7 2000::/3 ::/1; do
+		run -2 --separate-stderr tf whitelist add alice "$net"
+		assert_regex "$stderr" "^twofactl: whitelist add alice: '${net//./\\.}' is too broad: it covers (every IPv4 address|a large part of the Internet); add --allow-broad if that is really meant$"
+		run -2 tf whitelist add acme "$net" --org
+	done
+	run -0 tf whitelist list alice
+	assert_output ""
+	run -10 tf --at $((T0 + 60)) check alice --ip 203.0.113.9
+	run -0 tf whitelist add alice 10.0.0.0/8
+	run -0 tf whitelist add alice 2001:db8::/32
+	run -0 tf whitelist add alice ::/0 --allow-broad --note "maintenance window"
+	run -0 tf --at $((T0 + 60)) check alice --ip 203.0.113.9
 }

@@ -3,6 +3,7 @@
  * lockout, durations, records, code checks. TAP output. */
 #include "core/auth.h"
 #include "core/b32.h"
+#include "core/cidr.h"
 #include "core/codes.h"
 #include "core/lockout.h"
 #include "core/otp.h"
@@ -198,6 +199,26 @@ static void test_lockout(void)
 	lock_fail(&a, 3000, 10);
 	lock_reset_all(&a);
 	CHECK(a.lk_pw.failures == 0 && a.lk_codes.failures == 0, "user unlock clears both budgets");
+}
+
+static void test_broad(void)
+{
+	static const char *const broad[] = { "::/0", "0.0.0.0/0", "::/80", "::ffff:0:0/96", "0.0.0.0/7",
+	                                     "2000::/3", "::ffff:0.0.0.0/103", "fe80::/10" };
+	static const char *const fine[] = { "10.0.0.0/8", "2001:db8::/16", "192.0.2.1", "::1", "::/97",
+	                                    "::ffff:10.0.0.0/104", "203.0.113.0/24" };
+	struct cidr c;
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof broad / sizeof broad[0]; i++)
+		ok &= cidr_parse(broad[i], &c) == 0 && cidr_too_broad(&c);
+	CHECK(ok, "ranges that cover every IPv4 address, or a /7 or /15 and shorter, are too broad");
+	ok = 1;
+	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
+		ok &= cidr_parse(fine[i], &c) == 0 && !cidr_too_broad(&c);
+	CHECK(ok, "a /8, a /16, single addresses and ::/97 are not");
+	CHECK(cidr_parse("::/0", &c) == 0 && cidr_covers_all_v4(&c) && cidr_parse("::/97", &c) == 0 &&
+	      !cidr_covers_all_v4(&c), "::/0 holds every IPv4 address, ::/97 none");
 }
 
 static void test_time(void)
@@ -575,6 +596,7 @@ int main(void)
 	test_base32();
 	test_codes();
 	test_lockout();
+	test_broad();
 	test_time();
 	test_record();
 	test_auth();
