@@ -108,6 +108,12 @@ int sess_begin(struct session *ss, const char *name);   /* open, lock, load */
 const char *acct_ctx(const struct session *ss);
 int sess_save(struct session *ss);
 void sess_end(struct session *ss);
+/* Let go of the account's lock for a slow step (a delivery), after saving
+ * what must be kept; sess_retake takes it again and reloads the record,
+ * which may have changed meanwhile (exit 3 when the account was deleted or
+ * renamed). Nothing of the account may be trusted in between. */
+void sess_release(struct session *ss);
+int sess_retake(struct session *ss);
 int check_name(const char *name);
 /* Finish a rename whose commit point was written (cmd/user.c). */
 int rename_finish(struct store *s, struct acct_ref *oldref, struct account *a, struct acct_ref *held);   /* exit code: 0 or EXIT_USAGE with a message */

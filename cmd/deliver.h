@@ -18,7 +18,15 @@ const char *destination(const struct account *a, enum channel ch);
 
 
 /* Make a one-time code, deliver it over ch, and record its hash in the
- * (locked) account: rate limit and lockout checked first; nothing recorded
- * when delivery fails. The caller saves. session gets the 3-digit id. */
-int send_code(struct session *ss, enum channel ch, enum purpose p, char session[4]);
+ * account: rate limit and lockout checked first. Delivery never holds the
+ * account: the resend slot is reserved and saved under the lock, the
+ * message goes out without it, and under it again (the record reloaded)
+ * the code is recorded, unless the address or number changed meanwhile;
+ * commit, if set, runs first there (it may refuse). When delivery fails
+ * nothing is recorded and the slot is given back. On success the account
+ * is locked again with the code recorded: the caller saves. session gets
+ * the 3-digit id. */
+typedef int (*send_commit_fn)(struct session *ss, void *ctx);
+int send_code(struct session *ss, enum channel ch, enum purpose p, char session[4],
+              send_commit_fn commit, void *ctx);
 #endif

@@ -283,51 +283,76 @@ static const struct argp enroll_argp = {
 };
 
 /* Email or SMS as a method: a pending factor, confirmed by a code sent now. */
+struct channel_enrol {
+	const struct enroll_args *a;
+	enum channel ch;
+	uint32_t fid;
+};
+
+/* Under the lock, once the code went out: the pending factor (replacing
+ * one of the same kind), unless the method became active meanwhile. */
+static int add_pending_channel(struct session *ss, void *ctx)
+{
+	struct channel_enrol *ce = ctx;
+	struct factor *f;
+
+	if (account_channel_factor(ss->a, ce->ch, FS_ACTIVE))
+		return fail(EXIT_USAGE, "%s became an active method meanwhile", channel_name(ce->ch));
+	for (unsigned i = ss->a->nf; i-- > 0;)
+		if (ss->a->f[i].status == FS_PENDING && ss->a->f[i].type == ce->a->method)
+			account_factor_del(ss->a, ss->a->f[i].id);
+	f = account_factor_add(ss->a, g.now);
+	if (!f)
+		return fail(EXIT_USAGE, "account has %d factors already: disable one first", ACCT_MAX_FACTORS);
+	f->type = ce->a->method;
+	f->status = FS_PENDING;
+	f->digits = OTC_DIGITS;
+	if (ce->a->label && core_strlcpy(f->label, ce->a->label, sizeof f->label))
+		return fail(EXIT_USAGE, "label too long");
+	ce->fid = f->id;
+	return EXIT_OK;
+}
+
 static int enroll_channel(const struct enroll_args *a)
 {
-	enum channel ch = a->method == F_EMAIL ? CH_EMAIL : CH_SMS;
+	struct channel_enrol ce = { .a = a, .ch = a->method == F_EMAIL ? CH_EMAIL : CH_SMS };
 	struct session ss;
-	struct factor *f;
 	char session[4], detail[32];
+	unsigned pending = 0;
 	int ret;
 
 	if ((ret = sess_begin(&ss, a->name)))
 		goto out;
-	if (account_channel_factor(ss.a, ch, FS_ACTIVE)) {
-		ret = fail(EXIT_USAGE, "%s is already an active method", channel_name(ch));
+	if (account_channel_factor(ss.a, ce.ch, FS_ACTIVE)) {
+		ret = fail(EXIT_USAGE, "%s is already an active method", channel_name(ce.ch));
 		goto out;
 	}
-	if (!destination(ss.a, ch)) {
+	if (!destination(ss.a, ce.ch)) {
 		ret = EXIT_NEED_ENROL;
 		goto out;
 	}
-	for (unsigned i = ss.a->nf; i-- > 0;)
-		if (ss.a->f[i].status == FS_PENDING && ss.a->f[i].type == a->method)
-			account_factor_del(ss.a, ss.a->f[i].id);
-	f = account_factor_add(ss.a, g.now);
-	if (!f) {
+	for (unsigned i = 0; i < ss.a->nf; i++)
+		pending += ss.a->f[i].status == FS_PENDING && ss.a->f[i].type == a->method;
+	if (ss.a->nf - pending >= ACCT_MAX_FACTORS) {
 		ret = fail(EXIT_USAGE, "account has %d factors already: disable one first", ACCT_MAX_FACTORS);
 		goto out;
 	}
-	f->type = a->method;
-	f->status = FS_PENDING;
-	f->digits = OTC_DIGITS;
-	if (a->label && core_strlcpy(f->label, a->label, sizeof f->label)) {
+	if (a->label && strlen(a->label) > LABEL_MAX) {
 		ret = fail(EXIT_USAGE, "label too long");
 		goto out;
 	}
-	/* nothing is saved unless the code reached the server */
-	if ((ret = send_code(&ss, ch, P_ENROLL, session)))
+	/* nothing is saved but the resend slot unless the code reached the server */
+	if ((ret = send_code(&ss, ce.ch, P_ENROLL, session, add_pending_channel, &ce)))
 		goto out;
-	snprintf(detail, sizeof detail, "%s factor %u", channel_name(ch), f->id);
+	snprintf(detail, sizeof detail, "%s factor %u", channel_name(ce.ch), ce.fid);
 	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "enroll", a->name, "pending", NULL, detail)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "name", json_object_new_string(a->name));
-		json_object_object_add(o, "factor", json_object_new_int64(f->id));
-		json_object_object_add(o, "type", json_object_new_string(factor_type_name(f->type)));
+		json_object_object_add(o, "factor", json_object_new_int64(ce.fid));
+		json_object_object_add(o, "type", json_object_new_string(factor_type_name(a->method)));
 		json_object_object_add(o, "status", json_object_new_string("pending"));
 		json_object_object_add(o, "session", json_object_new_string(session));
 		emit_json(o);
@@ -335,8 +360,8 @@ static int enroll_channel(const struct enroll_args *a)
 		printf("%s\n", session);
 	} else {
 		printf("sent a confirmation code by %s to %s: session %s\n"
-		       "then run: twofactl confirm %s CODE\n", channel_name(ch),
-		       ch == CH_EMAIL ? ss.a->email : ss.a->phone, session, a->name);
+		       "then run: twofactl confirm %s CODE\n", channel_name(ce.ch),
+		       ce.ch == CH_EMAIL ? ss.a->email : ss.a->phone, session, a->name);
 	}
 out:
 	sess_end(&ss);
@@ -568,25 +593,45 @@ static int print_backup(const char *name, char (*codes)[BACKUP_DISPLAY], unsigne
 	return 0;
 }
 
-/* confirm --by-link: the code was right; email the link that activates. */
+/* confirm --by-link: the code was right (and its use saved); email the link
+ * that activates, without holding the account's lock while it goes out. */
 static int send_activation(struct session *ss, uint32_t fid)
 {
+	struct account *snap = NULL;
+	struct factor *f;
 	char token[ACCT_NAME_MAX + 64], *url = NULL;
+	uint8_t hash[CODE_HASH_BYTES];
+	uint32_t epoch = ss->a->sent_epoch;
 	int64_t ttl;
 	int ret;
 
 	if (!destination(ss->a, CH_EMAIL))
 		return EXIT_NEED_ENROL;
 	if ((ret = config_duration(ss->s, "enroll.ttl", 86400, &ttl)) ||
-	    (ret = link_token_make(ss, "activate", token, sizeof token, ss->a->act_hash)) ||
+	    (ret = link_token_make(ss, "activate", token, sizeof token, hash)) ||
 	    (ret = link_token_url(ss->s, "activate.url", token, &url)))
 		goto out;
+	if (!(snap = account_new())) {
+		ret = fail(EXIT_STORE, "cannot allocate secure memory");
+		goto out;
+	}
+	memcpy(snap, ss->a, sizeof *snap);
+	sess_release(ss);
 	{
-		struct msg_var v[] = { { "name", ss->a->name }, { "issuer", config_issuer(ss->s) }, { "url", url } };
+		struct msg_var v[] = { { "name", snap->name }, { "issuer", config_issuer(ss->s) }, { "url", url } };
 
-		if ((ret = deliver(ss->s, ss->a, CH_EMAIL, "activate", v, 3)))
+		if ((ret = deliver(ss->s, snap, CH_EMAIL, "activate", v, 3)))
 			goto out;
 	}
+	if ((ret = sess_retake(ss)))
+		goto out;
+	f = account_factor(ss->a, fid);
+	if (!f || f->status != FS_PENDING || strcmp(ss->a->email, snap->email) || ss->a->sent_epoch != epoch) {
+		ret = fail(EXIT_DELIVERY, "the enrolment or the address changed while the message was sent: "
+		           "nothing recorded, confirm again");
+		goto out;
+	}
+	memcpy(ss->a->act_hash, hash, sizeof hash);
 	ss->a->act_expires = g.now + ttl;
 	ss->a->act_factor = fid;
 	if ((ret = sess_save(ss)) || (ret = audit(ss->s, "confirm.link-sent", ss->name, "pending", NULL, NULL)))
@@ -604,10 +649,12 @@ static int send_activation(struct session *ss, uint32_t fid)
 	}
 out:
 	sodium_memzero(token, sizeof token);
+	sodium_memzero(hash, sizeof hash);
 	if (url) {
 		sodium_memzero(url, strlen(url));
 		free(url);
 	}
+	account_free(snap);
 	return ret;
 }
 
@@ -759,10 +806,11 @@ int cmd_confirm(int argc, char **argv)
 		goto out;
 	if (f->type == F_EMAIL || f->type == F_SMS) {
 		/* seed 003: the user is told the method is on; a failed notice does
-		 * not undo the activation */
+		 * not undo the activation, and the account is not held meanwhile */
 		struct msg_var v[] = { { "name", a.name }, { "issuer", config_issuer(ss.s) },
 		                       { "method", factor_type_name(f->type) } };
 
+		sess_release(&ss);
 		if (deliver(ss.s, ss.a, f->type == F_EMAIL ? CH_EMAIL : CH_SMS, "success", v, 3))
 			fprintf(stderr, "twofactl: %s: warning: the method is active, but the success "
 			        "message was not delivered\n", g.ctx);

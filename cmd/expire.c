@@ -100,12 +100,18 @@ static int scan(void *ctx, const struct account *a)
 	return 0;
 }
 
-/* Pass 2: each account under its lock, decided again on what is on disk. */
+/* Pass 2: each account under its lock, decided again on what is on disk.
+ * Warnings go out without the lock (a slow mail server never holds the
+ * account), and are marked sent under it again. */
 static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep_counts *c,
                      unsigned *warn_failed)
 {
 	struct session ss;
-	unsigned warn;
+	struct account *snap = NULL;
+	int64_t due[ACCT_MAX_LOGINS];
+	int ok[ACCT_MAX_LOGINS];
+	char ips[ACCT_MAX_LOGINS][64];
+	unsigned warn, ndue = 0, sent = 0;
 	int ret, changed;
 
 	ret = sess_begin(&ss, name);
@@ -122,8 +128,6 @@ static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep
 		changed = memcmp(&before, c, sizeof before) != 0;
 	}
 	for (unsigned i = 0; i < ss.a->npl; i++) {
-		char when[32], ip[64] = "unknown";
-
 		if (!(warn & (1u << i)))
 			continue;
 		c->warnings++;
@@ -134,34 +138,66 @@ static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep
 			changed = 1;
 			continue;
 		}
-		time_iso(ss.a->pl[i].opened, when);
+		strcpy(ips[ndue], "unknown");
 		if (ss.a->pl[i].has_ip) {
 			struct cidr cd;
 			char *slash;
 
 			memcpy(cd.addr, ss.a->pl[i].ip, 16);
 			cd.prefix = 128;
-			cidr_format(&cd, ip);
-			if ((slash = strchr(ip, '/')))
+			cidr_format(&cd, ips[ndue]);
+			if ((slash = strchr(ips[ndue], '/')))
 				*slash = '\0';
 		}
-		{
-			struct msg_var v[] = { { "name", ss.a->name }, { "issuer", config_issuer(ss.s) },
-			                       { "time", when }, { "ip", ip } };
+		ss.a->pl[i].claimed = g.now;   /* another sweep leaves it to this one */
+		changed = 1;
+		due[ndue++] = ss.a->pl[i].opened;
+	}
+	if (!dry && changed && (ret = sess_save(&ss)))
+		goto out;
+	if (dry || !ndue)
+		goto out;
+	if (!(snap = account_new())) {
+		ret = fail(EXIT_STORE, "cannot allocate secure memory");
+		goto out;
+	}
+	memcpy(snap, ss.a, sizeof *snap);
+	sess_release(&ss);
+	for (unsigned k = 0; k < ndue; k++) {
+		char when[32];
 
-			if (deliver(ss.s, ss.a, CH_EMAIL, "warning", v, 4)) {
+		time_iso(due[k], when);
+		{
+			struct msg_var v[] = { { "name", snap->name }, { "issuer", config_issuer(ss.s) },
+			                       { "time", when }, { "ip", ips[k] } };
+
+			if (deliver(ss.s, snap, CH_EMAIL, "warning", v, 4)) {
 				(*warn_failed)++;
+				ok[k] = 0;
 				continue;
 			}
 		}
-		ss.a->pl[i].warned = 1;
-		changed = 1;
+		ok[k] = 1;
+		sent++;
+	}
+	/* under the lock again: sent ones are marked, the others free for the
+	 * next sweep */
+	if ((ret = sess_retake(&ss)))
+		goto out;
+	for (unsigned k = 0; k < ndue; k++)
+		for (unsigned i = 0; i < ss.a->npl; i++)
+			if (ss.a->pl[i].opened == due[k] && !ss.a->pl[i].warned) {
+				ss.a->pl[i].warned = ok[k];
+				ss.a->pl[i].claimed = 0;
+				break;
+			}
+	if ((ret = sess_save(&ss)))
+		goto out;
+	for (unsigned k = 0; k < sent; k++)
 		if ((ret = audit(ss.s, "warning", ss.a->name, "sent", NULL, "incomplete login")))
 			goto out;
-	}
-	if (!dry && changed)
-		ret = sess_save(&ss);
 out:
+	account_free(snap);
 	sess_end(&ss);
 	return ret;
 }

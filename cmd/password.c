@@ -171,9 +171,12 @@ static int reset_send(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
 	struct session ss;
+	struct account *snap = NULL;
 	char token[ACCT_NAME_MAX + 2 + 64], *url = NULL, minutes[24];
-	int64_t ttl, resend;
-	int ret;
+	uint8_t hash[CODE_HASH_BYTES];
+	int64_t ttl, resend, last, prev_sent;
+	uint32_t epoch;
+	int ret, sent;
 
 	cmd_parse(&send_argp, argc, argv, &a);
 	if (!a.name)
@@ -193,23 +196,50 @@ static int reset_send(int argc, char **argv)
 	if ((ret = config_duration(ss.s, "reset.ttl", 3600, &ttl)) ||
 	    (ret = config_duration(ss.s, "code.resend", 30, &resend)))
 		goto out;
-	if (ss.a->reset_expires && g.now < ss.a->reset_expires - ttl + resend) {
+	last = ss.a->reset_sent ? ss.a->reset_sent : ss.a->reset_expires ? ss.a->reset_expires - ttl : 0;
+	if (last && g.now < last + resend) {
 		ret = fail(EXIT_LOCKED, "a reset link was sent moments ago: wait %lld s before another",
-		           (long long)(ss.a->reset_expires - ttl + resend - g.now));
+		           (long long)(last + resend - g.now));
 		goto out;
 	}
-	/* the hash goes to the record, which is saved only once the mail went out */
-	if ((ret = link_token_make(&ss, "reset", token, sizeof token, ss.a->reset_hash)) ||
+	/* 1. under the lock: the token, its hash (bound to this address), and
+	 * the resend slot reserved */
+	if ((ret = link_token_make(&ss, "reset", token, sizeof token, hash)) ||
 	    (ret = link_token_url(ss.s, "reset.url", token, &url)))
 		goto out;
+	if (!(snap = account_new())) {
+		ret = fail(EXIT_STORE, "cannot allocate secure memory");
+		goto out;
+	}
+	prev_sent = ss.a->reset_sent;
+	epoch = ss.a->sent_epoch;
+	ss.a->reset_sent = g.now;
+	if ((ret = sess_save(&ss)))
+		goto out;
+	memcpy(snap, ss.a, sizeof *snap);
+	/* 2. without it: a slow mail server never holds the account */
+	sess_release(&ss);
 	snprintf(minutes, sizeof minutes, "%lld", (long long)(ttl + 59) / 60);
 	{
-		struct msg_var v[] = { { "name", ss.a->name }, { "issuer", config_issuer(ss.s) },
+		struct msg_var v[] = { { "name", snap->name }, { "issuer", config_issuer(ss.s) },
 		                       { "url", url }, { "minutes", minutes } };
 
-		if ((ret = deliver(ss.s, ss.a, CH_EMAIL, "reset", v, 4)))
-			goto out;
+		sent = deliver(ss.s, snap, CH_EMAIL, "reset", v, 4);
 	}
+	/* 3. under it again: the link is recorded, or the slot given back */
+	if ((ret = sess_retake(&ss)))
+		goto out;
+	if (!sent && (strcmp(ss.a->email, snap->email) || ss.a->sent_epoch != epoch || ss.a->email_reset_off))
+		sent = fail(EXIT_DELIVERY, "the account's address or settings changed while the message was "
+		            "sent: nothing recorded, send again");
+	if (sent) {
+		if (ss.a->reset_sent == g.now)
+			ss.a->reset_sent = prev_sent;
+		(void)sess_save(&ss);
+		ret = sent;
+		goto out;
+	}
+	memcpy(ss.a->reset_hash, hash, sizeof hash);   /* a new link replaces the old */
 	ss.a->reset_expires = g.now + ttl;
 	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "reset.send", a.name, "sent", NULL, NULL)))
 		goto out;
@@ -224,10 +254,12 @@ static int reset_send(int argc, char **argv)
 	}
 out:
 	sodium_memzero(token, sizeof token);
+	sodium_memzero(hash, sizeof hash);
 	if (url) {
 		sodium_memzero(url, strlen(url));
 		free(url);
 	}
+	account_free(snap);
 	sess_end(&ss);
 	return ret;
 }

@@ -185,6 +185,7 @@ static int rec_file(int argc, char **argv)
 	if ((ret = ticket_write(ss.s, &tref, &t)) ||
 	    (ret = audit(ss.s, "recovery.file", t.user, "pending", NULL, t.id)))
 		goto out;
+	sess_release(&ss);   /* the message goes out without holding the account */
 	notify(ss.s, ss.a, &t, "recovery-filed");
 	if (g.json)
 		emit_json(ticket_json(&t));

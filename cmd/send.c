@@ -8,41 +8,96 @@
 #include <stdio.h>
 #include <string.h>
 
-int send_code(struct session *ss, enum channel ch, enum purpose p, char session[4])
-{
-	char code[OTC_DIGITS + 1], minutes[24];
-	int64_t ttl, resend, wait;
-	int ret;
+/* What a send keeps between its three steps. */
+struct send_job {
+	enum channel ch;
+	enum purpose p;
+	char code[OTC_DIGITS + 1];
+	int64_t ttl, prev_sent;
+	uint32_t epoch;
+	char dest[255];
+};
 
+/* Under the lock again: is the destination the code went to still the
+ * account's, through the method it was sent for? */
+static int send_still_good(const struct session *ss, const struct send_job *j)
+{
+	const char *dest = j->ch == CH_EMAIL ? ss->a->email : ss->a->phone;
+
+	if (strcmp(dest, j->dest) || ss->a->sent_epoch != j->epoch)
+		return 0;
+	return j->p == P_ENROLL || account_channel_factor(ss->a, j->ch, FS_ACTIVE) != NULL;
+}
+
+int send_code(struct session *ss, enum channel ch, enum purpose p, char session[4],
+              send_commit_fn commit, void *ctx)
+{
+	struct send_job j = { .ch = ch, .p = p };
+	struct account *snap = NULL;
+	char minutes[24];
+	int64_t resend, wait;
+	int ret, sent;
+
+	/* 1. under the lock: the checks, and a reservation of the resend slot */
 	if (lock_check(ss->a, g.now, &wait) != LOCK_OPEN)
 		return fail(EXIT_LOCKED, "locked out after too many failures: no code sent");
 	if (!destination(ss->a, ch))
 		return EXIT_NEED_ENROL;
-	if ((ret = config_duration(ss->s, "code.ttl", 300, &ttl)) ||
+	if ((ret = config_duration(ss->s, "code.ttl", 300, &j.ttl)) ||
 	    (ret = config_duration(ss->s, "code.resend", 30, &resend)))
 		return ret;
-	if (ttl > OTC_MAX_TTL || ttl < 30)
+	if (j.ttl > OTC_MAX_TTL || j.ttl < 30)
 		return fail(EXIT_STORE, "config: code.ttl must be from 30s to 10m (NIST 800-63B)");
 	if (ss->a->last_sent[ch] && g.now < ss->a->last_sent[ch] + resend)
 		return fail(EXIT_LOCKED, "a code was sent %lld s ago: wait %lld s before another",
 		            (long long)(g.now - ss->a->last_sent[ch]),
 		            (long long)(ss->a->last_sent[ch] + resend - g.now));
-	if (digits_generate(code, OTC_DIGITS) || digits_generate(session, 3))
+	if (digits_generate(j.code, OTC_DIGITS) || digits_generate(session, 3))
 		return fail(EXIT_STORE, "cannot make a code");
-	snprintf(minutes, sizeof minutes, "%lld", (long long)(ttl + 59) / 60);
+	snap = account_new();
+	if (!snap) {
+		ret = fail(EXIT_STORE, "cannot allocate secure memory");
+		goto out;
+	}
+	j.prev_sent = ss->a->last_sent[ch];
+	j.epoch = ss->a->sent_epoch;
+	memcpy(j.dest, destination(ss->a, ch), strlen(destination(ss->a, ch)) + 1);
+	ss->a->last_sent[ch] = g.now;   /* a concurrent send waits for its slot */
+	if ((ret = sess_save(ss)))
+		goto out;
+	memcpy(snap, ss->a, sizeof *snap);
+	/* 2. without it: a slow or hung server never holds the account */
+	sess_release(ss);
+	snprintf(minutes, sizeof minutes, "%lld", (long long)(j.ttl + 59) / 60);
 	{
 		struct msg_var v[] = {
-			{ "code", code }, { "session", session }, { "name", ss->a->name },
+			{ "code", j.code }, { "session", session }, { "name", snap->name },
 			{ "issuer", config_issuer(ss->s) }, { "minutes", minutes },
 		};
 
-		ret = deliver(ss->s, ss->a, ch, purpose_name(p), v, sizeof v / sizeof v[0]);
+		sent = deliver(ss->s, snap, ch, purpose_name(p), v, sizeof v / sizeof v[0]);
 	}
-	if (ret == EXIT_OK &&
-	    auth_store_otc(ss->a, ch, p, code, session, ss->a->code_key, acct_ctx(ss),
-	                   g.now, ttl) != CORE_OK)
-		ret = fail(EXIT_STORE, "cannot record the code");
-	sodium_memzero(code, sizeof code);
+	/* 3. under it again: the code is recorded, or the reservation undone */
+	if ((ret = sess_retake(ss)))
+		goto out;
+	if (!sent && !send_still_good(ss, &j)) {
+		sent = fail(EXIT_DELIVERY, "the %s changed while the message was sent: nothing recorded, "
+		            "send again", ch == CH_EMAIL ? "address" : "number");
+	}
+	if (!sent && commit)
+		sent = commit(ss, ctx);
+	if (!sent && auth_store_otc(ss->a, ch, p, j.code, session, ss->a->code_key, acct_ctx(ss),
+	                            g.now, j.ttl) != CORE_OK)
+		sent = fail(EXIT_STORE, "cannot record the code");
+	if (sent) {   /* nothing recorded as sent: the slot is free again, if still ours */
+		if (ss->a->last_sent[ch] == g.now)
+			ss->a->last_sent[ch] = j.prev_sent;
+		(void)sess_save(ss);
+	}
+	ret = sent;
+out:
+	account_free(snap);
+	sodium_memzero(&j, sizeof j);
 	return ret;
 }
 
@@ -106,6 +161,17 @@ static const struct argp argp = {
 	"method is not enrolled.", common_children, NULL, NULL
 };
 
+/* send --purpose enroll: the pending enrolment is still there after the delivery */
+static int still_pending(struct session *ss, void *ctx)
+{
+	const struct send_args *a = ctx;
+
+	if (!account_channel_factor(ss->a, a->via, FS_PENDING))
+		return fail(EXIT_NOENT, "the pending %s enrolment went away while the message was sent",
+		            channel_name(a->via));
+	return EXIT_OK;
+}
+
 int cmd_send(int argc, char **argv)
 {
 	struct send_args a = { .purpose = P_LOGIN };
@@ -128,7 +194,7 @@ int cmd_send(int argc, char **argv)
 		           channel_name(a.via), a.name, a.name, channel_name(a.via));
 		goto out;
 	}
-	if ((ret = send_code(&ss, a.via, a.purpose, session)))
+	if ((ret = send_code(&ss, a.via, a.purpose, session, a.purpose == P_ENROLL ? still_pending : NULL, &a)))
 		goto out;
 	snprintf(detail, sizeof detail, "%s %s", channel_name(a.via), purpose_name(a.purpose));
 	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "send", a.name, "sent", NULL, detail)))

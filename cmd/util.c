@@ -288,6 +288,26 @@ int sess_begin(struct session *ss, const char *name)
 	return EXIT_OK;
 }
 
+void sess_release(struct session *ss)
+{
+	if (ss->s)
+		store_unlock(ss->s, &ss->ref);
+}
+
+int sess_retake(struct session *ss)
+{
+	char uid[ACCT_UID_MAX + 1];
+	int st;
+
+	memcpy(uid, ss->a->uid, sizeof uid);
+	if ((st = store_lock(ss->s, &ss->ref)))
+		return fail_store(ss->s, st);
+	st = store_load(ss->s, &ss->ref, ss->name, ss->a);
+	if (st == ST_ENOENT || (!st && (strcmp(ss->a->uid, uid) || ss->a->moved_to[0])))
+		return fail(EXIT_NOENT, "the account was deleted or renamed meanwhile");
+	return st ? fail_store(ss->s, st) : EXIT_OK;
+}
+
 const char *acct_ctx(const struct session *ss)
 {
 	return ss->a->uid;   /* store_load fills it in for records from before uids */

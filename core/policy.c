@@ -259,7 +259,9 @@ unsigned sweep_account(struct account *a, const struct sweep_params *p, struct s
 			c->logins++;
 		}
 	for (unsigned i = 0; i < a->npl; i++)
-		if (!a->pl[i].warned && p->now - a->pl[i].opened >= p->warn_after)
+		if (!a->pl[i].warned && p->now - a->pl[i].opened >= p->warn_after &&
+		    (!a->pl[i].claimed || p->now - a->pl[i].claimed >= WARN_CLAIM_SECS ||
+		     p->now < a->pl[i].claimed))
 			warn |= 1u << i;
 	return warn;
 }

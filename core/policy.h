@@ -48,8 +48,13 @@ struct sweep_counts {
 	unsigned codes, whitelist, devices, enrolments, logins, warnings;
 };
 
+/* A sweep's claim on a warning it is sending lasts this long (a sweep
+ * killed while sending leaves it to the next one after that). */
+#define WARN_CLAIM_SECS 300
+
 /* Removes what has expired and returns a bit mask of the pending logins
- * (by index, after removal) that are due a warning. */
+ * (by index, after removal) that are due a warning and not claimed by a
+ * sweep sending it now. */
 unsigned sweep_account(struct account *a, const struct sweep_params *p, struct sweep_counts *c);
 
 #endif

@@ -303,7 +303,8 @@ static int extras_to_json(json_object *root, const struct account *a)
 
 		if (json_object_array_add(pl, o) ||
 		    add(o, "opened", json_object_new_int64(a->pl[i].opened)) ||
-		    add(o, "warned", json_object_new_boolean(a->pl[i].warned)))
+		    add(o, "warned", json_object_new_boolean(a->pl[i].warned)) ||
+		    (a->pl[i].claimed && add(o, "claimed", json_object_new_int64(a->pl[i].claimed))))
 			return -1;
 		if (a->pl[i].has_ip) {
 			struct cidr c;
@@ -329,6 +330,8 @@ static int extras_to_json(json_object *root, const struct account *a)
 	if (a->password_off && add(root, "password_login", json_object_new_boolean(0)))
 		return -1;
 	if (a->must_enrol && add(root, "must_enrol", json_object_new_boolean(1)))
+		return -1;
+	if (a->reset_sent && add(root, "reset_sent", json_object_new_int64(a->reset_sent)))
 		return -1;
 	if (a->email_reset_off && add(root, "email_reset", json_object_new_boolean(0)))
 		return -1;
@@ -827,6 +830,7 @@ static int extras_from(json_object *root, struct account *a)
 
 			if (!json_object_is_type(o, json_type_object) ||
 			    get_i64(o, "opened", &l->opened, 0, TMAX) ||
+			    get_i64(o, "claimed", &l->claimed, 0, TMAX) ||
 			    get_str(o, "ip", ip, sizeof ip, 0))
 				return CORE_EFORMAT;
 			if (ip[0]) {
@@ -840,7 +844,8 @@ static int extras_from(json_object *root, struct account *a)
 		}
 	}
 	if (get_str(root, "password", a->pwhash, sizeof a->pwhash, 0) ||
-	    get_str(root, "moved_to", a->moved_to, sizeof a->moved_to, 0))
+	    get_str(root, "moved_to", a->moved_to, sizeof a->moved_to, 0) ||
+	    get_i64(root, "reset_sent", &a->reset_sent, 0, TMAX))
 		return CORE_EFORMAT;
 	{
 		json_object *b;

@@ -102,6 +102,7 @@ struct pending_login {
 	int has_ip;
 	uint8_t ip[16];
 	int warned;
+	int64_t claimed;        /* a sweep is sending its warning (since then): others leave it */
 };
 
 enum policy { POLICY_OPTIONAL = 0, POLICY_REQUIRED, POLICY_OFF };
@@ -226,6 +227,7 @@ struct account {
 	int email_reset_off;             /* the user turned the email reset off */
 	uint8_t reset_hash[CODE_HASH_BYTES];
 	int64_t reset_expires;           /* 0: no reset link pending */
+	int64_t reset_sent;              /* when the last link was sent (or is being sent) */
 	struct oidc_id oidc[ACCT_MAX_OIDC];
 	unsigned noidc;
 	char moved_to[ACCT_NAME_MAX + 1];/* a rename in progress (see cmd/user.c) */

@@ -13,6 +13,7 @@ setup_file() {
 		--auth "mailer:s3cret-smtp-pass"
 	# offers AUTH without STARTTLS, and notes every AUTH it gets
 	start_smtp clearauth --auth "mailer:s3cret-smtp-pass" --auth-log "$BATS_FILE_TMPDIR/clearauth.auth"
+	start_hung_server hung
 	start_http_sink
 }
 
@@ -361,4 +362,71 @@ sms_enrolled() {
 	assert_output --regexp '^AUTH [A-Z]+ mailer tls=False$'
 	run -0 mail_count clearauth "$MAIL"
 	assert_output 1
+}
+
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+
+@test "a hung mail server never holds the account: a verify during the send answers at once" {
+	email_enrolled
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of hung)"
+	tf -q config set delivery.timeout 6s
+	before=$(accepted_count hung)
+	"$TWOFACTL" --at $((T0 + 60)) send alice --via email >/dev/null 2>"$BATS_TEST_TMPDIR/send.err" &
+	pid=$!
+	for _ in $(seq 100); do [ "$(accepted_count hung)" -gt "$before" ] && break; sleep 0.05; done
+	[ "$(accepted_count hung)" -gt "$before" ] || fail "the send never reached the server"
+	t=$(ms_now)
+	run -1 tf --at $((T0 + 61)) verify alice 000000
+	run -0 tf --json --at $((T0 + 61)) user show alice
+	run -10 tf --at $((T0 + 61)) check alice
+	elapsed=$(( $(ms_now) - t ))
+	[ "$elapsed" -lt 2000 ] || fail "verify, user show and check took $elapsed ms during the send"
+	kill -0 $pid || fail "the send was over before the verify: the test proves nothing"
+	rc=0; wait $pid || rc=$?
+	assert_equal "$rc" 6
+	run -0 grep -c "delivery failed" "$BATS_TEST_TMPDIR/send.err"
+	# nothing recorded as sent: no code, and the resend slot is free again
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of plain)"
+	run -0 tf -q --at $((T0 + 70)) send alice --via email
+	run -0 tf --at $((T0 + 71)) verify alice "$(code_in_mail)"
+}
+
+@test "a hung mail server never holds the account during a password reset link either" {
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of hung)"
+	tf -q config set delivery.timeout 6s
+	tf passwd alice <<<"the password of alice" >/dev/null
+	before=$(accepted_count hung)
+	"$TWOFACTL" --at $T0 reset send alice >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [ "$(accepted_count hung)" -gt "$before" ] && break; sleep 0.05; done
+	t=$(ms_now)
+	run -0 tf --at $((T0 + 1)) verify alice --password <<<"the password of alice"
+	elapsed=$(( $(ms_now) - t ))
+	[ "$elapsed" -lt 2000 ] || fail "verify --password took $elapsed ms during the send"
+	kill -0 $pid || fail "the send was over before the verify"
+	rc=0; wait $pid || rc=$?
+	assert_equal "$rc" 6
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of plain)"
+	run -0 tf --at $((T0 + 2)) reset send alice   # the slot was given back
+}
+
+@test "a send waiting on a hung server reserves its slot; killed with -9, it leaves nothing but the slot" {
+	email_enrolled
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of hung)"
+	tf -q config set delivery.timeout 8s
+	before=$(accepted_count hung)
+	"$TWOFACTL" --at $((T0 + 60)) send alice --via email >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [ "$(accepted_count hung)" -gt "$before" ] && break; sleep 0.05; done
+	run -4 --separate-stderr tf --at $((T0 + 60)) send alice --via email   # a second one at once waits for its slot
+	assert_equal "$stderr" "twofactl: send alice: a code was sent 0 s ago: wait 30 s before another"
+	kill -9 $pid
+	wait $pid 2>/dev/null || true
+	run -0 tf fsck
+	assert_output "0 problems found, 0 repaired"
+	run -1 tf --at $((T0 + 61)) verify alice 123456
+	tf -q config set smtp.url "smtp://127.0.0.1:$(port_of plain)"
+	run -4 tf -q --at $((T0 + 61)) send alice --via email
+	run -0 tf -q --at $((T0 + 90)) send alice --via email
+	run -0 tf --at $((T0 + 91)) verify alice "$(code_in_mail)"
 }

@@ -90,6 +90,20 @@ start_http_sink() {
 	echo "$port" >"$BATS_FILE_TMPDIR/sink.port"
 }
 
+start_hung_server() {  # NAME: a server that accepts and never answers; NAME.accepted logs each connection
+	local name=$1 port
+	port=$(free_port)
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/hung_server.py" --port "$port" \
+		--log "$BATS_FILE_TMPDIR/$name.accepted" --ready "$BATS_FILE_TMPDIR/$name.ready" \
+		>"$BATS_FILE_TMPDIR/$name.log" 2>&1 &
+	echo $! >>"$BATS_FILE_TMPDIR/peers.pid"
+	wait_for "$BATS_FILE_TMPDIR/$name.ready"
+	echo "$port" >"$BATS_FILE_TMPDIR/$name.port"
+}
+
+# accepted_count NAME: connections a hung server took so far
+accepted_count() { cat "$BATS_FILE_TMPDIR/$1.accepted" 2>/dev/null | wc -l; }
+
 wait_for() {  # FILE: up to 10 s for a peer to say it is ready
 	for _ in $(seq 200); do
 		[ -s "$1" ] && return 0
