@@ -85,11 +85,11 @@ static int show(void *ctx, uint64_t seq, const char *event)
 		time_iso(t, when);
 		printf("%s", when);
 		for (int i = 0; i < 3; i++)
-			printf("  %s", json_object_object_get_ex(o, keys[i], &v) ? json_object_get_string(v) : "-");
+			printf("  %s", json_object_object_get_ex(o, keys[i], &v) ? printable(json_object_get_string(v)) : "-");
 		if (json_object_object_get_ex(o, "ip", &v))
-			printf("  ip=%s", json_object_get_string(v));
+			printf("  ip=%s", printable(json_object_get_string(v)));
 		if (json_object_object_get_ex(o, "detail", &v))
-			printf("  (%s)", json_object_get_string(v));
+			printf("  (%s)", printable(json_object_get_string(v)));
 		printf("\n");
 	}
 	json_object_put(o);

@@ -81,6 +81,14 @@ int fail_store(struct store *s, int st);   /* maps a store error to its exit cod
 int exit_for_store(int st);
 /* A printable, quoted-safe copy of untrusted text for messages (static buffer). */
 const char *safe(const char *s);
+/* Text from users (labels, notes, reasons, issuers, names, addresses) for
+ * the text output: control characters (C0, DEL, C1) and invalid UTF-8 as
+ * \xNN, a backslash as \\, so nothing a user typed can move an admin's
+ * cursor, forge a line or reach the terminal as an escape sequence; other
+ * UTF-8 is kept. One of 8 static buffers, each up to 4 * TEXT_MAX bytes. */
+const char *printable(const char *s);
+/* One line of text without control characters (labels, notes, reasons). */
+int text_line_ok(const char *s);
 
 /* Open the store named by -d / $TWOFACTL_DIR / the default (inside a
  * batch: the batch's one open store); close_store() goes with it. */

@@ -65,13 +65,13 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->period = (unsigned)v;
 		break;
 	case OPT_ISSUER:
-		if (!*arg || strlen(arg) > 100 || strchr(arg, ':'))
-			USAGE(state, "--issuer: give 1 to 100 characters, no ':'");
+		if (!*arg || strlen(arg) > 100 || strchr(arg, ':') || !text_line_ok(arg))
+			USAGE(state, "--issuer: give 1 to 100 characters, no ':' and no control characters");
 		a->issuer = arg;
 		break;
 	case OPT_LABEL:
-		if (strlen(arg) > LABEL_MAX)
-			USAGE(state, "--label: at most %d characters", LABEL_MAX);
+		if (strlen(arg) > LABEL_MAX || !text_line_ok(arg))
+			USAGE(state, "--label: one line of at most %d characters, no control characters", LABEL_MAX);
 		a->label = arg;
 		break;
 	case OPT_QR:

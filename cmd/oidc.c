@@ -221,7 +221,7 @@ static int oidc_link_cmd(int argc, char **argv)
 		json_object_object_add(o, "subject", json_object_new_string(id.subject));
 		emit_json(o);
 	} else if (!g.quiet) {
-		printf("linked %s %s to '%s'\n", id.issuer, id.subject, a.name);
+		printf("linked %s %s to '%s'\n", printable(id.issuer), printable(id.subject), a.name);
 	}
 out:
 	free(json);

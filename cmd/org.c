@@ -258,7 +258,7 @@ static int org_show(int argc, char **argv)
 				char net[64];
 
 				cidr_format(&o.wl[i].net, net);
-				printf("whitelist:  %s%s%s\n", net, o.wl[i].note[0] ? "  # " : "", o.wl[i].note);
+				printf("whitelist:  %s%s%s\n", net, o.wl[i].note[0] ? "  # " : "", printable(o.wl[i].note));
 			}
 		}
 	}

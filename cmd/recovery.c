@@ -27,8 +27,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_REASON:
-		if (!*arg || strlen(arg) > TEXT_MAX || strpbrk(arg, "\r\n"))
-			USAGE(state, "--reason: one line of 1 to %d characters", TEXT_MAX);
+		if (!*arg || strlen(arg) > TEXT_MAX || !text_line_ok(arg))
+			USAGE(state, "--reason: one line of 1 to %d characters, no control characters", TEXT_MAX);
 		a->reason = arg;
 		break;
 	case OPT_CONTACT:
@@ -279,7 +279,8 @@ static int rec_list(int argc, char **argv)
 			continue;
 		}
 		time_iso(v[i].created, when);
-		printf("%s  %-8s  %s  %-20s  %s\n", v[i].id, tstatus_name(v[i].status), when, v[i].user, v[i].reason);
+		printf("%s  %-8s  %s  %-20s  %s\n", v[i].id, tstatus_name(v[i].status), when, printable(v[i].user),
+		       printable(v[i].reason));
 	}
 out:
 	free(v);
@@ -321,11 +322,12 @@ static int rec_show(int argc, char **argv)
 			time_iso(t.created, c);
 			time_iso(t.decided, d);
 			printf("ticket:     %s\nuser:       %s\nstatus:     %s\nreason:     %s\ncontact:    %s\ncreated:    %s\n",
-			       t.id, t.user, tstatus_name(t.status), t.reason, t.contact[0] ? t.contact : "-", c);
+			       t.id, printable(t.user), tstatus_name(t.status), printable(t.reason),
+			       t.contact[0] ? printable(t.contact) : "-", c);
 			if (t.status != T_PENDING)
-				printf("decided:    %s by %s\n", d, t.by);
+				printf("decided:    %s by %s\n", d, printable(t.by));
 			if (t.answer[0])
-				printf("answer:     %s\n", t.answer);
+				printf("answer:     %s\n", printable(t.answer));
 		}
 	}
 	close_store(s);

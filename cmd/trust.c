@@ -26,8 +26,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			USAGE(state, "--days: '%s' is not a number of days from 1 to 365", safe(arg));
 		break;
 	case OPT_LABEL:
-		if (strlen(arg) > LABEL_MAX || strpbrk(arg, "\n\r"))
-			USAGE(state, "--label: one line of at most %d characters", LABEL_MAX);
+		if (strlen(arg) > LABEL_MAX || !text_line_ok(arg))
+			USAGE(state, "--label: one line of at most %d characters, no control characters", LABEL_MAX);
 		a->label = arg;
 		break;
 	case OPT_ALL:
@@ -144,7 +144,7 @@ static int trust_list_cmd(int argc, char **argv)
 			if (t->last_used)
 				time_iso(t->last_used, u);
 			printf("%-4u %-28s created %s  expires %s%s  last used %s\n", t->id,
-			       t->label[0] ? t->label : "-", c, e, g.now >= t->expires ? " (expired)" : "", u);
+			       t->label[0] ? printable(t->label) : "-", c, e, g.now >= t->expires ? " (expired)" : "", u);
 		}
 	sess_end(&ss);
 	return ret;

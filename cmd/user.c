@@ -327,10 +327,10 @@ static void show_text(const struct account *a)
 	unsigned active = account_active_count(a);
 
 	printf("name:       %s\n", a->name);
-	printf("email:      %s\n", a->email[0] ? a->email : "-");
-	printf("phone:      %s\n", a->phone[0] ? a->phone : "-");
-	printf("org:        %s\n", a->org[0] ? a->org : "-");
-	printf("lang:       %s\n", a->lang[0] ? a->lang : "en");
+	printf("email:      %s\n", a->email[0] ? printable(a->email) : "-");
+	printf("phone:      %s\n", a->phone[0] ? printable(a->phone) : "-");
+	printf("org:        %s\n", a->org[0] ? printable(a->org) : "-");
+	printf("lang:       %s\n", a->lang[0] ? printable(a->lang) : "en");
 	printf("created:    %s\n", iso(a->created, t));
 	printf("2fa:        %s", active ? "on" : "off");
 	if (active)
@@ -344,7 +344,7 @@ static void show_text(const struct account *a)
 	printf("password:   %s%s\n", a->pwhash[0] ? "set" : "none", a->password_off ? ", password login off" : "");
 	printf("reset:      email reset %s\n", a->email_reset_off ? "off" : "on");
 	for (unsigned i = 0; i < a->noidc; i++)
-		printf("oidc:       %s %s\n", a->oidc[i].issuer, a->oidc[i].subject);
+		printf("oidc:       %s %s\n", printable(a->oidc[i].issuer), printable(a->oidc[i].subject));
 	printf("backup:     %u code%s left\n", a->nbackup, a->nbackup == 1 ? "" : "s");
 	printf("support:    %s\n", active ? "requests by phone must not be trusted while 2FA is on: "
 	       "ask for a code" : "requests by phone may be trusted (2FA is off)");
@@ -367,7 +367,7 @@ static void show_text(const struct account *a)
 		printf("factor %u:   %s %s", f->id, factor_type_name(f->type),
 		       f->status == FS_ACTIVE ? "active" : "pending");
 		if (f->label[0])
-			printf(" '%s'", f->label);
+			printf(" '%s'", printable(f->label));
 		if (f->type == F_TOTP || f->type == F_HOTP)
 			printf(", %s, %u digits", otp_algo_name(f->algo), f->digits);
 		if (f->type == F_TOTP)

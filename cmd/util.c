@@ -197,6 +197,73 @@ const char *safe(const char *s)
 	return out;
 }
 
+/* Length of the valid UTF-8 sequence at s (2 to 4 bytes), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07u;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;   /* overlong, surrogate, out of range, or a C1 control */
+	return n;
+}
+
+int text_line_ok(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+const char *printable(const char *s)
+{
+	static char buf[8][4 * TEXT_MAX + 8];
+	static unsigned slot;
+	char *out = buf[slot++ & 7];
+	size_t j = 0;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	while (*p && j + 8 < sizeof buf[0]) {
+		size_t n;
+
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+			out[j++] = (char)*p++;
+		} else if (*p >= 0x80 && (n = utf8_seq(p))) {
+			memcpy(out + j, p, n);
+			j += n;
+			p += n;
+		} else {
+			if (*p == '\\') {
+				out[j++] = '\\';
+				out[j++] = '\\';
+			} else {
+				j += (size_t)snprintf(out + j, 5, "\\x%02x", *p);
+			}
+			p++;
+		}
+	}
+	if (*p)
+		memcpy(out + j, "...", 4);
+	else
+		out[j] = '\0';
+	return out;
+}
+
 /* Inside a batch every line shares one open store: opening it (the key,
  * its subkeys, the config) is most of the work of a small command. */
 static struct store *batch_store;

@@ -25,8 +25,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			USAGE(state, "--ttl: '%s' is not a duration such as 12h or 30d", safe(arg));
 		break;
 	case OPT_NOTE:
-		if (strlen(arg) > LABEL_MAX || strpbrk(arg, "\n\r"))
-			USAGE(state, "--note: one line of at most %d characters", LABEL_MAX);
+		if (strlen(arg) > LABEL_MAX || !text_line_ok(arg))
+			USAGE(state, "--note: one line of at most %d characters, no control characters", LABEL_MAX);
 		a->note = arg;
 		break;
 	case OPT_ORG:
@@ -176,7 +176,7 @@ static int do_list(struct wl_entry *wl, unsigned *n, struct wl_args *a, int *cha
 			if (wl[i].expires)
 				time_iso(wl[i].expires, t);
 			printf("%-40s %s%s%s%s\n", net, wl[i].expires ? (expired ? "expired " : "until ") : "permanent",
-			       wl[i].expires ? t : "", wl[i].note[0] ? "  # " : "", wl[i].note);
+			       wl[i].expires ? t : "", wl[i].note[0] ? "  # " : "", printable(wl[i].note));
 		}
 	}
 	return EXIT_OK;

@@ -113,3 +113,26 @@ setup() { setup_store; }
 	second=$(basename "$(account_files)")
 	[ "$first" != "$second" ]
 }
+
+@test "users' text never reaches an admin's terminal raw: control characters are refused, and escaped in text output" {
+	enrolled alice
+	forged=$'phone\nfactor 9:   totp active, sha1, 6 digits'
+	run -2 tf enroll alice --qr none --label "$forged"
+	run -2 tf trust add alice --label $'laptop\e[2J'
+	run -2 tf whitelist add alice 192.0.2.1 --note $'office\rX'
+	run -2 tf recovery file alice --reason $'lost \e]0;pwned\a phone'
+	run -2 tf enroll alice --qr none --issuer $'Example\x7fHosting'
+	# a record that holds one anyway (an old version, an import) is shown escaped
+	run -0 --separate-stderr tf export --include-secrets
+	jq --arg l "$forged" '.accounts[0].factors[0].label=$l | .accounts[0].name="mallory"' <<<"$output" >"$BATS_TEST_TMPDIR/x.json"
+	run -0 tf import "$BATS_TEST_TMPDIR/x.json"
+	run -0 tf user show mallory
+	assert_line --index 13 --partial "factor 1:   totp active 'phone\\x0afactor 9:   totp active, sha1, 6 digits', "
+	refute_line --regexp '^factor 9'
+	run -0 tf --json user show mallory
+	run -0 jq -e --arg l "$forged" '.factors[0].label==$l' <<<"$output"   # JSON carries it exactly
+	tf -q user add bob
+	tf -q --at $T0 enroll bob --qr none --label 'Telefon Jiřího \ 2'
+	run -0 tf user show bob
+	assert_line --partial "'Telefon Jiřího \\\\ 2'"
+}
