@@ -12,6 +12,8 @@ struct attempt_opts {
 	int allow_backup;
 	unsigned otc_purposes;  /* pending email/SMS codes of these purposes count */
 	unsigned otc_channels;  /* of these channels (0: all) */
+	int defer;              /* an accepted code is neither saved nor audited: the caller
+	                           saves when it may, then calls attempt_audit */
 };
 
 /* While the account's second-factor budget (codes, backup codes, WebAuthn)
@@ -26,5 +28,7 @@ int password_gate(struct session *ss, const char *event, const char *ip);
  * Returns an exit code (messages printed for every non-zero one). */
 int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
             struct auth_outcome *out);
+/* After a deferred success, once the caller saved the record: the audit line. */
+int attempt_audit(struct session *ss, const struct attempt_opts *o, const struct auth_outcome *out);
 
 #endif

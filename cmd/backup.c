@@ -77,8 +77,8 @@ static int backup_issue(int argc, char **argv)
 		ret = fail(EXIT_STORE, "cannot make backup codes");
 		goto out;
 	}
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "backup.issue", a.name, "ok", NULL, NULL)))
-		goto out;
+	/* shown once: on standard output before the new set replaces the old,
+	 * which stays when they cannot be written */
 	if (g.json) {
 		json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
@@ -93,6 +93,9 @@ static int backup_issue(int argc, char **argv)
 		for (unsigned i = 0; i < a.count; i++)
 			printf("%s\n", codes[i]);
 	}
+	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, "backup.issue", a.name, "ok", NULL, NULL)))
+		goto out;
 out:
 	if (codes)
 		sodium_free(codes);

@@ -48,6 +48,7 @@ struct globals {
 	int serve;
 	int role;               /* enum role (core/role.h) */
 	const char *serve_dir;
+	int out_failed;         /* standard output refused what was written (said once) */
 };
 extern struct globals g;
 
@@ -146,6 +147,12 @@ int audit(struct store *s, const char *event, const char *name, const char *resu
 
 /* Output. */
 void emit_json(json_object *o);         /* prints and frees */
+/* Push what was printed out to standard output now: a command that shows a
+ * secret once (backup codes, a device token, a password) or an answer that
+ * spends something (verify) prints it and calls this before it commits the
+ * change; EXIT_STORE (said) when standard output cannot take it, and then
+ * the caller changes nothing. */
+int out_flush(void);
 int config_uint(struct store *s, const char *key, unsigned def, unsigned lo, unsigned hi,
                 unsigned *out);
 int config_duration(struct store *s, const char *key, int64_t def, int64_t *out);

@@ -558,7 +558,8 @@ out:
 static const struct argp_option confirm_options[] = {
 	{ "factor", OPT_FACTOR, "ID", 0, "Which pending factor (default: the newest)", 0 },
 	{ "sms-code", OPT_SMS_CODE, "CODE", 0, "The code sent by SMS ('send NAME --via sms "
-	  "--purpose confirm'): needed to link an app to an account whose active method is SMS", 0 },
+	  "--purpose confirm'): needed to link an app to an account whose active method is SMS; "
+	  "'-' reads it from standard input (after CODE, when that comes from there too)", 0 },
 	{ "by-link", OPT_BYLINK, NULL, 0, "Check the code, then email a link (activate.url with "
 	  "{token}) that completes the activation (seed 001); the factor stays pending until then", 0 },
 	{ "link", OPT_LINK, NULL, 0, "Complete an activation with the link's token, read from "
@@ -700,8 +701,7 @@ static int confirm_link(void)
 			goto done;
 		}
 	}
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "confirm", ss.a->name, "active", NULL, "by link")))
-		goto done;
+	/* the backup codes are shown once: written out before anything is kept */
 	if (g.json) {
 		json_object *j = json_object_new_object();
 
@@ -718,6 +718,9 @@ static int confirm_link(void)
 		if (nb)
 			print_backup(ss.a->name, codes, nb, NULL);
 	}
+	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, "confirm", ss.a->name, "active", NULL, "by link")))
+		goto done;
 done:
 	if (codes)
 		sodium_free(codes);
@@ -729,23 +732,29 @@ done:
 int cmd_confirm(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 2 };
-	struct attempt_opts o = { .event = "confirm" };
-	struct auth_outcome out;
-	struct session ss;
+	struct attempt_opts o = { .event = "confirm", .defer = 1 };
+	struct attempt_opts so = { .event = "confirm.sms", .only_factor = UINT32_MAX, .defer = 1,
+	                           .otc_purposes = 1u << P_CONFIRM, .otc_channels = 1u << CH_SMS };
+	struct auth_outcome out, sout;
+	struct session ss = { 0 };
 	struct factor *f = NULL;
-	char code[CODE_MAX_INPUT + 2], ctx[80];
+	char code[CODE_MAX_INPUT + 2], sms[CODE_MAX_INPUT + 2] = "", ctx[80];
 	char (*codes)[BACKUP_DISPLAY] = NULL;
 	unsigned nb = 0;
 	uint32_t fid;
 	int64_t ttl;
-	int ret;
+	int ret, with_sms = 0;
 
 	cmd_parse(&confirm_argp, argc, argv, &a);
 	if (a.link)
 		return confirm_link();
 	set_ctx("confirm %s", safe(a.name));
+	/* CODE from argv or the first line of stdin; --sms-code - from the next */
 	if ((ret = check_name(a.name)) || (ret = get_code(a.code, code, sizeof code)))
-		return ret;
+		goto out;
+	if (a.sms_code && (ret = !strcmp(a.sms_code, "-") ? read_stdin_line(sms, sizeof sms, "SMS code") :
+	                          get_code(a.sms_code, sms, sizeof sms)))
+		goto out;
 	if ((ret = sess_begin(&ss, a.name)))
 		goto out;
 	for (unsigned i = 0; i < ss.a->nf; i++) {
@@ -766,16 +775,14 @@ int cmd_confirm(int argc, char **argv)
 	}
 	if ((f->type == F_TOTP || f->type == F_HOTP) && account_channel_factor(ss.a, CH_SMS, FS_ACTIVE)) {
 		/* seed 002: linking an app to an SMS account needs the SMS code too */
-		struct attempt_opts so = { .event = "confirm.sms", .only_factor = UINT32_MAX,
-		                           .otc_purposes = 1u << P_CONFIRM, .otc_channels = 1u << CH_SMS };
-
-		if (!a.sms_code) {
+		if (!sms[0]) {
 			ret = fail(EXIT_USAGE, "the account's active method is SMS: give --sms-code "
 			           "(send one with: twofactl send %s --via sms --purpose confirm)", a.name);
 			goto out;
 		}
-		if ((ret = attempt(&ss, a.sms_code, &so, &out)))
+		if ((ret = attempt(&ss, sms, &so, &sout)))
 			goto out;
+		with_sms = 1;
 	}
 	if (f->type == F_EMAIL || f->type == F_SMS) {
 		o.otc_purposes = 1u << P_ENROLL;
@@ -785,7 +792,10 @@ int cmd_confirm(int argc, char **argv)
 	o.only_factor = fid;
 	if ((ret = attempt(&ss, code, &o, &out)))
 		goto out;
-	if (a.by_link) {
+	if (a.by_link) {   /* the codes are spent; the link finishes the activation */
+		if ((ret = sess_save(&ss)) || (with_sms && (ret = attempt_audit(&ss, &so, &sout))) ||
+		    (ret = attempt_audit(&ss, &o, &out)))
+			goto out;
 		ret = send_activation(&ss, fid);
 		goto out;
 	}
@@ -802,19 +812,8 @@ int cmd_confirm(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "confirm", a.name, "active", NULL, NULL)))
-		goto out;
-	if (f->type == F_EMAIL || f->type == F_SMS) {
-		/* seed 003: the user is told the method is on; a failed notice does
-		 * not undo the activation, and the account is not held meanwhile */
-		struct msg_var v[] = { { "name", a.name }, { "issuer", config_issuer(ss.s) },
-		                       { "method", factor_type_name(f->type) } };
-
-		sess_release(&ss);
-		if (deliver(ss.s, ss.a, f->type == F_EMAIL ? CH_EMAIL : CH_SMS, "success", v, 3))
-			fprintf(stderr, "twofactl: %s: warning: the method is active, but the success "
-			        "message was not delivered\n", g.ctx);
-	}
+	/* the backup codes are shown once: written out before the activation
+	 * (and the codes it spends) is kept */
 	if (g.json) {
 		json_object *j = json_object_new_object();
 
@@ -831,8 +830,24 @@ int cmd_confirm(int argc, char **argv)
 		if (nb)
 			print_backup(a.name, codes, nb, NULL);
 	}
+	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
+	    (with_sms && (ret = attempt_audit(&ss, &so, &sout))) || (ret = attempt_audit(&ss, &o, &out)) ||
+	    (ret = audit(ss.s, "confirm", a.name, "active", NULL, NULL)))
+		goto out;
+	if (f->type == F_EMAIL || f->type == F_SMS) {
+		/* seed 003: the user is told the method is on; a failed notice does
+		 * not undo the activation, and the account is not held meanwhile */
+		struct msg_var v[] = { { "name", a.name }, { "issuer", config_issuer(ss.s) },
+		                       { "method", factor_type_name(f->type) } };
+
+		sess_release(&ss);
+		if (deliver(ss.s, ss.a, f->type == F_EMAIL ? CH_EMAIL : CH_SMS, "success", v, 3))
+			fprintf(stderr, "twofactl: %s: warning: the method is active, but the success "
+			        "message was not delivered\n", g.ctx);
+	}
 out:
 	sodium_memzero(code, sizeof code);
+	sodium_memzero(sms, sizeof sms);
 	if (codes)
 		sodium_free(codes);
 	sess_end(&ss);

@@ -90,8 +90,7 @@ static int trust_add_cmd(int argc, char **argv)
 		ret = fail(EXIT_STORE, "cannot make a device token");
 		goto out;
 	}
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "trust.add", a.name, "ok", NULL, a.label)))
-		goto out;
+	/* shown once: written out before the device is remembered */
 	if (g.json) {
 		json_object *o = json_object_new_object();
 
@@ -103,6 +102,9 @@ static int trust_add_cmd(int argc, char **argv)
 	} else {
 		printf("%s\n", token);
 	}
+	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, "trust.add", a.name, "ok", NULL, a.label)))
+		goto out;
 out:
 	sodium_memzero(token, sizeof token);
 	sess_end(&ss);

@@ -159,7 +159,8 @@ static int check_stdout(int ret)
 {
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
 		g.ctx[0] = '\0';
-		fail(EXIT_STORE, "cannot write standard output");
+		if (!g.out_failed)   /* else the command said so already */
+			fail(EXIT_STORE, "cannot write standard output");
 		return ret ? ret : EXIT_STORE;
 	}
 	return ret;

@@ -213,9 +213,7 @@ static int user_add(int argc, char **argv)
 		if ((ret = service_password(ss.a, pw)))
 			goto out;
 	}
-	if ((ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "user.add", u.name, "ok", NULL, u.service ? "service" : NULL)))
-		goto out;
+	/* a password is shown once: written out before the account exists */
 	if (g.json) {
 		json_object *o = json_object_new_object();
 
@@ -232,7 +230,9 @@ static int user_add(int argc, char **argv)
 		if (pw)
 			printf("%s\n", pw);
 	}
-	ret = EXIT_OK;
+	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
+	    (ret = audit(ss.s, "user.add", u.name, "ok", NULL, u.service ? "service" : NULL)))
+		goto out;
 out:
 	if (pw)
 		sodium_free(pw);

@@ -595,6 +595,17 @@ int audit(struct store *s, const char *event, const char *name, const char *resu
 	return st ? fail_store(s, st) : EXIT_OK;
 }
 
+int out_flush(void)
+{
+	int e;
+
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return EXIT_OK;
+	e = errno;
+	g.out_failed = 1;
+	return fail(EXIT_STORE, "cannot write standard output: %s: nothing was changed", strerror(e));
+}
+
 void emit_json(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

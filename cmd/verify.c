@@ -38,6 +38,19 @@ int password_gate(struct session *ss, const char *event, const char *ip)
 	return budget_gate(ss, &ss->a->lk_pw, "password ", event, ip, NULL);
 }
 
+static const char *outcome_word(const struct auth_outcome *out)
+{
+	if (out->result == AUTH_OK)
+		return out->backup ? "ok-backup" : out->channel == CH_EMAIL ? "ok-email" :
+		       out->channel == CH_SMS ? "ok-sms" : "ok";
+	return out->result == AUTH_REPLAY ? "replay" : "rejected";
+}
+
+int attempt_audit(struct session *ss, const struct attempt_opts *o, const struct auth_outcome *out)
+{
+	return audit(ss->s, o->event, ss->name, outcome_word(out), o->ip, NULL);
+}
+
 int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
             struct auth_outcome *out)
 {
@@ -81,16 +94,17 @@ int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
 	} else if (out->result == AUTH_REJECT) {
 		lock_fail(ss->a, g.now, after);
 	}
+	if (out->result == AUTH_OK && o->defer) {   /* the caller answers first, then commits */
+		ret = EXIT_OK;
+		goto out;
+	}
 	/* The new replay and failure state is on disk before anything is
 	 * reported: a verify that cannot record it fails closed. */
 	/* (a replay changes nothing, except an imported RATE_LIMIT, which
 	 * counts every attempt; the lockout never counts replays) */
 	if ((out->result != AUTH_REPLAY || ss->a->rate_n) && (ret = sess_save(ss)))
 		goto out;
-	ret = audit(ss->s, o->event, ss->name,
-	            out->result == AUTH_OK ? (out->backup ? "ok-backup" : out->channel >= 0 ?
-	                                      (out->channel == CH_EMAIL ? "ok-email" : "ok-sms") : "ok") :
-	            out->result == AUTH_REPLAY ? "replay" : "rejected", o->ip, NULL);
+	ret = audit(ss->s, o->event, ss->name, outcome_word(out), o->ip, NULL);
 	if (ret)
 		goto out;
 	if (out->result == AUTH_OK)
@@ -224,9 +238,11 @@ static const struct argp argp = {
 int cmd_verify(int argc, char **argv)
 {
 	struct verify_args a = { 0 };
-	struct attempt_opts o = { .event = "verify", .allow_backup = 1, .otc_purposes = 1u << P_LOGIN };
+	struct attempt_opts o = { .event = "verify", .allow_backup = 1, .otc_purposes = 1u << P_LOGIN,
+	                          .defer = 1 };
 	struct auth_outcome out;
-	struct session ss;
+	struct session ss = { 0 };
+	struct account *before = NULL;
 	char code[CODE_MAX_INPUT + 2];
 	int ret;
 
@@ -278,9 +294,22 @@ int cmd_verify(int argc, char **argv)
 	if ((ret = check_name(a.name)) || (ret = get_code(a.code, code, sizeof code)))
 		return ret;
 	o.ip = a.ip;
-	if (!(ret = sess_begin(&ss, a.name)))
+	if (!(ret = sess_begin(&ss, a.name))) {
+		if (!(before = account_new()))
+			ret = fail(EXIT_STORE, "cannot allocate secure memory");
+		else
+			memcpy(before, ss.a, sizeof *before);
+	}
+	if (!ret)
 		ret = attempt(&ss, code, &o, &out);
 	sodium_memzero(code, sizeof code);
+	/* An accepted code is spent on disk before anything says "accepted"
+	 * (a verify that cannot record it fails closed, or a full disk would
+	 * let one code in again and again), and the answer must reach standard
+	 * output before it is final: when it cannot be written, the record
+	 * goes back to what it was and the code stays unused. */
+	if (ret == EXIT_OK)
+		ret = sess_save(&ss);
 	if (ret == EXIT_OK) {
 		if (g.json) {
 			json_object *j = json_object_new_object();
@@ -300,7 +329,13 @@ int cmd_verify(int argc, char **argv)
 			else
 				printf("accepted\n");
 		}
+		if ((ret = out_flush()) && store_save(ss.s, &ss.ref, before))
+			ret = fail(EXIT_STORE, "%s: the code could not be given back and stays used",
+			           store_error(ss.s));
+		if (!ret)
+			ret = attempt_audit(&ss, &o, &out);
 	}
+	account_free(before);
 	sess_end(&ss);
 	return ret;
 }

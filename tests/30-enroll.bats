@@ -188,3 +188,15 @@ setup() {
 	run -0 tf --at $((T0 + 60)) verify bob "$(tf --at $((T0 + 60)) code bob --factor 1)"
 	run -0 tf --at $((T0 + 90)) verify bob "$(tf --at $((T0 + 90)) code bob --factor 2)"
 }
+
+@test "confirm >/dev/full activates nothing: the backup codes nobody saw are never kept" {
+	tf -q --at $T0 enroll alice --qr none
+	c=$(tf --at $T0 code alice)
+	run -5 --separate-stderr sh -c "'$TWOFACTL' --at $T0 confirm alice $c >/dev/full"
+	assert_equal "$stderr" "twofactl: confirm alice: cannot write standard output: No space left on device: nothing was changed"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled==false and .backup_left==0 and .factors[0].status=="pending"' <<<"$output"
+	run -0 tf -q --at $T0 confirm alice "$c"   # the code was not spent either
+	assert_equal "${#lines[@]}" 10
+	run -0 tf verify alice "${lines[0]}"
+}

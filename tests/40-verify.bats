@@ -260,3 +260,18 @@ code_at() { tf --at "${1:-$((T0 + 30))}" code alice; }
 	run -0 tf --at $((T0 + 30)) verify alice "$c"
 	umount "$mnt"
 }
+
+@test "verify CODE >/dev/full does not spend the code: the answer must be deliverable first" {
+	c=$(code_at)
+	run -5 --separate-stderr sh -c "'$TWOFACTL' --at $((T0 + 30)) verify alice $c >/dev/full"
+	assert_equal "$stderr" "twofactl: verify alice: cannot write standard output: No space left on device: nothing was changed"
+	run -5 sh -c "'$TWOFACTL' --json --at $((T0 + 30)) verify alice $c >/dev/full"
+	mapfile -t codes <"$BATS_TEST_TMPDIR/backup.alice"
+	run -5 sh -c "'$TWOFACTL' verify alice ${codes[0]} >/dev/full"
+	run -0 tf --json user show alice
+	run -0 jq -e '.backup_left==10 and .failures==0' <<<"$output"
+	run -0 tf --at $((T0 + 30)) verify alice "$c"
+	run -0 tf verify alice "${codes[0]}"
+	run -1 tf --at $((T0 + 30)) verify alice "$c"
+	run -0 sh -c "'$TWOFACTL' -q --at $((T0 + 60)) verify alice $(code_at $((T0 + 60))) >/dev/full"   # -q prints nothing
+}

@@ -115,3 +115,15 @@ setup() {
 	run -0 tf --json user show alice
 	run -0 jq -e '.enabled==true and .backup_left==10 and (.factors|length)==1' <<<"$output"
 }
+
+@test "backup issue >/dev/full keeps the old set: new codes nobody saw are never kept" {
+	run -5 --separate-stderr sh -c "'$TWOFACTL' backup issue alice >/dev/full"
+	assert_equal "$stderr" "twofactl: backup issue alice: cannot write standard output: No space left on device: nothing was changed"
+	run -5 sh -c "'$TWOFACTL' --json backup issue alice >/dev/full"
+	run -0 tf --json backup list alice
+	run -0 jq -e '.left==10 and .issued==1800000000' <<<"$output"
+	run -0 tf verify alice "${CODES[0]}"
+	run -0 tf -q backup issue alice
+	assert_equal "${#lines[@]}" 10
+	run -0 tf verify alice "${lines[0]}"
+}

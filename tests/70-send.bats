@@ -248,6 +248,21 @@ sms_enrolled() {
 	run -0 jq -e '[.factors[]|select(.status=="active")|.type]==["sms","totp"]' <<<"$output"
 }
 
+@test "--sms-code - reads the SMS code from stdin, after the app's code when that comes from there too" {
+	sms_enrolled
+	tf -q --at $((T0 + 30)) enroll alice --qr none
+	tf -q --at $((T0 + 30)) send alice --via sms --purpose confirm >/dev/null
+	sms=$(code_in_sms)
+	app=$(tf --at $((T0 + 31)) code alice --factor 2)
+	run -2 tf --at $((T0 + 31)) confirm alice "$app" --sms-code - </dev/null
+	run -0 tf --at $((T0 + 31)) confirm alice --sms-code - <<<"$app"$'\n'"$sms"
+	run -0 tf --json user show alice
+	run -0 jq -e '[.factors[]|select(.status=="active")|.type]==["sms","totp"]' <<<"$output"
+	tf -q --at $((T0 + 60)) enroll alice --qr none --method hotp
+	tf -q --at $((T0 + 90)) send alice --via sms --purpose confirm >/dev/null
+	run -0 tf --at $((T0 + 91)) confirm alice "$(tf --at $((T0 + 91)) code alice --factor 3)" --sms-code - <<<"$(code_in_sms)"
+}
+
 @test "the spool transport writes each message as a file" {
 	mkdir -m 700 "$BATS_TEST_TMPDIR/spool"
 	tf -q config set smtp.url "spool:$BATS_TEST_TMPDIR/spool"

@@ -327,3 +327,17 @@ setup() {
 	run -0 tf whitelist add alice ::/0 --allow-broad --note "maintenance window"
 	run -0 tf --at $((T0 + 60)) check alice --ip 203.0.113.9
 }
+
+@test "secrets shown once are never lost: a device token or a password stdout cannot take is not kept" {
+	enrolled alice
+	run -5 sh -c "'$TWOFACTL' --at $T0 trust add alice >/dev/full"
+	run -0 tf trust list alice
+	assert_output ""
+	run -5 sh -c "'$TWOFACTL' user add api --service >/dev/full"
+	run -5 sh -c "'$TWOFACTL' --json user add bob --generate-password >/dev/full"
+	run -3 tf user show api
+	run -3 tf user show bob
+	run -0 tf -q user add api --service
+	[[ $output =~ ^[A-Za-z0-9]{32}$ ]]
+	run -0 tf verify api --password <<<"$output"
+}
