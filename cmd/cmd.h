@@ -78,6 +78,8 @@ const char *exit_word(int code);
 /* Inside serve, an administrator's override (--force) needs the admin role:
  * EXIT_OK when allowed, else a refusal (exit 2, word "forbidden"). */
 int allow_force(void);
+/* The same for another administrator's option (--must-enrol, --allow-broad). */
+int allow_admin_option(const char *option);
 int fail_store(struct store *s, int st);   /* maps a store error to its exit code */
 int exit_for_store(int st);
 /* A printable, quoted-safe copy of untrusted text for messages (static buffer). */

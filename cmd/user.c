@@ -257,6 +257,8 @@ static int user_set(int argc, char **argv)
 	if (!u.email && !u.phone && !u.org && !u.lang && u.pwlogin < 0 && u.emailreset < 0 && u.mustenrol < 0)
 		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org, --lang, "
 		            "--password-login, --email-reset or --must-enrol");
+	if (u.mustenrol >= 0 && (ret = allow_admin_option("--must-enrol")))
+		return ret;
 	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u))) {
 		if (u.org && u.org[0]) {
 			struct acct_ref oref = { 0 };

@@ -156,6 +156,13 @@ int allow_force(void)
 	return EXIT_OK;
 }
 
+int allow_admin_option(const char *option)
+{
+	if (g.serve && g.role != ROLE_ADMIN)
+		return failw(EXIT_USAGE, "forbidden", "%s is for administrators", option);
+	return EXIT_OK;
+}
+
 int exit_for_store(int st)
 {
 	switch (st) {

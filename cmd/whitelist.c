@@ -114,6 +114,8 @@ static int do_add(struct wl_entry *wl, unsigned *n, struct wl_args *a, int *chan
 
 	if ((ret = parse_cidr(a->cidr, &c)))
 		return ret;
+	if (a->broad && (ret = allow_admin_option("--allow-broad")))
+		return ret;
 	if (cidr_too_broad(&c) && !a->broad)
 		return fail(EXIT_USAGE, "'%s' is too broad: it covers %s; add --allow-broad if that is "
 		            "really meant", safe(a->cidr), cidr_covers_all_v4(&c) ?

@@ -239,3 +239,18 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	run -0 jq -se '[.[] | select(.name | test("^u[0-9]+$"))] | length == 16' <<<"$output"
 	serve_socket_teardown
 }
+
+@test "over the socket, a frontend may not clear a recovery's enrolment nor whitelist everything" {
+	serve_socket_setup
+	run -0 as_client www-data <<-EOF
+	{"argv": ["user", "set", "bob", "--must-enrol", "off"]}
+	{"argv": ["whitelist", "add", "bob", "::/0", "--allow-broad"]}
+	{"argv": ["whitelist", "add", "bob", "::/0"]}
+	{"argv": ["whitelist", "add", "bob", "198.51.100.0/24"]}
+	EOF
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[0]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[1]}"
+	run -0 jq -e '.exit == 2 and .error.code != "forbidden" and (.error.message | test("too broad"))' <<<"${lines[2]}"
+	run -0 jq -e '.exit == 0' <<<"${lines[3]}"
+	serve_socket_teardown
+}
