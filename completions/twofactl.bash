@@ -37,7 +37,7 @@ _twofactl() {
 	case $cmd in
 	init) opts="--key-file --passphrase-file" ;;
 	user) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del unlock rename" -- "$cur")); return; }
-	      opts="--email --phone --org --lang --service --generate-password --password-login --email-reset" ;;
+	      opts="--email --phone --org --lang --service --generate-password --password-login --email-reset --must-enrol" ;;
 	reset) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "send redeem" -- "$cur")); return; } ;;
 	webauthn) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "challenge register list del" -- "$cur")); return; }
 	          opts="--file --label --purpose" ;;
@@ -64,7 +64,7 @@ _twofactl() {
 	org) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del simulate" -- "$cur")); return; }
 	     opts="--policy" ;;
 	whitelist) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list del" -- "$cur")); return; }
-	           opts="--ttl --note --org" ;;
+	           opts="--ttl --note --org --allow-broad" ;;
 	trust) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list revoke" -- "$cur")); return; }
 	       opts="--days --label --all" ;;
 	backup) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "issue list revoke" -- "$cur")); return; }

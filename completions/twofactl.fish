@@ -56,6 +56,7 @@ complete -c twofactl -n "__fish_seen_subcommand_from oidc" -l subject -r
 complete -c twofactl -n "__fish_seen_subcommand_from user" -l generate-password
 complete -c twofactl -n "__fish_seen_subcommand_from user" -l password-login -r -a 'on off'
 complete -c twofactl -n "__fish_seen_subcommand_from user" -l email-reset -r -a 'on off'
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l must-enrol -r -a 'on off'
 complete -c twofactl -n "__fish_seen_subcommand_from backup" -a 'issue list revoke'
 complete -c twofactl -n "__fish_seen_subcommand_from org" -a 'add list show set del simulate'
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -a 'add list del'
@@ -93,6 +94,7 @@ complete -c twofactl -n "__fish_seen_subcommand_from send" -l purpose -r -a 'log
 complete -c twofactl -n "__fish_seen_subcommand_from org" -l policy -r -a 'required optional off'
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -l ttl -r
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -l note -r
+complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -l allow-broad
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -l org
 complete -c twofactl -n "__fish_seen_subcommand_from trust" -l days -r
 complete -c twofactl -n "__fish_seen_subcommand_from trust" -l label -r
