@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (record_from_json(json, len, &b) != CORE_OK || strcmp(a.name, b.name) || a.nf != b.nf ||
 	    a.nbackup != b.nbackup || a.lk_codes.failures != b.lk_codes.failures ||
-	    a.lk_pw.failures != b.lk_pw.failures)
+	    a.lk_pw.failures != b.lk_pw.failures || a.nbackup_used != b.nbackup_used)
 		abort();
 	free(json);
 	return 0;
