@@ -54,7 +54,8 @@ static const struct argp passwd_argp = {
 	NULL, parse, "NAME",
 	"Set an account's password, read from standard input (at least 8 "
 	"characters), stored with Argon2id; 'verify NAME --password' checks it, "
-	"with the same lockout as codes.", common_children, NULL, NULL
+	"with a failure budget of its own (never the codes'). A new password clears "
+	"that budget and ends the codes and links sent so far.", common_children, NULL, NULL
 };
 
 int cmd_passwd(int argc, char **argv)
