@@ -25,26 +25,6 @@ int account_name_valid(const char *name)
 	return 1;
 }
 
-/* Every byte of s is in set, and 1 to max of them. */
-static int only_of(const char *s, size_t max, const char *set)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= max && strspn(s, set) == n;
-}
-
-#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-int service_name_valid(const char *s)
-{
-	return only_of(s, SERVICE_NAME_MAX, ALNUM "._@+-");
-}
-
-int rhost_valid(const char *s)
-{
-	return only_of(s, RHOST_MAX, ALNUM ".-:_%");
-}
-
 int email_valid(const char *s)
 {
 	const char *at = strchr(s, '@');

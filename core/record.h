@@ -218,13 +218,7 @@ struct account {
 
 /* Names: 1..64 bytes of [A-Za-z0-9._@+-], not starting with '.' or '-'. */
 int account_name_valid(const char *name);
-/* What front ends name themselves and their remote peer in the audit log
- * (a PAM service, PAM_RHOST): a service is 1 to 64 of A-Z a-z 0-9 . _ @ + -,
- * a host name or address 1 to 255 of A-Z a-z 0-9 . - : _ %. */
-#define SERVICE_NAME_MAX 64
-#define RHOST_MAX 255
-int service_name_valid(const char *s);
-int rhost_valid(const char *s);
+
 
 /* Contact details, checked before they are stored. */
 int email_valid(const char *s);     /* local@domain, printable ASCII, <= 254 */
