@@ -600,29 +600,33 @@ static int code_shaped(const char *s)
 	return ok;
 }
 
+/* A backup code as printed: xxxx-xxxx-xxxx-xxxx (19 characters). */
+static int backup_printed(const char *s)
+{
+	for (int i = 0; i < BACKUP_CHARS + 3; i++)
+		if ((i % 5 == 4) != (s[i] == '-'))
+			return 0;
+	return code_shaped(s);
+}
+
 /* forward_pass: "password" followed by the code. The code is the last
- * `digits` characters when they are digits, else a backup code at the end
- * (with or without its dashes). On success *code points into s (at the
- * cut) and s ends at the password. */
+ * `digits` characters when they are digits, else a backup code at the end,
+ * as printed or without its dashes. On success *code points into s, at the
+ * cut. */
 static int split_code(char *s, int digits, char **code)
 {
 	size_t n = strlen(s);
-	static const size_t backup_lens[] = { BACKUP_CHARS + 3, BACKUP_CHARS };
 
-	if (n >= (size_t)digits && strspn(s + n - (size_t)digits, "0123456789") == (size_t)digits) {
+	if (n >= (size_t)digits && strspn(s + n - (size_t)digits, "0123456789") == (size_t)digits)
 		*code = s + n - (size_t)digits;
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof backup_lens / sizeof backup_lens[0]; i++) {
-		size_t k = backup_lens[i];
-
-		if (n >= k && code_shaped(s + n - k) && !strchr(s + n - k, ' ') &&
-		    (s + n - k)[0] != '-') {
-			*code = s + n - k;
-			return 0;
-		}
-	}
-	return -1;
+	else if (n >= BACKUP_CHARS + 3 && backup_printed(s + n - (BACKUP_CHARS + 3)))
+		*code = s + n - (BACKUP_CHARS + 3);
+	else if (n >= BACKUP_CHARS && strspn(s + n - BACKUP_CHARS, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                     "abcdefghijklmnopqrstuvwxyz234567") == BACKUP_CHARS)
+		*code = s + n - BACKUP_CHARS;
+	else
+		return -1;
+	return 0;
 }
 
 /* ---- the conversation ---- */
