@@ -131,9 +131,12 @@ $(GENERATED): %: %.in .build-vars
 	  -e 's|@SERVICE_USER@|$(SERVICE_USER)|g' -e 's|@FRONTEND_GROUP@|$(FRONTEND_GROUP)|g' \
 	  $< >$@.tmp && mv -f $@.tmp $@
 
-pam/pam_twofactl.so: $(PAM_SRC) core/input.h
+# The binary the module starts and its default store are compiled in: it is
+# rebuilt when BINDIR or STOREDIR change (make PREFIX=/usr install after a
+# plain make).
+pam/pam_twofactl.so: $(PAM_SRC) core/input.h .build-vars
 	@echo "  LD      $@"
-	$(Q)$(CC) $(PAM_CFLAGS) -DTWOFACTL_BIN='"$(BINDIR)/twofactl"' -o $@ $(PAM_SRC) $(PAM_LIBS) $(PAM_LDFLAGS) $(LDFLAGS)
+	$(Q)$(CC) $(PAM_CFLAGS) -DTWOFACTL_BIN='"$(BINDIR)/twofactl"' -DTWOFACTL_STORE='"$(STOREDIR)"' -o $@ $(PAM_SRC) $(PAM_LIBS) $(PAM_LDFLAGS) $(LDFLAGS)
 
 pam/test/pam_twofactl.so: $(PAM_SRC) core/input.h
 	@mkdir -p pam/test

@@ -409,8 +409,8 @@ owned_store() {
 	tf -q whitelist add alice 192.0.2.0/24
 	tf -q config set lockout.after 100
 	enrolled bob "$PAST"
-	run -0 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
-		"$LOOP" "$s" 1000 open alice::192.0.2.1 nobody bob:123456:: bob:abcdefg:host.example
+	run -0 valgrind -q --vgdb=no --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+		"$LOOP" -p "$MODULE" "$s" 1000 open alice::192.0.2.1 nobody bob:123456:: bob:abcdefg:host.example
 	assert_line "Success 400"
 	assert_line "User not known to the underlying authentication module 200"
 	assert_line --regexp "^(Authentication failure|Have exhausted maximum number of retries for service\.) "
