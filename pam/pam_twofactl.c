@@ -250,9 +250,12 @@ static int child_identity(pam_handle_t *pamh, const struct opts *o, struct conn 
 	c->drop = geteuid() == 0;
 	if (!c->drop)
 		return 0;
-	if (stat(o->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		pam_syslog(pamh, LOG_ERR, "store '%s': %s", o->dir,
-		           errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+	if (stat(o->dir, &st) < 0) {
+		pam_syslog(pamh, LOG_ERR, "store '%s': %s", o->dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pam_syslog(pamh, LOG_ERR, "store '%s': not a directory", o->dir);
 		return -1;
 	}
 	c->uid = st.st_uid;
@@ -454,8 +457,7 @@ static int read_line(int fd, char **out, int64_t deadline)
 		if (memchr(buf + len - (size_t)n, '\n', (size_t)n))
 			break;
 	}
-	buf[len] = '\0';
-	*strchr(buf, '\n') = '\0';
+	*(char *)memchr(buf, '\n', len) = '\0';   /* json-c stops at a NUL before it too */
 	*out = buf;
 	return 0;
 fail:
