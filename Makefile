@@ -8,6 +8,10 @@ DATADIR    ?= $(PREFIX)/share/twofactl
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+# The system's PAM module directory: libpam's libdir/security (Debian: the
+# multiarch /lib/x86_64-linux-gnu/security), whatever PREFIX is.
+PAMDIR     ?= $(shell d=$$(pkg-config --variable=libdir pam 2>/dev/null); \
+                [ -n "$$d" ] || d=/lib/$$($(CC) -print-multiarch 2>/dev/null); echo "$${d%/}/security")
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
@@ -60,6 +64,15 @@ UNITS     := share/systemd/twofactl.socket share/systemd/twofactl@.service \
              share/systemd/twofactl-expire.service
 GENERATED := $(UNITS) share/sysusers.d/twofactl.conf share/tmpfiles.d/twofactl.conf \
              share/twofactl.cron
+# pam_twofactl.so: libpam and json-c only, and of core/ only input.c (no
+# libsodium: the module holds no key). Never built with sanitizers: it is
+# loaded into programs (sshd, pamtester) that are not. The binary it starts
+# is fixed at build time; the test build starts this tree's twofactl.
+PAM_SRC    := pam/pam_twofactl.c core/input.c
+PAM_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -I. -fPIC -fvisibility=hidden \
+              $(shell pkg-config --cflags json-c 2>/dev/null) $(filter-out -fsanitize=%,$(CFLAGS))
+PAM_LIBS   := -lpam $(shell pkg-config --libs json-c 2>/dev/null)
+PAM_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,relro -Wl,-z,now
 
 ifeq ($(V),1)
 Q :=
@@ -73,7 +86,8 @@ DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev
             bats-support bats-file python3-aiosmtpd oathtool zbar-tools \
             librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
             libpam-google-authenticator zsh libfido2-dev python3-cryptography \
-            php-cli systemd
+            php-cli systemd libpam0g-dev openssh-server openssh-client \
+            python3-paramiko valgrind passwd
 
 # ...and for make check-cluster: a GlusterFS volume on this machine.
 CLUSTER_PKGS := glusterfs-server glusterfs-client iproute2
@@ -81,7 +95,7 @@ CLUSTER_PKGS := glusterfs-server glusterfs-client iproute2
 .PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind FORCE \
         deps-cluster check-cluster
 
-all: twofactl twofactl.pc $(GENERATED)
+all: twofactl twofactl.pc $(GENERATED) pam/pam_twofactl.so pam/test/pam_twofactl.so tests/pam/pam_loop
 
 libtwofactl.a: $(LIB_OBJ)
 	@echo "  AR      $@"
@@ -116,6 +130,24 @@ $(GENERATED): %: %.in .build-vars
 	  -e 's|@SPOOLDIR@|$(SPOOLDIR)|g' -e 's|@SOCKET@|$(SOCKET)|g' \
 	  -e 's|@SERVICE_USER@|$(SERVICE_USER)|g' -e 's|@FRONTEND_GROUP@|$(FRONTEND_GROUP)|g' \
 	  $< >$@.tmp && mv -f $@.tmp $@
+
+# The binary the module starts and its default store are compiled in: it is
+# rebuilt when BINDIR or STOREDIR change (make PREFIX=/usr install after a
+# plain make).
+pam/pam_twofactl.so: $(PAM_SRC) core/input.h .build-vars
+	@echo "  LD      $@"
+	$(Q)$(CC) $(PAM_CFLAGS) -DTWOFACTL_BIN='"$(BINDIR)/twofactl"' -DTWOFACTL_STORE='"$(STOREDIR)"' -o $@ $(PAM_SRC) $(PAM_LIBS) $(PAM_LDFLAGS) $(LDFLAGS)
+
+pam/test/pam_twofactl.so: $(PAM_SRC) core/input.h
+	@mkdir -p pam/test
+	@echo "  LD      $@"
+	$(Q)$(CC) $(PAM_CFLAGS) -DTWOFACTL_BIN='"$(CURDIR)/twofactl"' -o $@ $(PAM_SRC) $(PAM_LIBS) $(PAM_LDFLAGS) $(LDFLAGS)
+
+# A PAM application that authenticates in a loop (the valgrind test).
+tests/pam/pam_loop: tests/pam_loop.c
+	@mkdir -p tests/pam
+	@echo "  LD      $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(filter-out -fsanitize=%,$(CFLAGS)) -o $@ $< -lpam $(LDFLAGS)
 
 %.o: %.c
 	@echo "  CC      $@"
@@ -213,6 +245,7 @@ valgrind: all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PAMDIR) \
 	  $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 twofactl $(DESTDIR)$(BINDIR)/twofactl
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
@@ -221,6 +254,8 @@ install: all
 	install -m 0644 twofactl.pc $(DESTDIR)$(PKGCONFIGDIR)/twofactl.pc
 	install -m 0644 man/twofactl.1 $(DESTDIR)$(MANDIR)/man1/twofactl.1
 	install -m 0644 man/twofactl.conf.5 $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5
+	install -m 0644 pam/pam_twofactl.so $(DESTDIR)$(PAMDIR)/pam_twofactl.so
+	install -m 0644 man/pam_twofactl.8 $(DESTDIR)$(MANDIR)/man8/pam_twofactl.8
 	install -m 0644 completions/twofactl.bash $(DESTDIR)$(BASHCOMPDIR)/twofactl
 	install -m 0644 completions/_twofactl $(DESTDIR)$(ZSHCOMPDIR)/_twofactl
 	install -m 0644 completions/twofactl.fish $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
@@ -241,6 +276,7 @@ uninstall:
 	  $(DESTDIR)$(PKGCONFIGDIR)/twofactl.pc
 	rm -f $(DESTDIR)$(BINDIR)/twofactl $(DESTDIR)$(MANDIR)/man1/twofactl.1 \
 	  $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5 $(DESTDIR)$(BASHCOMPDIR)/twofactl \
+	  $(DESTDIR)$(PAMDIR)/pam_twofactl.so $(DESTDIR)$(MANDIR)/man8/pam_twofactl.8 \
 	  $(DESTDIR)$(ZSHCOMPDIR)/_twofactl $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)) twofactl-expire.timer) \
 	  $(DESTDIR)$(SYSUSERSDIR)/twofactl.conf $(DESTDIR)$(TMPFILESDIR)/twofactl.conf
@@ -251,6 +287,7 @@ clean:
 	rm -f twofactl libtwofactl.a twofactl.pc tests/unit/run-unit tests/lib/run-lib \
 	  $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d) \
 	  tests/lib/*.d
+	rm -rf pam/pam_twofactl.so pam/test tests/pam
 	rm -rf tests/fuzz/bin tests/fuzz/lf
 	rm -rf demo
 

@@ -88,6 +88,10 @@ static int show(void *ctx, uint64_t seq, const char *event)
 			printf("  %s", json_object_object_get_ex(o, keys[i], &v) ? printable(json_object_get_string(v)) : "-");
 		if (json_object_object_get_ex(o, "ip", &v))
 			printf("  ip=%s", printable(json_object_get_string(v)));
+		if (json_object_object_get_ex(o, "service", &v))
+			printf("  service=%s", printable(json_object_get_string(v)));
+		if (json_object_object_get_ex(o, "rhost", &v))
+			printf("  rhost=%s", printable(json_object_get_string(v)));
 		if (json_object_object_get_ex(o, "detail", &v))
 			printf("  (%s)", printable(json_object_get_string(v)));
 		printf("\n");

@@ -144,7 +144,7 @@ int cmd_batch(int argc, char **argv)
 	unsigned long lineno = 0, ok = 0, failed = 0;
 	int last_fail = EXIT_OK, json, quiet, at_set;
 	int64_t at;
-	const char *dir;
+	const char *dir, *via_service, *rhost;
 
 	cmd_parse(&argp, argc, argv, NULL);
 	json = g.json;
@@ -152,6 +152,8 @@ int cmd_batch(int argc, char **argv)
 	at_set = g.at_set;
 	at = g.now;
 	dir = g.dir;
+	via_service = g.via_service;
+	rhost = g.rhost;
 	g.batch = 1;
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		char *out = NULL, *err = NULL, first[512];
@@ -170,6 +172,8 @@ int cmd_batch(int argc, char **argv)
 		g.at_set = at_set;
 		g.now = at_set ? at : (int64_t)time(NULL);
 		g.dir = dir;
+		g.via_service = via_service;
+		g.rhost = rhost;
 		if (n < 0) {
 			rc = EXIT_USAGE;
 			err = strdup("twofactl: batch: unclosed quote or too many words\n");

@@ -77,6 +77,7 @@ int cmd_check(int argc, char **argv)
 	enum decision d;
 	const char *reason = "";
 	int64_t wait;
+	unsigned digits = 0;
 	int ret, wl = 0, trusted = -1, changed = 0;
 	json_object *methods = json_object_new_array(), *missing = json_object_new_array();
 
@@ -136,9 +137,15 @@ int cmd_check(int argc, char **argv)
 	}
 	d = policy_decide(ss.a, pol, wl, trusted >= 0, &reason);
 	if (d == DEC_CODE) {
-		for (unsigned i = 0; i < ss.a->nf; i++)
-			if (ss.a->f[i].status == FS_ACTIVE)
-				add_unique(methods, factor_type_name(ss.a->f[i].type));
+		for (unsigned i = 0; i < ss.a->nf; i++) {
+			const struct factor *f = &ss.a->f[i];
+
+			if (f->status != FS_ACTIVE)
+				continue;
+			add_unique(methods, factor_type_name(f->type));
+			if (!digits && (f->type == F_TOTP || f->type == F_HOTP))
+				digits = f->digits;   /* the first app's: forward_pass splits by it */
+		}
 		if (ss.a->nbackup)
 			add_unique(methods, "backup");
 		login_open(ss.a, g.now, a.ip ? ip : NULL);
@@ -169,6 +176,8 @@ int cmd_check(int argc, char **argv)
 		json_object_object_add(o, "reason", json_object_new_string(reason));
 		json_object_object_add(o, "policy", json_object_new_string(policy_name(pol)));
 		json_object_object_add(o, "methods", json_object_get(methods));
+		if (d == DEC_CODE)
+			json_object_object_add(o, "digits", json_object_new_int(digits ? (int)digits : OTC_DIGITS));
 		if (d == DEC_ENROL)
 			json_object_object_add(o, "missing", json_object_get(missing));
 		emit_json(o);

@@ -34,6 +34,9 @@ struct globals {
 	int quiet;
 	int at_set;
 	int64_t now;
+	/* Who relays the request, for the audit log (--via-service, --rhost). */
+	const char *via_service;
+	const char *rhost;
 	char ctx[192];          /* "verify alice": the subject of error messages */
 	/* A command's standard input when it is not fd 0 (serve: the request's
 	 * "stdin"; batch: nothing, secrets come on the line). */

@@ -49,7 +49,7 @@ int send_code(struct session *ss, enum channel ch, enum purpose p, char session[
 	if (j.ttl > OTC_MAX_TTL || j.ttl < 30)
 		return fail(EXIT_STORE, "config: code.ttl must be from 30s to 10m (NIST 800-63B)");
 	if (ss->a->last_sent[ch] && g.now < ss->a->last_sent[ch] + resend)
-		return fail(EXIT_LOCKED, "a code was sent %lld s ago: wait %lld s before another",
+		return failw(EXIT_LOCKED, "rate_limited", "a code was sent %lld s ago: wait %lld s before another",
 		            (long long)(g.now - ss->a->last_sent[ch]),
 		            (long long)(ss->a->last_sent[ch] + resend - g.now));
 	if (digits_generate(j.code, OTC_DIGITS) || digits_generate(session, 3))

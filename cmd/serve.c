@@ -304,6 +304,8 @@ static void serve_one(struct store *s, const struct caller *c, enum role role,
 	size_t outlen = 0, errlen = 0;
 	int rc;
 
+	g.via_service = NULL;   /* a request's own --via-service and --rhost only */
+	g.rhost = NULL;
 	for (int i = 0; i < req->argc; i++) {
 		if (!strcmp(req->argv[i], "--help") || !strcmp(req->argv[i], "-?") ||
 		    !strcmp(req->argv[i], "--usage") || !strcmp(req->argv[i], "-V") ||

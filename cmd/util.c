@@ -14,13 +14,17 @@
 
 struct globals g;
 
-enum { OPT_AT = 0x100, OPT_JSON };
+enum { OPT_AT = 0x100, OPT_JSON, OPT_VIA_SERVICE, OPT_RHOST };
 
 static const struct argp_option common_options[] = {
 	{ "dir", 'd', "DIR", 0, "Store directory (default $TWOFACTL_DIR, then " STORE_DEFAULT_DIR ")", -1 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per result on stdout", -1 },
 	{ "quiet", 'q', NULL, 0, "Print nothing but results and errors", -1 },
 	{ "at", OPT_AT, "EPOCH", 0, "Evaluate as if the time were EPOCH (seconds)", -1 },
+	{ "via-service", OPT_VIA_SERVICE, "NAME", 0, "Record NAME as the front end in the audit "
+	  "log (pam_twofactl: the PAM service, such as sshd or sudo)", -1 },
+	{ "rhost", OPT_RHOST, "HOST", 0, "Record HOST as the remote host in the audit log (a name; "
+	  "an address that whitelists should see goes to --ip)", -1 },
 	{ 0 }
 };
 
@@ -43,6 +47,18 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 			USAGE(state, "--at: '%s' is not a time in seconds since 1970", safe(arg));
 		g.now = v;
 		g.at_set = 1;
+		break;
+	case OPT_VIA_SERVICE:
+		if (!service_name_valid(arg))
+			USAGE(state, "--via-service: '%s' is not a service name (1 to %d of A-Z a-z 0-9 . _ @ + -)",
+			      safe(arg), SERVICE_NAME_MAX);
+		g.via_service = arg;
+		break;
+	case OPT_RHOST:
+		if (!rhost_valid(arg))
+			USAGE(state, "--rhost: '%s' is not a host name or address (1 to %d of A-Z a-z 0-9 . - : _ %%)",
+			      safe(arg), RHOST_MAX);
+		g.rhost = arg;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -595,6 +611,10 @@ int audit(struct store *s, const char *event, const char *name, const char *resu
 		json_object_object_add(o, "result", json_object_new_string(result));
 	if (ip)
 		json_object_object_add(o, "ip", json_object_new_string(ip));
+	if (g.via_service)
+		json_object_object_add(o, "service", json_object_new_string(g.via_service));
+	if (g.rhost)
+		json_object_object_add(o, "rhost", json_object_new_string(g.rhost));
 	if (detail)
 		json_object_object_add(o, "detail", json_object_new_string(detail));
 	st = store_audit(s, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));

@@ -7,12 +7,12 @@ _twofactl() {
 		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 	}
 	local commands="init user enroll confirm show disable verify code backup send check org whitelist trust expire audit recovery export import rekey fsck health batch serve passwd reset oidc webauthn config help"
-	local globals="--dir --json --quiet --at --help --version"
+	local globals="--dir --json --quiet --at --via-service --rhost --help --version"
 	local i cmd="" verb="" dir=""
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
 		-d|--dir) dir=${words[i+1]}; ((i++)) ;;
-		--at) ((i++)) ;;
+		--at|--via-service|--rhost) ((i++)) ;;
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=${words[i]}; elif [[ -z $verb ]]; then verb=${words[i]}; fi ;;
 		esac

@@ -11,6 +11,8 @@ complete -c twofactl -s d -l dir -r -a '(__fish_complete_directories)' -d 'Store
 complete -c twofactl -l json -d 'JSON output'
 complete -c twofactl -s q -l quiet -d 'Only results and errors'
 complete -c twofactl -l at -r -d 'Evaluate at this time (epoch seconds)'
+complete -c twofactl -l via-service -r -d 'Front end named in the audit log'
+complete -c twofactl -l rhost -r -d 'Remote host named in the audit log'
 
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a init -d 'Create a store'
 complete -c twofactl -n "not __fish_seen_subcommand_from $commands" -a user -d 'Accounts'

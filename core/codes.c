@@ -5,43 +5,6 @@
 #include <sodium.h>
 #include <string.h>
 
-enum code_kind code_classify(const char *in, char *norm, size_t normcap)
-{
-	size_t n = strlen(in), j = 0, digits = 0, letters = 0, not_b32 = 0;
-
-	if (n == 0 || n > CODE_MAX_INPUT || normcap < BACKUP_CHARS + 1)
-		return CODE_BAD;
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)in[i];
-
-		if (c == ' ' || c == '-') {
-			if (i == 0 || i == n - 1)
-				return CODE_BAD;
-			continue;
-		}
-		if (c >= 'a' && c <= 'z')
-			c -= 'a' - 'A';
-		if (c >= '0' && c <= '9')
-			digits++;
-		else if (c >= 'A' && c <= 'Z')
-			letters++;
-		else
-			return CODE_BAD;
-		if (c == '0' || c == '1' || c == '8' || c == '9')
-			not_b32++;   /* not in the base32 alphabet */
-		if (j + 1 >= normcap)
-			return CODE_BAD;
-		norm[j++] = (char)c;
-	}
-	norm[j] = '\0';
-	if (letters == 0 && digits >= 6 && digits <= 8)
-		return CODE_NUMERIC;
-	if (j == BACKUP_CHARS && not_b32 == 0)
-		return CODE_BACKUP;
-	sodium_memzero(norm, normcap);
-	return CODE_BAD;
-}
-
 int backup_generate(char norm[BACKUP_CHARS + 1], char display[BACKUP_DISPLAY])
 {
 	uint8_t raw[BACKUP_BYTES];

@@ -249,6 +249,7 @@ struct account {
 /* Names: 1..64 bytes of [A-Za-z0-9._@+-], not starting with '.' or '-'. */
 int account_name_valid(const char *name);
 
+
 /* Contact details, checked before they are stored. */
 int email_valid(const char *s);     /* local@domain, printable ASCII, <= 254 */
 int phone_valid(const char *s);     /* E.164: + and 7 to 15 digits */

@@ -55,8 +55,14 @@ commands() { "$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'; }
 
 @test "make install with DESTDIR puts each file in its place, uninstall removes them" {
 	dest="$BATS_TEST_TMPDIR/root"
-	run -0 make -s -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$dest" PREFIX=/usr
+	run -0 make -s -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$dest" PREFIX=/usr PAMDIR=/lib/security
 	assert_file_executable "$dest/usr/bin/twofactl"
+	assert_file_exists "$dest/lib/security/pam_twofactl.so"
+	assert_file_exists "$dest/usr/share/man/man8/pam_twofactl.8"
+	# the module starts the twofactl of this PREFIX, not the one of the last plain make
+	run -0 strings "$dest/lib/security/pam_twofactl.so"
+	assert_line /usr/bin/twofactl
+	refute_line /usr/local/bin/twofactl
 	assert_file_exists "$dest/usr/share/man/man1/twofactl.1"
 	assert_file_exists "$dest/usr/share/man/man5/twofactl.conf.5"
 	assert_file_exists "$dest/usr/share/bash-completion/completions/twofactl"
@@ -70,7 +76,8 @@ commands() { "$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'; }
 	assert_file_exists "$dest/usr/share/twofactl/twofactl.cron"
 	run -0 stat -c %a "$dest/usr/bin/twofactl" "$dest/usr/share/man/man1/twofactl.1"
 	assert_output $'755\n644'
-	run -0 make -s -C "$BATS_TEST_DIRNAME/.." uninstall DESTDIR="$dest" PREFIX=/usr
+	run -0 make -s -C "$BATS_TEST_DIRNAME/.." uninstall DESTDIR="$dest" PREFIX=/usr PAMDIR=/lib/security
+	make -s -C "$BATS_TEST_DIRNAME/.." pam/pam_twofactl.so >/dev/null   # back to this tree's BINDIR
 	run -0 find "$dest" -type f
 	assert_output ""
 }

@@ -119,6 +119,8 @@ sms_enrolled() {
 	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
 	run -4 --separate-stderr tf --at $((T0 + 70)) send alice --via email
 	assert_equal "$stderr" "twofactl: send alice: a code was sent 10 s ago: wait 20 s before another"
+	run -0 --separate-stderr "$TWOFACTL" serve <<<"{\"argv\": [\"send\", \"alice\", \"--via\", \"email\", \"--at\", \"$((T0 + 71))\"]}"
+	run -0 jq -e '.exit == 4 and .error.code == "rate_limited"' <<<"$output"
 	run -0 tf -q --at $((T0 + 90)) send alice --via email
 	assert_output --regexp '^[0-9]{3}$'
 }

@@ -44,10 +44,21 @@ setup() {
 @test "check --json names the methods, and the reason" {
 	enrolled alice
 	run -10 tf --json --at $((T0 + 60)) check alice
-	run -0 jq -e '.result=="code" and .methods==["totp","backup"] and .policy=="optional"' <<<"$output"
+	run -0 jq -e '.result=="code" and .methods==["totp","backup"] and .policy=="optional" and .digits==6' <<<"$output"
 	tf -q user add bob
 	run -0 tf --json check bob
 	run -0 jq -e '.result=="pass" and .reason=="two-factor authentication is optional and not enabled"' <<<"$output"
+}
+
+@test "check --json gives the length of the app's codes (pam_twofactl forward_pass splits by it)" {
+	tf -q user add carol
+	tf -q --at "$T0" enroll carol --digits 8 --qr none >/dev/null
+	tf -q --at "$T0" confirm carol "$(tf --at "$T0" code carol)" >/dev/null
+	run -10 tf --json --at $((T0 + 60)) check carol
+	run -0 jq -e '.methods==["totp","backup"] and .digits==8' <<<"$output"
+	tf -q user add dave --email dave@example.org
+	run -0 tf --json check dave
+	run -0 jq -e 'has("digits") | not' <<<"$output"
 }
 
 @test "a required policy without a mobile number says so" {

@@ -88,3 +88,39 @@ setup() {
 	run -5 tf user add carol
 	assert_output --partial "torn line"
 }
+
+@test "--via-service and --rhost name the front end and the remote host in the audit log" {
+	run -10 tf --json check alice --ip 198.51.100.7 --via-service sshd
+	run -1 tf --at $((T0 + 90)) verify alice 000000 --via-service sudo --rhost host-1.example.org
+	run -0 tf --json audit --user alice
+	local log=$output
+	run -0 jq -se 'map(select(.event == "check"))[-1] | .service == "sshd" and .ip == "198.51.100.7" and (has("rhost") | not)' <<<"$log"
+	run -0 jq -se 'map(select(.event == "verify"))[-1] | .service == "sudo" and .rhost == "host-1.example.org" and .result == "rejected"' <<<"$log"
+	run -0 tf audit --user alice
+	assert_line --regexp '  check  alice  code  ip=198\.51\.100\.7  service=sshd'
+	assert_line --regexp '  verify  alice  rejected  service=sudo  rhost=host-1\.example\.org$'
+}
+
+@test "--via-service and --rhost refuse what would garble an audit line" {
+	run -2 --separate-stderr tf check alice --via-service 'ssh d'
+	assert_equal "$stderr" "twofactl check: --via-service: 'ssh d' is not a service name (1 to 64 of A-Z a-z 0-9 . _ @ + -)"
+	run -2 --separate-stderr tf check alice --via-service ''
+	run -2 --separate-stderr tf check alice --via-service "$(printf 'a%.0s' $(seq 65))"
+	run -2 --separate-stderr tf check alice --rhost $'host\nforged'
+	assert_equal "$stderr" "twofactl check: --rhost: 'host\\x0aforged' is not a host name or address (1 to 255 of A-Z a-z 0-9 . - : _ %)"
+	run -2 --separate-stderr tf check alice --rhost 'a b'
+	run -10 --separate-stderr tf check alice --rhost 'fe80::1%eth0' --via-service sshd-test_1
+}
+
+@test "each serve request and batch line has its own --via-service: it does not carry over" {
+	run -0 --separate-stderr "$TWOFACTL" serve <<-EOF
+	{"argv": ["check", "alice", "--via-service", "sshd", "--rhost", "a.example"]}
+	{"argv": ["check", "alice"]}
+	EOF
+	run -0 --separate-stderr tf batch <<-EOF
+	check bob --via-service su
+	check bob
+	EOF
+	run -0 tf --json audit
+	run -0 jq -se '[.[] | select(.event == "check")] | map([.user, .service, .rhost]) == [["alice", "sshd", "a.example"], ["alice", null, null], ["bob", "su", null], ["bob", null, null]]' <<<"$output"
+}

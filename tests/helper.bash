@@ -17,12 +17,14 @@ setup_store() {
 	"$TWOFACTL" -q init
 }
 
-# enrolled NAME [AT]: an account with a confirmed TOTP factor at time AT.
+# enrolled NAME [AT [ENROLL OPTION...]]: an account with a confirmed TOTP
+# factor at time AT; its backup codes in $BATS_TEST_TMPDIR/backup.NAME.
 enrolled() {
-	local at="${2:-$T0}"
-	"$TWOFACTL" -q user add "$1"
-	"$TWOFACTL" -q --at "$at" enroll "$1" --qr none >/dev/null
-	"$TWOFACTL" -q --at "$at" confirm "$1" "$("$TWOFACTL" --at "$at" code "$1")" >"$BATS_TEST_TMPDIR/backup.$1"
+	local name=$1 at="${2:-$T0}"
+	shift $(($# < 2 ? $# : 2))
+	"$TWOFACTL" -q user add "$name"
+	"$TWOFACTL" -q --at "$at" enroll "$name" --qr none "$@" >/dev/null
+	"$TWOFACTL" -q --at "$at" confirm "$name" "$("$TWOFACTL" --at "$at" code "$name")" >"$BATS_TEST_TMPDIR/backup.$name"
 }
 
 secret_of() { "$TWOFACTL" --json show "$1" --qr none | jq -r .secret; }
