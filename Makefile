@@ -13,7 +13,16 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 PAMDIR     ?= $(shell d=$$(pkg-config --variable=libdir pam 2>/dev/null); \
                 [ -n "$$d" ] || d=/lib/$$($(CC) -print-multiarch 2>/dev/null); echo "$${d%/}/security")
 
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+# The version: the content of VERSION; in a git checkout of this very tree,
+# git describe (a release tag v*, or VERSION plus the commit). A tarball
+# unpacked inside another repository must not take that repository's commit,
+# so git is asked only when its top level is this directory.
+SRCDIR      := $(realpath $(dir $(lastword $(MAKEFILE_LIST))))
+FILE_VERSION := $(shell cat '$(SRCDIR)/VERSION')
+ifeq ($(shell git -C '$(SRCDIR)' rev-parse --show-toplevel 2>/dev/null),$(SRCDIR))
+GIT_VERSION := $(shell git -C '$(SRCDIR)' describe --tags --match 'v[0-9]*' --always --dirty 2>/dev/null)
+endif
+VERSION     := $(if $(filter v%,$(GIT_VERSION)),$(patsubst v%,%,$(GIT_VERSION)),$(FILE_VERSION)$(if $(GIT_VERSION),-g$(GIT_VERSION)))
 
 PKGS    := libsodium liboath json-c
 # libcurl, libqrencode, libpng: headers only; core/transport.c and core/qr.c
@@ -23,8 +32,9 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wwrite-strings -Wvla -Wformat=2 -Werror
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -I. \
-             -DTWOFACTL_VERSION='"$(VERSION)"' -DTWOFACTL_DATADIR='"$(DATADIR)"' \
+# Build-time facts compiled into the binary (cmd/twofactl.c, cmd/deliver.c).
+DEFS    = -DTWOFACTL_VERSION='"$(VERSION)"' -DTWOFACTL_DATADIR='"$(DATADIR)"'
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -I. $(DEFS) \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAZY_CFLAGS) $(CFLAGS)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
@@ -105,22 +115,24 @@ twofactl: $(CMD_SRC:.c=.o) libtwofactl.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CMD_SRC:.c=.o) libtwofactl.a $(LIBS) $(LDFLAGS)
 
-twofactl.pc: Makefile
+twofactl.pc: Makefile .build-vars
 	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCLUDEDIR)' 'libdir=$(LIBDIR)' '' \
 	  'Name: twofactl' 'Description: two-factor accounts in an encrypted flat-file store' \
 	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
 	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -ltwofactl' 'Libs.private: -ldl' >$@
 
-# Rebuild what names a path or a user when it changes: the file is
-# rewritten only when its content differs, so an unchanged build stays up
-# to date.
+# Rebuild what names the version, a path or a user when it changes, as git
+# does with GIT-CFLAGS: the file is rewritten only when its content differs,
+# so an unchanged build stays up to date.
 define write-if-changed
 	@printf '%s\n' '$(subst ','\'',$(2))' >$(1).new; \
 	if cmp -s $(1).new $(1); then rm -f $(1).new; else mv -f $(1).new $(1); fi
 endef
 .build-vars: FORCE
-	$(call write-if-changed,$@,$(BINDIR) $(STOREDIR) $(SPOOLDIR) $(SOCKET) $(SERVICE_USER) $(FRONTEND_GROUP))
+	$(call write-if-changed,$@,$(DEFS) $(BINDIR) $(STOREDIR) $(SPOOLDIR) $(SOCKET) $(SERVICE_USER) \
+	  $(FRONTEND_GROUP) $(PREFIX) $(LIBDIR) $(INCLUDEDIR))
 FORCE:
+cmd/twofactl.o cmd/deliver.o: .build-vars
 
 # The units, sysusers.d, tmpfiles.d and cron files name the installed binary,
 # the store, the socket and the users.

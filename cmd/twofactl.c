@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #ifndef TWOFACTL_VERSION
-#define TWOFACTL_VERSION "0.1"
+#define TWOFACTL_VERSION "unknown"
 #endif
 
 const char *argp_program_version = "twofactl " TWOFACTL_VERSION;
