@@ -33,7 +33,9 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wwrite-strings -Wvla -Wformat=2 -Werror
 # Build-time facts compiled into the binary (cmd/twofactl.c, cmd/deliver.c).
-DEFS    = -DTWOFACTL_VERSION='"$(VERSION)"' -DTWOFACTL_DATADIR='"$(DATADIR)"'
+BUG_ADDRESS ?= <bugs@twofactl.example>
+DEFS    = -DTWOFACTL_VERSION='"$(VERSION)"' -DTWOFACTL_DATADIR='"$(DATADIR)"' \
+          -DTWOFACTL_BUG_ADDRESS='"$(BUG_ADDRESS)"'
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -I. $(DEFS) \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAZY_CFLAGS) $(CFLAGS)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl

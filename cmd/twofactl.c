@@ -16,8 +16,12 @@
 #ifndef TWOFACTL_VERSION
 #define TWOFACTL_VERSION "unknown"
 #endif
+#ifndef TWOFACTL_BUG_ADDRESS
+#define TWOFACTL_BUG_ADDRESS "<bugs@twofactl.example>"
+#endif
 
 const char *argp_program_version = "twofactl " TWOFACTL_VERSION;
+const char *argp_program_bug_address = TWOFACTL_BUG_ADDRESS;
 
 struct command {
 	const char *name;
