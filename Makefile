@@ -30,14 +30,20 @@ PKGS    := libsodium liboath json-c
 LAZY_CFLAGS := $(shell pkg-config --cflags libcurl libqrencode libpng libfido2 2>/dev/null)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
+# -Werror only where a warning must stop the build: make check and CI set
+# WERROR=-Werror; a plain make (a packager's, a newer compiler's) warns.
+WERROR  ?=
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -Wwrite-strings -Wvla -Wformat=2 -Werror
+           -Wwrite-strings -Wvla -Wformat=2 $(WERROR)
+# CPPFLAGS and CFLAGS come last so a packager's (dpkg-buildflags: FORTIFY,
+# stack protector, -O) apply; LDFLAGS go before the objects and libraries.
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -I. \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAZY_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 # Build-time facts compiled into the binary (cmd/twofactl.c, cmd/deliver.c).
 BUG_ADDRESS ?= <bugs@twofactl.example>
 DEFS    = -DTWOFACTL_VERSION='"$(VERSION)"' -DTWOFACTL_DATADIR='"$(DATADIR)"' \
           -DTWOFACTL_BUG_ADDRESS='"$(BUG_ADDRESS)"'
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -I. $(DEFS) \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LAZY_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(DEFS)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 CORE_SRC  := $(wildcard core/*.c)
@@ -82,7 +88,7 @@ GENERATED := $(UNITS) share/sysusers.d/twofactl.conf share/tmpfiles.d/twofactl.c
 # is fixed at build time; the test build starts this tree's twofactl.
 PAM_SRC    := pam/pam_twofactl.c core/input.c
 PAM_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -I. -fPIC -fvisibility=hidden \
-              $(shell pkg-config --cflags json-c 2>/dev/null) $(filter-out -fsanitize=%,$(CFLAGS))
+              $(shell pkg-config --cflags json-c 2>/dev/null) $(CPPFLAGS) $(filter-out -fsanitize=%,$(CFLAGS))
 PAM_LIBS   := -lpam $(shell pkg-config --libs json-c 2>/dev/null)
 PAM_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,relro -Wl,-z,now
 
@@ -113,9 +119,9 @@ libtwofactl.a: $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $(LIB_OBJ)
 
-twofactl: $(CMD_SRC:.c=.o) libtwofactl.a
+twofactl: $(CMD_SRC:.c=.o) libtwofactl.a .build-flags
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CMD_SRC:.c=.o) libtwofactl.a $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_SRC:.c=.o) libtwofactl.a $(LIBS)
 
 twofactl.pc: Makefile .build-vars
 	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCLUDEDIR)' 'libdir=$(LIBDIR)' '' \
@@ -123,13 +129,15 @@ twofactl.pc: Makefile .build-vars
 	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
 	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -ltwofactl' 'Libs.private: -ldl' >$@
 
-# Rebuild what names the version, a path or a user when it changes, as git
-# does with GIT-CFLAGS: the file is rewritten only when its content differs,
-# so an unchanged build stays up to date.
+# Rebuild what depends on the flags, the version, a path or a user when it
+# changes, as git does with GIT-CFLAGS: each file is rewritten only when its
+# content differs, so an unchanged build stays up to date.
 define write-if-changed
 	@printf '%s\n' '$(subst ','\'',$(2))' >$(1).new; \
 	if cmp -s $(1).new $(1); then rm -f $(1).new; else mv -f $(1).new $(1); fi
 endef
+.build-flags: FORCE
+	$(call write-if-changed,$@,$(CC) $(BASE_CFLAGS) $(LDFLAGS) $(LIBS))
 .build-vars: FORCE
 	$(call write-if-changed,$@,$(DEFS) $(BINDIR) $(STOREDIR) $(SPOOLDIR) $(SOCKET) $(SERVICE_USER) \
 	  $(FRONTEND_GROUP) $(PREFIX) $(LIBDIR) $(INCLUDEDIR))
@@ -148,22 +156,23 @@ $(GENERATED): %: %.in .build-vars
 # The binary the module starts and its default store are compiled in: it is
 # rebuilt when BINDIR or STOREDIR change (make PREFIX=/usr install after a
 # plain make).
-pam/pam_twofactl.so: $(PAM_SRC) core/input.h .build-vars
+pam/pam_twofactl.so: $(PAM_SRC) core/input.h .build-vars .build-flags
 	@echo "  LD      $@"
-	$(Q)$(CC) $(PAM_CFLAGS) -DTWOFACTL_BIN='"$(BINDIR)/twofactl"' -DTWOFACTL_STORE='"$(STOREDIR)"' -o $@ $(PAM_SRC) $(PAM_LIBS) $(PAM_LDFLAGS) $(LDFLAGS)
+	$(Q)$(CC) $(PAM_CFLAGS) -DTWOFACTL_BIN='"$(BINDIR)/twofactl"' -DTWOFACTL_STORE='"$(STOREDIR)"' \
+	  $(PAM_LDFLAGS) $(LDFLAGS) -o $@ $(PAM_SRC) $(PAM_LIBS)
 
-pam/test/pam_twofactl.so: $(PAM_SRC) core/input.h
+pam/test/pam_twofactl.so: $(PAM_SRC) core/input.h .build-flags
 	@mkdir -p pam/test
 	@echo "  LD      $@"
-	$(Q)$(CC) $(PAM_CFLAGS) -DTWOFACTL_BIN='"$(CURDIR)/twofactl"' -o $@ $(PAM_SRC) $(PAM_LIBS) $(PAM_LDFLAGS) $(LDFLAGS)
+	$(Q)$(CC) $(PAM_CFLAGS) -DTWOFACTL_BIN='"$(CURDIR)/twofactl"' $(PAM_LDFLAGS) $(LDFLAGS) -o $@ $(PAM_SRC) $(PAM_LIBS)
 
 # A PAM application that authenticates in a loop (the valgrind test).
-tests/pam/pam_loop: tests/pam_loop.c
+tests/pam/pam_loop: tests/pam_loop.c .build-flags
 	@mkdir -p tests/pam
 	@echo "  LD      $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(filter-out -fsanitize=%,$(CFLAGS)) -o $@ $< -lpam $(LDFLAGS)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(filter-out -fsanitize=%,$(CFLAGS)) $(LDFLAGS) -o $@ $< -lpam
 
-%.o: %.c
+%.o: %.c .build-flags
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -172,10 +181,10 @@ FUZZ_CORE  := $(CORE_SRC)
 FUZZ_SECONDS ?= 30
 
 # The harnesses run over their seed corpus in make check (no libFuzzer needed)...
-tests/fuzz/bin/%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(LIB_OBJ)
+tests/fuzz/bin/%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(LIB_OBJ) .build-flags
 	@mkdir -p tests/fuzz/bin
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/standalone.c $(LIB_OBJ) $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< tests/fuzz/standalone.c $(LIB_OBJ) $(LIBS)
 
 fuzz-standalone: $(addprefix tests/fuzz/bin/,$(FUZZ_NAMES))
 
@@ -193,9 +202,9 @@ fuzz:
 	done
 	@echo "no crash: new crashes would be in tests/fuzz/crashes/ (copy them to tests/fuzz/corpus/NAME/)"
 
-tests/unit/run-unit: $(UNIT_SRC) $(LIB_OBJ)
+tests/unit/run-unit: $(UNIT_SRC) $(LIB_OBJ) .build-flags
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRC) $(LIB_OBJ) $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(LIB_OBJ) $(LIBS)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -221,14 +230,14 @@ deps-cluster:
 	else echo "all build, test and cluster test packages present"; fi
 
 LIBTEST_SRC := $(wildcard tests/lib/*.c)
-tests/lib/run-lib: $(LIBTEST_SRC) libtwofactl.a
+tests/lib/run-lib: $(LIBTEST_SRC) libtwofactl.a .build-flags
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $(LIBTEST_SRC) libtwofactl.a $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread $(LDFLAGS) -o $@ $(LIBTEST_SRC) libtwofactl.a $(LIBS)
 
 unit: tests/unit/run-unit tests/lib/run-lib
 
 check: deps
-	$(MAKE) all unit fuzz-standalone
+	$(MAKE) WERROR=-Werror all unit fuzz-standalone
 	tests/run-all
 
 # Several hosts on one store: a GlusterFS replica-3 volume on this machine,
@@ -300,7 +309,7 @@ clean:
 	rm -f $(GENERATED) $(GENERATED:=.tmp) .build-vars .build-vars.new
 	rm -f twofactl libtwofactl.a twofactl.pc tests/unit/run-unit tests/lib/run-lib \
 	  $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d) \
-	  tests/lib/*.d
+	  tests/lib/*.d .build-flags
 	rm -rf pam/pam_twofactl.so pam/test tests/pam
 	rm -rf tests/fuzz/bin tests/fuzz/lf
 	rm -rf demo

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # Packaged as a distribution would: a release tarball (git archive) built
-# outside any repository and inside another one.
+# outside any repository and inside another one, hardening flags from
+# dpkg-buildflags.
 load helper
 
 SRC="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
@@ -25,7 +26,17 @@ setup_file() {
 	[ "$(git -C "$SRC" rev-parse --show-toplevel 2>/dev/null)" = "$SRC" ] || return 0
 	export OUTSIDE="$BATS_FILE_TMPDIR/outside/twofactl"
 	export INSIDE="$BATS_FILE_TMPDIR/other-repo/vendor/twofactl"
+	# A release build as a Debian package does it: dpkg-buildflags with
+	# every hardening feature, CPPFLAGS (FORTIFY) included.
+	if command -v dpkg-buildflags >/dev/null; then
+		local f
+		for f in CPPFLAGS CFLAGS LDFLAGS; do
+			export "$f=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$f")"
+		done
+		export HARDENED=1
+	fi
 	build "$OUTSIDE" all
+	unset CPPFLAGS CFLAGS LDFLAGS
 	# A throw-away repository with a commit of its own around the tarball.
 	mkdir -p "$BATS_FILE_TMPDIR/other-repo"
 	git -C "$BATS_FILE_TMPDIR/other-repo" init -q
@@ -51,4 +62,25 @@ setup() {
 	assert_output "$BATS_FILE_TMPDIR/other-repo"
 	run -0 "$INSIDE/twofactl" --version
 	assert_output "twofactl $(cat "$SRC/VERSION")"
+}
+
+@test "built with dpkg-buildflags, the binary is fortified and fully hardened" {
+	[ -n "${HARDENED:-}" ] || skip "no dpkg-buildflags (package dpkg-dev)"
+	bin="$OUTSIDE/twofactl"
+	if command -v hardening-check >/dev/null; then
+		run -0 hardening-check "$bin"
+		refute_output --regexp ': no\b'
+		return
+	fi
+	# What hardening-check looks at, read with binutils: FORTIFY (__*_chk),
+	# the stack protector, PIE, full RELRO and BIND_NOW.
+	run -0 nm -D --undefined-only "$bin"
+	assert_output --regexp ' U __[a-z0-9_]+_chk(@|$)'
+	assert_output --regexp ' U __stack_chk_fail(@|$)'
+	run -0 readelf -h "$bin"
+	assert_output --regexp 'Type: +DYN'
+	run -0 readelf -l "$bin"
+	assert_output --partial GNU_RELRO
+	run -0 readelf -d "$bin"
+	assert_output --regexp '\((BIND_NOW|FLAGS)\).*BIND_NOW'
 }
