@@ -98,20 +98,40 @@ else
 Q := @
 endif
 
-# Debian packages needed to build, test, demo and benchmark.
-DEB_PKGS := build-essential pkg-config libsodium-dev liboath-dev libqrencode-dev \
-            libpng-dev libjson-c-dev libcurl4-openssl-dev bats bats-assert \
-            bats-support bats-file python3-aiosmtpd oathtool zbar-tools \
-            librsvg2-bin jq qrencode groff-base openssl libpam-oath pamtester \
-            libpam-google-authenticator zsh libfido2-dev python3-cryptography \
-            php-cli systemd libpam0g-dev openssh-server openssh-client \
-            python3-paramiko valgrind passwd
+# Debian packages. A build needs BUILD_PKGS; make demo installs those and
+# DEMO_PKGS (the demo's own tools: none beyond coreutils); make check also
+# the test peers, TEST_PKGS, one line per peer: a test that needs a package
+# has it listed here and nowhere else.
+BUILD_PKGS := build-essential pkg-config libsodium-dev liboath-dev libjson-c-dev \
+              libcurl4-openssl-dev libqrencode-dev libpng-dev libfido2-dev libpam0g-dev
+DEMO_PKGS  :=
+TEST_PKGS  := bats bats-assert bats-support bats-file jq
+TEST_PKGS  += python3-aiosmtpd openssl
+TEST_PKGS  += oathtool
+TEST_PKGS  += zbar-tools librsvg2-bin qrencode
+TEST_PKGS  += groff-base zsh
+TEST_PKGS  += libpam-oath pamtester libpam-google-authenticator
+TEST_PKGS  += python3-cryptography
+TEST_PKGS  += systemd
+TEST_PKGS  += php-cli
+TEST_PKGS  += openssh-server openssh-client python3-paramiko passwd
+TEST_PKGS  += valgrind
+# What each line is for: bats and its libraries run the suites, jq reads
+# --json; an SMTP server (aiosmtpd) and a throw-away certificate for its
+# STARTTLS (openssl); independent codes (oathtool); QR codes read back
+# (zbarimg, SVG through rsvg-convert, qrencode's reference); the man page
+# lint and the zsh completion; pam_oath, pamtester and google-authenticator
+# for the importers and bench; a software FIDO2 authenticator; systemd's
+# tools for the installed units and socket activation (systemd-analyze,
+# systemd-socket-activate, systemd-sysusers, systemd-tmpfiles); PHP for the
+# web front end's client example; a real sshd, a client (paramiko) and
+# useradd for pam_twofactl; valgrind for the module's loop test.
 
 # ...and for make check-cluster: a GlusterFS volume on this machine.
 CLUSTER_PKGS := glusterfs-server glusterfs-client iproute2
 
-.PHONY: all check unit install uninstall clean demo deps bench asan fuzz fuzz-standalone valgrind FORCE \
-        deps-cluster check-cluster
+.PHONY: all check unit install uninstall clean demo deps demo-deps bench asan fuzz \
+        fuzz-standalone valgrind FORCE deps-cluster check-cluster
 
 all: twofactl twofactl.pc $(GENERATED) pam/pam_twofactl.so pam/test/pam_twofactl.so tests/pam/pam_loop
 
@@ -206,28 +226,35 @@ tests/unit/run-unit: $(UNIT_SRC) $(LIB_OBJ) .build-flags
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(LIB_OBJ) $(LIBS)
 
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# Install the missing ones of the packages given, with apt-get, as root only:
+# nothing runs when every package is there; without root, say what to
+# install and fail (never sudo). Elsewhere than Debian, only a reminder.
+define install-missing
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "deps: no dpkg-query: make sure these or their equivalents are installed:"; \
+	  echo "  $(strip $(1))"; exit 0; fi; \
+	missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
 	    || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "all build and test packages present"; fi
+	if [ -z "$$missing" ]; then echo "deps: all $(words $(1)) packages present"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "deps: missing packages:$$missing" >&2; \
+	  echo "deps: install them as root: apt-get install --no-install-recommends$$missing" >&2; \
+	  exit 1; \
+	else echo "deps: installing:$$missing"; \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+endef
+
+deps:
+	$(call install-missing,$(BUILD_PKGS) $(DEMO_PKGS) $(TEST_PKGS))
+
+demo-deps:
+	$(call install-missing,$(BUILD_PKGS) $(DEMO_PKGS))
 
 # deps and the GlusterFS packages, with one apt-get update at most
 deps-cluster:
-	@missing=""; for p in $(DEB_PKGS) $(CLUSTER_PKGS); do \
-	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
-	    || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "all build, test and cluster test packages present"; fi
+	$(call install-missing,$(BUILD_PKGS) $(DEMO_PKGS) $(TEST_PKGS) $(CLUSTER_PKGS))
 
 LIBTEST_SRC := $(wildcard tests/lib/*.c)
 tests/lib/run-lib: $(LIBTEST_SRC) libtwofactl.a .build-flags
@@ -246,7 +273,7 @@ check-cluster: deps-cluster
 	$(MAKE) all
 	tests/cluster/run $(CLUSTER_OPTS)
 
-demo: deps
+demo: demo-deps
 	$(MAKE) all
 	./share/demo.sh
 
