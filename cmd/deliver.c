@@ -61,24 +61,35 @@ static char *slurp(const char *path, size_t max)
 	return buf;
 }
 
-/* The template directory: config templates.dir, the source tree next to
- * the binary, or the installed share directory. */
-static void template_dirs(struct store *s, const char *dirs[3], char exe_dir[PATH_MAX])
+/* Where templates are looked for, in this order: config templates.dir; the
+ * share directory next to the binary (BINDIR/../share/twofactl/templates,
+ * so an install under another PREFIX than the build's still finds them);
+ * the source tree when the binary was built there (./twofactl, which an
+ * older install at DATADIR must not shadow); the compiled-in DATADIR. */
+#define TEMPLATE_DIRS 4
+
+static void template_dirs(struct store *s, const char *dirs[TEMPLATE_DIRS], char exe[2][PATH_MAX])
 {
-	ssize_t n = readlink("/proc/self/exe", exe_dir, PATH_MAX - 32);
+	ssize_t n = readlink("/proc/self/exe", exe[0], PATH_MAX - 32);
 	int k = 0;
 
-	dirs[0] = dirs[1] = dirs[2] = NULL;
+	for (int i = 0; i < TEMPLATE_DIRS; i++)
+		dirs[i] = NULL;
 	if (store_config_get(s, "templates.dir"))
 		dirs[k++] = store_config_get(s, "templates.dir");
 	if (n > 0) {
 		char *slash;
 
-		exe_dir[n] = '\0';
-		slash = strrchr(exe_dir, '/');
+		exe[0][n] = '\0';
+		slash = strrchr(exe[0], '/');
 		if (slash) {
-			strcpy(slash, "/share/templates");
-			dirs[k++] = exe_dir;
+			size_t len = (size_t)(slash - exe[0]);
+
+			memcpy(exe[1], exe[0], len);
+			strcpy(exe[1] + len, "/share/templates");
+			strcpy(slash, "/../share/twofactl/templates");
+			dirs[k++] = exe[0];
+			dirs[k++] = exe[1];
 		}
 	}
 	dirs[k] = TWOFACTL_DATADIR "/templates";
@@ -86,12 +97,12 @@ static void template_dirs(struct store *s, const char *dirs[3], char exe_dir[PAT
 
 static char *load_template(struct store *s, const char *lang, const char *name)
 {
-	const char *dirs[3], *langs[2] = { lang, "en" };
-	char exe_dir[PATH_MAX], path[PATH_MAX + 64];
+	const char *dirs[TEMPLATE_DIRS], *langs[2] = { lang, "en" };
+	char exe[2][PATH_MAX], path[PATH_MAX + 64];
 
-	template_dirs(s, dirs, exe_dir);
+	template_dirs(s, dirs, exe);
 	for (int l = 0; l < 2; l++)
-		for (int d = 0; d < 3 && dirs[d]; d++) {
+		for (int d = 0; d < TEMPLATE_DIRS && dirs[d]; d++) {
 			char *t;
 
 			if (!langs[l] || !langs[l][0])

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # Packaged as a distribution would: a release tarball (git archive) built
 # outside any repository and inside another one, hardening flags from
-# dpkg-buildflags.
+# dpkg-buildflags, an install under another PREFIX than the build's (DESTDIR).
 load helper
 
 SRC="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
@@ -83,4 +83,22 @@ setup() {
 	assert_output --partial GNU_RELRO
 	run -0 readelf -d "$bin"
 	assert_output --regexp '\((BIND_NOW|FLAGS)\).*BIND_NOW'
+}
+
+@test "installed under another PREFIX than the build's, the binary finds its templates" {
+	dest="$BATS_TEST_TMPDIR/root"
+	run -0 mk -s -C "$OUTSIDE" install DESTDIR="$dest" PREFIX=/usr
+	bin="$dest/usr/bin/twofactl"
+	assert_file_executable "$bin"
+	# Mark the installed template: the message must come from that copy.
+	echo "installed-copy-marker" >>"$dest/usr/share/twofactl/templates/en/enroll.txt"
+	export TWOFACTL_DIR="$BATS_TEST_TMPDIR/store"
+	run -0 "$bin" -q init
+	mkdir -m 700 "$BATS_TEST_TMPDIR/spool"
+	run -0 "$bin" -q config set smtp.url "spool:$BATS_TEST_TMPDIR/spool"
+	run -0 "$bin" -q user add alice --email alice@example.org
+	run -0 "$bin" -q enroll alice --method email
+	run -0 sh -c "cat '$BATS_TEST_TMPDIR'/spool/*.eml"
+	assert_line --regexp '^Subject: twofactl: confirm this address'
+	assert_line --partial "installed-copy-marker"
 }
