@@ -60,7 +60,8 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 
 # Deployment (README, "Web front end"): where systemd looks for units,
-# sysusers.d and tmpfiles.d files, and what they name. SERVICE_USER owns the
+# sysusers.d and tmpfiles.d files, where cron does (SYSCONFDIR/cron.d), and
+# what they name. SERVICE_USER owns the
 # store and runs the socket's serve and the expiry sweep; FRONTEND_GROUP may
 # connect to the socket (the web server's group).
 SYSCONFDIR ?= /etc
@@ -296,7 +297,8 @@ valgrind: all
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PAMDIR) \
-	  $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	  $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	  $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d
 	install -m 0755 twofactl $(DESTDIR)$(BINDIR)/twofactl
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 0644 libtwofactl.a $(DESTDIR)$(LIBDIR)/libtwofactl.a
@@ -316,7 +318,7 @@ install: all
 	install -m 0644 $(UNITS) share/systemd/twofactl-expire.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0644 share/sysusers.d/twofactl.conf $(DESTDIR)$(SYSUSERSDIR)/twofactl.conf
 	install -m 0644 share/tmpfiles.d/twofactl.conf $(DESTDIR)$(TMPFILESDIR)/twofactl.conf
-	install -m 0644 share/twofactl.cron $(DESTDIR)$(DATADIR)/twofactl.cron
+	install -m 0644 share/twofactl.cron $(DESTDIR)$(SYSCONFDIR)/cron.d/twofactl
 	install -d $(DESTDIR)$(DATADIR)/examples
 	install -m 0644 share/examples/twofactl_client.php share/examples/twofactl_client.py \
 	  $(DESTDIR)$(DATADIR)/examples/
@@ -329,7 +331,8 @@ uninstall:
 	  $(DESTDIR)$(PAMDIR)/pam_twofactl.so $(DESTDIR)$(MANDIR)/man8/pam_twofactl.8 \
 	  $(DESTDIR)$(ZSHCOMPDIR)/_twofactl $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)) twofactl-expire.timer) \
-	  $(DESTDIR)$(SYSUSERSDIR)/twofactl.conf $(DESTDIR)$(TMPFILESDIR)/twofactl.conf
+	  $(DESTDIR)$(SYSUSERSDIR)/twofactl.conf $(DESTDIR)$(TMPFILESDIR)/twofactl.conf \
+	  $(DESTDIR)$(SYSCONFDIR)/cron.d/twofactl
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:

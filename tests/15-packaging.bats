@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Packaged as a distribution would: a release tarball (git archive) built
 # outside any repository and inside another one, hardening flags from
-# dpkg-buildflags, an install under another PREFIX than the build's (DESTDIR).
+# dpkg-buildflags, an install under another PREFIX than the build's (DESTDIR),
+# and the cron file as installed (tests/98-deploy.bats checks the units).
 load helper
 
 SRC="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
@@ -101,4 +102,39 @@ setup() {
 	run -0 sh -c "cat '$BATS_TEST_TMPDIR'/spool/*.eml"
 	assert_line --regexp '^Subject: twofactl: confirm this address'
 	assert_line --partial "installed-copy-marker"
+}
+
+@test "the cron file goes where Debian's cron reads it and stands aside for systemd" {
+	dest="$BATS_TEST_TMPDIR/root"
+	run -0 mk -s -C "$OUTSIDE" install DESTDIR="$dest" PREFIX=/usr
+	# cron.d skips file names with a dot: /etc/cron.d/twofactl, not twofactl.cron
+	cron="$dest/etc/cron.d/twofactl"
+	assert_file_exists "$cron"
+	# One job line: five time fields, the store's owner, then a command that
+	# skips itself when systemd is PID 1 (the timer does the job) or the
+	# binary is gone, and runs the installed binary otherwise.
+	run -0 grep -v -e '^#' -e '^$' "$cron"
+	assert_equal "${#lines[@]}" 1
+	read -r m h dom mon dow user cmd <<<"${lines[0]}"
+	assert_equal "$m $h $dom $mon $dow $user" "*/5 * * * * _twofactl"
+	assert_equal "$cmd" "[ -d /run/systemd/system ] || [ ! -x /usr/bin/twofactl ] || TWOFACTL_DIR=/var/lib/twofactl /usr/bin/twofactl -q expire"
+	# The command as cron's sh runs it, on a store and a binary of the test
+	# (a wrapper that notes each run): it sweeps without systemd, and stands
+	# aside when systemd is PID 1 or when the binary is gone.
+	store="$BATS_TEST_TMPDIR/store" fake="$BATS_TEST_TMPDIR/bin/twofactl"
+	run -0 "$dest/usr/bin/twofactl" -q -d "$store" init
+	mkdir "${fake%/*}"
+	printf '#!/bin/sh\necho "$TWOFACTL_DIR $*" >>"%s"\nexec "%s" "$@"\n' \
+		"$BATS_TEST_TMPDIR/ran" "$dest/usr/bin/twofactl" >"$fake"
+	chmod +x "$fake"
+	c=${cmd//\/usr\/bin\/twofactl/$fake}
+	c=${c//\/var\/lib\/twofactl/$store}
+	run -0 sh -c "${c//\/run\/systemd\/system/$BATS_TEST_TMPDIR/no-systemd}"
+	run -0 cat "$BATS_TEST_TMPDIR/ran"
+	assert_output "$store -q expire"
+	run -0 sh -c "${c//\/run\/systemd\/system/$BATS_TEST_TMPDIR}"
+	rm "$fake"
+	run -0 sh -c "${c//\/run\/systemd\/system/$BATS_TEST_TMPDIR/no-systemd}"
+	run -0 cat "$BATS_TEST_TMPDIR/ran"
+	assert_output "$store -q expire"
 }

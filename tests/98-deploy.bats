@@ -44,11 +44,11 @@ need_analyze() { command -v systemd-analyze >/dev/null || skip "systemd-analyze 
 	done
 	assert_file_exists "$DEST$(sysusersdir)/twofactl.conf"
 	assert_file_exists "$DEST$(tmpfilesdir)/twofactl.conf"
-	assert_file_exists "$DEST/usr/share/twofactl/twofactl.cron"
+	assert_file_exists "$DEST/etc/cron.d/twofactl"
 	assert_file_exists "$DEST/usr/share/twofactl/examples/twofactl_client.php"
 	assert_file_exists "$DEST/usr/share/twofactl/examples/twofactl_client.py"
 	# no placeholder left anywhere
-	run -1 grep -rE '@[A-Z_]+@' "$u" "$DEST$(sysusersdir)" "$DEST$(tmpfilesdir)" "$DEST/usr/share/twofactl/twofactl.cron"
+	run -1 grep -rE '@[A-Z_]+@' "$u" "$DEST$(sysusersdir)" "$DEST$(tmpfilesdir)" "$DEST/etc/cron.d/twofactl"
 }
 
 @test "the installed units name the installed binary, the store, the socket and _twofactl" {
@@ -81,8 +81,8 @@ need_analyze() { command -v systemd-analyze >/dev/null || skip "systemd-analyze 
 	assert_output 'u _twofactl - "twofactl store owner" /var/lib/twofactl -'
 	run -0 grep -v '^#' "$DEST$(tmpfilesdir)/twofactl.conf"
 	assert_output 'd /var/lib/twofactl 0700 _twofactl _twofactl -'
-	run -0 grep -v '^#' "$DEST/usr/share/twofactl/twofactl.cron"
-	assert_output '*/5 * * * * _twofactl TWOFACTL_DIR=/var/lib/twofactl /usr/bin/twofactl -q expire'
+	run -0 grep -v '^#' "$DEST/etc/cron.d/twofactl"
+	assert_output '*/5 * * * * _twofactl [ -d /run/systemd/system ] || [ ! -x /usr/bin/twofactl ] || TWOFACTL_DIR=/var/lib/twofactl /usr/bin/twofactl -q expire'
 }
 
 @test "systemd-analyze verify accepts every installed unit, offline, without a warning" {
