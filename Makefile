@@ -335,13 +335,17 @@ uninstall:
 	  $(DESTDIR)$(SYSCONFDIR)/cron.d/twofactl
 	rm -rf $(DESTDIR)$(DATADIR)
 
+# Everything any target makes, the objects of sources since removed too. A
+# fuzzing find in tests/fuzz/crashes/ is kept (copy it to the corpus); the
+# directory goes when it is empty.
 clean:
-	rm -f $(GENERATED) $(GENERATED:=.tmp) .build-vars .build-vars.new
-	rm -f twofactl libtwofactl.a twofactl.pc tests/unit/run-unit tests/lib/run-lib \
-	  $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d) \
-	  tests/lib/*.d .build-flags
+	rm -f twofactl libtwofactl.a twofactl.pc tests/unit/run-unit tests/unit/run-unit.d \
+	  tests/lib/run-lib tests/lib/*.d $(OBJ) $(OBJ:.o=.d) $(UNIT_SRC:.c=.d) \
+	  $(wildcard core/*.[od] store/*.[od] lib/*.[od] cmd/*.[od]) \
+	  $(GENERATED) $(GENERATED:=.tmp) .build-flags .build-flags.new .build-vars .build-vars.new
 	rm -rf pam/pam_twofactl.so pam/test tests/pam
-	rm -rf tests/fuzz/bin tests/fuzz/lf
-	rm -rf demo
+	rm -rf tests/fuzz/bin tests/fuzz/lf demo
+	if [ -d tests/fuzz/crashes ]; then rmdir tests/fuzz/crashes 2>/dev/null || \
+	  echo "clean: kept tests/fuzz/crashes/: fuzzing finds to copy into tests/fuzz/corpus/"; fi
 
 -include $(OBJ:.o=.d)
