@@ -44,7 +44,7 @@ mkdir -m 700 demo/mail
 $TF -q config set smtp.url "spool:$PWD/demo/mail"
 $TF -q config set smtp.from 2fa@example.org
 $TF --at "$next" enroll alice --method email
-code=$(grep -ohE 'code [0-9]{6}' demo/mail/*.eml | head -1 | cut -c6-)
+code=$(grep -ohE '^    [0-9]{6}' demo/mail/*.eml | head -1 | tr -d ' ')
 echo "(the message in demo/mail/ carries code $code and the session id)"
 $TF --at "$next" confirm alice "$code" >/dev/null && echo "email is now a method of alice"
 
@@ -52,7 +52,7 @@ later=$((next + 60))
 step "a login: twofactl check alice --ip 198.51.100.7   (after the password)"
 $TF --at "$later" check alice --ip 198.51.100.7 || echo "exit status $?: a code is needed"
 session=$($TF -q --at "$later" send alice --via email)
-code=$(grep -lE "session $session" demo/mail/*.eml | xargs grep -ohE 'code [0-9]{6}' | head -1 | cut -c6-)
+code=$(grep -lE "session $session" demo/mail/*.eml | xargs grep -ohE '^    [0-9]{6}' | head -1 | tr -d ' ')
 step "twofactl send alice --via email -> session $session; the user types $code"
 echo "$code" | $TF --at "$later" verify alice --ip 198.51.100.7
 

@@ -60,7 +60,7 @@ setup() {
 	tf -q config set smtp.url "spool:$BATS_TEST_TMPDIR/spool"
 	tf -q user set acct1 --email a1@example.org
 	tf -q --at $T0 enroll acct1 --method email
-	code=$(grep -oE 'code [0-9]{6}' "$BATS_TEST_TMPDIR"/spool/*.eml | head -1 | cut -c6-)
+	code=$(grep -ohE '^    [0-9]{6}' "$BATS_TEST_TMPDIR"/spool/*.eml | head -1 | tr -d ' ')
 	tf -q --at $T0 confirm acct1 "$code" >/dev/null
 	t=$((T0 + 100))
 	for i in $(seq 120); do
@@ -82,7 +82,7 @@ setup() {
 	tf -q config set code.resend 0
 	tf -q user set acct2 --email a2@example.org
 	tf -q --at $T0 enroll acct2 --method email
-	c=$(grep -ohE 'code [0-9]{6}' "$BATS_TEST_TMPDIR"/spool/*.eml | head -1 | cut -c6-)
+	c=$(grep -ohE '^    [0-9]{6}' "$BATS_TEST_TMPDIR"/spool/*.eml | head -1 | tr -d ' ')
 	tf -q --at $T0 confirm acct2 "$c" >"$BATS_TEST_TMPDIR/backup"
 	mapfile -t backup <"$BATS_TEST_TMPDIR/backup"
 	: >"$BATS_TEST_TMPDIR/acked"

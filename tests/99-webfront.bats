@@ -57,7 +57,8 @@ web() {
 	esac
 }
 
-code_in_mail() { mail_to mail "$MAIL" | sed -n 's/^Subject: .*code \([0-9]\{6\}\) (session [0-9]\{3\}).*/\1/p'; }
+# (the code stands on a line of its own in the body, never in the Subject)
+code_in_mail() { mail_to mail "$MAIL" | sed -n 's/^    \([0-9]\{6\}\)$/\1/p'; }
 session_in_mail() { mail_to mail "$MAIL" | sed -n 's/^Subject: .*(session \([0-9]\{3\}\)).*/\1/p'; }
 
 # An account whose second factor is email codes, set up by an administrator.
