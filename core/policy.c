@@ -193,6 +193,52 @@ void login_close_all(struct account *a)
 	a->npl = 0;
 }
 
+void policy_resolve(const struct policy_in *in, struct policy_out *out)
+{
+	int org_required = in->has_org && in->org == POLICY_REQUIRED;
+
+	out->overridden = 0;
+	if (in->own == SW_REQUIRED) {
+		out->pol = POLICY_REQUIRED;
+		out->src = PSRC_ACCOUNT;
+	} else if (org_required) {
+		out->pol = POLICY_REQUIRED;
+		out->src = PSRC_ORG;
+		out->overridden = switch_gives_way(in->own);
+	} else if (in->own == SW_OPTIONAL || in->own == SW_OFF) {
+		out->pol = in->own == SW_OFF ? POLICY_OFF : POLICY_OPTIONAL;
+		out->src = PSRC_ACCOUNT;
+	} else if (in->has_org) {
+		out->pol = in->org;
+		out->src = PSRC_ORG;
+	} else {
+		out->pol = in->def;
+		out->src = PSRC_DEFAULT;
+	}
+}
+
+void account_policy(const struct account *a, const struct org *o, enum policy def, struct policy_out *out)
+{
+	struct policy_in in = { a->twofa, o != NULL, o ? o->policy : POLICY_OPTIONAL, def };
+
+	policy_resolve(&in, out);
+}
+
+int policy_switch_allowed(enum acct_switch own, int has_org, enum policy org)
+{
+	return !(has_org && org == POLICY_REQUIRED && switch_gives_way(own));
+}
+
+int switch_gives_way(enum acct_switch own)
+{
+	return own == SW_OPTIONAL || own == SW_OFF;
+}
+
+const char *policy_source_name(enum policy_source src)
+{
+	return src == PSRC_ACCOUNT ? "account" : src == PSRC_ORG ? "org" : "default";
+}
+
 enum decision policy_decide(const struct account *a, enum policy pol, int whitelisted,
                             int trusted, const char **reason)
 {

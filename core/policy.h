@@ -30,6 +30,37 @@ unsigned trust_expire(struct account *a, int64_t now);
 void login_open(struct account *a, int64_t now, const uint8_t *ip);
 void login_close_all(struct account *a);
 
+/* Which policy applies to an account, in this order: its own switch
+ * (user set --2fa), its organisation's, policy.default. An account may make
+ * its organisation's policy stricter or looser, except that nothing loosens
+ * a required organisation: there the organisation wins. */
+enum policy_source { PSRC_DEFAULT = 0, PSRC_ORG, PSRC_ACCOUNT };
+
+struct policy_in {
+	enum acct_switch own;   /* the account's switch */
+	int has_org;            /* it belongs to an organisation that exists */
+	enum policy org;        /* that organisation's policy (when has_org) */
+	enum policy def;        /* policy.default */
+};
+
+struct policy_out {
+	enum policy pol;        /* the policy that applies */
+	enum policy_source src; /* where it comes from */
+	int overridden;         /* the account's own optional/off gave way to a required organisation */
+};
+
+void policy_resolve(const struct policy_in *in, struct policy_out *out);
+/* The same for an account: its switch, its organisation o (NULL when it
+ * has none, or the organisation no longer exists), policy.default. */
+void account_policy(const struct account *a, const struct org *o, enum policy def, struct policy_out *out);
+/* May an account under this organisation (has_org, org) carry the switch
+ * own? Not optional or off under a required organisation. */
+int policy_switch_allowed(enum acct_switch own, int has_org, enum policy org);
+/* An account's own optional or off, which a required organisation overrides. */
+int switch_gives_way(enum acct_switch own);
+/* "account", "org", "default" */
+const char *policy_source_name(enum policy_source src);
+
 enum decision { DEC_PASS = 0, DEC_CODE, DEC_ENROL };
 
 /* Does this login need a second factor? reason explains the answer. */

@@ -331,6 +331,8 @@ static int extras_to_json(json_object *root, const struct account *a)
 		return -1;
 	if (a->must_enrol && add(root, "must_enrol", json_object_new_boolean(1)))
 		return -1;
+	if (a->twofa != SW_INHERIT && add(root, "2fa", json_object_new_string(switch_name(a->twofa))))
+		return -1;
 	if (a->reset_sent && add(root, "reset_sent", json_object_new_int64(a->reset_sent)))
 		return -1;
 	if (a->email_reset_off && add(root, "email_reset", json_object_new_boolean(0)))
@@ -857,6 +859,13 @@ static int extras_from(json_object *root, struct account *a)
 		if ((b = get(root, "must_enrol", json_type_boolean)))
 			a->must_enrol = json_object_get_boolean(b);
 	}
+	{
+		char sw[16];
+
+		sw[0] = '\0';
+		if (get_str(root, "2fa", sw, sizeof sw, 0) || (sw[0] && switch_parse(sw, &a->twofa)))
+			return CORE_EFORMAT;
+	}
 	if ((arr = get(root, "reset", json_type_object))) {
 		char hex[2 * CODE_HASH_BYTES + 1];
 		size_t hl = 0;
@@ -1086,6 +1095,23 @@ int policy_parse(const char *s, enum policy *p)
 	for (unsigned i = 0; i < 3; i++)
 		if (!strcmp(s, policy_names[i])) {
 			*p = (enum policy)i;
+			return CORE_OK;
+		}
+	return CORE_EINVAL;
+}
+
+static const char *const switch_names[] = { "inherit", "required", "optional", "off" };
+
+const char *switch_name(enum acct_switch sw)
+{
+	return (unsigned)sw < 4 ? switch_names[sw] : "unknown";
+}
+
+int switch_parse(const char *s, enum acct_switch *sw)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (!strcmp(s, switch_names[i])) {
+			*sw = (enum acct_switch)i;
 			return CORE_OK;
 		}
 	return CORE_EINVAL;

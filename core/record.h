@@ -107,6 +107,11 @@ struct pending_login {
 
 enum policy { POLICY_OPTIONAL = 0, POLICY_REQUIRED, POLICY_OFF };
 
+/* An account's own 2FA switch (user set --2fa): inherit follows its
+ * organisation, else policy.default; the others are the account's own
+ * policy (core/policy.h: policy_resolve says which one applies). */
+enum acct_switch { SW_INHERIT = 0, SW_REQUIRED, SW_OPTIONAL, SW_OFF };
+
 struct org {
 	char name[ACCT_NAME_MAX + 1];
 	enum policy policy;
@@ -225,6 +230,7 @@ struct account {
 	int must_enrol;                  /* after a recovery: enrolment needed at the next login,
 	                                    whatever the policy, until a factor is active again */
 	int email_reset_off;             /* the user turned the email reset off */
+	enum acct_switch twofa;          /* its own 2FA switch; SW_INHERIT: the organisation's */
 	uint8_t reset_hash[CODE_HASH_BYTES];
 	int64_t reset_expires;           /* 0: no reset link pending */
 	int64_t reset_sent;              /* when the last link was sent (or is being sent) */
@@ -283,6 +289,8 @@ int wa_purpose_parse(const char *s, enum wa_purpose *p) WUR;
 
 const char *policy_name(enum policy p);
 int policy_parse(const char *s, enum policy *p) WUR;
+const char *switch_name(enum acct_switch sw);
+int switch_parse(const char *s, enum acct_switch *sw) WUR;   /* required|optional|off|inherit */
 int oidc_link_to_json(const struct oidc_link *l, char **out, size_t *outlen) WUR;
 int oidc_link_from_json(const char *json, size_t len, struct oidc_link *l) WUR;
 /* "issuer\nsubject": the name under which the store keeps a link. */

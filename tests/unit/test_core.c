@@ -7,6 +7,7 @@
 #include "core/codes.h"
 #include "core/lockout.h"
 #include "core/otp.h"
+#include "core/policy.h"
 #include "core/qr.h"
 #include "core/record.h"
 #include "core/timefmt.h"
@@ -586,6 +587,153 @@ static void test_legacy_rekey(void)
 	}
 }
 
+/* The policy that applies: the account's own switch x its organisation's
+ * policy (or none) x policy.default, every combination. */
+static void test_policy(void)
+{
+	static const struct {
+		enum acct_switch own;
+		int has_org;
+		enum policy org, def;
+		enum policy want;
+		enum policy_source src;
+		int overridden, allowed;
+	} m[] = {
+		/* own switch, has org, org policy, policy.default -> policy, from, overridden, allowed */
+		{ SW_INHERIT, 0, POLICY_OPTIONAL, POLICY_REQUIRED, POLICY_REQUIRED, PSRC_DEFAULT, 0, 1 },
+		{ SW_INHERIT, 0, POLICY_OPTIONAL, POLICY_OPTIONAL, POLICY_OPTIONAL, PSRC_DEFAULT, 0, 1 },
+		{ SW_INHERIT, 0, POLICY_OPTIONAL, POLICY_OFF, POLICY_OFF, PSRC_DEFAULT, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_REQUIRED, POLICY_REQUIRED, POLICY_REQUIRED, PSRC_ORG, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_REQUIRED, POLICY_OPTIONAL, POLICY_REQUIRED, PSRC_ORG, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_REQUIRED, POLICY_OFF, POLICY_REQUIRED, PSRC_ORG, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_OPTIONAL, POLICY_REQUIRED, POLICY_OPTIONAL, PSRC_ORG, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_OPTIONAL, POLICY_OPTIONAL, POLICY_OPTIONAL, PSRC_ORG, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_OPTIONAL, POLICY_OFF, POLICY_OPTIONAL, PSRC_ORG, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_OFF, POLICY_REQUIRED, POLICY_OFF, PSRC_ORG, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_OFF, POLICY_OPTIONAL, POLICY_OFF, PSRC_ORG, 0, 1 },
+		{ SW_INHERIT, 1, POLICY_OFF, POLICY_OFF, POLICY_OFF, PSRC_ORG, 0, 1 },
+		{ SW_REQUIRED, 0, POLICY_OPTIONAL, POLICY_REQUIRED, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 0, POLICY_OPTIONAL, POLICY_OPTIONAL, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 0, POLICY_OPTIONAL, POLICY_OFF, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_REQUIRED, POLICY_REQUIRED, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_REQUIRED, POLICY_OPTIONAL, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_REQUIRED, POLICY_OFF, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_OPTIONAL, POLICY_REQUIRED, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_OPTIONAL, POLICY_OPTIONAL, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_OPTIONAL, POLICY_OFF, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_OFF, POLICY_REQUIRED, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_OFF, POLICY_OPTIONAL, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_REQUIRED, 1, POLICY_OFF, POLICY_OFF, POLICY_REQUIRED, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 0, POLICY_OPTIONAL, POLICY_REQUIRED, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 0, POLICY_OPTIONAL, POLICY_OPTIONAL, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 0, POLICY_OPTIONAL, POLICY_OFF, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 1, POLICY_REQUIRED, POLICY_REQUIRED, POLICY_REQUIRED, PSRC_ORG, 1, 0 },
+		{ SW_OPTIONAL, 1, POLICY_REQUIRED, POLICY_OPTIONAL, POLICY_REQUIRED, PSRC_ORG, 1, 0 },
+		{ SW_OPTIONAL, 1, POLICY_REQUIRED, POLICY_OFF, POLICY_REQUIRED, PSRC_ORG, 1, 0 },
+		{ SW_OPTIONAL, 1, POLICY_OPTIONAL, POLICY_REQUIRED, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 1, POLICY_OPTIONAL, POLICY_OPTIONAL, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 1, POLICY_OPTIONAL, POLICY_OFF, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 1, POLICY_OFF, POLICY_REQUIRED, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 1, POLICY_OFF, POLICY_OPTIONAL, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OPTIONAL, 1, POLICY_OFF, POLICY_OFF, POLICY_OPTIONAL, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 0, POLICY_OPTIONAL, POLICY_REQUIRED, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 0, POLICY_OPTIONAL, POLICY_OPTIONAL, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 0, POLICY_OPTIONAL, POLICY_OFF, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 1, POLICY_REQUIRED, POLICY_REQUIRED, POLICY_REQUIRED, PSRC_ORG, 1, 0 },
+		{ SW_OFF, 1, POLICY_REQUIRED, POLICY_OPTIONAL, POLICY_REQUIRED, PSRC_ORG, 1, 0 },
+		{ SW_OFF, 1, POLICY_REQUIRED, POLICY_OFF, POLICY_REQUIRED, PSRC_ORG, 1, 0 },
+		{ SW_OFF, 1, POLICY_OPTIONAL, POLICY_REQUIRED, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 1, POLICY_OPTIONAL, POLICY_OPTIONAL, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 1, POLICY_OPTIONAL, POLICY_OFF, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 1, POLICY_OFF, POLICY_REQUIRED, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 1, POLICY_OFF, POLICY_OPTIONAL, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+		{ SW_OFF, 1, POLICY_OFF, POLICY_OFF, POLICY_OFF, PSRC_ACCOUNT, 0, 1 },
+	};
+	unsigned bad = 0, badallow = 0;
+
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		struct policy_in in = { m[i].own, m[i].has_org, m[i].org, m[i].def };
+		struct policy_out out;
+
+		memset(&out, 0xa5, sizeof out);
+		policy_resolve(&in, &out);
+		if (out.pol != m[i].want || out.src != m[i].src || out.overridden != m[i].overridden) {
+			bad++;
+			printf("# row %zu: own %s, org %s, default %s: got %s from %s (overridden %d)\n", i,
+			       switch_name(m[i].own), m[i].has_org ? policy_name(m[i].org) : "none",
+			       policy_name(m[i].def), policy_name(out.pol), policy_source_name(out.src), out.overridden);
+		}
+		if (policy_switch_allowed(m[i].own, m[i].has_org, m[i].org) != m[i].allowed)
+			badallow++;
+	}
+	CHECK(sizeof m / sizeof m[0] == 48 && !bad, "policy: the 48 combinations of own switch, organisation "
+	      "and default resolve as documented (%u wrong)", bad);
+	CHECK(!badallow, "policy: optional and off are refused under a required organisation, "
+	      "allowed elsewhere (%u wrong)", badallow);
+	{
+		enum acct_switch sw;
+
+		CHECK(!switch_parse("inherit", &sw) && sw == SW_INHERIT && !switch_parse("off", &sw) &&
+		      sw == SW_OFF && switch_parse("on", &sw) && switch_parse("", &sw) &&
+		      !strcmp(switch_name(SW_REQUIRED), "required"), "policy: switch names parse both ways");
+	}
+	{
+		/* the decision with the applying policy; a recovery's must_enrol is kept */
+		struct account *a = calloc(1, sizeof *a);
+		const char *why = NULL;
+
+		if (!a) {
+			CHECK(0, "policy: out of memory");
+			return;
+		}
+		account_init(a, "alice", 1000);
+		CHECK(policy_decide(a, POLICY_REQUIRED, 0, 0, &why) == DEC_ENROL &&
+		      policy_decide(a, POLICY_OPTIONAL, 0, 0, &why) == DEC_PASS &&
+		      policy_decide(a, POLICY_OFF, 0, 0, &why) == DEC_PASS,
+		      "policy: without a factor, required needs enrolment, optional and off pass");
+		a->must_enrol = 1;
+		CHECK(policy_decide(a, POLICY_OPTIONAL, 0, 0, &why) == DEC_ENROL &&
+		      policy_decide(a, POLICY_REQUIRED, 0, 0, &why) == DEC_ENROL &&
+		      policy_decide(a, POLICY_OFF, 0, 0, &why) == DEC_PASS,
+		      "policy: after a recovery (must_enrol) enrolment is needed unless the policy is off");
+		a->must_enrol = 0;
+		{
+			struct factor *f = account_factor_add(a, 1000);
+
+			if (f)
+				f->status = FS_ACTIVE;
+			CHECK(f && policy_decide(a, POLICY_OPTIONAL, 0, 0, &why) == DEC_CODE &&
+			      policy_decide(a, POLICY_REQUIRED, 0, 0, &why) == DEC_CODE &&
+			      policy_decide(a, POLICY_OFF, 0, 0, &why) == DEC_PASS &&
+			      policy_decide(a, POLICY_REQUIRED, 1, 0, &why) == DEC_PASS,
+			      "policy: with a factor, a code unless the policy is off or the address whitelisted");
+		}
+		{
+			struct account *b = calloc(1, sizeof *b);
+			char *json = NULL, *sw;
+			size_t len = 0;
+
+			account_init(a, "bob", 1000);   /* without the factor made above */
+			a->twofa = SW_OFF;
+			CHECK(b && record_to_json(a, &json, &len) == CORE_OK && strstr(json, "\"2fa\"") &&
+			      record_from_json(json, len, b) == CORE_OK && b->twofa == SW_OFF,
+			      "policy: the account's switch survives the record round trip");
+			sw = json ? strstr(json, "\"off\"") : NULL;
+			if (sw)
+				memcpy(sw, "\"of!\"", 5);
+			CHECK(sw && record_from_json(json, len, b) != CORE_OK,
+			      "policy: a record with an unknown switch is refused");
+			if (json) {
+				sodium_memzero(json, len);
+				free(json);
+			}
+			free(b);
+		}
+		sodium_memzero(a, sizeof *a);
+		free(a);
+	}
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || oath_init() != OATH_OK)
@@ -603,6 +751,7 @@ int main(void)
 	test_uri_qr();
 	test_webauthn();
 	test_legacy_rekey();
+	test_policy();
 	printf("1..%d\n", n_run);
 	oath_done();
 	return n_fail ? 1 : 0;
