@@ -55,7 +55,10 @@ static const struct argp argp = {
 	"whitelisted address, a remembered device, a service account); 10: a code "
 	"is needed, the methods are printed, and a pending login is opened that a "
 	"successful verify closes (expire warns the user of ones left open); 11: "
-	"the policy requires a second factor and the account has none; 4: locked out.",
+	"the policy requires a second factor and the account has none; 4: locked out. "
+	"The policy is the account's own 2fa switch (user set --2fa), else its "
+	"organisation's, else policy.default; a required organisation wins over an "
+	"account's optional or off. The answer names it and where it comes from.",
 	common_children, NULL, NULL
 };
 
@@ -73,6 +76,7 @@ int cmd_check(int argc, char **argv)
 	struct session ss;
 	uint8_t ip[16];
 	char token[TRUST_TOKEN_CHARS + 8] = "", polwhy[96];
+	struct policy_out po;
 	enum policy pol;
 	enum decision d;
 	const char *reason = "";
@@ -112,8 +116,9 @@ int cmd_check(int argc, char **argv)
 		           ": an administrator must run 'twofactl user unlock'" : "");
 		goto out;
 	}
-	if ((ret = effective_policy(ss.s, ss.a, &pol, polwhy, sizeof polwhy)))
+	if ((ret = effective_policy(ss.s, ss.a, &po, polwhy, sizeof polwhy)))
 		goto out;
+	pol = po.pol;
 	if (a.ip) {
 		wl = wl_match(ss.a->wl, ss.a->nwl, ip, g.now) >= 0;
 		if (!wl && ss.a->org[0]) {
@@ -175,6 +180,7 @@ int cmd_check(int argc, char **argv)
 			d == DEC_PASS ? "pass" : d == DEC_CODE ? "code" : "enroll"));
 		json_object_object_add(o, "reason", json_object_new_string(reason));
 		json_object_object_add(o, "policy", json_object_new_string(policy_name(pol)));
+		json_object_object_add(o, "policy_source", json_object_new_string(polwhy));
 		json_object_object_add(o, "methods", json_object_get(methods));
 		if (d == DEC_CODE)
 			json_object_object_add(o, "digits", json_object_new_int(digits ? (int)digits : OTC_DIGITS));
@@ -183,6 +189,7 @@ int cmd_check(int argc, char **argv)
 		emit_json(o);
 	} else if (!g.quiet) {
 		printf("%s\n", reason);
+		printf("policy: %s (%s)\n", policy_name(pol), printable(polwhy));
 		if (d == DEC_CODE || d == DEC_ENROL) {
 			printf("%s:", d == DEC_CODE ? "methods" : "may enrol");
 			for (size_t i = 0; i < json_object_array_length(methods); i++)

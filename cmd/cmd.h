@@ -220,10 +220,25 @@ int tickets_load(struct store *s, struct ticket **out, size_t *n);
 
 /* Organisations (cmd/org.c). */
 int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o);
+/* The same, but a missing organisation is EXIT_NOENT without a message. */
+int org_read_quiet(struct store *s, const char *name, struct acct_ref *ref, struct org *o);
 int org_write(struct store *s, struct acct_ref *ref, const struct org *o);
 int org_begin(const char *name, struct store **s, struct acct_ref *ref, struct org *o);
 void org_end(struct store *s, struct acct_ref *ref);
-/* The policy that applies to an account: its organisation's, else policy.default. */
-int effective_policy(struct store *s, const struct account *a, enum policy *pol, char *why, size_t whylen);
+/* The policy that applies to an account (core/policy.h: its own switch,
+ * its organisation's, policy.default), and where it comes from in why:
+ * "account", "org NAME" or "default". */
+struct policy_out;
+int effective_policy(struct store *s, const struct account *a, struct policy_out *po, char *why, size_t whylen);
+int default_policy(struct store *s, enum policy *def);
+void policy_source_text(const struct policy_out *po, const char *org, char *buf, size_t len);
+/* Every organisation, sorted by name, for decisions over many accounts. */
+struct org_index {
+	struct org *v;
+	size_t n, cap;
+};
+int org_index_load(struct store *s, struct org_index *ix);
+const struct org *org_index_find(const struct org_index *ix, const char *name);
+void org_index_free(struct org_index *ix);
 
 #endif

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o)
+/* quiet: a missing organisation is EXIT_NOENT without a message */
+static int org_load(struct store *s, const char *name, struct acct_ref *ref, struct org *o, int quiet)
 {
 	uint8_t *pt = NULL;
 	size_t len = 0;
@@ -21,7 +22,7 @@ int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org
 		return fail_store(s, st);
 	st = store_blob_load(s, ref, &pt, &len);
 	if (st == ST_ENOENT)
-		return fail(EXIT_NOENT, "no such organisation '%s'", safe(name));
+		return quiet ? EXIT_NOENT : fail(EXIT_NOENT, "no such organisation '%s'", safe(name));
 	if (st)
 		return fail_store(s, st);
 	st = org_from_json((const char *)pt, len, o);
@@ -29,6 +30,16 @@ int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org
 	if (st || strcmp(o->name, name))
 		return fail(EXIT_STORE, "organisation file '%s' is not readable", safe(name));
 	return EXIT_OK;
+}
+
+int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o)
+{
+	return org_load(s, name, ref, o, 0);
+}
+
+int org_read_quiet(struct store *s, const char *name, struct acct_ref *ref, struct org *o)
+{
+	return org_load(s, name, ref, o, 1);
 }
 
 int org_write(struct store *s, struct acct_ref *ref, const struct org *o)
@@ -44,29 +55,96 @@ int org_write(struct store *s, struct acct_ref *ref, const struct org *o)
 	return st ? fail_store(s, st) : EXIT_OK;
 }
 
-int effective_policy(struct store *s, const struct account *a, enum policy *pol, char *why, size_t whylen)
+int default_policy(struct store *s, enum policy *def)
 {
-	const char *def = store_config_get(s, "policy.default");
+	const char *v = store_config_get(s, "policy.default");
+
+	*def = POLICY_OPTIONAL;
+	if (v && policy_parse(v, def))
+		return fail(EXIT_STORE, "config: policy.default = '%s' is not required, optional or off", safe(v));
+	return EXIT_OK;
+}
+
+void policy_source_text(const struct policy_out *po, const char *org, char *buf, size_t len)
+{
+	if (po->src == PSRC_ORG)
+		snprintf(buf, len, "org %s", org);
+	else
+		snprintf(buf, len, "%s", policy_source_name(po->src));
+}
+
+int effective_policy(struct store *s, const struct account *a, struct policy_out *po, char *why, size_t whylen)
+{
 	struct acct_ref ref = { 0 };
 	struct org o;
+	enum policy def;
+	int ret, has_org = 0;
 
-	*pol = POLICY_OPTIONAL;
-	if (def && policy_parse(def, pol))
-		return fail(EXIT_STORE, "config: policy.default = '%s' is not required, optional or off", safe(def));
-	snprintf(why, whylen, "default");
-	if (!a->org[0])
-		return EXIT_OK;
-	{
-		int ret = org_read(s, a->org, &ref, &o);
-
-		if (ret == EXIT_NOENT)   /* a deleted organisation: the default applies */
-			return EXIT_OK;
-		if (ret)
+	if ((ret = default_policy(s, &def)))
+		return ret;
+	if (a->org[0]) {
+		ret = org_load(s, a->org, &ref, &o, 1);
+		if (ret && ret != EXIT_NOENT)   /* a deleted organisation: as none */
 			return ret;
+		has_org = !ret;
 	}
-	*pol = o.policy;
-	snprintf(why, whylen, "org %s", o.name);
+	account_policy(a, has_org ? &o : NULL, def, po);
+	policy_source_text(po, a->org, why, whylen);
 	return EXIT_OK;
+}
+
+static int collect_org(void *ctx, const uint8_t *json, size_t len)
+{
+	struct org_index *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 16;
+		struct org *nv = realloc(l->v, nc * sizeof *nv);
+
+		if (!nv)
+			return -1;
+		l->v = nv;
+		l->cap = nc;
+	}
+	if (org_from_json((const char *)json, len, &l->v[l->n]))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static int cmp_org(const void *x, const void *y)
+{
+	return strcmp(((const struct org *)x)->name, ((const struct org *)y)->name);
+}
+
+int org_index_load(struct store *s, struct org_index *ix)
+{
+	int st;
+
+	memset(ix, 0, sizeof *ix);
+	if ((st = store_iterate_ns(s, NS_ORGS, collect_org, ix))) {
+		org_index_free(ix);
+		return fail_store(s, st);
+	}
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof *ix->v, cmp_org);
+	return EXIT_OK;
+}
+
+const struct org *org_index_find(const struct org_index *ix, const char *name)
+{
+	struct org key;
+
+	if (!name[0] || !ix->n || strlen(name) >= sizeof key.name)
+		return NULL;
+	memcpy(key.name, name, strlen(name) + 1);
+	return bsearch(&key, ix->v, ix->n, sizeof *ix->v, cmp_org);
+}
+
+void org_index_free(struct org_index *ix)
+{
+	free(ix->v);
+	memset(ix, 0, sizeof *ix);
 }
 
 struct org_args {
@@ -177,7 +255,9 @@ out:
 
 static const struct argp set_argp = {
 	policy_option, parse, "ORG --policy POLICY",
-	"Change an organisation's policy (see org simulate first).", common_children, NULL, NULL
+	"Change an organisation's policy (see org simulate first). Under a required "
+	"policy, the members whose own 2fa switch is off or optional are counted: "
+	"the organisation overrides it.", common_children, NULL, NULL
 };
 
 /* Open the store, lock an organisation and read it (set, del, whitelist). */
@@ -202,13 +282,32 @@ void org_end(struct store *s, struct acct_ref *ref)
 	close_store(s);
 }
 
+/* ---- set ---- */
+
+struct member_pass {
+	const char *org;
+	size_t members, overridden;
+};
+
+static int member_scan(void *ctx, const struct account *a)
+{
+	struct member_pass *m = ctx;
+
+	if (strcmp(a->org, m->org) || a->moved_to[0])
+		return 0;
+	m->members++;
+	m->overridden += switch_gives_way(a->twofa);
+	return 0;
+}
+
 static int org_set(int argc, char **argv)
 {
 	struct org_args a = { 0 };
 	struct store *s = NULL;
 	struct acct_ref ref = { 0 };
+	struct member_pass m = { 0 };
 	struct org o;
-	int ret;
+	int ret, st;
 
 	cmd_parse(&set_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 1)))
@@ -219,10 +318,26 @@ static int org_set(int argc, char **argv)
 	o.policy = a.policy;
 	if ((ret = org_write(s, &ref, &o)) || (ret = audit(s, "org.set", NULL, policy_name(o.policy), NULL, a.name)))
 		goto out;
-	if (g.json)
-		emit_json(org_json(&o));
-	else if (!g.quiet)
+	store_unlock(s, &ref);
+	if (o.policy == POLICY_REQUIRED) {
+		m.org = a.name;
+		if ((st = store_iterate(s, member_scan, &m))) {
+			ret = fail_store(s, st);
+			goto out;
+		}
+	}
+	if (g.json) {
+		json_object *j = org_json(&o);
+
+		json_object_object_add(j, "overridden", json_object_new_int64((int64_t)m.overridden));
+		emit_json(j);
+	} else if (!g.quiet) {
 		printf("organisation '%s' now has policy %s\n", a.name, policy_name(o.policy));
+		if (m.overridden)
+			printf("it overrides the own 2fa switch (off or optional) of %zu member%s\n",
+			       m.overridden, m.overridden == 1 ? "" : "s");
+	}
+	ret = EXIT_OK;
 out:
 	org_end(s, &ref);
 	return ret;
@@ -266,35 +381,6 @@ static int org_show(int argc, char **argv)
 	return ret;
 }
 
-struct org_list {
-	struct org *v;
-	size_t n, cap;
-};
-
-static int collect_org(void *ctx, const uint8_t *json, size_t len)
-{
-	struct org_list *l = ctx;
-
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? 2 * l->cap : 16;
-		struct org *nv = realloc(l->v, nc * sizeof *nv);
-
-		if (!nv)
-			return -1;
-		l->v = nv;
-		l->cap = nc;
-	}
-	if (org_from_json((const char *)json, len, &l->v[l->n]))
-		return -1;
-	l->n++;
-	return 0;
-}
-
-static int cmp_org(const void *x, const void *y)
-{
-	return strcmp(((const struct org *)x)->name, ((const struct org *)y)->name);
-}
-
 static const struct argp list_argp = {
 	NULL, parse, NULL, "List the organisations with their policies.", common_children, NULL, NULL
 };
@@ -302,20 +388,17 @@ static const struct argp list_argp = {
 static int org_list(int argc, char **argv)
 {
 	struct org_args a = { 0 };
-	struct org_list l = { 0 };
+	struct org_index l = { 0 };
 	struct store *s = NULL;
-	int ret, st;
+	int ret;
 
 	cmd_parse(&list_argp, argc, argv, &a);
 	if (a.name)
 		return fail(EXIT_USAGE, "unexpected argument '%s'", a.name);
 	if ((ret = open_store(&s)))
 		return ret;
-	if ((st = store_iterate_ns(s, NS_ORGS, collect_org, &l))) {
-		ret = fail_store(s, st);
+	if ((ret = org_index_load(s, &l)))
 		goto out;
-	}
-	qsort(l.v, l.n, sizeof *l.v, cmp_org);
 	for (size_t i = 0; i < l.n; i++) {
 		if (g.json)
 			emit_json(org_json(&l.v[i]));
@@ -323,7 +406,7 @@ static int org_list(int argc, char **argv)
 			printf("%-24s %s\n", l.v[i].name, policy_name(l.v[i].policy));
 	}
 out:
-	free(l.v);
+	org_index_free(&l);
 	close_store(s);
 	return ret;
 }
@@ -388,44 +471,65 @@ struct sim {
 	const char *org;
 	enum policy policy;
 	unsigned low;
-	size_t members, stopped;
+	size_t members, stopped, own;
 };
 
 static int simulate_one(void *ctx, const struct account *a)
 {
 	struct sim *sm = ctx;
-	const char *reasons[4];
+	const char *reasons[6];
+	char own[96] = "", src[96];
 	unsigned nr = 0, active = account_active_count(a);
+	struct org as_if = { .policy = sm->policy };
+	struct policy_out po;
+	const char *why;
 	int64_t wait;
+	int stopped;
 
 	if (strcmp(a->org, sm->org))
 		return 0;
 	sm->members++;
-	if (a->service || sm->policy == POLICY_OFF)
+	/* the policy that would apply: the account's own switch may decide */
+	account_policy(a, &as_if, POLICY_OPTIONAL, &po);
+	policy_source_text(&po, sm->org, src, sizeof src);
+	if (po.src == PSRC_ACCOUNT)
+		snprintf(own, sizeof own, "its own 2fa switch (%s) decides, not the organisation's policy",
+		         switch_name(a->twofa));
+	else if (po.overridden)
+		snprintf(own, sizeof own, "its own 2fa switch (%s) would be overridden", switch_name(a->twofa));
+	if (!a->service && po.pol != POLICY_OFF) {
+		if (policy_decide(a, po.pol, 0, 0, &why) == DEC_ENROL)
+			reasons[nr++] = "no active factor: must enrol at next login";
+		for (unsigned i = 0; i < a->nf; i++)
+			if (a->f[i].status == FS_ACTIVE && a->f[i].type == F_SMS && !a->phone[0])
+				reasons[nr++] = "SMS is its method but no mobile number is known";
+		if (active && a->nbackup < sm->low)
+			reasons[nr++] = a->nbackup ? "few backup codes left" : "no backup codes left";
+		if (lock_check(a, g.now, &wait) != LOCK_OPEN)
+			reasons[nr++] = "locked out";
+	}
+	stopped = nr > 0;
+	sm->stopped += (size_t)stopped;
+	sm->own += po.src == PSRC_ACCOUNT;
+	if (!stopped && !own[0])
 		return 0;
-	if (!active && sm->policy == POLICY_REQUIRED)
-		reasons[nr++] = "no active factor: must enrol at next login";
-	for (unsigned i = 0; i < a->nf; i++)
-		if (a->f[i].status == FS_ACTIVE && a->f[i].type == F_SMS && !a->phone[0])
-			reasons[nr++] = "SMS is its method but no mobile number is known";
-	if (active && a->nbackup < sm->low)
-		reasons[nr++] = a->nbackup ? "few backup codes left" : "no backup codes left";
-	if (lock_check(a, g.now, &wait) != LOCK_OPEN)
-		reasons[nr++] = "locked out";
-	if (!nr)
-		return 0;
-	sm->stopped++;
+	if (own[0])
+		reasons[nr++] = own;
 	if (g.json) {
 		json_object *o = json_object_new_object(), *r = json_object_new_array();
 
 		json_object_object_add(o, "name", json_object_new_string(a->name));
+		json_object_object_add(o, "stopped", json_object_new_boolean(stopped));
 		for (unsigned i = 0; i < nr; i++)
 			json_object_array_add(r, json_object_new_string(reasons[i]));
 		json_object_object_add(o, "reasons", r);
+		json_object_object_add(o, "2fa", json_object_new_string(switch_name(a->twofa)));
+		json_object_object_add(o, "policy", json_object_new_string(policy_name(po.pol)));
+		json_object_object_add(o, "policy_source", json_object_new_string(src));
 		json_object_object_add(o, "backup_left", json_object_new_int64(a->nbackup));
 		emit_json(o);
 	} else {
-		printf("%s:", a->name);
+		printf("%s:", printable(a->name));
 		for (unsigned i = 0; i < nr; i++)
 			printf("%s %s", i ? ";" : "", reasons[i]);
 		printf("\n");
@@ -438,7 +542,10 @@ static const struct argp sim_argp = {
 	"Without changing anything, list the accounts of ORG that would be stopped "
 	"at their next login under POLICY: no active factor where one is required, "
 	"SMS as the method but no mobile number, fewer than 3 backup codes, locked "
-	"out. So an administrator can tighten a policy without locking customers out.",
+	"out. So an administrator can tighten a policy without locking customers out. "
+	"Also listed: the accounts whose own 2fa switch (user set --2fa) decides "
+	"instead of the organisation's policy, and those whose own off or optional "
+	"a required policy would override.",
 	common_children, NULL, NULL
 };
 
@@ -466,9 +573,13 @@ static int org_simulate(int argc, char **argv)
 		ret = fail_store(s, st);
 		goto out;
 	}
-	if (!g.json && !g.quiet)
+	if (!g.json && !g.quiet) {
 		printf("%zu of %zu account%s would be stopped under policy %s (now %s); nothing was changed\n",
 		       sm.stopped, sm.members, sm.members == 1 ? "" : "s", policy_name(a.policy), policy_name(o.policy));
+		if (sm.own)
+			printf("%zu account%s decide%s by %s own 2fa switch, not by the organisation's policy\n",
+			       sm.own, sm.own == 1 ? "" : "s", sm.own == 1 ? "s" : "", sm.own == 1 ? "its" : "their");
+	}
 out:
 	close_store(s);
 	return ret;

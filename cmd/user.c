@@ -3,6 +3,7 @@
 #include "cmd/cmd.h"
 #include "core/auth.h"
 #include "core/lockout.h"
+#include "core/policy.h"
 #include "core/timefmt.h"
 
 #include <sodium.h>
@@ -15,11 +16,12 @@ struct user_args {
 	const char *email, *phone, *org, *lang;
 	int service, genpw;
 	int pwlogin, emailreset, mustenrol;   /* -1 unchanged, 0 off, 1 on */
+	int twofa;                            /* -1 unchanged, else enum acct_switch */
 	int nargs, maxargs;
 };
 
 enum { OPT_EMAIL = 0x200, OPT_PHONE, OPT_ORG, OPT_LANG, OPT_SERVICE, OPT_GENPW, OPT_PWLOGIN, OPT_EMAILRESET,
-       OPT_MUSTENROL };
+       OPT_MUSTENROL, OPT_2FA };
 
 static int on_off(const char *s)
 {
@@ -32,6 +34,9 @@ static const struct argp_option set_options[] = {
 	{ "must-enrol", OPT_MUSTENROL, "on|off", 0, "on: 'check' answers 11 (enrolment needed) until a "
 	  "factor is active, whatever the policy; 'recovery approve' turns it on, off is the "
 	  "administrator's override", 0 },
+	{ "2fa", OPT_2FA, "SWITCH", 0, "The account's own 2FA switch: required, optional, off, or "
+	  "inherit (the default: its organisation's policy, else policy.default); optional and off "
+	  "are refused under a required organisation", 0 },
 	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address (empty to clear)", 0 },
 	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form, e.g. +420601234567 (empty to clear)", 0 },
 	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies (empty to clear)", 0 },
@@ -67,6 +72,14 @@ static error_t parse_fields(int key, char *arg, struct argp_state *state)
 	case OPT_SERVICE:
 		u->service = 1;
 		break;
+	case OPT_2FA: {
+		enum acct_switch sw;
+
+		if (switch_parse(arg, &sw))
+			USAGE(state, "--2fa: '%s' is not required, optional, off or inherit", safe(arg));
+		u->twofa = (int)sw;
+		break;
+	}
 	case OPT_GENPW:
 		u->genpw = 1;
 		break;
@@ -107,6 +120,8 @@ static int apply_fields(struct account *a, const struct user_args *u)
 		a->password_off = !u->pwlogin;
 	if (u->mustenrol >= 0)
 		a->must_enrol = u->mustenrol;
+	if (u->twofa >= 0)
+		a->twofa = (enum acct_switch)u->twofa;
 	if (u->emailreset >= 0) {
 		a->email_reset_off = !u->emailreset;
 		if (a->email_reset_off) {   /* a link already sent stops working too */
@@ -127,6 +142,41 @@ static int apply_fields(struct account *a, const struct user_args *u)
 	return EXIT_OK;
 }
 
+/* Through serve, a front end may only make its account stricter (--2fa
+ * required): turning the second factor off, or back to the organisation's
+ * policy, is an administrator's decision. */
+static int switch_permitted(const struct user_args *u)
+{
+	if (u->twofa >= 0 && u->twofa != SW_REQUIRED)
+		return allow_admin_option("--2fa");
+	return EXIT_OK;
+}
+
+/* After the fields are applied: an organisation given with --org exists,
+ * and nothing loosens a required organisation (its members' own switch
+ * may be required or inherit there). Checked when --org or --2fa changes;
+ * an organisation that becomes required later simply wins (org set says
+ * whose own switch it overrides). */
+static int check_org_switch(struct store *s, const struct account *a, const struct user_args *u)
+{
+	struct acct_ref oref = { 0 };
+	struct org o;
+	int ret;
+
+	if (!a->org[0] || (!(u->org && u->org[0]) && u->twofa < 0))
+		return EXIT_OK;
+	ret = u->org && u->org[0] ? org_read(s, a->org, &oref, &o) : org_read_quiet(s, a->org, &oref, &o);
+	if (ret == EXIT_NOENT && !(u->org && u->org[0]))
+		return EXIT_OK;   /* its organisation went away: as none */
+	if (ret)
+		return ret;
+	if (!policy_switch_allowed(a->twofa, 1, o.policy))
+		return fail(EXIT_USAGE, "organisation '%s' requires two-factor authentication: the account's "
+		            "own 2fa switch cannot be %s there (use --2fa inherit or required)",
+		            safe(a->org), switch_name(a->twofa));
+	return EXIT_OK;
+}
+
 static const struct argp_child field_children[] = {
 	{ &common_argp, 0, "Global options:", 100 },
 	{ 0 }
@@ -139,6 +189,8 @@ static const struct argp_option add_options[] = {
 	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form", 0 },
 	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies", 0 },
 	{ "lang", OPT_LANG, "LL", 0, "Language of messages (default en)", 0 },
+	{ "2fa", OPT_2FA, "SWITCH", 0, "The account's own 2FA switch: required, optional, off or "
+	  "inherit (the default)", 0 },
 	{ "service", OPT_SERVICE, NULL, 0, "A service account for machine access (an API client): "
 	  "a random password of 32 characters is printed once and stored with Argon2id; exempt "
 	  "from the second factor, never from lockout", 0 },
@@ -170,14 +222,14 @@ static int service_password(struct account *a, char pw[SERVICE_PW_LEN + 1])
 
 static int user_add(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
 	struct session ss = { 0 };
 	char *pw = NULL;
 	int ret, st;
 
 	cmd_parse(&add_argp, argc, argv, &u);
 	set_ctx("user add %s", safe(u.name));
-	if ((ret = check_name(u.name)))
+	if ((ret = check_name(u.name)) || (ret = switch_permitted(&u)))
 		return ret;
 	if ((ret = open_store(&ss.s)))
 		goto out;
@@ -194,15 +246,8 @@ static int user_add(int argc, char **argv)
 		goto out;
 	}
 	account_init(ss.a, u.name, g.now);
-	if ((ret = apply_fields(ss.a, &u)))
+	if ((ret = apply_fields(ss.a, &u)) || (ret = check_org_switch(ss.s, ss.a, &u)))
 		goto out;
-	if (u.org && u.org[0]) {
-		struct acct_ref oref = { 0 };
-		struct org o;
-
-		if ((ret = org_read(ss.s, u.org, &oref, &o)))
-			goto out;
-	}
 	if (u.service || u.genpw) {
 		ss.a->service = u.service;
 		pw = sodium_malloc(SERVICE_PW_LEN + 1);
@@ -243,32 +288,34 @@ out:
 /* ---- set ---- */
 
 static const struct argp set_argp = {
-	set_options, parse_fields, "NAME", "Change an account's contact details.", field_children, NULL, NULL
+	set_options, parse_fields, "NAME", "Change an account's contact details, organisation, "
+	"language, its own 2FA switch and other settings.", field_children, NULL, NULL
 };
 
 static int user_set(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
 	struct session ss;
 	int ret;
 
 	cmd_parse(&set_argp, argc, argv, &u);
 	set_ctx("user set %s", safe(u.name));
-	if (!u.email && !u.phone && !u.org && !u.lang && u.pwlogin < 0 && u.emailreset < 0 && u.mustenrol < 0)
-		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org, --lang, "
+	if (!u.email && !u.phone && !u.org && !u.lang && u.pwlogin < 0 && u.emailreset < 0 && u.mustenrol < 0 &&
+	    u.twofa < 0)
+		return fail(EXIT_USAGE, "nothing to change: give --email, --phone, --org, --lang, --2fa, "
 		            "--password-login, --email-reset or --must-enrol");
-	if (u.mustenrol >= 0 && (ret = allow_admin_option("--must-enrol")))
+	if ((u.mustenrol >= 0 && (ret = allow_admin_option("--must-enrol"))) || (ret = switch_permitted(&u)))
 		return ret;
-	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u))) {
-		if (u.org && u.org[0]) {
-			struct acct_ref oref = { 0 };
-			struct org o;
+	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u)) &&
+	    !(ret = check_org_switch(ss.s, ss.a, &u)) && !(ret = sess_save(&ss))) {
+		char detail[64] = "";
 
-			ret = org_read(ss.s, u.org, &oref, &o);
-		}
-		if (!ret && !(ret = sess_save(&ss)))
-			ret = audit(ss.s, "user.set", u.name, "ok", NULL,
-			            u.mustenrol == 0 ? "must-enrol off" : u.mustenrol == 1 ? "must-enrol on" : NULL);
+		if (u.mustenrol >= 0)
+			snprintf(detail, sizeof detail, "must-enrol %s", u.mustenrol ? "on" : "off");
+		if (u.twofa >= 0)
+			snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s2fa %s",
+			         detail[0] ? ", " : "", switch_name((enum acct_switch)u.twofa));
+		ret = audit(ss.s, "user.set", u.name, "ok", NULL, detail[0] ? detail : NULL);
 	}
 	sess_end(&ss);
 	if (!ret && !g.quiet && !g.json)
@@ -321,7 +368,13 @@ static const char *iso(int64_t t, char buf[32])
 	return buf;
 }
 
-static void show_text(const struct account *a)
+/* The policy that applies to a shown account, and where it comes from. */
+struct shown_policy {
+	struct policy_out po;
+	char src[96];
+};
+
+static void show_text(const struct account *a, const struct shown_policy *sp)
 {
 	char t[32];
 	int64_t wait = 0;
@@ -338,6 +391,9 @@ static void show_text(const struct account *a)
 	if (active)
 		printf(" (%u active factor%s)", active, active == 1 ? "" : "s");
 	printf("\n");
+	printf("2fa switch: %s\n", switch_name(a->twofa));
+	printf("policy:     %s (%s)%s\n", policy_name(sp->po.pol), printable(sp->src),
+	       sp->po.overridden ? ": the organisation's required policy overrides the account's own switch" : "");
 	if (a->must_enrol && !active)
 		printf("enrolment:  required at the next login (after a lost-device recovery), "
 		       "until a factor is active\n");
@@ -381,7 +437,7 @@ static void show_text(const struct account *a)
 	}
 }
 
-static json_object *show_json(const struct account *a)
+static json_object *show_json(const struct account *a, const struct shown_policy *sp)
 {
 	json_object *o = json_object_new_object(), *fs = json_object_new_array();
 	int64_t wait = 0;
@@ -411,6 +467,10 @@ static json_object *show_json(const struct account *a)
 	json_object_object_add(o, "created", json_object_new_int64(a->created));
 	json_object_object_add(o, "enabled", json_object_new_boolean(account_active_count(a) > 0));
 	json_object_object_add(o, "must_enrol", json_object_new_boolean(a->must_enrol && !account_active_count(a)));
+	json_object_object_add(o, "2fa", json_object_new_string(switch_name(a->twofa)));
+	json_object_object_add(o, "policy", json_object_new_string(policy_name(sp->po.pol)));
+	json_object_object_add(o, "policy_source", json_object_new_string(sp->src));
+	json_object_object_add(o, "policy_overrides_switch", json_object_new_boolean(sp->po.overridden));
 	json_object_object_add(o, "phone_requests_trusted", json_object_new_boolean(account_active_count(a) == 0));
 	json_object_object_add(o, "backup_left", json_object_new_int64(a->nbackup));
 	json_object_object_add(o, "whitelist", json_object_new_int64(a->nwl));
@@ -439,17 +499,20 @@ static const struct argp name_argp_show = {
 
 static int user_show(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
 	struct session ss;
 	int ret;
 
 	cmd_parse(&name_argp_show, argc, argv, &u);
 	set_ctx("user show %s", safe(u.name));
 	if (!(ret = sess_begin(&ss, u.name))) {
-		if (g.json)
-			emit_json(show_json(ss.a));
-		else
-			show_text(ss.a);
+		struct shown_policy sp;
+
+		ret = effective_policy(ss.s, ss.a, &sp.po, sp.src, sizeof sp.src);
+		if (!ret && g.json)
+			emit_json(show_json(ss.a, &sp));
+		else if (!ret)
+			show_text(ss.a, &sp);
 	}
 	sess_end(&ss);
 	return ret;
@@ -461,7 +524,7 @@ static const struct argp name_argp_del = {
 
 static int user_del(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
 	struct session ss;
 	int ret, st;
 
@@ -491,7 +554,7 @@ static const struct argp name_argp_unlock = {
 
 static int user_unlock(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
 	struct session ss;
 	int ret;
 
@@ -711,7 +774,7 @@ static const struct argp rename_argp = {
 
 static int user_rename(int argc, char **argv)
 {
-	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .maxargs = 1 };
+	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1, .maxargs = 1 };
 	struct session ss;
 	struct acct_ref nref = { 0 };
 	int ret, st;

@@ -127,7 +127,7 @@ setup() { setup_store; }
 	jq --arg l "$forged" '.accounts[0].factors[0].label=$l | .accounts[0].name="mallory"' <<<"$output" >"$BATS_TEST_TMPDIR/x.json"
 	run -0 tf import "$BATS_TEST_TMPDIR/x.json"
 	run -0 tf user show mallory
-	assert_line --index 13 --partial "factor 1:   totp active 'phone\\x0afactor 9:   totp active, sha1, 6 digits', "
+	assert_line --index 15 --partial "factor 1:   totp active 'phone\\x0afactor 9:   totp active, sha1, 6 digits', "
 	refute_line --regexp '^factor 9'
 	run -0 tf --json user show mallory
 	run -0 jq -e --arg l "$forged" '.factors[0].label==$l' <<<"$output"   # JSON carries it exactly

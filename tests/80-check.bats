@@ -153,7 +153,7 @@ setup() {
 	token=$output
 	[[ $token =~ ^[A-Za-z0-9_-]{43}$ ]]
 	run -0 tf --at $((T0 + 60)) check alice --device-token "$token"
-	assert_output "trusted device"
+	assert_output $'trusted device\npolicy: optional (default)'
 	run -0 tf --at $((T0 + 61)) check alice --device-token - <<<"$token"
 	run -0 tf --json trust list alice
 	run -0 jq -e '.id==1 and .label=="Firefox on the laptop" and .created==1800000000
@@ -308,7 +308,7 @@ setup() {
 	run -1 tf verify api --password <<<"${pw}x"
 	run -2 tf verify api --password "$pw"
 	run -0 tf check api
-	assert_output "service account: exempt from the second factor"
+	assert_output $'service account: exempt from the second factor\npolicy: optional (default)'
 	tf -q org add strict --policy required
 	tf -q user set api --org strict
 	run -0 tf check api

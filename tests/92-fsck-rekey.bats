@@ -179,7 +179,7 @@ spooled() { cat "$BATS_TEST_TMPDIR/spool.$1"/*.eml; }
 	run -0 tf --json backup list alice
 	run -0 jq -e '.left==9' <<<"$output"
 	run -0 tf --at $((T0 + 61)) check alice --device-token - <<<"$device"
-	assert_output "trusted device"
+	assert_line --index 0 "trusted device"
 	run -0 tf --at $((T0 + 62)) verify alice "$code"
 	assert_output "accepted (email code)"
 	run -1 tf --at $((T0 + 62)) verify alice "$code"

@@ -240,6 +240,26 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	serve_socket_teardown
 }
 
+@test "over the socket, a frontend may turn its account's own 2fa switch to required, never loosen it" {
+	serve_socket_setup
+	run -0 as_client www-data <<-EOF
+	{"argv": ["user", "set", "bob", "--2fa", "off"]}
+	{"argv": ["user", "set", "bob", "--2fa", "optional"]}
+	{"argv": ["user", "add", "carl", "--2fa", "off"]}
+	{"argv": ["user", "set", "bob", "--2fa", "required"]}
+	{"argv": ["user", "set", "bob", "--2fa", "inherit"]}
+	{"argv": ["user", "show", "bob"]}
+	EOF
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden" and .error.message == "--2fa is for administrators"' <<<"${lines[0]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[1]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[2]}"
+	run -0 jq -e '.exit == 0' <<<"${lines[3]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[4]}"
+	run -0 jq -e '.exit == 0 and .output[0]."2fa" == "required" and .output[0].policy_source == "account"' <<<"${lines[5]}"
+	run -3 owner user show carl
+	serve_socket_teardown
+}
+
 @test "over the socket, a frontend may not clear a recovery's enrolment nor whitelist everything" {
 	serve_socket_setup
 	run -0 as_client www-data <<-EOF
