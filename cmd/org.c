@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl org add|list|show|set|del|simulate */
 #include "cmd/cmd.h"
+#include "cmd/deliver.h"
 #include "core/lockout.h"
 #include "core/policy.h"
 #include "core/timefmt.h"
@@ -151,9 +152,10 @@ struct org_args {
 	const char *name;
 	enum policy policy;
 	int policy_set, nargs;
+	int no_notify;
 };
 
-enum { OPT_POLICY = 0x700 };
+enum { OPT_POLICY = 0x700, OPT_NO_NOTIFY };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
@@ -164,6 +166,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (policy_parse(arg, &a->policy))
 			USAGE(state, "--policy: '%s' is not required, optional or off", safe(arg));
 		a->policy_set = 1;
+		break;
+	case OPT_NO_NOTIFY:
+		a->no_notify = 1;
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++)
@@ -253,11 +258,24 @@ out:
 	return ret;
 }
 
+static const struct argp_option set_options[] = {
+	{ "policy", OPT_POLICY, "POLICY", 0, "required, optional or off", 0 },
+	{ "no-notify", OPT_NO_NOTIFY, NULL, 0, "When the policy becomes required, do not tell the "
+	  "members without a second factor", 0 },
+	{ 0 }
+};
+
 static const struct argp set_argp = {
-	policy_option, parse, "ORG --policy POLICY",
-	"Change an organisation's policy (see org simulate first). Under a required "
-	"policy, the members whose own 2fa switch is off or optional are counted: "
-	"the organisation overrides it.", common_children, NULL, NULL
+	set_options, parse, "ORG --policy POLICY",
+	"Change an organisation's policy (see org simulate first). When it becomes "
+	"required, every member without an active second factor (service accounts "
+	"aside) gets one message, by email or else SMS, in their language, saying "
+	"that their next login will ask them to set up two-factor authentication "
+	"(seed 001, step 9); --no-notify skips it. Messages that cannot be delivered "
+	"are listed; they never undo the change. Members whose own 2fa switch is off "
+	"or optional are counted: a required organisation overrides it.\v"
+	"Exit status: 0 changed (also when some messages failed), 2 usage, 3 no such "
+	"organisation, 5 store error, 7 store busy.", common_children, NULL, NULL
 };
 
 /* Open the store, lock an organisation and read it (set, del, whitelist). */
@@ -282,11 +300,14 @@ void org_end(struct store *s, struct acct_ref *ref)
 	close_store(s);
 }
 
-/* ---- set ---- */
+/* ---- set: what a required policy means for its members ---- */
 
 struct member_pass {
 	const char *org;
 	size_t members, overridden;
+	char (*todo)[ACCT_NAME_MAX + 1];   /* members to tell that enrolment is coming */
+	size_t n, cap;
+	int oom;
 };
 
 static int member_scan(void *ctx, const struct account *a)
@@ -297,7 +318,69 @@ static int member_scan(void *ctx, const struct account *a)
 		return 0;
 	m->members++;
 	m->overridden += switch_gives_way(a->twofa);
+	if (!enrol_notice_due(a))
+		return 0;
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? 2 * m->cap : 64;
+		void *nv = realloc(m->todo, nc * sizeof *m->todo);
+
+		if (!nv) {
+			m->oom = 1;
+			return 1;
+		}
+		m->todo = nv;
+		m->cap = nc;
+	}
+	memcpy(m->todo[m->n++], a->name, sizeof m->todo[0]);
 	return 0;
+}
+
+/* One message to a member, read again (it may have enrolled, left or gone
+ * meanwhile: then nobody is told). 0 sent, 1 not needed any more, -1 not
+ * delivered (why says why). A failure is reported, never fatal. */
+static int notify_member(struct store *s, const char *org, const char *name, struct account *a,
+                         char *why, size_t whylen)
+{
+	struct acct_ref ref = { 0 };
+	const char *word = g.err_word;
+	char keep[sizeof g.err_msg];
+	enum channel ch;
+	int st, r;
+
+	if ((st = store_ref(s, name, &ref)) || (st = store_lock(s, &ref))) {
+		snprintf(why, whylen, "%s", st == ST_BUSY ? "account busy" : "cannot lock the account");
+		return -1;
+	}
+	st = store_load(s, &ref, name, a);
+	store_unlock(s, &ref);
+	if (st == ST_ENOENT)
+		return 1;
+	if (st) {
+		snprintf(why, whylen, "cannot read the account");
+		return -1;
+	}
+	if (strcmp(a->org, org) || a->moved_to[0] || !enrol_notice_due(a))
+		return 1;
+	if (!a->email[0] && !a->phone[0]) {
+		snprintf(why, whylen, "no email address or mobile number known");
+		return -1;
+	}
+	ch = a->email[0] ? CH_EMAIL : CH_SMS;
+	/* deliver() says what went wrong on stderr, as the listing of this
+	 * member; the command's own result stays a success */
+	memcpy(keep, g.err_msg, sizeof keep);
+	g.err_word = NULL;
+	g.err_msg[0] = '\0';
+	{
+		struct msg_var v[] = { { "name", a->name }, { "issuer", config_issuer(s) }, { "org", org } };
+
+		r = deliver(s, a, ch, "enrol-required", v, sizeof v / sizeof v[0]);
+	}
+	if (r)
+		snprintf(why, whylen, "%s", g.err_msg[0] ? g.err_msg : "delivery failed");
+	g.err_word = word;
+	memcpy(g.err_msg, keep, sizeof keep);
+	return r ? -1 : 0;
 }
 
 static int org_set(int argc, char **argv)
@@ -306,18 +389,25 @@ static int org_set(int argc, char **argv)
 	struct store *s = NULL;
 	struct acct_ref ref = { 0 };
 	struct member_pass m = { 0 };
+	struct account *acct = NULL;
+	json_object *sent = json_object_new_array(), *failed = json_object_new_array();
 	struct org o;
-	int ret, st;
+	enum policy old;
+	int ret, st, became_required;
 
 	cmd_parse(&set_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 1)))
-		return ret;
+		goto done;
 	set_ctx("org set %s", a.name);
 	if ((ret = org_begin(a.name, &s, &ref, &o)))
 		goto out;
+	old = o.policy;
 	o.policy = a.policy;
 	if ((ret = org_write(s, &ref, &o)) || (ret = audit(s, "org.set", NULL, policy_name(o.policy), NULL, a.name)))
 		goto out;
+	/* decided under the organisation's lock: of two runs at once, one
+	 * sees the change and tells the members */
+	became_required = old != POLICY_REQUIRED && o.policy == POLICY_REQUIRED;
 	store_unlock(s, &ref);
 	if (o.policy == POLICY_REQUIRED) {
 		m.org = a.name;
@@ -325,21 +415,68 @@ static int org_set(int argc, char **argv)
 			ret = fail_store(s, st);
 			goto out;
 		}
+		if (m.oom) {
+			ret = fail(EXIT_STORE, "out of memory");
+			goto out;
+		}
+	}
+	if (became_required && !a.no_notify && m.n) {
+		if (!(acct = account_new())) {
+			ret = fail(EXIT_STORE, "cannot allocate secure memory");
+			goto out;
+		}
+		for (size_t i = 0; i < m.n; i++) {
+			char why[600];
+			int r = notify_member(s, a.name, m.todo[i], acct, why, sizeof why);
+
+			if (r > 0)
+				continue;
+			if (r == 0) {
+				json_object_array_add(sent, json_object_new_string(m.todo[i]));
+			} else {
+				json_object *f = json_object_new_object();
+
+				json_object_object_add(f, "name", json_object_new_string(m.todo[i]));
+				json_object_object_add(f, "error", json_object_new_string(why));
+				json_object_array_add(failed, f);
+			}
+			if ((ret = audit(s, "org.notify", m.todo[i], r ? "failed" : "sent", NULL, a.name)))
+				goto out;
+		}
 	}
 	if (g.json) {
 		json_object *j = org_json(&o);
 
 		json_object_object_add(j, "overridden", json_object_new_int64((int64_t)m.overridden));
+		json_object_object_add(j, "notified", json_object_get(sent));
+		json_object_object_add(j, "not_notified", json_object_get(failed));
 		emit_json(j);
 	} else if (!g.quiet) {
+		size_t ns = json_object_array_length(sent);
+
 		printf("organisation '%s' now has policy %s\n", a.name, policy_name(o.policy));
 		if (m.overridden)
 			printf("it overrides the own 2fa switch (off or optional) of %zu member%s\n",
 			       m.overridden, m.overridden == 1 ? "" : "s");
+		if (ns)
+			printf("told %zu member%s without a second factor that their next login asks them to set one up\n",
+			       ns, ns == 1 ? "" : "s");
+		for (size_t i = 0; i < json_object_array_length(failed); i++) {
+			json_object *f = json_object_array_get_idx(failed, i), *n, *e;
+
+			json_object_object_get_ex(f, "name", &n);
+			json_object_object_get_ex(f, "error", &e);
+			printf("not told %s: %s\n", printable(json_object_get_string(n)), printable(json_object_get_string(e)));
+		}
 	}
 	ret = EXIT_OK;
 out:
+	account_free(acct);
+	free(m.todo);
 	org_end(s, &ref);
+done:
+	json_object_put(sent);
+	json_object_put(failed);
 	return ret;
 }
 

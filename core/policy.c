@@ -234,6 +234,11 @@ int switch_gives_way(enum acct_switch own)
 	return own == SW_OPTIONAL || own == SW_OFF;
 }
 
+int enrol_notice_due(const struct account *a)
+{
+	return !a->service && account_active_count(a) == 0;
+}
+
 const char *policy_source_name(enum policy_source src)
 {
 	return src == PSRC_ACCOUNT ? "account" : src == PSRC_ORG ? "org" : "default";

@@ -58,6 +58,10 @@ void account_policy(const struct account *a, const struct org *o, enum policy de
 int policy_switch_allowed(enum acct_switch own, int has_org, enum policy org);
 /* An account's own optional or off, which a required organisation overrides. */
 int switch_gives_way(enum acct_switch own);
+/* Tell this account, when its organisation's policy becomes required, that
+ * its next login will ask for enrolment? (No active factor, not a service
+ * account.) */
+int enrol_notice_due(const struct account *a);
 /* "account", "org", "default" */
 const char *policy_source_name(enum policy_source src);
 

@@ -9,9 +9,9 @@ load helper
 TPL="$BATS_TEST_DIRNAME/../share/templates"
 LANGS="en cs ca nl hu"
 EMAIL_PURPOSES="login enroll confirm activate success warning recovery-filed recovery-approved
-	recovery-denied reset 2fa-off factor-removed"
+	recovery-denied reset 2fa-off factor-removed enrol-required"
 SMS_PURPOSES="login enroll confirm success recovery-filed recovery-approved recovery-denied
-	2fa-off factor-removed"
+	2fa-off factor-removed enrol-required"
 
 # The placeholders the code gives each purpose (README, "Message templates").
 vars_of() {
@@ -24,6 +24,7 @@ vars_of() {
 	reset) echo "name issuer url minutes" ;;
 	2fa-off) echo "name issuer time" ;;
 	factor-removed) echo "name issuer method time" ;;
+	enrol-required) echo "name issuer org" ;;
 	*) return 1 ;;
 	esac
 }
@@ -35,6 +36,7 @@ needs_of() {
 	recovery-*) echo "ticket" ;;
 	warning) echo "time ip" ;;
 	factor-removed) echo "method" ;;
+	enrol-required) echo "org" ;;
 	esac
 }
 
@@ -152,6 +154,22 @@ render_all() {
 	spool reset
 	run -0 tf -q --at $T0 reset send bob
 	rendered reset.txt
+
+	# Their organisation turns 2FA on: Dave is told by email, Erin (no address) by SMS.
+	tf -q org add acme --policy optional
+	tf -q user add dave --email dave@example.org --org acme --lang "$LL"
+	tf -q user add erin --phone +420603456789 --org acme --lang "$LL"
+	spool enrol-required
+	run -0 tf -q org set acme --policy required
+	run -0 sh -c "grep -l '^To: dave@example.org' '$SPOOL'/* | xargs rm"
+	rendered enrol-required.sms
+	assert_equal "$(value org)" acme
+	tf -q org set acme --policy optional
+	tf -q user del erin
+	spool enrol-required-email
+	run -0 tf -q org set acme --policy required
+	rendered enrol-required.txt
+	assert_equal "$(value org)" acme
 
 	# Bob is told by email, Carol (no address) by SMS.
 	for who in bob carol; do

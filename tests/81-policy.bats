@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # Which policy applies to an account (seed 002: "on account level" as well as
-# per client): its own 2fa switch, its organisation's policy, policy.default.
+# per client): its own 2fa switch, its organisation's policy, policy.default;
+# and the members told, by a real SMTP server (aiosmtpd), when their
+# organisation turns two-factor authentication on (seed 001, step 9).
 load helper
 
 setup_file() { start_smtp plain; }
@@ -109,7 +111,7 @@ confirmed() {
 	tf -q user add carol --org acme --2fa required
 	tf -q user add dave --org acme
 	tf -q user add erin --2fa off
-	run -0 tf org set acme --policy required
+	run -0 tf org set acme --policy required --no-notify
 	assert_line "organisation 'acme' now has policy required"
 	assert_line "it overrides the own 2fa switch (off or optional) of 2 members"
 	run -11 tf check alice
@@ -123,15 +125,15 @@ confirmed() {
 	run -0 tf user show alice
 	assert_line "2fa switch: off"
 	assert_line "policy:     required (org acme): the organisation's required policy overrides the account's own switch"
-	run -0 tf --json org set acme --policy required
+	run -0 tf --json org set acme --policy required --no-notify
 	run -0 jq -e '.policy=="required" and .overridden==2' <<<"$output"
 	# back to optional: their own switches decide again
 	run -0 tf --json org set acme --policy optional
-	run -0 jq -e '.overridden==0' <<<"$output"
+	run -0 jq -e '.overridden==0 and .notified==[] and .not_notified==[]' <<<"$output"
 	run -0 tf check alice
 	assert_line "policy: off (account)"
 	# and other fields of an overridden member can still be changed
-	tf -q org set acme --policy required
+	tf -q org set acme --policy required --no-notify
 	run -0 tf user set alice --email alice@example.org
 }
 
@@ -203,4 +205,100 @@ confirmed() {
 	run -11 tf check alice
 	tf -q user set alice --2fa off
 	run -0 tf check alice
+}
+
+# ---- told when the organisation turns 2FA on ----
+
+@test "members without a factor are told once, in their language, when their organisation turns 2FA on" {
+	tf -q org add acme --policy optional
+	tf -q user add alice --org acme --email "alice$N@example.org"
+	tf -q user add bob --org acme --email "bob$N@example.org" --lang cs
+	tf -q user add carol --org acme --email "carol$N@example.org"
+	confirmed carol
+	tf -q user add dave --org acme --email "dave$N@example.org" --2fa off
+	tf -q user add erin --org acme --email "erin$N@example.org" --service
+	tf -q user add frank --email "frank$N@example.org"
+	run -0 --separate-stderr tf --json org set acme --policy required
+	run -0 jq -e '.policy=="required" and (.notified|sort)==["alice","bob","dave"] and .not_notified==[] and .overridden==1' <<<"$output"
+	run -0 mail_to plain "alice$N@example.org"
+	assert_line "Subject: Example Hosting: two-factor authentication is now required for your account"
+	assert_line "From: 2fa@example.org"
+	assert_output --partial "your organisation acme now requires two-factor authentication"
+	assert_output --partial "At your next login, after your password, you will be"
+	run -0 mail_to plain "bob$N@example.org"
+	assert_line "Subject: Example Hosting: dvoufaktorová autentizace je nyní pro Váš účet povinná"
+	assert_output --partial "Při příštím přihlášení budete po zadání hesla vyzváni"
+	# enrolled, a service account, another organisation's: nothing
+	for u in carol erin frank; do
+		run -0 mail_count plain "$u$N@example.org"
+		assert_output 0
+	done
+	# set again, or back and forth with --no-notify: no second message
+	tf -q org set acme --policy required
+	tf -q org set acme --policy optional
+	tf -q org set acme --policy required --no-notify
+	for u in alice bob dave; do
+		run -0 mail_count plain "$u$N@example.org"
+		assert_output 1
+	done
+	run -0 tf audit --user alice
+	assert_line --partial "org.notify  alice  sent  (acme)"
+}
+
+@test "org set --no-notify tells nobody; the text output counts who was told" {
+	tf -q org add acme --policy off
+	tf -q user add alice --org acme --email "alice$N@example.org"
+	run -0 tf org set acme --policy required --no-notify
+	refute_line --partial "told"
+	run -0 mail_count plain "alice$N@example.org"
+	assert_output 0
+	tf -q org add beta --policy off
+	tf -q user add bob --org beta --email "bob$N@example.org"
+	run -0 tf org set beta --policy required
+	assert_output $'organisation \'beta\' now has policy required\ntold 1 member without a second factor that their next login asks them to set one up'
+}
+
+@test "delivery failures are listed, never fatal: the policy change stands" {
+	tf -q org add acme --policy optional
+	tf -q user add alice --org acme --email "alice$N@example.org"
+	tf -q user add bob --org acme --email "reject-bob$N@example.org"
+	tf -q user add carol --org acme
+	tf -q user add dave --org acme --phone +420601000002 --lang nl
+	tf -q config set sms.url "spool:$BATS_TEST_TMPDIR/sms"
+	mkdir "$BATS_TEST_TMPDIR/sms"
+	run -0 --separate-stderr tf --json org set acme --policy required
+	res=$output
+	run -0 jq -e '(.notified|sort)==["alice","dave"] and (.not_notified|map(.name)|sort)==["bob","carol"]' <<<"$res"
+	run -0 jq -e '.not_notified[] | select(.name=="carol") | .error=="no email address or mobile number known"' <<<"$res"
+	run -0 jq -e '.not_notified[] | select(.name=="bob") | .error | test("550")' <<<"$res"
+	run -0 tf --json org show acme
+	run -0 jq -e '.policy=="required"' <<<"$output"
+	# dave has no email address: an SMS, in Dutch
+	run -0 sh -c "cat '$BATS_TEST_TMPDIR'/sms/*.sms"
+	assert_line "To: +420601000002"
+	assert_output --partial "acme heeft 2-factor inlog verplicht gesteld. Bij je volgende inlog vragen we je dit in te stellen."
+	run -0 tf audit --user bob
+	assert_line --partial "org.notify  bob  failed  (acme)"
+	# the text form lists them too; a mail server that is down changes nothing either
+	tf -q org set acme --policy optional
+	tf -q config set smtp.url "smtp://127.0.0.1:$(free_port)"
+	run -0 --separate-stderr tf org set acme --policy required
+	assert_line "organisation 'acme' now has policy required"
+	assert_line --regexp "^not told alice: delivery failed: smtp://127\.0\.0\.1:[0-9]+: "
+	assert_line "not told carol: no email address or mobile number known"
+	run -0 tf --json org show acme
+	run -0 jq -e '.policy=="required"' <<<"$output"
+}
+
+@test "two org set --policy required at once tell each member once" {
+	tf -q org add acme --policy optional
+	for i in 1 2 3 4; do tf -q user add "u$i" --org acme --email "par$N-$i@example.org"; done
+	tf -q org set acme --policy required & p1=$!
+	tf -q org set acme --policy required & p2=$!
+	wait $p1
+	wait $p2
+	for i in 1 2 3 4; do
+		run -0 mail_count plain "par$N-$i@example.org"
+		assert_output 1
+	done
 }
