@@ -80,7 +80,7 @@ int cmd_check(int argc, char **argv)
 	enum policy pol;
 	enum decision d;
 	const char *reason = "";
-	int64_t wait;
+	int64_t wait, warn_after;
 	unsigned digits = 0;
 	int ret, wl = 0, trusted = -1, changed = 0;
 	json_object *methods = json_object_new_array(), *missing = json_object_new_array();
@@ -105,7 +105,8 @@ int cmd_check(int argc, char **argv)
 			goto done;
 		}
 	}
-	if ((ret = sess_begin(&ss, a.name)))
+	if ((ret = sess_begin(&ss, a.name)) ||
+	    (ret = config_duration(ss.s, "login.warn_after", 900, &warn_after)))
 		goto out;
 	/* the second factor's budget; for a service account, whose password is
 	 * its only factor, the password's too */
@@ -153,7 +154,7 @@ int cmd_check(int argc, char **argv)
 		}
 		if (ss.a->nbackup)
 			add_unique(methods, "backup");
-		login_open(ss.a, g.now, a.ip ? ip : NULL);
+		login_open(ss.a, g.now, a.ip ? ip : NULL, warn_after);
 		changed = 1;
 	} else if (d == DEC_ENROL) {
 		add_unique(methods, "totp");

@@ -138,7 +138,7 @@ static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep
 			changed = 1;
 			continue;
 		}
-		strcpy(ips[ndue], "unknown");
+		ips[ndue][0] = '\0';   /* unknown: the template leaves its line out */
 		if (ss.a->pl[i].has_ip) {
 			struct cidr cd;
 			char *slash;

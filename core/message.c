@@ -8,37 +8,62 @@
 #include <string.h>
 #include <time.h>
 
+static const char *var_value(const struct msg_var *vars, size_t nvars, const char *key, size_t kl)
+{
+	for (size_t i = 0; i < nvars; i++)
+		if (strlen(vars[i].key) == kl && !memcmp(key, vars[i].key, kl))
+			return vars[i].value ? vars[i].value : "";
+	return NULL;
+}
+
+/* One line (or the rest of the template): placeholders replaced, others
+ * left as they are. */
+static void render_span(struct buf *b, const char *p, const char *end, const struct msg_var *vars,
+                        size_t nvars)
+{
+	while (p < end) {
+		const char *open = memchr(p, '{', (size_t)(end - p)), *close, *v = NULL;
+
+		if (!open) {
+			buf_put(b, p, (size_t)(end - p));
+			return;
+		}
+		buf_put(b, p, (size_t)(open - p));
+		close = memchr(open, '}', (size_t)(end - open));
+		if (close)
+			v = var_value(vars, nvars, open + 1, (size_t)(close - open - 1));
+		if (v) {
+			buf_str(b, v);
+			p = close + 1;
+		} else {
+			buf_put(b, open, 1);
+			p = open + 1;
+		}
+	}
+}
+
 int msg_render(const char *tpl, const struct msg_var *vars, size_t nvars, char **out)
 {
 	struct buf b = { 0 };
 	const char *p = tpl;
 
 	while (*p) {
-		const char *open = strchr(p, '{'), *close;
-		int done = 0;
+		const char *nl = strchr(p, '\n'), *end = nl ? nl + 1 : p + strlen(p);
 
-		if (!open) {
-			buf_str(&b, p);
-			break;
-		}
-		buf_put(&b, p, (size_t)(open - p));
-		close = strchr(open, '}');
-		if (close) {
-			for (size_t i = 0; i < nvars; i++) {
-				size_t kl = strlen(vars[i].key);
+		if (p[0] == '{' && p[1] == '?') {   /* a line kept only when its key has a value */
+			const char *close = memchr(p, '}', (size_t)(end - p)), *v;
 
-				if ((size_t)(close - open - 1) == kl && !memcmp(open + 1, vars[i].key, kl)) {
-					buf_str(&b, vars[i].value ? vars[i].value : "");
-					p = close + 1;
-					done = 1;
-					break;
+			if (close) {
+				v = var_value(vars, nvars, p + 2, (size_t)(close - p - 2));
+				if (!v || !*v) {
+					p = end;
+					continue;
 				}
+				p = close + 1;
 			}
 		}
-		if (!done) {
-			buf_put(&b, open, 1);
-			p = open + 1;
-		}
+		render_span(&b, p, end, vars, nvars);
+		p = end;
 	}
 	if (!b.p)
 		buf_str(&b, "");

@@ -2,7 +2,10 @@
 /* Messages from templates: pure rendering, no I/O. A template is the text of
  * share/templates/<lang>/<purpose>.txt: a "Subject: ..." line, a blank line,
  * the body; SMS templates (<purpose>.sms) are the text alone. Placeholders
- * are {name} and are replaced from a list; others are left as they are. */
+ * are {name} and are replaced from a list; others are left as they are.
+ * A line that starts with {?name} is an optional line: kept, without the
+ * marker, when name has a non-empty value, left out (with its newline)
+ * otherwise, e.g. "{?ip}The login came from address {ip}." */
 #ifndef TWOFACTL_MESSAGE_H
 #define TWOFACTL_MESSAGE_H
 

@@ -170,9 +170,16 @@ unsigned trust_expire(struct account *a, int64_t now)
 	return removed;
 }
 
-void login_open(struct account *a, int64_t now, const uint8_t *ip)
+void login_open(struct account *a, int64_t now, const uint8_t *ip, int64_t window)
 {
 	struct pending_login *l;
+
+	for (unsigned i = a->npl; i-- > 0;) {
+		l = &a->pl[i];
+		if (!l->warned && now >= l->opened && now - l->opened < window &&
+		    l->has_ip == (ip != NULL) && (!ip || !memcmp(l->ip, ip, 16)))
+			return;   /* the same attempt, still open */
+	}
 
 	if (a->npl >= ACCT_MAX_LOGINS) {   /* keep the newest */
 		memmove(&a->pl[0], &a->pl[1], (ACCT_MAX_LOGINS - 1) * sizeof a->pl[0]);

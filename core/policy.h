@@ -26,8 +26,12 @@ int trust_token_valid(const char *token);
 int trust_revoke(struct account *a, uint32_t id);   /* 1 when removed */
 unsigned trust_expire(struct account *a, int64_t now);
 
-/* Logins that passed the password and were asked for a code. */
-void login_open(struct account *a, int64_t now, const uint8_t *ip);
+/* Logins that passed the password and were asked for a code. One attempt
+ * is one pending login: a check from the same address (or, without one,
+ * again without one) less than `window` (login.warn_after) after a pending
+ * login that has not been warned about yet joins it, so it gets one
+ * warning, not one per check; another address is another attempt. */
+void login_open(struct account *a, int64_t now, const uint8_t *ip, int64_t window);
 void login_close_all(struct account *a);
 
 /* Which policy applies to an account, in this order: its own switch

@@ -146,6 +146,13 @@ render_all() {
 	run -0 tf -q --at $((T0 + 200 + 20 * 60)) expire
 	rendered warning.txt
 	assert_equal "$(value ip)" 198.51.100.7
+	# without an address, its line is left out
+	spool warning-noip
+	run -10 tf --at $((T0 + 2000)) check alice
+	run -0 tf -q --at $((T0 + 2000 + 20 * 60)) expire
+	rendered warning.txt
+	assert_equal "$(value ip)" ""
+	run -1 grep -rq "{?ip}" "$SPOOL"
 
 	spool activate
 	tf -q --at $T0 enroll bob --qr none

@@ -197,11 +197,73 @@ setup() {
 	run -0 jq -e '.warnings==1' <<<"$output"
 	run -0 mail_to plain "warn$BATS_TEST_NUMBER@example.org"
 	assert_line "Subject: Example Hosting: a login to your account was not completed"
-	assert_output --partial "(from address 192.0.2.44)"
+	assert_line "The login came from address 192.0.2.44."
 	run -0 tf --json --at $((T0 + 2000)) expire
 	run -0 jq -e '.warnings==0' <<<"$output"
 	run -0 mail_count plain "warn$BATS_TEST_NUMBER@example.org"
 	assert_output 1
+}
+
+@test "repeated checks within login.warn_after are one incomplete login: one warning, not one per check" {
+	mail="once$BATS_TEST_NUMBER@example.org"
+	tf -q user add alice --email "$mail"
+	tf -q --at $T0 enroll alice --qr none
+	tf -q --at $T0 confirm alice "$(tf --at $T0 code alice)" >/dev/null
+	run -10 tf --at $((T0 + 100)) check alice
+	run -10 tf --at $((T0 + 400)) check alice
+	run -10 tf --at $((T0 + 700)) check alice
+	run -0 tf --json --at $((T0 + 100 + 900)) expire
+	run -0 jq -e '.warnings==1' <<<"$output"
+	run -0 tf --json --at $((T0 + 5000)) expire
+	run -0 jq -e '.warnings==0' <<<"$output"
+	run -0 mail_count plain "$mail"
+	assert_output 1
+	# the same from one address; another address is another attempt
+	run -10 tf --at $((T0 + 6000)) check alice --ip 192.0.2.7
+	run -10 tf --at $((T0 + 6100)) check alice --ip 192.0.2.7
+	run -10 tf --at $((T0 + 6200)) check alice --ip 2001:db8::9
+	run -0 tf --json --at $((T0 + 6000 + 900)) expire
+	run -0 jq -e '.warnings==1' <<<"$output"
+	run -0 mail_to plain "$mail"
+	assert_output --partial "192.0.2.7"
+	run -0 tf --json --at $((T0 + 6200 + 900)) expire
+	run -0 jq -e '.warnings==1' <<<"$output"
+	run -0 mail_to plain "$mail"
+	assert_output --partial "2001:db8::9"
+	# past login.warn_after, a check is a new attempt, warned about again
+	run -10 tf --at $((T0 + 8000)) check alice
+	run -10 tf --at $((T0 + 8000 + 900)) check alice
+	run -0 tf --json --at $((T0 + 8000 + 1800)) expire
+	run -0 jq -e '.warnings==2' <<<"$output"
+	run -0 mail_count plain "$mail"
+	assert_output 5
+}
+
+@test "a warning whose address is unknown leaves the address line out; it goes in the account's language" {
+	tf -q user add alice --email "noip$BATS_TEST_NUMBER@example.org"
+	tf -q user add bob --email "noip-cs$BATS_TEST_NUMBER@example.org" --lang cs
+	tf -q user add carol --email "noip-nl$BATS_TEST_NUMBER@example.org" --lang nl
+	for u in alice bob carol; do
+		tf -q --at $T0 enroll $u --qr none
+		tf -q --at $T0 confirm $u "$(tf --at $T0 code $u)" >/dev/null
+	done
+	run -10 tf --at $((T0 + 100)) check alice
+	run -10 tf --at $((T0 + 100)) check bob
+	run -10 tf --at $((T0 + 100)) check carol --ip 198.51.100.4
+	run -0 tf --json --at $((T0 + 1000)) expire
+	run -0 jq -e '.warnings==3' <<<"$output"
+	run -0 mail_to plain "noip$BATS_TEST_NUMBER@example.org"
+	assert_line "Subject: Example Hosting: a login to your account was not completed"
+	refute_output --partial "unknown"
+	refute_output --partial "address"
+	assert_line "but did not complete the second step."
+	run -0 mail_to plain "noip-cs$BATS_TEST_NUMBER@example.org"
+	assert_line "Subject: Example Hosting: přihlášení k Vašemu účtu nebylo dokončeno"
+	refute_output --partial "unknown"
+	refute_output --partial "adres"
+	run -0 mail_to plain "noip-nl$BATS_TEST_NUMBER@example.org"
+	assert_line "Subject: Example Hosting: een inlogpoging op je account is niet afgerond"
+	assert_line "De inlogpoging kwam vanaf adres 198.51.100.4."
 }
 
 @test "a login completed by verify is not warned about" {

@@ -4,7 +4,8 @@
 spool: transport (an .eml email or an .sms text), come from TEMPLATE with
 every placeholder filled in? Each {name} of the template may stand for any
 text, the same text wherever the name recurs; everything else must match
-exactly. Prints NAME=VALUE for each placeholder; exits 1 with the reason
+exactly; a line that starts with {?name} may be left out. Prints NAME=VALUE
+for each placeholder; exits 1 with the reason
 when the message does not match, still holds a {placeholder}, or (email)
 shows a {code} value in its Subject, which lock screens display."""
 import email
@@ -14,15 +15,27 @@ import sys
 
 
 def pattern(tpl):
-    """A regular expression for the rendered text of tpl."""
-    out, seen, pos = [], set(), 0
-    for m in re.finditer(r"\{([a-z_]+)\}", tpl):
-        out.append(re.escape(tpl[pos:m.start()]))
-        name = m.group(1)
-        out.append("(?P=%s)" % name if name in seen else "(?P<%s>.*?)" % name)
-        seen.add(name)
-        pos = m.end()
-    out.append(re.escape(tpl[pos:]))
+    """A regular expression for the rendered text of tpl. A line that starts
+    with {?name} may be absent (twofactl leaves it out when name is empty)."""
+    out, seen = [], set()
+
+    def span(text):
+        parts, pos = [], 0
+        for m in re.finditer(r"\{([a-z_]+)\}", text):
+            parts.append(re.escape(text[pos:m.start()]))
+            name = m.group(1)
+            parts.append("(?P=%s)" % name if name in seen else "(?P<%s>.*?)" % name)
+            seen.add(name)
+            pos = m.end()
+        parts.append(re.escape(text[pos:]))
+        return "".join(parts)
+
+    for line in tpl.splitlines(keepends=True):
+        opt = re.match(r"\{\?[a-z_]+\}", line)
+        if opt:
+            out.append("(?:%s)?" % span(line[opt.end():]))
+        else:
+            out.append(span(line))
     return re.compile("".join(out), re.DOTALL)
 
 
@@ -55,6 +68,8 @@ def main():
         if not m:
             fail("%s does not match %s:\n%s" % (msg_path, tpl_path, text))
         for k, v in m.groupdict().items():
+            if v is None:   # on an optional line that was left out
+                continue
             if values.setdefault(k, v) != v:
                 fail("%s: {%s} is %r in the Subject, %r in the body" % (msg_path, k, values[k], v))
         left = re.search(r"\{[a-z_]+\}", text)

@@ -6,6 +6,7 @@
 #include "core/cidr.h"
 #include "core/codes.h"
 #include "core/lockout.h"
+#include "core/message.h"
 #include "core/otp.h"
 #include "core/policy.h"
 #include "core/qr.h"
@@ -734,6 +735,37 @@ static void test_policy(void)
 	}
 }
 
+/* Templates: placeholders, and optional lines ({?key} at a line's start). */
+static void test_message(void)
+{
+	static const struct {
+		const char *tpl, *ip, *want;
+	} m[] = {
+		{ "a {name}\n{?ip}from {ip}.\nb\n", "192.0.2.1", "a alice\nfrom 192.0.2.1.\nb\n" },
+		{ "a {name}\n{?ip}from {ip}.\nb\n", "", "a alice\nb\n" },
+		{ "a {name}\n{?ip}from {ip}.\nb\n", NULL, "a alice\nb\n" },
+		{ "a\n{?nokey}never\nb", "x", "a\nb" },
+		{ "a\n{?ip}last line without a newline", "", "a\n" },
+		{ "{?ip}{ip}", "1", "1" },
+		{ "{?ip no close\n{x} {name}{", "", "{?ip no close\n{x} alice{" },
+		{ "not at the start {?ip}x\n", "", "not at the start {?ip}x\n" },
+		{ "", "", "" },
+	};
+	unsigned bad = 0;
+
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		struct msg_var v[] = { { "name", "alice" }, { "ip", m[i].ip } };
+		char *out = NULL;
+
+		if (msg_render(m[i].tpl, v, 2, &out) != CORE_OK || strcmp(out, m[i].want)) {
+			bad++;
+			printf("# template %zu: got '%s'\n", i, out ? out : "(null)");
+		}
+		free(out);
+	}
+	CHECK(!bad, "message: placeholders and optional lines render as documented (%u wrong)", bad);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || oath_init() != OATH_OK)
@@ -752,6 +784,7 @@ int main(void)
 	test_webauthn();
 	test_legacy_rekey();
 	test_policy();
+	test_message();
 	printf("1..%d\n", n_run);
 	oath_done();
 	return n_fail ? 1 : 0;
