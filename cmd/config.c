@@ -25,7 +25,7 @@ static const struct key_spec keys[] = {
 	{ "lock.timeout", K_UINT, 1, 3600, "15", "seconds to wait for a lock before exit 7" },
 	{ "enroll.ttl", K_DURATION, 60, 30 * 86400, "24h", "unconfirmed enrolments expire after" },
 	{ "code.ttl", K_DURATION, 30, 600, "5m", "email/SMS code lifetime (at most 10m)" },
-	{ "code.resend", K_DURATION, 0, 3600, "30s", "least time between two codes on one channel" },
+	{ "code.resend", K_DURATION, 0, 3600, "30s", "least time between two codes of one purpose on one channel" },
 	{ "login.warn_after", K_DURATION, 60, 7 * 86400, "15m", "incomplete-login warning delay" },
 	{ "policy.default", K_POLICY, 0, 0, "optional", "policy of accounts without an organisation" },
 	{ "recovery.retention", K_DURATION, 86400, 3650LL * 86400, "90d", "decided recovery tickets are kept this long" },

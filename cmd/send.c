@@ -48,10 +48,12 @@ int send_code(struct session *ss, enum channel ch, enum purpose p, char session[
 		return ret;
 	if (j.ttl > OTC_MAX_TTL || j.ttl < 30)
 		return fail(EXIT_STORE, "config: code.ttl must be from 30s to 10m (NIST 800-63B)");
-	if (ss->a->last_sent[ch] && g.now < ss->a->last_sent[ch] + resend)
-		return failw(EXIT_LOCKED, "rate_limited", "a code was sent %lld s ago: wait %lld s before another",
-		            (long long)(g.now - ss->a->last_sent[ch]),
-		            (long long)(ss->a->last_sent[ch] + resend - g.now));
+	/* one slot per channel and purpose: the enrolment's confirmation code
+	 * never holds back the first login code */
+	if ((wait = resend_wait(ss->a, ch, p, g.now, resend)) > 0)
+		return failw(EXIT_LOCKED, "rate_limited", "%s %s code was sent %lld s ago: wait %lld s before another",
+		             p == P_ENROLL ? "an" : "a", purpose_name(p),
+		             (long long)(g.now - ss->a->last_sent[ch][p]), (long long)wait);
 	if (digits_generate(j.code, OTC_DIGITS) || digits_generate(session, 3))
 		return fail(EXIT_STORE, "cannot make a code");
 	snap = account_new();
@@ -59,10 +61,10 @@ int send_code(struct session *ss, enum channel ch, enum purpose p, char session[
 		ret = fail(EXIT_STORE, "cannot allocate secure memory");
 		goto out;
 	}
-	j.prev_sent = ss->a->last_sent[ch];
+	j.prev_sent = ss->a->last_sent[ch][p];
 	j.epoch = ss->a->sent_epoch;
 	memcpy(j.dest, destination(ss->a, ch), strlen(destination(ss->a, ch)) + 1);
-	ss->a->last_sent[ch] = g.now;   /* a concurrent send waits for its slot */
+	ss->a->last_sent[ch][p] = g.now;   /* a concurrent send waits for its slot */
 	if ((ret = sess_save(ss)))
 		goto out;
 	memcpy(snap, ss->a, sizeof *snap);
@@ -90,8 +92,8 @@ int send_code(struct session *ss, enum channel ch, enum purpose p, char session[
 	                            g.now, j.ttl) != CORE_OK)
 		sent = fail(EXIT_STORE, "cannot record the code");
 	if (sent) {   /* nothing recorded as sent: the slot is free again, if still ours */
-		if (ss->a->last_sent[ch] == g.now)
-			ss->a->last_sent[ch] = j.prev_sent;
+		if (ss->a->last_sent[ch][p] == g.now)
+			ss->a->last_sent[ch][p] = j.prev_sent;
 		(void)sess_save(ss);
 	}
 	ret = sent;
@@ -153,7 +155,8 @@ static const struct argp argp = {
 	"shown to the user next to the login form; the message carries the same id "
 	"and the code. The code is 6 digits, valid for code.ttl (5 minutes, at most "
 	"10), works once, and is used up after 5 wrong tries; only its hash is kept. "
-	"A new code may be sent once per code.resend (30 s) and channel, and never "
+	"A new code may be sent once per code.resend (30 s), channel and purpose (so "
+	"an enrolment's code never holds back the first login code), and never "
 	"resets the account's failure count. 'login' and 'confirm' codes need the "
 	"channel enrolled as a method; 'enroll' resends the code of a pending one.\v"
 	"Exit status: 0 sent, 2 usage, 3 no such account, 4 locked out or too soon, "

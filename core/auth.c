@@ -115,8 +115,18 @@ int auth_store_otc(struct account *a, enum channel ch, enum purpose purpose, con
 	o->expires = now + ttl;
 	o->attempts = 0;
 	o->active = 1;
-	a->last_sent[ch] = now;
+	a->last_sent[ch][purpose] = now;
 	return CORE_OK;
+}
+
+int64_t resend_wait(const struct account *a, enum channel ch, enum purpose p, int64_t now, int64_t resend)
+{
+	int64_t last;
+
+	if ((unsigned)ch >= CH_COUNT || (unsigned)p >= P_COUNT)
+		return 0;
+	last = a->last_sent[ch][p];
+	return last && now < last + resend ? last + resend - now : 0;
 }
 
 int auth_store_backup(struct account *a, const char *norm, const uint8_t *code_key, const char *context)

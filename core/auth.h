@@ -49,6 +49,10 @@ int auth_issue_backup(struct account *a, unsigned n, const uint8_t *code_key,
 int auth_store_otc(struct account *a, enum channel ch, enum purpose purpose, const char *code,
                    const char *session, const uint8_t *code_key, const char *context,
                    int64_t now, int64_t ttl) WUR;
+/* Seconds before another code of this purpose may be sent over ch (0: now).
+ * Each purpose has its own slot: an enrolment's confirmation code never
+ * holds back the first login code. */
+int64_t resend_wait(const struct account *a, enum channel ch, enum purpose p, int64_t now, int64_t resend);
 
 /* Add one backup code (an imported scratch code), hashed. */
 int auth_store_backup(struct account *a, const char *norm, const uint8_t *code_key,

@@ -612,8 +612,24 @@ int record_to_json(const struct account *a, char **out, size_t *outlen)
 			json_object *co = json_object_new_object();
 			char hex[2 * CODE_HASH_BYTES + 1];
 
+			int64_t newest = 0;
+			json_object *by = json_object_new_object();
+
+			/* "last_sent" is the newest of the purposes' (what a version
+			 * with one resend slot per channel reads) */
+			for (unsigned p = 0; p < P_COUNT; p++) {
+				if (a->last_sent[c][p] > newest)
+					newest = a->last_sent[c][p];
+				if (a->last_sent[c][p] &&
+				    add(by, purpose_name((enum purpose)p), json_object_new_int64(a->last_sent[c][p]))) {
+					json_object_put(co);
+					json_object_put(by);
+					goto out;
+				}
+			}
 			if (add(ch, channel_name((enum channel)c), co) ||
-			    add(co, "last_sent", json_object_new_int64(a->last_sent[c])))
+			    add(co, "last_sent", json_object_new_int64(newest)) ||
+			    add(co, "last_sent_by", by))
 				goto out;
 			if (!o->active)
 				continue;
@@ -931,8 +947,17 @@ static int channels_from(json_object *root, struct account *a)
 
 		if (!co)
 			continue;
-		if (get_i64(co, "last_sent", &a->last_sent[c], 0, TMAX))
+		if (get_i64(co, "last_sent", &v, 0, TMAX))
 			return CORE_EFORMAT;
+		{
+			json_object *by = get(co, "last_sent_by", json_type_object);
+
+			for (unsigned p = 0; p < P_COUNT; p++) {
+				a->last_sent[c][p] = v;   /* a record with one slot per channel: it holds for each */
+				if (by && get_i64(by, purpose_name((enum purpose)p), &a->last_sent[c][p], 0, TMAX))
+					return CORE_EFORMAT;
+			}
+		}
 		if (!get(co, "hash", json_type_string))
 			continue;
 		if (get_str(co, "purpose", buf, sizeof buf, 1) || purpose_parse(buf, &o->purpose) ||

@@ -217,7 +217,7 @@ struct account {
 	 * of codes and links sent by email or SMS are bound to it and to the
 	 * address or number they went to, so a change of either kills them. */
 	uint32_t sent_epoch;
-	int64_t last_sent[CH_COUNT];     /* for the resend interval */
+	int64_t last_sent[CH_COUNT][P_COUNT];   /* for the resend interval, per channel and purpose */
 	struct wl_entry wl[ACCT_MAX_WHITELIST];
 	unsigned nwl;
 	struct trusted tr[ACCT_MAX_TRUST];

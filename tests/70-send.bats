@@ -119,11 +119,32 @@ sms_enrolled() {
 	email_enrolled
 	tf -q --at $((T0 + 60)) send alice --via email >/dev/null
 	run -4 --separate-stderr tf --at $((T0 + 70)) send alice --via email
-	assert_equal "$stderr" "twofactl: send alice: a code was sent 10 s ago: wait 20 s before another"
+	assert_equal "$stderr" "twofactl: send alice: a login code was sent 10 s ago: wait 20 s before another"
 	run -0 --separate-stderr "$TWOFACTL" serve <<<"{\"argv\": [\"send\", \"alice\", \"--via\", \"email\", \"--at\", \"$((T0 + 71))\"]}"
 	run -0 jq -e '.exit == 4 and .error.code == "rate_limited"' <<<"$output"
 	run -0 tf -q --at $((T0 + 90)) send alice --via email
 	assert_output --regexp '^[0-9]{3}$'
+}
+
+@test "the first login right after enrolling by email or SMS is not held back: the resend interval is per purpose" {
+	tf -q --at $T0 enroll alice --method email >/dev/null
+	tf -q --at $((T0 + 5)) confirm alice "$(code_in_mail)" >/dev/null
+	run -0 tf -q --at $((T0 + 6)) send alice --via email
+	assert_output --regexp '^[0-9]{3}$'
+	run -0 tf --at $((T0 + 7)) verify alice "$(code_in_mail)"
+	# a second login code still waits for code.resend
+	run -4 --separate-stderr tf --at $((T0 + 8)) send alice --via email
+	assert_equal "$stderr" "twofactl: send alice: a login code was sent 2 s ago: wait 28 s before another"
+	# the same by SMS
+	tf -q --at $T0 enroll alice --method sms >/dev/null
+	tf -q --at $((T0 + 5)) confirm alice "$(code_in_sms)" >/dev/null
+	run -0 tf -q --at $((T0 + 6)) send alice --via sms
+	run -0 tf --at $((T0 + 7)) verify alice "$(code_in_sms)"
+	# and the enrolment code itself is resent no sooner than before
+	tf -q user add bob --email "bob$N@example.org"
+	tf -q --at $T0 enroll bob --method email >/dev/null
+	run -4 tf --at $((T0 + 10)) send bob --via email --purpose enroll
+	run -0 tf -q --at $((T0 + 30)) send bob --via email --purpose enroll
 }
 
 @test "a new code never resets the failure count" {
@@ -437,7 +458,7 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 	pid=$!
 	for _ in $(seq 100); do [ "$(accepted_count hung)" -gt "$before" ] && break; sleep 0.05; done
 	run -4 --separate-stderr tf --at $((T0 + 60)) send alice --via email   # a second one at once waits for its slot
-	assert_equal "$stderr" "twofactl: send alice: a code was sent 0 s ago: wait 30 s before another"
+	assert_equal "$stderr" "twofactl: send alice: a login code was sent 0 s ago: wait 30 s before another"
 	kill -9 $pid
 	wait $pid 2>/dev/null || true
 	run -0 tf fsck

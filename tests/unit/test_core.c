@@ -766,6 +766,48 @@ static void test_message(void)
 	CHECK(!bad, "message: placeholders and optional lines render as documented (%u wrong)", bad);
 }
 
+/* The resend interval: one slot per channel and purpose, kept in the record;
+ * a record with one slot per channel holds it for every purpose. */
+static void test_resend(void)
+{
+	struct account *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+	char *json = NULL;
+	size_t len = 0;
+
+	if (!a || !b) {
+		CHECK(0, "resend: out of memory");
+		free(a);
+		free(b);
+		return;
+	}
+	account_init(a, "alice", 1000);
+	a->last_sent[CH_EMAIL][P_ENROLL] = 1000;
+	CHECK(resend_wait(a, CH_EMAIL, P_ENROLL, 1010, 30) == 20 && resend_wait(a, CH_EMAIL, P_LOGIN, 1010, 30) == 0 &&
+	      resend_wait(a, CH_SMS, P_ENROLL, 1010, 30) == 0 && resend_wait(a, CH_EMAIL, P_ENROLL, 1030, 30) == 0,
+	      "resend: an enrolment code holds back the next enrolment code only, on its channel");
+	a->last_sent[CH_EMAIL][P_LOGIN] = 1005;
+	CHECK(record_to_json(a, &json, &len) == CORE_OK && record_from_json(json, len, b) == CORE_OK &&
+	      b->last_sent[CH_EMAIL][P_ENROLL] == 1000 && b->last_sent[CH_EMAIL][P_LOGIN] == 1005 &&
+	      b->last_sent[CH_EMAIL][P_CONFIRM] == 0 && b->last_sent[CH_SMS][P_LOGIN] == 0,
+	      "resend: the slots survive the record round trip");
+	if (json) {
+		char *p = strstr(json, "\"last_sent_by\"");
+
+		/* an older record: only "last_sent" (the newest), for the channel */
+		if (p)
+			memcpy(p, "\"last_sent_xx\"", 14);
+		CHECK(p && record_from_json(json, len, b) == CORE_OK && b->last_sent[CH_EMAIL][P_CONFIRM] == 1005 &&
+		      b->last_sent[CH_EMAIL][P_LOGIN] == 1005 && b->last_sent[CH_SMS][P_LOGIN] == 0,
+		      "resend: a record with one slot per channel holds it for every purpose");
+		sodium_memzero(json, len);
+		free(json);
+	}
+	sodium_memzero(a, sizeof *a);
+	sodium_memzero(b, sizeof *b);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || oath_init() != OATH_OK)
@@ -785,6 +827,7 @@ int main(void)
 	test_legacy_rekey();
 	test_policy();
 	test_message();
+	test_resend();
 	printf("1..%d\n", n_run);
 	oath_done();
 	return n_fail ? 1 : 0;
