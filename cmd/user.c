@@ -584,12 +584,20 @@ struct name_list {
 	json_object **objs;
 	size_t n, cap;
 	int oom;
+	/* the filters, and what deciding the policy needs */
+	struct list_filter f;
+	const struct org_index *orgs;
+	enum policy def;
 };
 
 static int collect(void *ctx, const struct account *a)
 {
 	struct name_list *l = ctx;
+	struct policy_out po;
 
+	account_policy(a, org_index_find(l->orgs, a->org), l->def, &po);
+	if (!list_filter_match(&l->f, a, &po, g.now))
+		return 0;
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 256;
 		void *nn = realloc(l->names, nc * sizeof *l->names);
@@ -621,6 +629,15 @@ static int collect(void *ctx, const struct account *a)
 		json_object_object_add(o, "methods", m);
 		json_object_object_add(o, "enabled", json_object_new_boolean(account_active_count(a) > 0));
 		json_object_object_add(o, "backup_left", json_object_new_int64(a->nbackup));
+		json_object_object_add(o, "locked", json_object_new_boolean(account_locked(a, g.now)));
+		json_object_object_add(o, "2fa", json_object_new_string(switch_name(a->twofa)));
+		json_object_object_add(o, "policy", json_object_new_string(policy_name(po.pol)));
+		{
+			char src[96];
+
+			policy_source_text(&po, a->org, src, sizeof src);
+			json_object_object_add(o, "policy_source", json_object_new_string(src));
+		}
 		l->objs[l->n] = o;
 	}
 	l->n++;
@@ -634,20 +651,90 @@ static int cmp_idx(const void *x, const void *y)
 	return strcmp(sort_list->names[*(const size_t *)x], sort_list->names[*(const size_t *)y]);
 }
 
+enum { OPT_L_ORG = 0x280, OPT_L_ENABLED, OPT_L_DISABLED, OPT_L_LOCKED, OPT_L_METHOD, OPT_L_POLICY };
+
+static const struct argp_option list_options[] = {
+	{ "org", OPT_L_ORG, "ORG", 0, "Only the members of ORG", 0 },
+	{ "enabled", OPT_L_ENABLED, NULL, 0, "Only accounts with an active second factor", 0 },
+	{ "disabled", OPT_L_DISABLED, NULL, 0, "Only accounts without one", 0 },
+	{ "locked", OPT_L_LOCKED, NULL, 0, "Only accounts locked out, or waiting after failures "
+	  "(codes or password)", 0 },
+	{ "method", OPT_L_METHOD, "METHOD", 0, "Only accounts with an active factor of this type: "
+	  "totp, hotp, email, sms, webauthn", 0 },
+	{ "policy", OPT_L_POLICY, "POLICY", 0, "Only accounts under this policy (the one that "
+	  "applies: own switch, organisation, default): required, optional, off", 0 },
+	{ 0 }
+};
+
+static error_t parse_list(int key, char *arg, struct argp_state *state)
+{
+	struct list_filter *f = state->input;
+
+	switch (key) {
+	case OPT_L_ORG:
+		if (!account_name_valid(arg))
+			USAGE(state, "--org: '%s' is not a valid organisation name", safe(arg));
+		f->org = arg;
+		break;
+	case OPT_L_ENABLED:
+	case OPT_L_DISABLED:
+		if (f->enabled == (key == OPT_L_ENABLED ? 0 : 1))
+			USAGE(state, "--enabled and --disabled exclude each other");
+		f->enabled = key == OPT_L_ENABLED;
+		break;
+	case OPT_L_LOCKED:
+		f->locked = 1;
+		break;
+	case OPT_L_METHOD: {
+		enum factor_type t;
+
+		if (factor_type_parse(arg, &t))
+			USAGE(state, "--method: '%s' is not totp, hotp, email, sms or webauthn", safe(arg));
+		f->method = (int)t;
+		break;
+	}
+	case OPT_L_POLICY: {
+		enum policy p;
+
+		if (policy_parse(arg, &p))
+			USAGE(state, "--policy: '%s' is not required, optional or off", safe(arg));
+		f->policy = (int)p;
+		break;
+	}
+	case ARGP_KEY_ARG:
+		USAGE(state, "unexpected argument '%s'", safe(arg));
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
 static const struct argp list_argp = {
-	NULL, parse_no_args, NULL, "List the accounts, sorted by name.", field_children, NULL, NULL
+	list_options, parse_list, NULL,
+	"List the accounts, sorted by name; the filters given must all hold (a support "
+	"desk's \"who in company X has no 2FA yet\": --org X --disabled).",
+	field_children, NULL, NULL
 };
 
 static int user_list(int argc, char **argv)
 {
-	struct name_list l = { 0 };
+	struct name_list l = { .f = { .enabled = -1, .method = -1, .policy = -1 } };
+	struct org_index orgs = { 0 };
 	struct store *s = NULL;
 	size_t *idx = NULL;
 	int ret, st;
 
-	cmd_parse(&list_argp, argc, argv, NULL);
+	cmd_parse(&list_argp, argc, argv, &l.f);
 	if ((ret = open_store(&s)))
 		return ret;
+	if ((ret = org_index_load(s, &orgs)) || (ret = default_policy(s, &l.def)))
+		goto out;
+	if (l.f.org && !org_index_find(&orgs, l.f.org)) {
+		ret = fail(EXIT_NOENT, "no such organisation '%s'", safe(l.f.org));
+		goto out;
+	}
+	l.orgs = &orgs;
 	st = store_iterate(s, collect, &l);
 	if (st) {
 		ret = fail_store(s, st);
@@ -682,6 +769,7 @@ out:
 	free(l.objs);
 	free(l.names);
 	free(idx);
+	org_index_free(&orgs);
 	close_store(s);
 	return ret;
 }

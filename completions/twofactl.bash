@@ -37,7 +37,10 @@ _twofactl() {
 	case $cmd in
 	init) opts="--key-file --passphrase-file" ;;
 	user) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del unlock rename" -- "$cur")); return; }
-	      opts="--email --phone --org --lang --service --generate-password --password-login --email-reset --must-enrol" ;;
+	      [[ $prev == --2fa ]] && { COMPREPLY=($(compgen -W "required optional off inherit" -- "$cur")); return; }
+	      [[ $prev == --policy ]] && { COMPREPLY=($(compgen -W "required optional off" -- "$cur")); return; }
+	      [[ $prev == --method ]] && { COMPREPLY=($(compgen -W "totp hotp email sms webauthn" -- "$cur")); return; }
+	      opts="--email --phone --org --lang --2fa --service --generate-password --password-login --email-reset --must-enrol --enabled --disabled --locked --method --policy" ;;
 	reset) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "send redeem" -- "$cur")); return; } ;;
 	webauthn) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "challenge register list del" -- "$cur")); return; }
 	          opts="--file --label --purpose" ;;
@@ -62,7 +65,7 @@ _twofactl() {
 	recovery) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "file list show approve deny" -- "$cur")); return; }
 	          opts="--reason --contact --by --status" ;;
 	org) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list show set del simulate" -- "$cur")); return; }
-	     opts="--policy" ;;
+	     opts="--policy --no-notify" ;;
 	whitelist) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list del" -- "$cur")); return; }
 	           opts="--ttl --note --org --allow-broad" ;;
 	trust) [[ -z $verb ]] && { COMPREPLY=($(compgen -W "add list revoke" -- "$cur")); return; }

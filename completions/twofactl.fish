@@ -59,6 +59,12 @@ complete -c twofactl -n "__fish_seen_subcommand_from user" -l generate-password
 complete -c twofactl -n "__fish_seen_subcommand_from user" -l password-login -r -a 'on off'
 complete -c twofactl -n "__fish_seen_subcommand_from user" -l email-reset -r -a 'on off'
 complete -c twofactl -n "__fish_seen_subcommand_from user" -l must-enrol -r -a 'on off'
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l 2fa -r -a 'required optional off inherit'
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l enabled
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l disabled
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l locked
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l method -r -a 'totp hotp email sms webauthn'
+complete -c twofactl -n "__fish_seen_subcommand_from user" -l policy -r -a 'required optional off'
 complete -c twofactl -n "__fish_seen_subcommand_from backup" -a 'issue list revoke'
 complete -c twofactl -n "__fish_seen_subcommand_from org" -a 'add list show set del simulate'
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -a 'add list del'
@@ -94,6 +100,7 @@ complete -c twofactl -n "__fish_seen_subcommand_from backup trust" -l all
 complete -c twofactl -n "__fish_seen_subcommand_from send" -l via -r -a 'email sms'
 complete -c twofactl -n "__fish_seen_subcommand_from send" -l purpose -r -a 'login enroll confirm'
 complete -c twofactl -n "__fish_seen_subcommand_from org" -l policy -r -a 'required optional off'
+complete -c twofactl -n "__fish_seen_subcommand_from org" -l no-notify
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -l ttl -r
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -l note -r
 complete -c twofactl -n "__fish_seen_subcommand_from whitelist" -l allow-broad

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include "core/policy.h"
 #include "core/auth.h"
+#include "core/lockout.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -244,6 +245,36 @@ int switch_gives_way(enum acct_switch own)
 int enrol_notice_due(const struct account *a)
 {
 	return !a->service && account_active_count(a) == 0;
+}
+
+int account_locked(const struct account *a, int64_t now)
+{
+	int64_t wait;
+
+	return lock_check(a, now, &wait) != LOCK_OPEN || budget_check(&a->lk_pw, now, &wait) != LOCK_OPEN;
+}
+
+int list_filter_match(const struct list_filter *f, const struct account *a, const struct policy_out *po,
+                      int64_t now)
+{
+	if (f->org && strcmp(a->org, f->org))
+		return 0;
+	if (f->enabled >= 0 && (account_active_count(a) > 0) != f->enabled)
+		return 0;
+	if (f->locked && !account_locked(a, now))
+		return 0;
+	if (f->policy >= 0 && po->pol != (enum policy)f->policy)
+		return 0;
+	if (f->method >= 0) {
+		unsigned i;
+
+		for (i = 0; i < a->nf; i++)
+			if (a->f[i].status == FS_ACTIVE && a->f[i].type == (enum factor_type)f->method)
+				break;
+		if (i == a->nf)
+			return 0;
+	}
+	return 1;
 }
 
 const char *policy_source_name(enum policy_source src)

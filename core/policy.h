@@ -69,6 +69,19 @@ int enrol_notice_due(const struct account *a);
 /* "account", "org", "default" */
 const char *policy_source_name(enum policy_source src);
 
+/* user list's filters: every one that is set must hold. */
+struct list_filter {
+	const char *org;        /* members of this organisation, or NULL */
+	int enabled;            /* -1 any; 1 with an active factor, 0 without */
+	int locked;             /* 1: only accounts locked out or waiting after failures */
+	int method;             /* -1 any; else an enum factor_type it has active */
+	int policy;             /* -1 any; else the enum policy that applies (po) */
+};
+/* Locked out or waiting, in either failure budget (codes or password). */
+int account_locked(const struct account *a, int64_t now);
+int list_filter_match(const struct list_filter *f, const struct account *a, const struct policy_out *po,
+                      int64_t now);
+
 enum decision { DEC_PASS = 0, DEC_CODE, DEC_ENROL };
 
 /* Does this login need a second factor? reason explains the answer. */
