@@ -78,6 +78,8 @@ static json_object *account_export(const struct account *a, int secrets)
 	if (a->lang[0])
 		json_object_object_add(o, "lang", json_object_new_string(a->lang));
 	json_object_object_add(o, "service", json_object_new_boolean(a->service));
+	if (a->twofa != SW_INHERIT)
+		json_object_object_add(o, "2fa", json_object_new_string(switch_name(a->twofa)));
 	json_object_object_add(o, "created", json_object_new_int64(a->created));
 	if (secrets && a->pwhash[0])
 		json_object_object_add(o, "password", json_object_new_string(a->pwhash));

@@ -435,6 +435,8 @@ static int export_account(json_object *o, int64_t now, struct import_item *it)
 		return CORE_EFORMAT;
 	if (json_object_object_get_ex(o, "service", &svc))
 		it->a->service = json_object_get_boolean(svc);
+	if (jstr(o, "2fa") && switch_parse(jstr(o, "2fa"), &it->a->twofa))
+		return CORE_EFORMAT;
 	it->a->created = jint(o, "created", now);
 	if (json_object_object_get_ex(o, "factors", &fs) && json_object_is_type(fs, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(fs); i++) {

@@ -117,6 +117,26 @@ pam_login() {  # USER CODE
 	assert_equal "$stderr" "twofactl: import: 'alice' exists already: skipped"
 }
 
+@test "an export carries the account's own 2fa switch to another store" {
+	tf -q user add bob --2fa off
+	tf -q user add carol --2fa required
+	tf -q user add dave
+	run -0 tf export
+	echo "$output" >"$BATS_TEST_TMPDIR/export.json"
+	run -0 jq -e '(.accounts|map(select(.name=="bob"))[0]."2fa")=="off" and (.accounts|map(select(.name=="dave"))[0]|has("2fa")|not)' "$BATS_TEST_TMPDIR/export.json"
+	export TWOFACTL_DIR="$BATS_TEST_TMPDIR/other"
+	tf -q init
+	run -0 tf import "$BATS_TEST_TMPDIR/export.json"
+	for u in bob:off carol:required dave:inherit; do
+		run -0 tf --json user show "${u%%:*}"
+		run -0 jq -e --arg s "${u#*:}" '."2fa"==$s' <<<"$output"
+	done
+	jq '.accounts[0]."2fa"="sometimes"' "$BATS_TEST_TMPDIR/export.json" >"$BATS_TEST_TMPDIR/bad.json"
+	export TWOFACTL_DIR="$BATS_TEST_TMPDIR/third"
+	tf -q init
+	run -2 tf import "$BATS_TEST_TMPDIR/bad.json"
+}
+
 @test "an export without secrets holds no key" {
 	enrolled alice
 	secret=$(secret_of alice)
