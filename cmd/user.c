@@ -149,6 +149,11 @@ static int switch_permitted(const struct user_args *u)
 {
 	if (u->twofa >= 0 && u->twofa != SW_REQUIRED)
 		return allow_admin_option("--2fa");
+	/* the organisation decides the policy and lends its whitelist: a
+	 * customer who could pick one could leave a required organisation, or
+	 * join one whose whitelist covers them */
+	if (u->org)
+		return allow_admin_option("--org");
 	return EXIT_OK;
 }
 

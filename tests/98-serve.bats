@@ -260,6 +260,28 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	serve_socket_teardown
 }
 
+@test "over the socket, a frontend may not choose an account's organisation: it decides the policy and lends its whitelist" {
+	serve_socket_setup
+	owner -q org add acme --policy required
+	owner -q org add open --policy off
+	owner -q whitelist add open 0.0.0.0/1 --org --allow-broad
+	owner -q user set bob --org acme
+	run -0 as_client www-data <<-EOF
+	{"argv": ["user", "set", "bob", "--org", ""]}
+	{"argv": ["user", "set", "bob", "--org", "open"]}
+	{"argv": ["user", "add", "carl", "--org", "open"]}
+	{"argv": ["user", "set", "bob", "--email", "bob@example.net"]}
+	{"argv": ["check", "bob"]}
+	EOF
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden" and .error.message == "--org is for administrators"' <<<"${lines[0]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[1]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[2]}"
+	run -0 jq -e '.exit == 0' <<<"${lines[3]}"
+	run -0 jq -e '.exit == 10 and .output[0].policy_source == "org acme"' <<<"${lines[4]}"
+	run -3 owner user show carl
+	serve_socket_teardown
+}
+
 @test "over the socket, a frontend may not clear a recovery's enrolment nor whitelist everything" {
 	serve_socket_setup
 	run -0 as_client www-data <<-EOF
