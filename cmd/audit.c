@@ -7,7 +7,7 @@
 #include <string.h>
 
 struct audit_args {
-	const char *user;
+	const char *user, *since_arg, *until_arg;
 	int64_t since, until;
 	int verify, nargs;
 };
@@ -16,8 +16,9 @@ enum { OPT_USER = 0xc00, OPT_SINCE, OPT_UNTIL };
 
 static const struct argp_option options[] = {
 	{ "user", OPT_USER, "NAME", 0, "Only events of this account", 0 },
-	{ "since", OPT_SINCE, "TIME", 0, "From TIME: seconds since 1970, 2026-11-23, 2026-11-23T08:00:00Z, or 24h ago", 0 },
-	{ "until", OPT_UNTIL, "TIME", 0, "Up to TIME", 0 },
+	{ "since", OPT_SINCE, "TIME", 0, "From TIME: 2026-11-23, '2026-11-23 08:00', 2026-11-23T08:00:00Z "
+	  "(UTC unless +HH:MM follows), today, yesterday, -2h, '1h30m ago', or seconds since 1970", 0 },
+	{ "until", OPT_UNTIL, "TIME", 0, "Up to TIME (the same forms)", 0 },
 	{ 0 }
 };
 
@@ -30,9 +31,18 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->user = arg;
 		break;
 	case OPT_SINCE:
+		a->since_arg = arg;
+		break;
 	case OPT_UNTIL:
-		if (time_parse(arg, g.now, key == OPT_SINCE ? &a->since : &a->until))
-			USAGE(state, "'%s' is not a time", safe(arg));
+		a->until_arg = arg;
+		break;
+	case ARGP_KEY_END:   /* after every option: --at may follow --since */
+		if (a->since_arg && time_parse(a->since_arg, g.now, &a->since))
+			USAGE(state, "--since: '%s' is not a time such as 2026-11-23, '2026-11-23 08:00', "
+			      "yesterday or '2h ago'", safe(a->since_arg));
+		if (a->until_arg && time_parse(a->until_arg, g.now, &a->until))
+			USAGE(state, "--until: '%s' is not a time such as 2026-11-23, '2026-11-23 08:00', "
+			      "today or -2h", safe(a->until_arg));
 		break;
 	case ARGP_KEY_ARG:
 		if (a->nargs++ || strcmp(arg, "verify"))

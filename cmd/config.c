@@ -95,7 +95,7 @@ static int validate(const struct key_spec *k, const char *v)
 		break;
 	case K_DURATION:
 		if (duration_parse(v, &n))
-			return fail(EXIT_USAGE, "%s: '%s' is not a duration such as 30s, 5m, 12h, 30d",
+			return fail(EXIT_USAGE, "%s: '%s' is not a duration such as 30s, 5m, 1h30m, 30d",
 			            k->key, safe(v));
 		if (n < k->lo || n > k->hi)
 			return fail(EXIT_USAGE, "%s: %s is out of range (%llds to %llds)", k->key, safe(v),

@@ -22,7 +22,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_TTL:
 		if (duration_parse(arg, &a->ttl) || a->ttl == 0)
-			USAGE(state, "--ttl: '%s' is not a duration such as 12h or 30d", safe(arg));
+			USAGE(state, "--ttl: '%s' is not a duration such as 12h, 1h30m or 30d", safe(arg));
 		break;
 	case OPT_NOTE:
 		if (strlen(arg) > LABEL_MAX || !text_line_ok(arg))

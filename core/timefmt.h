@@ -4,15 +4,19 @@
 
 #include "core/core.h"
 
-/* "90", "30s", "5m", "12h", "30d", "2w" -> seconds; at most 10 years. */
+/* "90", "30s", "5m", "12h", "30d", "2w", and compounds such as "1h30m" or
+ * "1d 12h" (each unit once, largest first) -> seconds; at most 10 years. */
 int duration_parse(const char *s, int64_t *secs) WUR;
 /* Decimal integer within [lo, hi], nothing else on the line. */
 int int_parse(const char *s, int64_t lo, int64_t hi, int64_t *out) WUR;
 /* UTC ISO 8601, e.g. 2026-11-23T07:51:26Z (gmtime_r: pure arithmetic). */
 void time_iso(int64_t t, char out[32]);
 
-/* A moment: seconds since 1970, a UTC date (2026-11-23) or date and time
- * (2026-11-23T07:51:26Z), or a duration before now (24h, 7d). */
+/* A moment, with now the reference (never read from the clock here):
+ * seconds since 1970; a date 2026-11-23 (midnight), a date and time
+ * 2026-11-23 07:51, 2026-11-23T07:51:26Z (UTC unless +HH:MM or -HH:MM
+ * follows); now, today, yesterday (midnight, UTC); a duration before now:
+ * -2h, 2h ago, 1h30m ago, or a bare duration (24h). */
 int time_parse(const char *s, int64_t now, int64_t *out) WUR;
 
 #endif

@@ -31,6 +31,24 @@ setup() {
 	run -2 tf audit --since tomorrowish
 }
 
+@test "audit --since and --until take the dates people write" {
+	verifies() { run -0 tf --json "$@" --user alice; jq -sc 'map(select(.event=="verify") | .t - 1800000000)' <<<"$output"; }
+	assert_equal "$(verifies --at $((T0 + 90)) audit --since "2027-01-15 08:00:45")" "[60]"
+	assert_equal "$(verifies --at $((T0 + 90)) audit --since 2027-01-15T10:00:45+02:00)" "[60]"
+	assert_equal "$(verifies --at $((T0 + 90)) audit --until 2027-01-15T08:00:45Z)" "[30]"
+	assert_equal "$(verifies --at $((T0 + 90)) audit --since "1m ago")" "[30,60]"
+	assert_equal "$(verifies --at $((T0 + 90)) audit --since -45s)" "[60]"
+	assert_equal "$(verifies --at $((T0 + 90)) audit --since=-1m --until=-45s)" "[30]"
+	assert_equal "$(verifies audit --since -45s --at $((T0 + 90)))" "[60]"
+	assert_equal "$(verifies --at $((T0 + 90)) audit --since today)" "[30,60]"
+	assert_equal "$(verifies --at $((T0 + 86400)) audit --since yesterday --until today)" "[30,60]"
+	assert_equal "$(verifies --at $((T0 + 86400)) audit --since today)" "[]"
+	assert_equal "$(verifies --at $((T0 + 90)) audit --since 1800000045)" "[60]"
+	run -2 --separate-stderr tf audit --since "2027-02-30"
+	assert_equal "$stderr" "twofactl audit: --since: '2027-02-30' is not a time such as 2026-11-23, '2026-11-23 08:00', yesterday or '2h ago'"
+	run -2 tf audit --until "2h later"
+}
+
 @test "the audit log names nobody in clear" {
 	# as JSON strings: quotes never occur inside the base64 of a sealed line
 	run -1 grep -c -e '"alice"' -e '"bob"' -e 192.0.2.1 "$TWOFACTL_DIR/audit.log"

@@ -236,6 +236,49 @@ static void test_time(void)
 	      duration_parse("99999999999d", &s) != 0, "bad durations refused");
 	CHECK(int_parse("42", 0, 100, &s) == 0 && s == 42 && int_parse("101", 0, 100, &s) != 0 &&
 	      int_parse("4 2", 0, 100, &s) != 0 && int_parse("", 0, 100, &s) != 0, "integers");
+	CHECK(duration_parse("1h30m", &s) == 0 && s == 5400, "duration 1h30m");
+	CHECK(duration_parse("1h 30m", &s) == 0 && s == 5400, "duration 1h 30m");
+	CHECK(duration_parse("2w3d4h5m6s", &s) == 0 && s == 2 * 604800 + 3 * 86400 + 4 * 3600 + 5 * 60 + 6,
+	      "duration 2w3d4h5m6s");
+	CHECK(duration_parse("3650d", &s) == 0 && s == 3650 * 86400 && duration_parse("3650d1s", &s) != 0,
+	      "durations up to 10 years");
+	CHECK(duration_parse("30m1h", &s) != 0 && duration_parse("1h1h", &s) != 0 &&
+	      duration_parse("1h30", &s) != 0 && duration_parse("1h ", &s) != 0 &&
+	      duration_parse(" 1h", &s) != 0 && duration_parse("1h  30m", &s) != 0 &&
+	      duration_parse("1.5h", &s) != 0 && duration_parse("1H", &s) != 0,
+	      "compound durations out of order, repeated, with a bare number or stray blanks refused");
+}
+
+static void test_moments(void)
+{
+	const int64_t now = 1800000000;   /* 2027-01-15T08:00:00Z */
+	int64_t t;
+
+	CHECK(time_parse("1767225600", now, &t) == 0 && t == 1767225600, "epoch seconds");
+	CHECK(time_parse("2026-01-01", now, &t) == 0 && t == 1767225600, "a date: midnight UTC");
+	CHECK(time_parse("2026-01-01 10:00", now, &t) == 0 && t == 1767225600 + 36000, "date and time");
+	CHECK(time_parse("2026-01-01T10:00:00Z", now, &t) == 0 && t == 1767225600 + 36000, "ISO 8601 UTC");
+	CHECK(time_parse("2026-01-01T10:00:00", now, &t) == 0 && t == 1767225600 + 36000, "ISO 8601 no zone");
+	CHECK(time_parse("2026-01-01 10:00:30", now, &t) == 0 && t == 1767225600 + 36030, "with seconds");
+	CHECK(time_parse("2026-01-01T12:00+02:00", now, &t) == 0 && t == 1767225600 + 36000, "an offset east");
+	CHECK(time_parse("2026-01-01T08:00-02:00", now, &t) == 0 && t == 1767225600 + 36000, "an offset west");
+	CHECK(time_parse("2024-02-29", now, &t) == 0 && t == 1709164800, "a leap day");
+	CHECK(time_parse("today", now, &t) == 0 && t == 1799971200, "today: midnight UTC");
+	CHECK(time_parse("yesterday", now, &t) == 0 && t == 1799971200 - 86400, "yesterday");
+	CHECK(time_parse("now", now, &t) == 0 && t == now, "now");
+	CHECK(time_parse("-2h", now, &t) == 0 && t == now - 7200, "-2h");
+	CHECK(time_parse("2h ago", now, &t) == 0 && t == now - 7200, "2h ago");
+	CHECK(time_parse("1h30m ago", now, &t) == 0 && t == now - 5400, "1h30m ago");
+	CHECK(time_parse("24h", now, &t) == 0 && t == now - 86400, "a bare duration: before now");
+	CHECK(time_parse("2023-02-29", now, &t) != 0 && time_parse("2026-13-01", now, &t) != 0 &&
+	      time_parse("2026-04-31", now, &t) != 0 && time_parse("2026-01-01 25:00", now, &t) != 0 &&
+	      time_parse("2026-1-1", now, &t) != 0 && time_parse("2026-01-01 10", now, &t) != 0 &&
+	      time_parse("2026-01-01Z", now, &t) != 0 && time_parse("2026-01-01T10:00:00+2", now, &t) != 0 &&
+	      time_parse("tomorrow", now, &t) != 0 && time_parse("2h later", now, &t) != 0 &&
+	      time_parse("ago", now, &t) != 0 && time_parse(" ago", now, &t) != 0 &&
+	      time_parse("--2h", now, &t) != 0 && time_parse("", now, &t) != 0 &&
+	      time_parse("1969-12-31", now, &t) != 0,
+	      "impossible dates and unknown words refused");
 }
 
 static void test_record(void)
@@ -820,6 +863,7 @@ int main(void)
 	test_lockout();
 	test_broad();
 	test_time();
+	test_moments();
 	test_record();
 	test_auth();
 	test_uri_qr();
