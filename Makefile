@@ -296,7 +296,7 @@ valgrind: all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PAMDIR) \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PAMDIR) \
 	  $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
 	  $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d
 	install -m 0755 twofactl $(DESTDIR)$(BINDIR)/twofactl
@@ -308,6 +308,7 @@ install: all
 	install -m 0644 man/twofactl.conf.5 $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5
 	install -m 0644 pam/pam_twofactl.so $(DESTDIR)$(PAMDIR)/pam_twofactl.so
 	install -m 0644 man/pam_twofactl.8 $(DESTDIR)$(MANDIR)/man8/pam_twofactl.8
+	install -m 0644 man/twofactl-json.7 $(DESTDIR)$(MANDIR)/man7/twofactl-json.7
 	install -m 0644 completions/twofactl.bash $(DESTDIR)$(BASHCOMPDIR)/twofactl
 	install -m 0644 completions/_twofactl $(DESTDIR)$(ZSHCOMPDIR)/_twofactl
 	install -m 0644 completions/twofactl.fish $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
@@ -327,7 +328,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libtwofactl.a $(DESTDIR)$(INCLUDEDIR)/twofactl.h \
 	  $(DESTDIR)$(PKGCONFIGDIR)/twofactl.pc
 	rm -f $(DESTDIR)$(BINDIR)/twofactl $(DESTDIR)$(MANDIR)/man1/twofactl.1 \
-	  $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5 $(DESTDIR)$(BASHCOMPDIR)/twofactl \
+	  $(DESTDIR)$(MANDIR)/man5/twofactl.conf.5 $(DESTDIR)$(MANDIR)/man7/twofactl-json.7 \
+	  $(DESTDIR)$(BASHCOMPDIR)/twofactl \
 	  $(DESTDIR)$(PAMDIR)/pam_twofactl.so $(DESTDIR)$(MANDIR)/man8/pam_twofactl.8 \
 	  $(DESTDIR)$(ZSHCOMPDIR)/_twofactl $(DESTDIR)$(FISHCOMPDIR)/twofactl.fish
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)) twofactl-expire.timer) \

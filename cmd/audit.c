@@ -143,7 +143,8 @@ int cmd_audit(int argc, char **argv)
 			json_object_object_add(o, "intact", json_object_new_boolean(st == ST_OK));
 			json_object_object_add(o, "lines", json_object_new_uint64(c.n));
 			json_object_object_add(o, "bad_line", bad ? json_object_new_uint64(bad) : NULL);
-			json_object_object_add(o, "error", st ? json_object_new_string(store_error(s)) : NULL);
+			/* not "error": that key is the error object's, which follows */
+			json_object_object_add(o, "problem", st ? json_object_new_string(store_error(s)) : NULL);
 			emit_json(o);
 		}
 		if (st)

@@ -27,7 +27,8 @@ static const struct argp argp = {
 	"accounts without a process each. Prints one result line per command: "
 	"LINE<TAB>EXIT<TAB>first line of its output or error; with --json, an object "
 	"{line, exit, output, error} where output holds the command's own JSON "
-	"results. --help is not available inside a batch.\v"
+	"results and error is null or {code, message} as in twofactl-json(7). "
+	"--help is not available inside a batch.\v"
 	"Exit status: 0 when every command succeeded, else the exit status of the "
 	"last one that failed.", common_children, NULL, NULL
 };
@@ -155,6 +156,7 @@ int cmd_batch(int argc, char **argv)
 	via_service = g.via_service;
 	rhost = g.rhost;
 	g.batch = 1;
+	g.envelope = 1;   /* each line's object carries its error */
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		char *out = NULL, *err = NULL, first[512];
 		size_t outlen = 0, errlen = 0;
@@ -174,12 +176,16 @@ int cmd_batch(int argc, char **argv)
 		g.dir = dir;
 		g.via_service = via_service;
 		g.rhost = rhost;
+		g.err_word = NULL;
+		g.err_msg[0] = '\0';
 		if (n < 0) {
 			rc = EXIT_USAGE;
 			err = strdup("twofactl: batch: unclosed quote or too many words\n");
+			set_error("usage", "unclosed quote or too many words");
 		} else if (helpish(args, n)) {
 			rc = EXIT_USAGE;
 			err = strdup("twofactl: batch: --help, --version and batch are not available inside a batch\n");
+			set_error("usage", "--help, --version and batch are not available inside a batch");
 		} else {
 			rc = run_captured(args, n, NULL, 0, &out, &outlen, &err, &errlen);
 		}
@@ -201,9 +207,14 @@ int cmd_batch(int argc, char **argv)
 				json_object_array_add(res, j ? j : json_object_new_string(l));
 			}
 			json_object_object_add(o, "output", res);
-			if (err && *err) {
-				first_line(err, first, sizeof first);
-				json_object_object_add(o, "error", json_object_new_string(first));
+			if (!answered(rc)) {   /* as serve's answers: {code, message} */
+				json_object *e = json_object_new_object();
+
+				first_line(err && *err ? err : "", first, sizeof first);
+				json_object_object_add(e, "code", json_object_new_string(g.err_word ? g.err_word : exit_word(rc)));
+				json_object_object_add(e, "message", json_object_new_string(g.err_msg[0] ? g.err_msg :
+				                       first[0] ? first : exit_word(rc)));
+				json_object_object_add(o, "error", e);
 			} else {
 				json_object_object_add(o, "error", NULL);
 			}

@@ -49,6 +49,7 @@ struct globals {
 	char err_msg[512];
 	/* Inside twofactl serve: the caller's role, and the one store it may use. */
 	int serve;
+	int envelope;           /* batch and serve: their own objects carry each error */
 	int role;               /* enum role (core/role.h) */
 	const char *serve_dir;
 	int out_failed;         /* standard output refused what was written (said once) */
@@ -59,8 +60,10 @@ extern struct globals g;
 extern const struct argp common_argp;
 extern const struct argp_child common_children[];
 
-/* A usage error inside an argp parser: one line, and the parse stops. */
-#define USAGE(state, ...) do { argp_failure(state, EXIT_USAGE, 0, __VA_ARGS__); return EINVAL; } while (0)
+/* A usage error inside an argp parser: one line, and the parse stops (the
+message is recorded like fail()'s, for serve and --json). */
+void usage_error(const struct argp_state *state, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define USAGE(state, ...) do { usage_error(state, __VA_ARGS__); return EINVAL; } while (0)
 
 /* Parse a command's options; argv[0] is "twofactl CMD". Exits 2 on a usage
  * error and 0 after --help, as argp does; inside batch, a usage error ends
@@ -151,7 +154,16 @@ int audit(struct store *s, const char *event, const char *name, const char *resu
           const char *ip, const char *detail);
 
 /* Output. */
-void emit_json(json_object *o);         /* prints and frees */
+#define JSON_SCHEMA 1                   /* the "schema" of every --json object: twofactl-json(7) */
+void emit_json(json_object *o);         /* adds "schema", prints and frees */
+/* {"schema": 1, "name": NAME, "result": RESULT}: a success with nothing else to say. */
+void emit_result(const char *name, const char *result);
+/* {"schema": 1, "error": {"code": WORD, "message": TEXT}} of the first failure
+ * recorded (or of the exit code when none was), on stdout. */
+void emit_json_error(int code);
+/* Record a failure for serve and --json without a line on stderr (health:
+ * its answer is on stdout already). */
+void set_error(const char *word, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Push what was printed out to standard output now: a command that shows a
  * secret once (backup codes, a device token, a password) or an answer that
  * spends something (verify) prints it and calls this before it commits the
@@ -207,6 +219,9 @@ int cmd_oidc(int argc, char **argv);
 int cmd_webauthn(int argc, char **argv);
 /* verify NAME --assertion FILE (cmd/webauthn.c); *factor gets the key's id. */
 int verify_assertion(struct session *ss, const char *file, const char *ip, uint32_t *factor);
+/* An exit code that is a command's answer, not a failure: 0, and check's
+ * 10 and 11 (twofactl.c). */
+int answered(int rc);
 /* Run one command: argv[0] is its name (twofactl.c). */
 int run_command(int argc, char **argv);
 /* The same with its output and errors captured, and in as its standard

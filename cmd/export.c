@@ -203,7 +203,10 @@ int cmd_export(int argc, char **argv)
 		json_object_object_add(root, "secrets", json_object_new_boolean(a.secrets));
 		json_object_object_add(root, "orgs", json_object_get(orgs));
 		json_object_object_add(root, "accounts", json_object_get(e.arr));
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		if (g.json)   /* one line, with "schema", like every --json object */
+			emit_json(json_object_get(root));
+		else
+			puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		ret = audit(s, "export", NULL, "ok", NULL, a.secrets ? "with secrets" : NULL);
 	}
 out:

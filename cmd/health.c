@@ -168,6 +168,13 @@ report:
 			       sc.accounts, sc.enabled, sc.backup_low, sc.drift, waiting);
 		}
 	}
+	if (state != H_OK) {   /* --json and serve: an error object after the answer */
+		static const char *const words[] = { "ok", "warning", "critical", "unknown" };
+		const char *first = json_object_array_length(problems) ?
+		                    json_object_get_string(json_object_array_get_idx(problems, 0)) : words[state];
+
+		set_error(words[state], "%s", first);
+	}
 	free(tv);
 	json_object_put(problems);
 	json_object_put(sc.low_names);

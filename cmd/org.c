@@ -597,6 +597,8 @@ static int org_del(int argc, char **argv)
 	ret = audit(s, "org.del", NULL, "ok", NULL, a.name);
 	if (!ret && !g.quiet && !g.json)
 		printf("deleted organisation '%s'\n", a.name);
+	if (!ret && g.json)
+		emit_result(a.name, "deleted");
 out:
 	org_end(s, &ref);
 	return ret;

@@ -335,7 +335,7 @@ static void serve_one(struct store *s, const struct caller *c, enum role role,
 		audit_refusal(s, c, role, req);
 	/* check's 10 and 11 are answers; the same codes after a failure (send
 	 * by a channel the account lacks: 11) are errors, with their reason */
-	if (!g.err_word && (rc == EXIT_OK || rc == EXIT_NEED_CODE || rc == EXIT_NEED_ENROL))
+	if (answered(rc))
 		answer(req->id, rc, collect(out), NULL, NULL);
 	else
 		answer(req->id, rc, collect(out), g.err_word ? g.err_word : exit_word(rc),
@@ -452,6 +452,7 @@ int cmd_serve(int argc, char **argv)
 	g.serve = 1;
 	g.role = (int)role;
 	g.serve_dir = store_path(s);
+	g.envelope = 1;   /* each answer carries its error */
 	for (;;) {
 		struct request req;
 		const char *why = NULL;

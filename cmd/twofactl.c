@@ -73,10 +73,24 @@ static void list_commands(FILE *f)
 	fprintf(f, "\nRun 'twofactl COMMAND --help' for a command's options; see twofactl(1).\n");
 }
 
+static const struct argp help_argp = {
+	NULL, parse_no_args, NULL, "List the commands; with --json, one object {name, summary} each.",
+	common_children, NULL, NULL
+};
+
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	cmd_parse(&help_argp, argc, argv, NULL);
+	if (g.json) {
+		for (const struct command *c = commands; c->name; c++) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "name", json_object_new_string(c->name));
+			json_object_object_add(o, "summary", json_object_new_string(c->summary));
+			emit_json(o);
+		}
+		return EXIT_OK;
+	}
 	printf("Usage: twofactl [-d DIR] [--json] [-q] [--at EPOCH] COMMAND [ARG...]\n\n");
 	list_commands(stdout);
 	return EXIT_OK;
@@ -124,6 +138,7 @@ static error_t root_parse(int key, char *arg, struct argp_state *state)
 		state->next = state->argc;   /* the command parses the rest */
 		break;
 	case ARGP_KEY_NO_ARGS:
+		set_error("usage", "no command: see twofactl help");
 		fprintf(stderr, "Usage: twofactl [OPTION...] COMMAND [ARG...]\n\n");
 		list_commands(stderr);
 		exit(EXIT_USAGE);
@@ -170,6 +185,37 @@ static int check_stdout(int ret)
 	return ret;
 }
 
+/* With --json anywhere on the line, a usage error that argp ends with
+ * exit() (before the command knows about --json) still prints its error
+ * object; --help and --version are not errors. */
+static int json_line, help_line, finished;
+
+static void json_error_at_exit(void)
+{
+	if (finished || !json_line || help_line)
+		return;
+	if (!g.err_word)   /* an unknown option or a missing argument (getopt's own message) */
+		set_error("usage", "bad option or missing argument: see the command's --help");
+	emit_json_error(EXIT_USAGE);
+	fflush(stdout);
+}
+
+static void scan_line(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--json"))
+			json_line = 1;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-?") || !strcmp(argv[i], "--usage") ||
+		         !strcmp(argv[i], "--version") || !strcmp(argv[i], "-V"))
+			help_line = 1;
+	}
+}
+
+int answered(int rc)
+{
+	return rc == EXIT_OK || ((rc == EXIT_NEED_CODE || rc == EXIT_NEED_ENROL) && !g.err_word);
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit nocore = { 0, 0 };
@@ -185,10 +231,15 @@ int main(int argc, char **argv)
 		return EXIT_STORE;
 	}
 	g.now = (int64_t)time(NULL);
+	scan_line(argc, argv);
+	atexit(json_error_at_exit);
 	argp_parse(&root_argp, argc, argv, ARGP_IN_ORDER, NULL, &r);
 	if (r.cmd_index < 0)
 		return EXIT_USAGE;
 	ret = run_command(argc - r.cmd_index, argv + r.cmd_index);
+	finished = 1;
+	if (g.json && !g.envelope && !answered(ret))
+		emit_json_error(ret);
 	oath_done();
 	return check_stdout(ret);
 }

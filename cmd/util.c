@@ -105,6 +105,8 @@ void set_ctx(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void record_error(const char *word, const char *msg);
+
 static int vfailw(int code, const char *word, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
@@ -113,11 +115,7 @@ static int vfailw(int code, const char *word, const char *fmt, va_list ap)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (!g.err_word) {   /* the first failure is the one a caller reports */
-		g.err_word = word ? word : exit_word(code);
-		memcpy(g.err_msg, msg, sizeof g.err_msg - 1);   /* cut, like any long message */
-		g.err_msg[sizeof g.err_msg - 1] = '\0';
-	}
+	record_error(word ? word : exit_word(code), msg);
 	fflush(stdout);
 	if (g.ctx[0])
 		fprintf(stderr, "twofactl: %s: %s\n", g.ctx, msg);
@@ -635,8 +633,68 @@ int out_flush(void)
 
 void emit_json(json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object *out = json_object_new_object();
+
+	/* "schema" first, then the command's fields in their order */
+	json_object_object_add(out, "schema", json_object_new_int(JSON_SCHEMA));
+	json_object_object_foreach(o, k, v)
+		json_object_object_add(out, k, json_object_get(v));
 	json_object_put(o);
+	puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+}
+
+void emit_result(const char *name, const char *result)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "result", json_object_new_string(result));
+	emit_json(o);
+}
+
+void emit_json_error(int code)
+{
+	json_object *o = json_object_new_object(), *e = json_object_new_object();
+	char msg[64];
+
+	snprintf(msg, sizeof msg, "exit status %d", code);
+	json_object_object_add(e, "code", json_object_new_string(g.err_word ? g.err_word : exit_word(code)));
+	json_object_object_add(e, "message", json_object_new_string(g.err_msg[0] ? g.err_msg : msg));
+	json_object_object_add(o, "error", e);
+	emit_json(o);
+}
+
+static void record_error(const char *word, const char *msg)
+{
+	if (g.err_word)   /* the first failure is the one a caller reports */
+		return;
+	g.err_word = word;
+	memcpy(g.err_msg, msg, sizeof g.err_msg - 1);   /* cut, like any long message */
+	g.err_msg[sizeof g.err_msg - 1] = '\0';
+}
+
+void set_error(const char *word, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	record_error(word, msg);
+}
+
+void usage_error(const struct argp_state *state, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	record_error("usage", msg);
+	argp_failure(state, EXIT_USAGE, 0, "%s", msg);
 }
 
 int config_uint(struct store *s, const char *key, unsigned def, unsigned lo, unsigned hi,
@@ -662,7 +720,7 @@ int config_duration(struct store *s, const char *key, int64_t def, int64_t *out)
 	if (!v)
 		return EXIT_OK;
 	if (duration_parse(v, out))
-		return fail(EXIT_STORE, "config: %s = '%s' is not a duration such as 30s, 5m, 12h, 30d",
+		return fail(EXIT_STORE, "config: %s = '%s' is not a duration such as 30s, 5m, 1h30m, 30d",
 		            key, safe(v));
 	return EXIT_OK;
 }

@@ -613,6 +613,14 @@ static int wa_del(int argc, char **argv)
 		ret = audit(ss.s, "webauthn.del", a.name, "ok", NULL, NULL);
 	if (!ret && !g.quiet && !g.json)
 		printf("removed WebAuthn credential %lld of '%s'\n", (long long)id, a.name);
+	if (!ret && g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(a.name));
+		json_object_object_add(o, "factor", json_object_new_int64(id));
+		json_object_object_add(o, "result", json_object_new_string("deleted"));
+		emit_json(o);
+	}
 out:
 	sess_end(&ss);
 	return ret;

@@ -153,6 +153,14 @@ static int do_del(struct wl_entry *wl, unsigned *n, struct wl_args *a, int *chan
 	*changed = 1;
 	if (!g.quiet && !g.json)
 		printf("removed %s\n", a->cidr);
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(a->name));
+		json_object_object_add(o, "net", json_object_new_string(a->cidr));
+		json_object_object_add(o, "result", json_object_new_string("deleted"));
+		emit_json(o);
+	}
 	return EXIT_OK;
 }
 

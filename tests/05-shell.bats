@@ -40,7 +40,7 @@ commands() { "$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'; }
 	for k in $(tf config list | awk '{print $1}'); do
 		grep -q -- "^\.B $k\$" "$BATS_TEST_DIRNAME/../man/twofactl.conf.5" || fail "twofactl.conf.5 lacks $k"
 	done
-	for m in twofactl.1 twofactl.conf.5; do
+	for m in twofactl.1 twofactl.conf.5 twofactl-json.7; do
 		run -0 --separate-stderr groff -ww -man -z "$BATS_TEST_DIRNAME/../man/$m"
 		assert_equal "$stderr" ""
 	done
@@ -72,6 +72,7 @@ commands() { "$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'; }
 	refute_line /usr/local/bin/twofactl
 	assert_file_exists "$dest/usr/share/man/man1/twofactl.1"
 	assert_file_exists "$dest/usr/share/man/man5/twofactl.conf.5"
+	assert_file_exists "$dest/usr/share/man/man7/twofactl-json.7"
 	assert_file_exists "$dest/usr/share/bash-completion/completions/twofactl"
 	assert_file_exists "$dest/usr/share/zsh/vendor-completions/_twofactl"
 	assert_file_exists "$dest/usr/share/fish/vendor_completions.d/twofactl.fish"

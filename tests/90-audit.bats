@@ -70,7 +70,9 @@ setup() {
 	run -5 --separate-stderr tf audit verify
 	assert_equal "$stderr" "twofactl: audit verify: audit.log line 3: edited (its seal does not verify)"
 	run -5 --separate-stderr tf --json audit verify
-	run -0 jq -e '.intact==false and .bad_line==3' <<<"$output"
+	# its result, then the error object every failure under --json ends with
+	run -0 jq -se 'length==2 and .[0].intact==false and .[0].bad_line==3 and .[1].error.code=="store"
+	    and (.[1].error.message|test("line 3: edited"))' <<<"$output"
 }
 
 @test "audit verify finds a removed line" {

@@ -22,7 +22,9 @@ setup() { setup_store; }
 	run -1 tf --at $((T0 + 86400 + 1)) health
 	assert_output --partial "TWOFACTL WARNING - 1 account with fewer than 3 backup codes; 1 account with a clock drift of 1 steps or more; 1 recovery ticket waiting"
 	run -1 tf --json --at $((T0 + 86400 + 1)) health
-	run -0 jq -e '.backup_low==["alice"] and .drift==["bob"] and .tickets_waiting==1' <<<"$output"
+	# the report, then the error object of a non-OK state
+	run -0 jq -se '.[0].backup_low==["alice"] and .[0].drift==["bob"] and .[0].tickets_waiting==1
+	    and .[1].error.code=="warning" and (.[1].error.message|test("backup codes"))' <<<"$output"
 }
 
 @test "health is CRITICAL when the key is loose or the audit chain broken" {
@@ -34,6 +36,8 @@ setup() { setup_store; }
 	chmod 644 "$TWOFACTL_DIR/master.key"
 	run -2 tf health
 	assert_output --partial "TWOFACTL CRITICAL - store: 'master.key' is accessible by group or others"
+	run -2 tf --json health
+	run -0 jq -se '.[0].status=="CRITICAL" and .[1].error.code=="critical"' <<<"$output"
 }
 
 @test "health warns when the store's lock is held" {
@@ -75,7 +79,16 @@ setup() { setup_store; }
 	EOF2
 	assert_equal "${#lines[@]}" 3
 	run -0 jq -se '.[0].exit==0 and .[0].output[0].name=="alice" and (.[1].output[0].uri|startswith("otpauth://"))
-	    and .[2].output[0].factors[0].status=="pending" and all(.error==null)' <<<"$output"
+	    and .[2].output[0].factors[0].status=="pending" and all(.error==null) and all(.schema==1)' <<<"$output"
+}
+
+@test "batch --json reports a failed line's error as {code, message}, with no error object of its own" {
+	run -3 tf --json batch <<-'EOF2'
+	user add alice
+	user show bob
+	EOF2
+	assert_equal "${#lines[@]}" 2
+	run -0 jq -e '.line==2 and .exit==3 and .error.code=="not_found" and .error.message=="no such account"' <<<"${lines[1]}"
 }
 
 @test "batch provisions many accounts in one process" {
