@@ -88,6 +88,11 @@ int allow_force(void);
 int allow_admin_option(const char *option);
 int fail_store(struct store *s, int st);   /* maps a store error to its exit code */
 int exit_for_store(int st);
+/* A terminal that wants no colour or control sequences: NO_COLOR set (to
+ * anything but the empty string) or TERM=dumb (or unset). */
+int plain_terminal(void);
+/* Progress lines (\r, erase line) on stderr: a terminal, not plain, not -q or --json. */
+int show_progress(void);
 /* A printable, quoted-safe copy of untrusted text for messages (static buffer). */
 const char *safe(const char *s);
 /* Text from users (labels, notes, reasons, issuers, names, addresses) for

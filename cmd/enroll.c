@@ -26,6 +26,8 @@ struct enroll_args {
 	uint32_t factor;
 	enum qr_format qr;
 	int qr_set, force, nargs, max_args, by_link, link;
+	int qr_stdout;               /* -o -: the QR code alone on stdout */
+	int qr_embed;                /* --json: the QR code inside the object */
 };
 
 enum { OPT_METHOD = 0x400, OPT_ALGO, OPT_DIGITS, OPT_PERIOD, OPT_ISSUER, OPT_QR, OPT_LABEL,
@@ -111,9 +113,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 }
 
 #define QR_OPTIONS \
-	{ "qr", OPT_QR, "FORMAT", 0, "QR code as ansi, utf8 (terminal), png, svg (file) or none; " \
-	  "default ansi on a terminal, or from -o's extension", 0 }, \
-	{ "output", 'o', "FILE", 0, "Write the QR code to FILE (created 0600; never overwritten)", 0 }
+	{ "qr", OPT_QR, "FORMAT", 0, "QR code as ansi, utf8 (terminal), png, svg (file, -o -, or " \
+	  "inside --json) or none; default on a terminal ansi (utf8 with NO_COLOR or TERM=dumb), " \
+	  "or from -o's extension", 0 }, \
+	{ "output", 'o', "FILE", 0, "Write the QR code to FILE (created 0600; never overwritten); " \
+	  "'-': the QR code alone on standard output", 0 }
 
 static const struct argp_option enroll_options[] = {
 	{ "method", OPT_METHOD, "METHOD", 0, "totp (default), hotp, or email / sms (a code is sent to confirm)", 0 },
@@ -127,10 +131,21 @@ static const struct argp_option enroll_options[] = {
 };
 
 /* Decide the QR format and create -o FILE before anything is changed, so
- * a bad name or an existing file leaves the store as it was. */
+ * a bad name or an existing file leaves the store as it was. -o - sends
+ * the QR code alone to stdout (allowed inside serve: nothing of the
+ * server's is written); with --json a PNG or SVG goes inside the object. */
 static int prepare_qr(struct enroll_args *a, int *fd)
 {
 	*fd = -1;
+	if (a->out_file && !strcmp(a->out_file, "-")) {
+		if (!a->qr_set)
+			return fail(EXIT_USAGE, "-o -: name the format with --qr png|svg|utf8|ansi");
+		a->out_file = NULL;
+		a->qr_stdout = !g.json;
+		a->qr_embed = g.json;
+		if (a->qr == QR_NONE)
+			return fail(EXIT_USAGE, "-o needs a QR format other than none");
+	}
 	if (!a->qr_set) {
 		const char *dot = a->out_file ? strrchr(a->out_file, '.') : NULL;
 
@@ -141,13 +156,22 @@ static int prepare_qr(struct enroll_args *a, int *fd)
 		else if (a->out_file)
 			return fail(EXIT_USAGE, "-o '%s': name the format with --qr png|svg|utf8|ansi",
 			            safe(a->out_file));
+		else if (isatty(STDOUT_FILENO) && !g.json && !g.quiet)
+			a->qr = plain_terminal() ? QR_UTF8 : QR_ANSI;
 		else
-			a->qr = isatty(STDOUT_FILENO) && !g.json && !g.quiet ? QR_ANSI : QR_NONE;
+			a->qr = QR_NONE;
 	}
 	if (a->qr == QR_NONE && a->out_file)
 		return fail(EXIT_USAGE, "-o needs a QR format other than none");
-	if (!a->out_file && (a->qr == QR_PNG || a->qr == QR_SVG) && (g.json || isatty(STDOUT_FILENO)))
-		return fail(EXIT_USAGE, "--qr %s needs -o FILE", a->qr == QR_PNG ? "png" : "svg");
+	if (g.json && !a->out_file && (a->qr == QR_PNG || a->qr == QR_SVG))
+		a->qr_embed = 1;
+	if (g.json && !a->out_file && (a->qr == QR_ANSI || a->qr == QR_UTF8))
+		return fail(EXIT_USAGE, "--qr %s cannot go inside --json: use svg or png",
+		            a->qr == QR_ANSI ? "ansi" : "utf8");
+	if (!a->out_file && !a->qr_stdout && !a->qr_embed && (a->qr == QR_PNG || a->qr == QR_SVG))
+		return fail(EXIT_USAGE, "--qr %s needs -o FILE, -o - or --json", a->qr == QR_PNG ? "png" : "svg");
+	if (a->qr_stdout && a->qr == QR_PNG && isatty(STDOUT_FILENO))
+		return fail(EXIT_USAGE, "-o -: will not write a PNG image to a terminal");
 	if (a->out_file && g.serve)
 		return failw(EXIT_USAGE, "forbidden", "-o: a request cannot write files of the server");
 	if (a->out_file) {
@@ -158,6 +182,33 @@ static int prepare_qr(struct enroll_args *a, int *fd)
 			            errno == EEXIST ? "file exists, not overwritten" : strerror(errno));
 	}
 	return EXIT_OK;
+}
+
+/* The QR code as a JSON string: SVG text or base64 PNG. NULL on failure. */
+static json_object *qr_json(const char *uri, enum qr_format fmt)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	json_object *j = NULL;
+
+	if (qr_render(uri, fmt, &buf, &len) != CORE_OK)
+		return NULL;
+	if (fmt == QR_SVG) {
+		j = json_object_new_string_len((const char *)buf, (int)len);
+	} else {
+		size_t blen = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = malloc(blen);
+
+		if (b64) {
+			sodium_bin2base64(b64, blen, buf, len, sodium_base64_VARIANT_ORIGINAL);
+			j = json_object_new_string(b64);
+			sodium_memzero(b64, blen);   /* it encodes the key */
+			free(b64);
+		}
+	}
+	sodium_memzero(buf, len);
+	free(buf);
+	return j;
 }
 
 /* Undo prepare_qr after a failure. */
@@ -241,7 +292,19 @@ static int present(const struct session *ss, const struct factor *f, const struc
 		else
 			json_object_object_add(o, "counter", json_object_new_uint64(f->counter));
 		json_object_object_add(o, "qr_file", a->out_file ? json_object_new_string(a->out_file) : NULL);
+		if (a->qr_embed) {
+			json_object *q = qr_json(uri, a->qr);
+
+			if (!q) {
+				json_object_put(o);
+				ret = fail(EXIT_STORE, "cannot render the QR code");
+				goto out;
+			}
+			json_object_object_add(o, a->qr == QR_SVG ? "qr_svg" : "qr_png_base64", q);
+		}
 		emit_json(o);
+	} else if (a->qr_stdout) {
+		/* the QR code alone: nothing else on stdout */
 	} else if (g.quiet) {
 		printf("%s\n", uri);
 	} else {
@@ -255,10 +318,10 @@ static int present(const struct session *ss, const struct factor *f, const struc
 			printf(", counter %llu\n", (unsigned long long)f->counter);
 	}
 	fflush(stdout);
-	ret = emit_qr(uri, a, fd);
+	ret = a->qr_embed ? EXIT_OK : emit_qr(uri, a, fd);
 	if (!ret && !g.json && !g.quiet && a->out_file)
 		printf("QR code written to '%s'\n", a->out_file);
-	if (!ret && !g.json && !g.quiet && f->status == FS_PENDING)
+	if (!ret && !g.json && !g.quiet && !a->qr_stdout && f->status == FS_PENDING)
 		printf("Scan the QR code or type the key into an authenticator app, then run:\n"
 		       "  twofactl confirm %s CODE\n", ss->a->name);
 out:

@@ -304,7 +304,7 @@ int cmd_expire(int argc, char **argv)
 	cmd_parse(&argp, argc, argv, &a);
 	if ((ret = open_store(&s)))
 		return ret;
-	t.progress = isatty(STDERR_FILENO) && !g.quiet && !g.json;
+	t.progress = show_progress();
 	t.p.now = g.now;
 	t.p.login_keep = 86400;
 	if ((ret = config_duration(s, "enroll.ttl", 86400, &t.p.enroll_ttl)) ||

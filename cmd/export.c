@@ -404,7 +404,7 @@ int cmd_import(int argc, char **argv)
 			goto out;
 		close_store(probe);
 	}
-	im.progress = isatty(STDERR_FILENO) && !g.quiet && !g.json;
+	im.progress = show_progress();
 	it.a = account_new();
 	if (!it.a) {
 		ret = fail(EXIT_STORE, "cannot allocate secure memory");

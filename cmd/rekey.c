@@ -31,7 +31,7 @@ int cmd_rekey(int argc, char **argv)
 	cmd_parse(&argp, argc, argv, NULL);
 	if ((ret = open_store(&s)))
 		return ret;
-	tty = isatty(STDERR_FILENO) && !g.quiet && !g.json;
+	tty = show_progress();
 	st = store_rekey(s, tty ? progress : NULL, NULL, &n);
 	if (tty)
 		fprintf(stderr, "\r\033[K");

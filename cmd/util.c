@@ -194,6 +194,18 @@ int fail_store(struct store *s, int st)
 	return fail(exit_for_store(st), "%s", s ? store_error(s) : "store error");
 }
 
+int plain_terminal(void)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return (nc && *nc) || !term || !*term || !strcmp(term, "dumb");
+}
+
+int show_progress(void)
+{
+	return isatty(STDERR_FILENO) && !plain_terminal() && !g.quiet && !g.json;
+}
+
 const char *safe(const char *s)
 {
 	static char buf[4][160];

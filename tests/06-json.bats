@@ -96,6 +96,8 @@ run_every_command() {
 	j "user list" 0 user list
 	j enroll 0 --at $t enroll alice --qr none
 	j show 0 --at $t show alice --qr none
+	j show 0 --at $t show alice --qr svg
+	j show 0 --at $t show alice --qr png -o -
 	j confirm 0 --at $t confirm alice "$(tf --at $t code alice)"
 	j code 0 --at $((t + 30)) code alice
 	j enroll 0 --at $t enroll alice --method hotp --label token --qr none

@@ -88,6 +88,63 @@ setup() {
 	assert_output --partial $'\e[40m'
 }
 
+@test "-o - writes the QR code alone to stdout: a PNG and an SVG that decode to the URI" {
+	tf enroll alice --qr png -o - >"$BATS_TEST_TMPDIR/out.png"
+	uri=$(tf --json show alice --qr none | jq -r .uri)
+	run -0 qr_decode "$BATS_TEST_TMPDIR/out.png"
+	assert_output "$uri"
+	tf show alice --qr svg -o - >"$BATS_TEST_TMPDIR/out.svg"
+	run -0 head -c 5 "$BATS_TEST_TMPDIR/out.svg"
+	assert_output "<?xml"
+	rsvg-convert "$BATS_TEST_TMPDIR/out.svg" -o "$BATS_TEST_TMPDIR/svg.png"
+	run -0 qr_decode "$BATS_TEST_TMPDIR/svg.png"
+	assert_output "$uri"
+	run -0 tf show alice --qr utf8 -o -
+	assert_output --partial "█"
+	refute_output --partial "otpauth://"
+}
+
+@test "--json carries the QR code as SVG text or a base64 PNG: no temp file" {
+	run -0 tf --json enroll alice --qr png
+	uri=$(jq -r .uri <<<"$output")
+	jq -r .qr_png_base64 <<<"$output" | base64 -d >"$BATS_TEST_TMPDIR/b64.png"
+	run -0 qr_decode "$BATS_TEST_TMPDIR/b64.png"
+	assert_output "$uri"
+	run -0 tf --json show alice --qr svg -o -
+	json=$output
+	run -0 jq -e '.qr_file==null and (.qr_svg|startswith("<?xml"))' <<<"$json"
+	jq -r .qr_svg <<<"$json" >"$BATS_TEST_TMPDIR/j.svg"
+	rsvg-convert "$BATS_TEST_TMPDIR/j.svg" -o "$BATS_TEST_TMPDIR/j.png"
+	run -0 qr_decode "$BATS_TEST_TMPDIR/j.png"
+	assert_output "$uri"
+}
+
+@test "-o - and the QR formats: what is refused" {
+	run -2 --separate-stderr tf enroll alice -o -
+	assert_equal "$stderr" "twofactl: enroll alice: -o -: name the format with --qr png|svg|utf8|ansi"
+	run -2 tf enroll alice --qr none -o -
+	run -2 --separate-stderr tf --json enroll alice --qr ansi
+	assert_equal "$stderr" "twofactl: enroll alice: --qr ansi cannot go inside --json: use svg or png"
+	run -2 --separate-stderr tf enroll alice --qr png
+	assert_equal "$stderr" "twofactl: enroll alice: --qr png needs -o FILE, -o - or --json"
+	run -0 tf --json user show alice
+	run -0 jq -e '.factors==[]' <<<"$output"
+}
+
+@test "the terminal QR honours NO_COLOR and TERM=dumb" {
+	tty() { script -qec "$*" /dev/null; }
+	TERM=xterm run -0 tty "$TWOFACTL" enroll alice
+	assert_output --partial $'\e[40m'
+	NO_COLOR=1 TERM=xterm run -0 tty "$TWOFACTL" enroll alice
+	assert_output --partial "█"
+	refute_output --partial $'\e['
+	TERM=dumb run -0 tty "$TWOFACTL" enroll alice
+	assert_output --partial "█"
+	refute_output --partial $'\e['
+	NO_COLOR= TERM=xterm run -0 tty "$TWOFACTL" enroll alice
+	assert_output --partial $'\e[40m'
+}
+
 @test "-o never overwrites a file" {
 	echo precious >"$BATS_TEST_TMPDIR/qr.png"
 	run -2 --separate-stderr tf enroll alice -o "$BATS_TEST_TMPDIR/qr.png"

@@ -101,6 +101,26 @@ serve_lines() { "$TWOFACTL" serve; }
 	done
 }
 
+@test "a request may have the QR code inside its answer (-o -), never in a file of the server" {
+	run -0 --separate-stderr serve_lines <<-EOF
+	{"argv": ["enroll", "alice", "--qr", "png", "-o", "-"]}
+	{"argv": ["show", "alice", "--qr", "svg"]}
+	{"argv": ["show", "alice", "--qr", "png", "-o", "$BATS_TEST_TMPDIR/x.png"]}
+	EOF
+	answers=("${lines[@]}")
+	run -0 jq -e '.exit == 0 and (.output[0].qr_png_base64 | length) > 100' <<<"${answers[0]}"
+	jq -r '.output[0].qr_png_base64' <<<"${answers[0]}" | base64 -d >"$BATS_TEST_TMPDIR/q.png"
+	uri=$(jq -r '.output[0].uri' <<<"${answers[0]}")
+	run -0 qr_decode "$BATS_TEST_TMPDIR/q.png"
+	assert_output "$uri"
+	jq -r '.output[0].qr_svg' <<<"${answers[1]}" >"$BATS_TEST_TMPDIR/q.svg"
+	rsvg-convert "$BATS_TEST_TMPDIR/q.svg" -o "$BATS_TEST_TMPDIR/q2.png"
+	run -0 qr_decode "$BATS_TEST_TMPDIR/q2.png"
+	assert_output "$(jq -r '.output[0].uri' <<<"${answers[1]}")"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${answers[2]}"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/x.png"
+}
+
 @test "batch lines never read the batch's input: 'verify alice' then a code line" {
 	run -2 --separate-stderr tf batch <<-EOF
 	verify alice
