@@ -25,9 +25,10 @@ endif
 VERSION     := $(if $(filter v%,$(GIT_VERSION)),$(patsubst v%,%,$(GIT_VERSION)),$(FILE_VERSION)$(if $(GIT_VERSION),-g$(GIT_VERSION)))
 
 PKGS    := libsodium liboath json-c
-# libcurl, libqrencode, libpng: headers only; core/transport.c and core/qr.c
-# load them when a message is sent or a QR code drawn (see README, Benchmarks)
-LAZY_CFLAGS := $(shell pkg-config --cflags libcurl libqrencode libpng libfido2 2>/dev/null)
+# libcurl, libqrencode, libpng, libidn2: headers only; core/transport.c,
+# core/qr.c and core/contact.c load them when a message is sent, a QR code
+# drawn or an internationalised email domain seen (see README, Benchmarks)
+LAZY_CFLAGS := $(shell pkg-config --cflags libcurl libqrencode libpng libfido2 libidn2 2>/dev/null)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 # -Werror only where a warning must stop the build: make check and CI set
@@ -104,13 +105,14 @@ endif
 # the test peers, TEST_PKGS, one line per peer: a test that needs a package
 # has it listed here and nowhere else.
 BUILD_PKGS := build-essential pkg-config libsodium-dev liboath-dev libjson-c-dev \
-              libcurl4-openssl-dev libqrencode-dev libpng-dev libfido2-dev libpam0g-dev
+              libcurl4-openssl-dev libqrencode-dev libpng-dev libfido2-dev libpam0g-dev \
+              libidn2-dev
 DEMO_PKGS  :=
 TEST_PKGS  := bats bats-assert bats-support bats-file jq
 TEST_PKGS  += python3-aiosmtpd openssl
 TEST_PKGS  += oathtool
 TEST_PKGS  += zbar-tools librsvg2-bin qrencode
-TEST_PKGS  += groff-base zsh
+TEST_PKGS  += groff-base zsh fish shellcheck
 TEST_PKGS  += libpam-oath pamtester libpam-google-authenticator
 TEST_PKGS  += python3-cryptography
 TEST_PKGS  += systemd
@@ -121,7 +123,8 @@ TEST_PKGS  += valgrind
 # --json; an SMTP server (aiosmtpd) and a throw-away certificate for its
 # STARTTLS (openssl); independent codes (oathtool); QR codes read back
 # (zbarimg, SVG through rsvg-convert, qrencode's reference); the man page
-# lint and the zsh completion; pam_oath, pamtester and google-authenticator
+# lint and the completions in zsh and fish (shellcheck for the bash one);
+# pam_oath, pamtester and google-authenticator
 # for the importers and bench; a software FIDO2 authenticator; systemd's
 # tools for the installed units and socket activation (systemd-analyze,
 # systemd-socket-activate, systemd-sysusers, systemd-tmpfiles); PHP for the

@@ -88,6 +88,11 @@ int allow_force(void);
 int allow_admin_option(const char *option);
 int fail_store(struct store *s, int st);   /* maps a store error to its exit code */
 int exit_for_store(int st);
+/* Contact details as typed -> as stored (E.164; an email domain in ASCII).
+ * 0, or EINVAL after a usage message naming opt ("--phone"). */
+error_t parse_phone(struct argp_state *state, const char *opt, const char *arg, char *out, size_t cap);
+error_t parse_email(struct argp_state *state, const char *opt, const char *arg, char *out, size_t cap);
+
 /* A terminal that wants no colour or control sequences: NO_COLOR set (to
  * anything but the empty string) or TERM=dumb (or unset). */
 int plain_terminal(void);

@@ -17,6 +17,7 @@ struct rec_args {
 	const char *arg, *reason, *contact, *by;
 	enum tstatus status;
 	int status_set, nargs;
+	char contact_buf[255];
 };
 
 enum { OPT_REASON = 0xd00, OPT_CONTACT, OPT_BY, OPT_STATUS };
@@ -32,9 +33,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->reason = arg;
 		break;
 	case OPT_CONTACT:
-		if (!email_valid(arg) && !phone_valid(arg))
-			USAGE(state, "--contact: '%s' is not an email address or E.164 number", safe(arg));
-		a->contact = arg;
+		if (strchr(arg, '@') ? parse_email(state, "--contact", arg, a->contact_buf, sizeof a->contact_buf)
+		                     : parse_phone(state, "--contact", arg, a->contact_buf, sizeof a->contact_buf))
+			return EINVAL;
+		a->contact = a->contact_buf;
 		break;
 	case OPT_BY:
 		if (!account_name_valid(arg))
@@ -138,7 +140,7 @@ static json_object *ticket_json(const struct ticket *t)
 
 static const struct argp_option file_options[] = {
 	{ "reason", OPT_REASON, "TEXT", 0, "What happened (required), e.g. 'phone stolen'", 0 },
-	{ "contact", OPT_CONTACT, "ADDR", 0, "Verified contact of the requester (email or +E164)", 0 },
+	{ "contact", OPT_CONTACT, "ADDR", 0, "Verified contact of the requester (email or +NUMBER)", 0 },
 	{ 0 }
 };
 

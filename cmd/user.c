@@ -2,6 +2,7 @@
 /* twofactl user add|list|show|set|del|unlock */
 #include "cmd/cmd.h"
 #include "core/auth.h"
+#include "core/contact.h"
 #include "core/lockout.h"
 #include "core/policy.h"
 #include "core/timefmt.h"
@@ -18,6 +19,7 @@ struct user_args {
 	int pwlogin, emailreset, mustenrol;   /* -1 unchanged, 0 off, 1 on */
 	int twofa;                            /* -1 unchanged, else enum acct_switch */
 	int nargs, maxargs;
+	char email_buf[255], phone_buf[33];   /* as stored: ASCII domain, E.164 */
 };
 
 enum { OPT_EMAIL = 0x200, OPT_PHONE, OPT_ORG, OPT_LANG, OPT_SERVICE, OPT_GENPW, OPT_PWLOGIN, OPT_EMAILRESET,
@@ -37,8 +39,10 @@ static const struct argp_option set_options[] = {
 	{ "2fa", OPT_2FA, "SWITCH", 0, "The account's own 2FA switch: required, optional, off, or "
 	  "inherit (the default: its organisation's policy, else policy.default); optional and off "
 	  "are refused under a required organisation", 0 },
-	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address (empty to clear)", 0 },
-	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form, e.g. +420601234567 (empty to clear)", 0 },
+	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address; a domain such as bücher.example is "
+	  "stored in its ASCII form (empty to clear)", 0 },
+	{ "phone", OPT_PHONE, "+NUMBER", 0, "Mobile number with its country code, e.g. '+420 601 234 567' "
+	  "(stored as +420601234567; empty to clear)", 0 },
 	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies (empty to clear)", 0 },
 	{ "lang", OPT_LANG, "LL", 0, "Language of messages, e.g. en, cs, nl (empty to clear)", 0 },
 	{ 0 }
@@ -50,14 +54,14 @@ static error_t parse_fields(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_EMAIL:
-		if (*arg && !email_valid(arg))
-			USAGE(state, "--email: '%s' is not an email address", safe(arg));
-		u->email = arg;
+		if (*arg && parse_email(state, "--email", arg, u->email_buf, sizeof u->email_buf))
+			return EINVAL;
+		u->email = *arg ? u->email_buf : arg;
 		break;
 	case OPT_PHONE:
-		if (*arg && !phone_valid(arg))
-			USAGE(state, "--phone: '%s' is not an E.164 number such as +420601234567", safe(arg));
-		u->phone = arg;
+		if (*arg && parse_phone(state, "--phone", arg, u->phone_buf, sizeof u->phone_buf))
+			return EINVAL;
+		u->phone = *arg ? u->phone_buf : arg;
 		break;
 	case OPT_ORG:
 		if (*arg && !account_name_valid(arg))
@@ -190,8 +194,10 @@ static const struct argp_child field_children[] = {
 /* ---- add ---- */
 
 static const struct argp_option add_options[] = {
-	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address", 0 },
-	{ "phone", OPT_PHONE, "+E164", 0, "Mobile number in E.164 form", 0 },
+	{ "email", OPT_EMAIL, "ADDR", 0, "Contact email address; a domain such as bücher.example is "
+	  "stored in its ASCII form", 0 },
+	{ "phone", OPT_PHONE, "+NUMBER", 0, "Mobile number with its country code, e.g. '+420 601 234 567' "
+	  "(stored in E.164 form: +420601234567)", 0 },
 	{ "org", OPT_ORG, "ORG", 0, "Organisation whose policy applies", 0 },
 	{ "lang", OPT_LANG, "LL", 0, "Language of messages (default en)", 0 },
 	{ "2fa", OPT_2FA, "SWITCH", 0, "The account's own 2FA switch: required, optional, off or "
@@ -386,8 +392,14 @@ static void show_text(const struct account *a, const struct shown_policy *sp)
 	enum lock_state ls = lock_check(a, g.now, &wait);
 	unsigned active = account_active_count(a);
 
+	char shown[1024];
+
 	printf("name:       %s\n", a->name);
-	printf("email:      %s\n", a->email[0] ? printable(a->email) : "-");
+	email_display(a->email, shown, sizeof shown);
+	if (strcmp(shown, a->email))   /* an internationalised domain: as typed, then as sent */
+		printf("email:      %s (%s)\n", printable(shown), a->email);
+	else
+		printf("email:      %s\n", a->email[0] ? printable(a->email) : "-");
 	printf("phone:      %s\n", a->phone[0] ? printable(a->phone) : "-");
 	printf("org:        %s\n", a->org[0] ? printable(a->org) : "-");
 	printf("lang:       %s\n", a->lang[0] ? printable(a->lang) : "en");
@@ -450,6 +462,14 @@ static json_object *show_json(const struct account *a, const struct shown_policy
 
 	json_object_object_add(o, "name", json_object_new_string(a->name));
 	json_object_object_add(o, "email", a->email[0] ? json_object_new_string(a->email) : NULL);
+	if (a->email[0]) {
+		char shown[1024];
+
+		email_display(a->email, shown, sizeof shown);
+		json_object_object_add(o, "email_unicode", json_object_new_string(shown));
+	} else {
+		json_object_object_add(o, "email_unicode", NULL);
+	}
 	json_object_object_add(o, "phone", a->phone[0] ? json_object_new_string(a->phone) : NULL);
 	json_object_object_add(o, "org", a->org[0] ? json_object_new_string(a->org) : NULL);
 	json_object_object_add(o, "lang", json_object_new_string(a->lang[0] ? a->lang : "en"));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include "cmd/cmd.h"
+#include "core/contact.h"
 #include "core/role.h"
 #include "core/timefmt.h"
 
@@ -192,6 +193,40 @@ int exit_for_store(int st)
 int fail_store(struct store *s, int st)
 {
 	return fail(exit_for_store(st), "%s", s ? store_error(s) : "store error");
+}
+
+error_t parse_phone(struct argp_state *state, const char *opt, const char *arg, char *out, size_t cap)
+{
+	switch (phone_normalize(arg, out, cap)) {
+	case PHONE_OK:
+		return 0;
+	case PHONE_00:
+		USAGE(state, "%s: '%s': write the international number with + instead of 00, "
+		      "e.g. +420 601 234 567", opt, safe(arg));
+	case PHONE_NO_PLUS:
+		USAGE(state, "%s: '%s' has no country code: write it in international form, "
+		      "starting with +, e.g. +420 601 234 567", opt, safe(arg));
+	case PHONE_CHAR:
+		USAGE(state, "%s: '%s' is not a phone number: use + and digits, with spaces, dashes, "
+		      "dots or parentheses between them if you like", opt, safe(arg));
+	case PHONE_LENGTH:
+	default:
+		USAGE(state, "%s: '%s' is not an international number: + and the country code, "
+		      "then 8 to 15 digits in all", opt, safe(arg));
+	}
+}
+
+error_t parse_email(struct argp_state *state, const char *opt, const char *arg, char *out, size_t cap)
+{
+	switch (email_normalize(arg, out, cap)) {
+	case CORE_OK:
+		return 0;
+	case CORE_ECRYPTO:
+		USAGE(state, "%s: '%s': internationalised domains need libidn2, which cannot be loaded",
+		      opt, safe(arg));
+	default:
+		USAGE(state, "%s: '%s' is not an email address (the part before @ in ASCII)", opt, safe(arg));
+	}
 }
 
 int plain_terminal(void)

@@ -42,7 +42,7 @@ int phone_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (s[0] != '+' || n < 8 || n > 16 || s[1] == '0')
+	if (s[0] != '+' || n < 9 || n > 16 || s[1] == '0')
 		return 0;
 	for (size_t i = 1; i < n; i++)
 		if (s[i] < '0' || s[i] > '9')

@@ -258,7 +258,7 @@ int account_name_valid(const char *name);
 
 /* Contact details, checked before they are stored. */
 int email_valid(const char *s);     /* local@domain, printable ASCII, <= 254 */
-int phone_valid(const char *s);     /* E.164: + and 7 to 15 digits */
+int phone_valid(const char *s);     /* E.164: + and 8 to 15 digits */
 int lang_valid(const char *s);      /* two lower-case letters */
 
 void account_init(struct account *a, const char *name, int64_t now);

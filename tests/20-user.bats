@@ -56,6 +56,54 @@ setup() { setup_store; }
 	assert_output ""
 }
 
+@test "phone numbers as people write them are stored in E.164" {
+	tf -q user add a1 --phone "+420 601 234 567"
+	tf -q user add a2 --phone "+1 (555) 010-0199"
+	tf -q user add a3 --phone "+31.6.1234.5678"
+	tf -q user add a4 --phone "+44 (0)20 7946 0000"
+	tf -q user add a5
+	tf -q user set a5 --phone " +49 30-1234 5678 "
+	run -0 tf --json user list
+	for u in a1:+420601234567 a2:+15550100199 a3:+31612345678 a4:+442079460000 a5:+493012345678; do
+		run -0 tf --json user show "${u%%:*}"
+		assert_equal "$(jq -r .phone <<<"$output")" "${u#*:}"
+	done
+}
+
+@test "a phone number without + is refused and told how to write it" {
+	run -2 --separate-stderr tf user add alice --phone "601 234 567"
+	assert_equal "$stderr" "twofactl user add: --phone: '601 234 567' has no country code: write it in international form, starting with +, e.g. +420 601 234 567"
+	run -2 --separate-stderr tf user add alice --phone 00420601234567
+	assert_equal "$stderr" "twofactl user add: --phone: '00420601234567': write the international number with + instead of 00, e.g. +420 601 234 567"
+	run -2 --separate-stderr tf user add alice --phone "+420 601 2"
+	assert_equal "$stderr" "twofactl user add: --phone: '+420 601 2' is not an international number: + and the country code, then 8 to 15 digits in all"
+	run -2 tf user add alice --phone "+420 601 234 567 890 12"
+	run -2 tf user add alice --phone "+420/601234567"
+	run -2 tf user add alice --phone "+420 601 234 567 ext 12"
+	run -2 tf recovery file nobody --reason lost --contact "601 234 567"
+	run -0 tf user list
+	assert_output ""
+}
+
+@test "an internationalised email domain is stored in its ASCII form and shown both ways" {
+	run -0 tf user add jan --email "jan@bücher.example"
+	run -0 tf --json user show jan
+	run -0 jq -e '.email=="jan@xn--bcher-kva.example" and .email_unicode=="jan@bücher.example"' <<<"$output"
+	run -0 tf user show jan
+	assert_line "email:      jan@bücher.example (jan@xn--bcher-kva.example)"
+	run -0 tf user set jan --email "info@例え.テスト"
+	run -0 tf --json user show jan
+	run -0 jq -e '.email=="info@xn--r8jz45g.xn--zckzah" and .email_unicode=="info@例え.テスト"' <<<"$output"
+	run -0 tf --json user set jan --email "jan@example.org"
+	run -0 tf --json user show jan
+	run -0 jq -e '.email=="jan@example.org" and .email_unicode=="jan@example.org"' <<<"$output"
+	run -2 --separate-stderr tf user add jana --email "jäna@example.org"
+	assert_equal "$stderr" "twofactl user add: --email: 'j\\xc3\\xa4na@example.org' is not an email address (the part before @ in ASCII)"
+	run -2 tf user add jana --email "jan@bü cher.example"
+	run -0 --separate-stderr tf --json recovery file jan --reason lost --contact "jan@bücher.example"
+	run -0 jq -e '.contact=="jan@xn--bcher-kva.example"' <<<"$output"
+}
+
 @test "bad contact details are usage errors" {
 	run -2 tf user add alice --email not-an-address
 	run -2 tf user add alice --phone 601234567

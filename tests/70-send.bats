@@ -287,6 +287,15 @@ sms_enrolled() {
 	run -0 tf --at $((T0 + 91)) confirm alice "$(tf --at $((T0 + 91)) code alice --factor 3)" --sms-code - <<<"$(code_in_sms)"
 }
 
+@test "an internationalised email domain and a phone number typed with spaces get their messages" {
+	tf -q user add jan --email "jan$N@bücher.example" --phone "+420 600 01 $(printf %04d "$N")"
+	run -0 tf --at $T0 enroll jan --method email
+	run -0 mail_to plain "jan$N@xn--bcher-kva.example"
+	assert_line --partial "Subject: Example Hosting"
+	run -0 tf --at $T0 enroll jan --method sms
+	run -0 sms_request "%2B42060001$(printf %04d "$N")"
+}
+
 @test "the spool transport writes each message as a file" {
 	mkdir -m 700 "$BATS_TEST_TMPDIR/spool"
 	tf -q config set smtp.url "spool:$BATS_TEST_TMPDIR/spool"

@@ -5,6 +5,7 @@
 #include "core/b32.h"
 #include "core/cidr.h"
 #include "core/codes.h"
+#include "core/contact.h"
 #include "core/lockout.h"
 #include "core/message.h"
 #include "core/otp.h"
@@ -249,6 +250,54 @@ static void test_time(void)
 	      "compound durations out of order, repeated, with a bare number or stray blanks refused");
 }
 
+static void test_contact(void)
+{
+	char out[255];
+
+	CHECK(phone_normalize("+420 601 234 567", out, sizeof out) == PHONE_OK && !strcmp(out, "+420601234567"),
+	      "phone with spaces");
+	CHECK(phone_normalize("+1 (555) 010-0199", out, sizeof out) == PHONE_OK && !strcmp(out, "+15550100199"),
+	      "phone with parentheses and a dash");
+	CHECK(phone_normalize("+31.6.1234.5678", out, sizeof out) == PHONE_OK && !strcmp(out, "+31612345678"),
+	      "phone with dots");
+	CHECK(phone_normalize("+44 (0)20 7946 0000", out, sizeof out) == PHONE_OK && !strcmp(out, "+442079460000"),
+	      "a trunk (0) is dropped");
+	CHECK(phone_normalize(" +420601234567", out, sizeof out) == PHONE_OK && !strcmp(out, "+420601234567"),
+	      "E.164 stays as it is");
+	CHECK(phone_normalize("+12345678", out, sizeof out) == PHONE_OK &&
+	      phone_normalize("+123456789012345", out, sizeof out) == PHONE_OK, "8 and 15 digits");
+	CHECK(phone_normalize("+1234567", out, sizeof out) == PHONE_LENGTH &&
+	      phone_normalize("+1234567890123456", out, sizeof out) == PHONE_LENGTH &&
+	      phone_normalize("+0420601234567", out, sizeof out) == PHONE_LENGTH &&
+	      phone_normalize("+", out, sizeof out) == PHONE_LENGTH, "too short, too long, +0");
+	CHECK(phone_normalize("601 234 567", out, sizeof out) == PHONE_NO_PLUS &&
+	      phone_normalize("00420601234567", out, sizeof out) == PHONE_00 &&
+	      phone_normalize("+420 601 ABC", out, sizeof out) == PHONE_CHAR &&
+	      phone_normalize("+420\n601234567", out, sizeof out) == PHONE_CHAR &&
+	      phone_normalize("+420/601234567", out, sizeof out) == PHONE_CHAR &&
+	      phone_normalize("tel:+420601234567", out, sizeof out) == PHONE_CHAR, "no +, 00, letters, other signs");
+	CHECK(email_normalize("jan@example.org", out, sizeof out) == CORE_OK && !strcmp(out, "jan@example.org"),
+	      "an ASCII address stays");
+	CHECK(email_normalize("jan@b\xc3\xbc" "cher.example", out, sizeof out) == CORE_OK &&
+	      !strcmp(out, "jan@xn--bcher-kva.example"), "an internationalised domain in its ASCII form");
+	CHECK(email_normalize("jan@B\xc3\x9c" "CHER.example", out, sizeof out) == CORE_OK &&
+	      !strcmp(out, "jan@xn--bcher-kva.example"), "upper case mapped (UTS 46)");
+	CHECK(email_normalize("info@\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88", out, sizeof out) == CORE_OK &&
+	      !strcmp(out, "info@xn--r8jz45g.xn--zckzah"), "a Japanese domain");
+	CHECK(email_normalize("j\xc3\xa4" "n@example.org", out, sizeof out) != CORE_OK &&
+	      email_normalize("jan@", out, sizeof out) != CORE_OK &&
+	      email_normalize("jan@b\xc3\xbc" "cher", out, sizeof out) != CORE_OK &&
+	      email_normalize("jan@b\xfc" "cher.example", out, sizeof out) != CORE_OK &&
+	      email_normalize("jan example.org", out, sizeof out) != CORE_OK,
+	      "a non-ASCII mailbox, no domain, no dot, Latin-1 bytes, no @: refused");
+	email_display("jan@xn--bcher-kva.example", out, sizeof out);
+	CHECK(!strcmp(out, "jan@b\xc3\xbc" "cher.example"), "shown with its Unicode domain");
+	email_display("jan@example.org", out, sizeof out);
+	CHECK(!strcmp(out, "jan@example.org"), "an ASCII domain shown as it is");
+	email_display("jan@xn--zz.example", out, sizeof out);
+	CHECK(!strcmp(out, "jan@xn--zz.example"), "an undecodable label shown as stored");
+}
+
 static void test_moments(void)
 {
 	const int64_t now = 1800000000;   /* 2027-01-15T08:00:00Z */
@@ -332,7 +381,7 @@ static void test_record(void)
 	      "account names");
 	CHECK(email_valid("a@b.cz") && !email_valid("a@b") && !email_valid("@b.cz") &&
 	      !email_valid("a b@c.d") && !email_valid("a@@b.c"), "email addresses");
-	CHECK(phone_valid("+420601234567") && !phone_valid("420601234567") && !phone_valid("+0123456") &&
+	CHECK(phone_valid("+420601234567") && !phone_valid("420601234567") && !phone_valid("+0123456") && !phone_valid("+1234567") && phone_valid("+12345678") &&
 	      !phone_valid("+12") && !phone_valid("+1234567890123456"), "E.164 phone numbers");
 	sodium_free(a);
 	sodium_free(b);
@@ -864,6 +913,7 @@ int main(void)
 	test_broad();
 	test_time();
 	test_moments();
+	test_contact();
 	test_record();
 	test_auth();
 	test_uri_qr();
