@@ -71,3 +71,64 @@ load helper
 	run -0 --separate-stderr groff -ww -man -z "$BATS_TEST_DIRNAME/../man/twofactl.1"
 	assert_equal "$stderr" ""
 }
+
+# Every command, and every verb of a command with verbs: "user add", "init".
+commands_and_verbs() {
+	local c v
+	for c in $("$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'); do
+		if "$TWOFACTL" "$c" --help | grep -q '^Verbs:'; then
+			for v in $("$TWOFACTL" "$c" --help | awk '/^Verbs:/ {f = 1; next} f && /^  [a-z]/ {print $1} f && /^$/ {f = 0}'); do
+				echo "$c $v"
+			done
+		else
+			echo "$c"
+		fi
+	done
+}
+
+# The options a --help lists: "-o --output", "--qr", one per line.
+help_options() {
+	"$TWOFACTL" "$@" --help | sed -n 's/^ \{1,6\}\(-[^ ,=]\+\)\(, \(--[^ =[]\+\)\)\?.*/\1 \3/p; s/^ \{6\}\(--[^ =[]\+\).*/\1/p' |
+		sed 's/ *$//'
+}
+
+# man/twofactl.1 as plain text, one entry of COMMANDS per paragraph:
+# roff escapes and fonts dropped, "\-" as "-".
+man_text() {
+	sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' -e 's/\\(em/--/g' "$BATS_TEST_DIRNAME/../man/twofactl.1"
+}
+
+# The entries of COMMANDS whose heading names CMD (and VERB): ".B user add NAME"
+# or ".B org list | show ORG | set ...".
+man_entries() {
+	man_text | awk -v cmd="$1" -v verb="${2:-}" '
+		/^\.SH / { in_cmds = ($2 == "COMMANDS"); on = 0; next }
+		!in_cmds { next }
+		/^\.TP/ { head = 1; on = 0; next }
+		head { head = 0; line = $0; sub(/^\.BR? /, "", line); gsub(/"/, "", line)
+		       n = split(line, w, /[ |[\]]+/)
+		       on = (w[1] == cmd)
+		       if (on && verb != "") { on = 0; for (i = 2; i <= n; i++) if (w[i] == verb) on = 1 } }
+		on { print }'
+}
+
+@test "every option of every command's and verb's --help is in its entry of twofactl(1)" {
+	global=$(man_text | awk '/^\.SH GLOBAL OPTIONS/ {f = 1; next} /^\.SH/ {f = 0} f')
+	while read -r cv; do
+		# shellcheck disable=SC2086
+		entry=$(man_entries $cv)
+		[ -n "$entry" ] || { echo "twofactl($cv): no entry"; continue; }
+		# shellcheck disable=SC2086
+		while read -r short long; do
+			for o in $short $long; do
+				re="(^|[^-a-z])${o//\?/\\?}($|[^-a-z])"
+				case $o in --at|-d|--dir|--json|-q|--quiet|-\?|--help|--usage|-V|--version)
+					grep -qE -- "$re" <<<"$global" || echo "GLOBAL OPTIONS lacks $o"; continue ;;
+				esac
+				grep -qE -- "$re" <<<"$entry" || echo "$cv: $o"
+			done
+		done < <(help_options $cv)
+	done < <(commands_and_verbs) | sort -u >"$BATS_TEST_TMPDIR/missing"
+	run cat "$BATS_TEST_TMPDIR/missing"
+	assert_output ""
+}

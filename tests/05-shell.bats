@@ -136,3 +136,37 @@ commands() { "$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'; }
 	j rekey
 	jq -e '.rekeyed==true' <<<"$output" >/dev/null
 }
+
+# The FILES section of twofactl(1), roff escapes dropped.
+man_files() {
+	sed -n '/^\.SH FILES/,/^\.SH /p' "$BATS_TEST_DIRNAME/../man/twofactl.1" | sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g'
+}
+
+@test "every file a store holds is in FILES of twofactl(1)" {
+	setup_store
+	tf -q org add acme --policy optional
+	tf -q user add alice --email alice@example.org
+	tf -q oidc link alice --issuer https://mojeid.cz --subject 1
+	tf -q recovery file alice --reason lost 2>/dev/null
+	f=$(account_files | head -1)
+	echo junk >"$f"
+	run -0 tf -q fsck --repair
+	files=$(man_files)
+	for e in $(cd "$TWOFACTL_DIR" && find . -mindepth 1 -maxdepth 1 -printf '%f\n'); do
+		grep -qF -- "DIR/$e" <<<"$files" || fail "FILES lacks DIR/$e"
+	done
+	assert [ -d "$TWOFACTL_DIR/quarantine" ]
+	for e in rekey.begin rekey.commit rekey.old master.key.rk .tmp-; do
+		grep -qF -- "$e" <<<"$files" || fail "FILES lacks $e"
+	done
+}
+
+@test "every installed file is in FILES of twofactl(1)" {
+	dest="$BATS_TEST_TMPDIR/root"
+	run -0 make -s -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$dest" PREFIX=/usr/local
+	files=$(man_files)
+	while read -r f; do
+		case $f in */templates/*) f=${f%/*/*}/templates ;; esac
+		grep -qF -- "${f##*/}" <<<"$files" || fail "FILES lacks $f"
+	done < <(cd "$dest" && find . -type f | sed 's#^\.##')
+}
