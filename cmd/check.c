@@ -83,9 +83,11 @@ int cmd_check(int argc, char **argv)
 	int64_t wait, warn_after;
 	unsigned digits = 0;
 	int ret, wl = 0, trusted = -1, changed = 0;
-	json_object *methods = json_object_new_array(), *missing = json_object_new_array();
+	json_object *methods, *missing;
 
-	cmd_parse(&argp, argc, argv, &a);
+	cmd_parse(&argp, argc, argv, &a);   /* before any allocation: a usage error longjmps in a batch */
+	methods = json_object_new_array();
+	missing = json_object_new_array();
 	set_ctx("check %s", safe(a.name));
 	if ((ret = check_name(a.name)))
 		goto done;

@@ -173,10 +173,12 @@ int cmd_export(int argc, char **argv)
 	struct export_args a = { 0 };
 	struct exp e = { 0 };
 	struct store *s = NULL;
-	json_object *root = json_object_new_object(), *orgs = json_object_new_array();
+	json_object *root, *orgs;
 	int ret = EXIT_OK, st;
 
-	cmd_parse(&export_argp, argc, argv, &a);
+	cmd_parse(&export_argp, argc, argv, &a);   /* before any allocation (batch, completion) */
+	root = json_object_new_object();
+	orgs = json_object_new_array();
 	e.arr = json_object_new_array();
 	e.secrets = a.secrets;
 	if ((ret = open_store(&s)))

@@ -67,9 +67,10 @@ int cmd_health(int argc, char **argv)
 	int64_t age;
 	uint64_t bad = 0;
 	int state = H_OK, st, busy = 0, audit_ok = 1;
-	json_object *problems = json_object_new_array();
+	json_object *problems;
 
-	cmd_parse(&argp, argc, argv, NULL);
+	cmd_parse(&argp, argc, argv, NULL);   /* before any allocation (batch, completion) */
+	problems = json_object_new_array();
 	sc.low_names = json_object_new_array();
 	sc.drift_names = json_object_new_array();
 	dir = store_dir();

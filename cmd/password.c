@@ -62,10 +62,11 @@ int cmd_passwd(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
 	struct session ss = { 0 };
-	char *pw = sodium_malloc(PW_MAX + 2);
+	char *pw;
 	int ret;
 
-	cmd_parse(&passwd_argp, argc, argv, &a);
+	cmd_parse(&passwd_argp, argc, argv, &a);   /* before any allocation (batch, completion) */
+	pw = sodium_malloc(PW_MAX + 2);
 	if (!pw)
 		return fail(EXIT_STORE, "cannot allocate secure memory");
 	if (!a.name) {
@@ -278,10 +279,12 @@ static int reset_redeem(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
 	struct session ss = { 0 };
-	char *in = sodium_malloc(ACCT_NAME_MAX + 80), *pw = sodium_malloc(PW_MAX + 2), *secret;
+	char *in, *pw, *secret;
 	int ret, ok, have_pw;
 
-	cmd_parse(&redeem_argp, argc, argv, &a);
+	cmd_parse(&redeem_argp, argc, argv, &a);   /* before any allocation (batch, completion) */
+	in = sodium_malloc(ACCT_NAME_MAX + 80);
+	pw = sodium_malloc(PW_MAX + 2);
 	set_ctx("reset redeem");
 	if (!in || !pw) {
 		ret = fail(EXIT_STORE, "cannot allocate secure memory");
