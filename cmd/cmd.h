@@ -53,6 +53,12 @@ struct globals {
 	int role;               /* enum role (core/role.h) */
 	const char *serve_dir;
 	int out_failed;         /* standard output refused what was written (said once) */
+	/* Inside twofactl __complete: a command stops at its parser. */
+	int complete;
+	jmp_buf complete_jmp;
+	const struct argp *complete_argp;
+	const struct verb *complete_verbs;
+	int complete_depth;     /* 1 when a verb was taken */
 };
 extern struct globals g;
 
@@ -239,6 +245,12 @@ int run_command(int argc, char **argv);
 int run_captured(char **argv, int n, const char *in, size_t inlen,
                  char **out, size_t *outlen, char **err, size_t *errlen);
 int cmd_serve(int argc, char **argv);
+/* twofactl __complete WORD... CURRENT (cmd/complete.c): completion candidates. */
+int cmd_complete(int argc, char **argv);
+/* The i'th command of the table and its summary; NULL past the end. */
+const char *command_name(size_t i, const char **summary);
+/* The i'th configuration key; NULL past the end (cmd/config.c). */
+const char *config_key_name(size_t i);
 
 /* Recovery tickets, oldest first (cmd/recovery.c); the caller frees. */
 int tickets_load(struct store *s, struct ticket **out, size_t *n);

@@ -61,6 +61,11 @@ static const struct key_spec keys[] = {
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
+const char *config_key_name(size_t i)
+{
+	return i < sizeof keys / sizeof keys[0] ? keys[i].key : NULL;
+}
+
 static const struct key_spec *find(const char *k)
 {
 	for (const struct key_spec *s = keys; s->key; s++)

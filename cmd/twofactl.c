@@ -244,10 +244,22 @@ int main(int argc, char **argv)
 	return check_stdout(ret);
 }
 
+const char *command_name(size_t i, const char **summary)
+{
+	if (i >= sizeof commands / sizeof commands[0] - 1)
+		return NULL;
+	if (summary)
+		*summary = commands[i].summary;
+	return commands[i].name;
+}
+
 int run_command(int argc, char **argv)
 {
 	const char *name = argv[0];
 	static char cmdname[64];
+
+	if (!strcmp(name, "__complete") && !g.complete && !g.batch)   /* not a command of batch or serve */
+		return cmd_complete(argc, argv);
 
 	for (const struct command *c = commands; c->name; c++) {
 		if (strcmp(c->name, name))

@@ -83,6 +83,13 @@ error_t parse_no_args(int key, char *arg, struct argp_state *state)
 
 void cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
+	(void)argc;
+	(void)argv;
+	(void)input;
+	if (g.complete) {   /* twofactl __complete: the parser is all it wants */
+		g.complete_argp = argp;
+		longjmp(g.complete_jmp, 1);
+	}
 	if (!g.batch) {
 		int ret;
 
@@ -783,6 +790,15 @@ int run_verbs(const char *noun, const struct verb *verbs, int argc, char **argv)
 {
 	char name[64];
 
+	if (g.complete) {   /* twofactl __complete: the verbs, or the verb's parser */
+		for (const struct verb *v = verbs; argc >= 2 && v->name; v++)
+			if (!strcmp(argv[1], v->name)) {
+				g.complete_depth = 1;
+				return v->fn(argc - 1, argv + 1);
+			}
+		g.complete_verbs = verbs;
+		longjmp(g.complete_jmp, 2);
+	}
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		FILE *f = argc < 2 ? stderr : stdout;

@@ -5,34 +5,121 @@ load helper
 
 commands() { "$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'; }
 
-@test "every command of the table is in the bash, zsh and fish completions" {
-	for c in $(commands); do
-		grep -qw -- "$c" "$BATS_TEST_DIRNAME/../completions/twofactl.bash" || fail "bash lacks $c"
-		grep -q -- "'$c:" "$BATS_TEST_DIRNAME/../completions/_twofactl" || fail "zsh lacks $c"
-		grep -q -- "-a $c " "$BATS_TEST_DIRNAME/../completions/twofactl.fish" || fail "fish lacks $c"
+COMPLETIONS="$BATS_TEST_DIRNAME/../completions"
+
+# complete_in SHELL WORD... CURRENT: the candidates SHELL's completion offers
+# for "twofactl WORD... CURRENT", one per line (descriptions dropped), from a
+# real bash, zsh (compinit, compadd captured) or fish (complete -C).
+complete_in() {
+	local sh=$1
+	shift
+	case $sh in
+	bash)
+		bash -c 'source "$0"; COMP_WORDS=(twofactl "$@"); COMP_CWORD=$#
+			_twofactl; printf "%s\n" "${COMPREPLY[@]}"' "$COMPLETIONS/twofactl.bash" "$@" ;;
+	zsh)
+		zsh -f -c 'autoload -Uz compinit && compinit -u -D
+			compadd() { shift $(( ${@[(i)--]} )); print -l -- "$@"; }
+			_files() { print -- @files; }
+			words=(twofactl "$@"); CURRENT=${#words}; PREFIX=$words[CURRENT]
+			source "$0"' "$COMPLETIONS/_twofactl" "$@" ;;
+	fish)
+		local line="twofactl" w
+		for w in "$@"; do line+=" $w"; done
+		fish -c 'source $argv[1]; complete -C $argv[2]' "$COMPLETIONS/twofactl.fish" "$line" ;;
+	esac | cut -f1 | sed '/^$/d' | sort
+}
+
+# The options of a command's --help, long and short, sorted.
+help_option_words() { help_options "$@" | tr ' ' '\n' | sed '/^$/d' | sort; }
+
+setup() {
+	PATH="$(dirname "$TWOFACTL"):$PATH"
+}
+
+@test "bash registers the completion function" {
+	run -0 bash -c 'source "$1"; complete -p twofactl' _ "$COMPLETIONS/twofactl.bash"
+	assert_output "complete -F _twofactl twofactl"
+}
+
+@test "bash, zsh and fish offer the binary's commands and each noun's verbs" {
+	want=$(tf help | awk '/^  [a-z]/ {print $1}' | sort)
+	for sh in bash zsh fish; do
+		assert_equal "$(complete_in $sh "")" "$want"
+	done
+	for noun in user backup org whitelist trust recovery reset webauthn oidc config; do
+		want=$(tf "$noun" --help | awk '/^Verbs:/ {f = 1; next} f && /^  [a-z]/ {print $1}' | sort)
+		for sh in bash zsh fish; do
+			assert_equal "$(complete_in $sh "$noun" "")" "$want"
+		done
 	done
 }
 
-@test "the bash completion completes verbs and account names" {
+@test "for every command and verb, bash, zsh and fish offer exactly the options of its --help" {
+	while read -r cv; do
+		# shellcheck disable=SC2086
+		want=$(help_option_words $cv)
+		for sh in bash zsh fish; do
+			# shellcheck disable=SC2086
+			got=$(complete_in $sh $cv -)
+			[ "$got" = "$want" ] || echo "$sh: twofactl $cv: offers $(tr '\n' ' ' <<<"$got"), --help has $(tr '\n' ' ' <<<"$want")"
+		done
+	done < <(commands_and_verbs) >"$BATS_TEST_TMPDIR/drift"
+	run cat "$BATS_TEST_TMPDIR/drift"
+	assert_output ""
+}
+
+@test "account names come from the store named by -d or --dir= on the line" {
+	export TWOFACTL_DIR="$BATS_TEST_TMPDIR/a"
+	tf -q init
+	tf -q user add alice
+	tf -q -d "$BATS_TEST_TMPDIR/b" init
+	tf -q -d "$BATS_TEST_TMPDIR/b" user add bob
+	for sh in bash zsh fish; do
+		assert_equal "$(complete_in $sh verify "")" "alice"
+		assert_equal "$(complete_in $sh -d "$BATS_TEST_TMPDIR/b" verify "")" "bob"
+		assert_equal "$(complete_in $sh verify -d "$BATS_TEST_TMPDIR/b" "")" "bob"
+		assert_equal "$(complete_in $sh -q --dir="$BATS_TEST_TMPDIR/b" user show "")" "bob"
+		assert_equal "$(complete_in $sh -d "$BATS_TEST_TMPDIR/nowhere" verify "")" ""
+	done
+	# bash splits --dir=DIR at "=" (COMP_WORDBREAKS): as it does on a real line
+	run -0 bash -c 'source "$1"; COMP_WORDS=(twofactl --dir = "$2" verify ""); COMP_CWORD=5
+		_twofactl; echo "${COMPREPLY[*]}"' _ "$COMPLETIONS/twofactl.bash" "$BATS_TEST_TMPDIR/b"
+	assert_output "bob"
+}
+
+@test "account names only where a name goes; values, keys and files where they go" {
 	setup_store
 	tf -q user add alice
 	tf -q user add albert
-	source "$BATS_TEST_DIRNAME/../completions/twofactl.bash"
-	PATH="$(dirname "$TWOFACTL"):$PATH"
-	COMP_WORDS=(twofactl user ""); COMP_CWORD=2
-	_twofactl
-	assert_equal "${COMPREPLY[*]}" "add list show set del unlock rename"
-	COMP_WORDS=(twofactl verify al); COMP_CWORD=2
-	_twofactl
-	assert_equal "${COMPREPLY[*]}" "albert alice"
-	COMP_WORDS=(twofactl enroll alice --qr ""); COMP_CWORD=4
-	_twofactl
-	assert_equal "${COMPREPLY[*]}" "ansi utf8 png svg none"
+	tf -q org add acme --policy off
+	for sh in bash zsh fish; do
+		assert_equal "$(complete_in $sh user show al)" $'albert\nalice'
+		assert_equal "$(complete_in $sh verify alice "")" ""
+		assert_equal "$(complete_in $sh whitelist add alice "")" ""
+		assert_equal "$(complete_in $sh user add "")" ""
+		assert_equal "$(complete_in $sh user rename alice "")" ""
+		assert_equal "$(complete_in $sh whitelist add --org "")" "acme"
+		assert_equal "$(complete_in $sh user set alice --org "")" "acme"
+		assert_equal "$(complete_in $sh audit --user al)" $'albert\nalice'
+		assert_equal "$(complete_in $sh enroll alice --qr "")" $'ansi\nnone\npng\nsvg\nutf8'
+		assert_equal "$(complete_in $sh org set acme --policy "")" $'off\noptional\nrequired'
+		assert_equal "$(complete_in $sh enroll alice --qr png "")" ""
+		assert_equal "$(complete_in $sh config get lockout.)" "lockout.after"
+		assert_equal "$(complete_in $sh audit "")" "verify"
+	done
+	cd "$BATS_TEST_TMPDIR" && touch import-me.txt
+	assert_equal "$(complete_in bash import import-)" "import-me.txt"
+	assert_equal "$(complete_in fish import import-)" "import-me.txt"
+	assert_equal "$(complete_in zsh import import-)" "@files"
 }
 
 @test "the zsh completion parses" {
-	command -v zsh >/dev/null || skip "zsh is not installed"
-	run -0 zsh -n "$BATS_TEST_DIRNAME/../completions/_twofactl"
+	run -0 zsh -n "$COMPLETIONS/_twofactl"
+}
+
+@test "the bash completion is shellcheck clean" {
+	run -0 shellcheck -s bash "$COMPLETIONS/twofactl.bash"
 }
 
 @test "every config key is in twofactl.conf(5) and both man pages lint clean" {

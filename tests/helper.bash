@@ -153,3 +153,23 @@ owned_store() {
 	install -d -m 0700 -o "$2" -g "$(id -gn "$2")" "$1"
 	as_user "$2" -q -d "$1" init
 }
+
+# Every command, and every verb of a command with verbs: "user add", "init".
+commands_and_verbs() {
+	local c v
+	for c in $("$TWOFACTL" help | awk '/^  [a-z]/ {print $1}'); do
+		if "$TWOFACTL" "$c" --help | grep -q '^Verbs:'; then
+			for v in $("$TWOFACTL" "$c" --help | awk '/^Verbs:/ {f = 1; next} f && /^  [a-z]/ {print $1} f && /^$/ {f = 0}'); do
+				echo "$c $v"
+			done
+		else
+			echo "$c"
+		fi
+	done
+}
+
+# The options a --help lists: "-o --output", "--qr", one per line.
+help_options() {
+	"$TWOFACTL" "$@" --help | sed -n 's/^ \{1,6\}\(-[^ ,=]\+\)\(, \(--[^ =[]\+\)\)\?.*/\1 \3/p; s/^ \{6\}\(--[^ =[]\+\).*/\1/p' |
+		sed 's/ *$//'
+}
