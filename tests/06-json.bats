@@ -214,3 +214,20 @@ run_every_command() {
 	run cat "$BATS_TEST_TMPDIR/unseen"
 	assert_output ""
 }
+
+@test "usage errors under --json print the error object; --help and --version print text" {
+	run -2 --separate-stderr tf --json
+	assert_output '{"schema":1,"error":{"code":"usage","message":"no command: see twofactl help"}}'
+	run -2 --separate-stderr tf verify --json --bogus alice
+	assert_output '{"schema":1,"error":{"code":"usage","message":"bad option or missing argument: see the command'"'"'s --help"}}'
+	assert_equal "${stderr%%$'\n'*}" "twofactl verify: unrecognized option '--bogus'"
+	run -2 --separate-stderr tf --json enroll alice --digits 7
+	assert_output '{"schema":1,"error":{"code":"usage","message":"--digits: '"'"'7'"'"' is not 6 or 8"}}'
+	run -0 tf --json verify --help
+	assert_output --partial "Usage: twofactl verify"
+	refute_output --partial '"schema"'
+	run -0 tf --json --version
+	refute_output --partial '"schema"'
+	run -2 --separate-stderr tf verify --bogus
+	assert_output ""
+}

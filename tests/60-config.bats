@@ -60,3 +60,14 @@ setup() { setup_store; }
 		assert_output 5
 	done
 }
+
+@test "config and whitelist durations take compound forms" {
+	run -0 tf --json config set code.ttl 4m30s
+	run -0 tf config get code.ttl
+	assert_output "4m30s"
+	tf -q user add alice
+	run -0 tf --json --at "$T0" whitelist add alice 192.0.2.0/24 --ttl "1d 12h"
+	run -0 jq -e ".expires == $((T0 + 36 * 3600))" <<<"$output"
+	run -2 --separate-stderr tf whitelist add alice 192.0.2.0/24 --ttl 12h1d
+	assert_equal "$stderr" "twofactl whitelist add: --ttl: '12h1d' is not a duration such as 12h, 1h30m or 30d"
+}
