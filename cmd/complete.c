@@ -17,6 +17,7 @@
 
 struct comp {
 	const char *cur;             /* the word being completed */
+	const char *cmd;             /* the command: "send", "webauthn" */
 	const char *dir;             /* -d DIR on the line */
 	int org_flag;                /* --org given: NAME is an organisation */
 	int new_name;                /* user add NAME: a name that does not exist yet */
@@ -150,6 +151,10 @@ static void option_value(const struct comp *c, const struct opt *o)
 	};
 	const char *n = o->name ? o->name : "";
 
+	if (!strcmp(n, "purpose") && c->cmd && !strcmp(c->cmd, "webauthn")) {
+		words(c, "register login");
+		return;
+	}
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (!strcmp(n, fixed[i].name)) {
 			words(c, fixed[i].values);
@@ -282,7 +287,7 @@ static void arguments(struct comp *c, const struct argp *argp, char **w, int n)
 int cmd_complete(int argc, char **argv)
 {
 	char *w[WORDS_MAX + 1];
-	struct comp c = { "", NULL, 0, 0 };
+	struct comp c = { "", NULL, NULL, 0, 0 };
 	int n = argc - 1, i = 0, r;
 
 	if (n < 1 || n > WORDS_MAX)
@@ -328,6 +333,7 @@ int cmd_complete(int argc, char **argv)
 	}
 	/* run_command renames w[i] and w[i + 1]: look at them first */
 	c.new_name = i + 1 < n - 1 && !strcmp(w[i], "user") && !strcmp(w[i + 1], "add");
+	c.cmd = w[i];   /* the caller's string: run_command replaces the pointer in w, not the text */
 	/* enter the command until it names its parser (or its verbs) */
 	g.complete = 1;
 	g.complete_argp = NULL;

@@ -107,6 +107,8 @@ setup() {
 		assert_equal "$(complete_in $sh enroll alice --qr png "")" ""
 		assert_equal "$(complete_in $sh config get lockout.)" "lockout.after"
 		assert_equal "$(complete_in $sh audit "")" "verify"
+		assert_equal "$(complete_in $sh send alice --purpose "")" $'confirm\nenroll\nlogin'
+		assert_equal "$(complete_in $sh webauthn challenge alice --purpose "")" $'login\nregister'
 	done
 	cd "$BATS_TEST_TMPDIR" && touch import-me.txt
 	assert_equal "$(complete_in bash import import-)" "import-me.txt"

@@ -73,6 +73,7 @@ setup() {
 	tf -q config set sms.url "spool:$SPOOL"
 	tf -q config set reset.url "https://example.org/reset?token={token}"
 	tf -q config set webauthn.rp_id example.org
+	tf -q config set webauthn.origins https://client.example.org
 }
 
 # The newest spooled message's six-digit code / reset token.
@@ -149,9 +150,16 @@ run_every_command() {
 	j passwd 0 passwd alice <<<"correct horse battery"
 	j "reset send" 0 reset send alice
 	j "reset redeem" 0 reset redeem <<<"$(spooled_token)"$'\n'"a new password here"
-	/usr/bin/python3 "$BATS_TEST_DIRNAME/webauthn.py" keygen ES256 "$BATS_TEST_TMPDIR/wa" >"$BATS_TEST_TMPDIR/wa.reg"
-	j "webauthn register" 0 webauthn register alice --file "$BATS_TEST_TMPDIR/wa.reg" --label key
+	wa=$BATS_TEST_TMPDIR/wa
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/webauthn.py" new "$wa" ES256
+	j "webauthn challenge" 0 --at $((t + 400)) webauthn challenge alice --purpose register
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/webauthn.py" create "$wa" - <<<"$output" >"$wa.reg"
+	j "webauthn register" 0 --at $((t + 400)) webauthn register alice --file "$wa.reg" --label key
 	wid=$(jq -r .factor <<<"$output")
+	j "webauthn challenge" 0 --at $((t + 400)) webauthn challenge alice --purpose login
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/webauthn.py" get "$wa" - <<<"$output" >"$wa.get"
+	j verify 0 --at $((t + 400)) verify alice --assertion "$wa.get"
+	j "user show" 0 --at $((t + 400)) user show alice
 	j "webauthn list" 0 webauthn list alice
 	j "webauthn del" 0 webauthn del alice "$wid"
 	j "oidc link" 0 oidc link alice --issuer https://mojeid.cz --subject 42
