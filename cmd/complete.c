@@ -288,7 +288,8 @@ int cmd_complete(int argc, char **argv)
 {
 	char *w[WORDS_MAX + 1];
 	struct comp c = { "", NULL, NULL, 0, 0 };
-	int n = argc - 1, i = 0, r;
+	int n = argc - 1, r;
+	volatile int i = 0;   /* read after the longjmp below */
 
 	if (n < 1 || n > WORDS_MAX)
 		return EXIT_OK;

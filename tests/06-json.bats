@@ -72,13 +72,15 @@ setup() {
 	tf -q config set smtp.url "spool:$SPOOL"
 	tf -q config set sms.url "spool:$SPOOL"
 	tf -q config set reset.url "https://example.org/reset?token={token}"
+	tf -q config set activate.url "https://example.org/activate?token={token}"
 	tf -q config set webauthn.rp_id example.org
 	tf -q config set webauthn.origins https://client.example.org
 }
 
 # The newest spooled message's six-digit code / reset token.
 spooled_code() { cat "$(ls -t "$SPOOL"/* | head -1)" | grep -o '\b[0-9]\{6\}\b' | head -1; }
-spooled_token() { cat "$(ls -t "$SPOOL"/* | head -1)" | sed -n 's#^ *https://example.org/reset?token=##p'; }
+spooled_token() { spooled_link reset; }
+spooled_link() { cat "$(ls -t "$SPOOL"/* | head -1)" | sed -n "s#^ *https://example.org/$1?token=##p"; }
 
 run_every_command() {
 	local t=$T0
@@ -102,7 +104,8 @@ run_every_command() {
 	j confirm 0 --at $t confirm alice "$(tf --at $t code alice)"
 	j code 0 --at $((t + 30)) code alice
 	j enroll 0 --at $t enroll alice --method hotp --label token --qr none
-	j show 0 --at $t show alice --factor "$(jq -r .factor <<<"$output")" --qr none
+	hid=$(jq -r .factor <<<"$output")
+	j show 0 --at $t show alice --factor "$hid" --qr none
 	j export 0 export alice
 	j export 0 export --include-secrets
 	j verify 0 --at $((t + 30)) verify alice "$(tf --at $((t + 30)) code alice)" --ip 192.0.2.7
@@ -111,6 +114,8 @@ run_every_command() {
 	j verify 0 verify pat --password <<<"$pw"
 	j "user show" 0 user show alice
 	j "user unlock" 0 user unlock alice
+	j confirm 0 --at $t confirm alice "$(tf --at $t code alice --factor "$hid")" --factor "$hid" --by-link
+	j confirm 0 --at $t confirm --link <<<"$(spooled_link activate)"
 	j "backup list" 0 backup list alice
 	j "backup issue" 0 backup issue alice --count 3
 	j "backup revoke" 0 backup revoke alice <<<"$(jq -r '.backup_codes[0]' <<<"$output")"
