@@ -147,7 +147,7 @@ static void option_value(const struct comp *c, const struct opt *o)
 		{ "purpose", "login enroll confirm" },
 		{ "format", "twofactl usersfile google-authenticator uri" },
 		{ "status", "pending approved denied" }, { "password-login", "on off" },
-		{ "email-reset", "on off" },
+		{ "email-reset", "on off" }, { "must-enrol", "on off" },
 	};
 	const char *n = o->name ? o->name : "";
 
@@ -288,6 +288,8 @@ int cmd_complete(int argc, char **argv)
 {
 	char *w[WORDS_MAX + 1];
 	struct comp c = { "", NULL, NULL, 0, 0 };
+	struct opt global[24];
+	size_t nglobal;
 	int n = argc - 1, r;
 	volatile int i = 0;   /* read after the longjmp below */
 
@@ -296,32 +298,39 @@ int cmd_complete(int argc, char **argv)
 	c.cur = argv[n];
 	for (int k = 0; k < n; k++)
 		w[k] = argv[1 + k];
-	/* global options before the command */
-	while (i < n - 1 && w[i][0] == '-') {
-		if (!strcmp(w[i], "-d") || !strcmp(w[i], "--dir") || !strcmp(w[i], "--at")) {
+	/* global options before the command, by the table every command shares */
+	nglobal = collect(&common_argp, global, 0, sizeof global / sizeof global[0] - 3);
+	memcpy(global + nglobal, argp_own, sizeof argp_own);
+	nglobal += 3;
+	while (i < n - 1 && w[i][0] == '-' && w[i][1]) {
+		const struct opt *o = NULL;
+		const char *val = NULL;
+
+		if (w[i][1] == '-') {
+			size_t len = strcspn(w[i] + 2, "=");
+
+			o = find_long(global, nglobal, w[i] + 2, len);
+			if (o && o->arg && w[i][2 + len])
+				val = w[i] + 3 + len;
+		} else {
+			o = find_short(global, nglobal, w[i][1]);
+			if (o && o->arg && w[i][2])
+				val = w[i] + 2;
+		}
+		if (o && o->arg && !val) {
 			if (i + 1 == n - 1) {   /* completing its value */
-				if (w[i][1] != '-' || w[i][2] == 'd')
-					printf("@dirs\n");
+				option_value(&c, o);
 				return EXIT_OK;
 			}
-			if (strcmp(w[i], "--at"))
-				c.dir = w[i + 1];
-			i += 2;
-			continue;
+			val = w[++i];
 		}
-		if (!strncmp(w[i], "--dir=", 6))
-			c.dir = w[i] + 6;
-		else if (w[i][1] == 'd' && w[i][2])
-			c.dir = w[i] + 2;
+		if (o && o->key == 'd' && val)
+			c.dir = val;
 		i++;
 	}
 	if (i >= n - 1) {   /* the command itself */
 		if (c.cur[0] == '-') {
-			struct opt v[16];
-			size_t nv = collect(&common_argp, v, 0, 12);
-
-			memcpy(v + nv, argp_own, sizeof argp_own);
-			options(&c, v, nv + 3);
+			options(&c, global, nglobal);
 			return EXIT_OK;
 		}
 		for (size_t k = 0; command_name(k, NULL); k++) {
@@ -347,11 +356,7 @@ int cmd_complete(int argc, char **argv)
 	g.complete = 0;
 	if (r == 2) {   /* a noun: its verbs, or options when a dash is typed */
 		if (c.cur[0] == '-') {
-			struct opt v[16];
-			size_t nv = collect(&common_argp, v, 0, 12);
-
-			memcpy(v + nv, argp_own, sizeof argp_own);
-			options(&c, v, nv + 3);
+			options(&c, global, nglobal);
 			return EXIT_OK;
 		}
 		for (const struct verb *v = g.complete_verbs; v && v->name; v++)

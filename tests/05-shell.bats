@@ -80,6 +80,7 @@ setup() {
 		assert_equal "$(complete_in $sh -d "$BATS_TEST_TMPDIR/b" verify "")" "bob"
 		assert_equal "$(complete_in $sh verify -d "$BATS_TEST_TMPDIR/b" "")" "bob"
 		assert_equal "$(complete_in $sh -q --dir="$BATS_TEST_TMPDIR/b" user show "")" "bob"
+		assert_equal "$(complete_in $sh --rhost h.example --at 1 -d "$BATS_TEST_TMPDIR/b" --via-service=sshd verify "")" "bob"
 		assert_equal "$(complete_in $sh -d "$BATS_TEST_TMPDIR/nowhere" verify "")" ""
 	done
 	# bash splits --dir=DIR at "=" (COMP_WORDBREAKS): as it does on a real line
