@@ -148,11 +148,16 @@ static void option_value(const struct comp *c, const struct opt *o)
 		{ "format", "twofactl usersfile google-authenticator uri" },
 		{ "status", "pending approved denied" }, { "password-login", "on off" },
 		{ "email-reset", "on off" }, { "must-enrol", "on off" },
+		{ "2fa", "required optional off inherit" },
 	};
 	const char *n = o->name ? o->name : "";
 
 	if (!strcmp(n, "purpose") && c->cmd && !strcmp(c->cmd, "webauthn")) {
 		words(c, "register login");
+		return;
+	}
+	if (!strcmp(n, "method") && c->cmd && !strcmp(c->cmd, "user")) {   /* user list --method */
+		words(c, "totp hotp email sms webauthn");
 		return;
 	}
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
