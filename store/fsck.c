@@ -183,6 +183,8 @@ static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, cons
 		return;
 	}
 	if (st_read_file_at(sfd, name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
+		if (errno == ENOENT)
+			return;   /* removed meanwhile (a rename's last step) */
 		quarantine(f, sfd, name, path, errno == EFBIG ? "is too large" : "cannot be read");
 		return;
 	}
@@ -272,7 +274,11 @@ int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
 	int dfd, ret = ST_OK;
 	uint64_t bad = 0;
 
-	if (repair && (ret = store_lock_all(s)))
+	/* --repair holds the whole store, and answers 7 if the key changed
+	 * while it waited: a file is quarantined only when it fails under the
+	 * key that is current with the lock held. A check alone holds a
+	 * reader's lock, so no rekey runs under it. */
+	if ((ret = repair ? store_lock_all(s) : st_read_begin(s)))
 		return ret;
 	for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
 		struct stat st;
@@ -322,6 +328,8 @@ int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
 		close(f.qfd);
 	if (repair)
 		store_unlock_all(s);
+	else
+		st_read_end(s);
 	*problems = f.problems;
 	*fixed = f.fixed;
 	return ST_OK;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <limits.h>
 #include <sodium.h>
 
 #define MAGIC "TFA"
@@ -20,7 +21,10 @@
 #define KDF_CTX "twofactl"
 #define MAX_CONFIG 64
 
-/* Byte ranges of store.lock. The whole file (0, len 0) is taken by rekey. */
+/* Byte ranges of store.lock. The whole file (0, len 0) is taken by rekey,
+ * fsck --repair, import and org del; readers of the whole store share
+ * LOCK_EPOCH. */
+#define LOCK_EPOCH 0
 #define LOCK_CONFIG 1
 #define LOCK_AUDIT 2
 #define LOCK_ACCOUNTS 1024
@@ -52,6 +56,12 @@ struct store {
 	int lock_timeout;       /* seconds */
 	uint8_t check[32];      /* key.check of the key loaded: a rekey changes it */
 	int wrapped;            /* the key file is wrapped with a passphrase */
+	unsigned epoch;         /* bumped when the key is reloaded: refs made before are stale */
+	int all_locked;         /* the whole-store lock is held */
+	unsigned iter_depth;    /* nested readers of the whole store (LOCK_EPOCH shared) */
+	int check_mismatch;     /* the last key loaded did not match key.check */
+	int readonly;           /* store.lock could only be opened for reading */
+	char ro_err[PATH_MAX + 64];
 	char err[512];
 };
 
@@ -60,6 +70,7 @@ int st_fail(struct store *s, int code, const char *fmt, ...) __attribute__((form
 void st_config_free(struct store *s);
 int st_config_load(struct store *s);
 int st_epoch_ok(struct store *s);
+int st_rekey_interrupted(struct store *s);
 int st_is_hex_name(const char *n, size_t len);
 void st_key_check_value(const uint8_t *check_key, uint8_t out[CHECK_LEN]);
 int st_key_file_bytes(struct store *s, const uint8_t *key, uint8_t out[WRAP_LEN], size_t *len);
@@ -68,6 +79,9 @@ void st_make_ad(uint8_t ad[HDR_LEN + 64], const uint8_t hdr[HDR_LEN], const char
 void st_make_header(uint8_t hdr[HDR_LEN], uint64_t gen);
 int st_ns_fd(struct store *s, enum ns ns);
 int st_open_dir_at(int dirfd, const char *name);
+int st_read_begin(struct store *s);
+void st_read_end(struct store *s);
+int st_reload_key(struct store *s);
 int st_read_file_at(int dirfd, const char *name, uint8_t **out, size_t *outlen,
                         size_t maxlen, struct stat *st_out);
 int st_record_name(enum ns ns, const uint8_t *pt, size_t len, char name[RECORD_NAME_MAX]);

@@ -40,14 +40,24 @@ static int check_key(struct store *s)
 	st_key_check_value(store_subkey(s, SK_CHECK), want);
 	ok = len == CHECK_LEN && sodium_memcmp(want, got, CHECK_LEN) == 0;
 	free(got);
+	s->check_mismatch = !ok;
 	if (!ok)
 		return st_fail(s, ST_BAD, "the master key does not belong to this store (wrong key?)");
 	memcpy(s->check, want, CHECK_LEN);
 	return ST_OK;
 }
 
+/* A rekey that died after it began (rekey.begin is still there, and no
+ * running rekey holds the lock we were given): the store is half old, half
+ * new until the next open finishes or undoes it. */
+int st_rekey_interrupted(struct store *s)
+{
+	return faccessat(s->dirfd, "rekey.begin", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /* After a lock is taken: is the key this process loaded still the store's?
- * A rekey that ran while we waited changed every file name and key. */
+ * A rekey that ran while we waited changed every file name and key; one
+ * that was killed half-way leaves a mixed store that only an open repairs. */
 int st_epoch_ok(struct store *s)
 {
 	uint8_t buf[CHECK_LEN];
@@ -56,11 +66,10 @@ int st_epoch_ok(struct store *s)
 
 	if (fd >= 0)
 		close(fd);
-	if (n != CHECK_LEN || sodium_memcmp(buf, s->check, CHECK_LEN))
+	if (n != CHECK_LEN || sodium_memcmp(buf, s->check, CHECK_LEN) || st_rekey_interrupted(s))
 		return st_fail(s, ST_BUSY, "store busy: it was rekeyed meanwhile, run the command again");
 	return ST_OK;
 }
-
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -229,6 +238,8 @@ static int load_key(struct store *s)
 		            kf ? kf : "master.key", (long long)st.st_size, KEY_LEN);
 	}
 	master = sodium_malloc(WRAP_LEN);
+	if (s->keys)
+		sodium_free(s->keys);
 	s->keys = sodium_malloc(KEY_LEN * SK_COUNT);
 	if (!master || !s->keys) {
 		close(fd);
@@ -275,6 +286,22 @@ static int load_key(struct store *s)
 	sodium_free(master);
 	sodium_mprotect_readonly(s->keys);
 	return check_key(s);
+}
+
+/* The key changed under us (a rekey finished while we waited for a
+ * reader's lock): load the new one, and the config with it. Records
+ * referred to before are refused from now on (their epoch is old). */
+int st_reload_key(struct store *s)
+{
+	int ret;
+
+	if (st_rekey_interrupted(s))
+		return st_fail(s, ST_BUSY, "store busy: an interrupted rekey must be finished first, "
+		               "run the command again");
+	if ((ret = st_config_load(s)) || (ret = load_key(s)))
+		return ret;
+	s->epoch++;
+	return ST_OK;
 }
 
 const uint8_t *store_subkey(const struct store *s, enum subkey k)
@@ -328,6 +355,16 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		goto out;
 	}
 	s->lockfd = openat(s->dirfd, "store.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (s->lockfd < 0 && (errno == EROFS || errno == EACCES || errno == EPERM)) {
+		/* a read-only store can still be read and checked (fsck, audit
+		 * verify, user list): readers take shared locks, which a file
+		 * opened for reading allows; every writer gets this message */
+		snprintf(s->ro_err, sizeof s->ro_err, "cannot open '%s/store.lock': %s", dir, strerror(errno));
+		s->lockfd = openat(s->dirfd, "store.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		s->readonly = s->lockfd >= 0;
+		if (s->lockfd < 0)
+			errno = EROFS;
+	}
 	if (s->lockfd < 0) {
 		st_fail(s, ST_BAD, "cannot open '%s/store.lock': %s", dir, strerror(errno));
 		goto out;
@@ -338,8 +375,13 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 	}
 	if (st_rekey_recover(s))
 		goto out;
-	if (load_key(s))
-		goto out;
+	if (load_key(s)) {
+		/* a rekey may have swapped key.check between our reads of the key
+		 * and of key.check: wait for it (or finish an interrupted one)
+		 * and try once more */
+		if (!s->check_mismatch || st_rekey_recover(s) || load_key(s))
+			goto out;
+	}
 	*out = s;
 	return ST_OK;
 out:

@@ -58,10 +58,22 @@ void st_unlock_range(struct store *s, off_t off, off_t len)
 
 /* ---- one account (or organisation, ticket, identity): one byte ---- */
 
+/* Under the whole-store lock every record is held already: a record lock
+ * is then only marked (taking its byte would split the whole-file lock of
+ * this open file description, and releasing it would punch a hole in it). */
 int store_lock(struct store *s, struct acct_ref *ref)
 {
-	int ret = st_lock_range(s, (off_t)ref->lockoff, 1, F_WRLCK);
+	int ret;
 
+	if (s->all_locked) {
+		ref->locked = 2;
+		return ST_OK;
+	}
+	if (s->readonly)
+		return st_fail(s, ST_BAD, "%s", s->ro_err);
+	if (ref->epoch != s->epoch)
+		return st_fail(s, ST_BUSY, "store busy: it was rekeyed meanwhile, run the command again");
+	ret = st_lock_range(s, (off_t)ref->lockoff, 1, F_WRLCK);
 	if (ret == ST_OK && (ret = st_epoch_ok(s)) != ST_OK)
 		st_unlock_range(s, (off_t)ref->lockoff, 1);
 	if (ret == ST_OK)
@@ -71,16 +83,32 @@ int store_lock(struct store *s, struct acct_ref *ref)
 
 void store_unlock(struct store *s, struct acct_ref *ref)
 {
-	if (ref->locked)
+	if (ref->locked == 1)
 		st_unlock_range(s, (off_t)ref->lockoff, 1);
 	ref->locked = 0;
 }
 
-/* ---- whole-store lock (rekey, fsck --repair) ---- */
+/* ---- whole-store lock (rekey, fsck --repair, import, org del) ----
+ * Taken only while no record lock is held by this process. Once held, the
+ * key is checked again: a rekey that ran while we waited changed it, and
+ * the caller answers 7 without touching anything. */
 
 int store_lock_all(struct store *s)
 {
-	return st_lock_range(s, 0, 0, F_WRLCK);
+	int ret;
+
+	if (s->all_locked)
+		return st_fail(s, ST_BAD, "internal error: whole-store lock taken twice");
+	if (s->readonly)
+		return st_fail(s, ST_BAD, "%s", s->ro_err);
+	if ((ret = st_lock_range(s, 0, 0, F_WRLCK)))
+		return ret;
+	if (s->keys && (ret = st_epoch_ok(s))) {
+		st_unlock_range(s, 0, 0);
+		return ret;
+	}
+	s->all_locked = 1;
+	return ST_OK;
 }
 
 void store_set_lock_timeout(struct store *s, int seconds)
@@ -90,7 +118,44 @@ void store_set_lock_timeout(struct store *s, int seconds)
 
 void store_unlock_all(struct store *s)
 {
+	if (!s->all_locked)
+		return;
 	st_unlock_range(s, 0, 0);
+	s->all_locked = 0;
+	s->iter_depth = 0;
+}
+
+/* ---- readers of the whole store (iteration, fsck) ----
+ * A shared lock on one byte that no record uses: readers do not wait for
+ * each other or for writers of single records, but a rekey (which takes
+ * every byte) waits for them and they wait for it. If the key changed
+ * while we waited, the new one is loaded: a reader has computed nothing
+ * with the old one (records referred to before are refused by their
+ * epoch). */
+int st_read_begin(struct store *s)
+{
+	int ret;
+
+	if (s->all_locked || s->iter_depth++ > 0)
+		return ST_OK;
+	if ((ret = st_lock_range(s, LOCK_EPOCH, 1, F_RDLCK))) {
+		s->iter_depth = 0;
+		return ret;
+	}
+	if (st_epoch_ok(s) != ST_OK && (ret = st_reload_key(s)) != ST_OK) {
+		st_unlock_range(s, LOCK_EPOCH, 1);
+		s->iter_depth = 0;
+		return ret;
+	}
+	return ST_OK;
+}
+
+void st_read_end(struct store *s)
+{
+	if (s->all_locked || s->iter_depth == 0)
+		return;
+	if (--s->iter_depth == 0)
+		st_unlock_range(s, LOCK_EPOCH, 1);
 }
 
 int store_lock_probe(struct store *s)
@@ -101,4 +166,3 @@ int store_lock_probe(struct store *s)
 		return -1;
 	return fl.l_type != F_UNLCK;
 }
-

@@ -39,6 +39,7 @@ int store_ref_ns(struct store *s, enum ns ns, const char *name, struct acct_ref 
 
 	memset(ref, 0, sizeof *ref);
 	ref->ns = ns;
+	ref->epoch = s->epoch;
 	if (ns == NS_ACCOUNTS && !account_name_valid(name))
 		return st_fail(s, ST_INVAL, "invalid account name");
 	crypto_generichash_init(&st, store_subkey(s, SK_NAME), KEY_LEN, sizeof h);
@@ -298,7 +299,22 @@ int st_is_hex_name(const char *n, size_t len)
 }
 
 
+static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx);
+
+/* Under a reader's lock: a rekey neither runs meanwhile nor has run with
+ * a key other than the one the records are opened with. */
 int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
+{
+	int ret = st_read_begin(s);
+
+	if (ret)
+		return ret;
+	ret = iterate_ns(s, ns, fn, ctx);
+	st_read_end(s);
+	return ret;
+}
+
+static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 {
 	int nfd = st_ns_fd(s, ns), afd = nfd >= 0 ? dup(nfd) : -1, ret = ST_OK;
 	DIR *top = afd >= 0 ? fdopendir(afd) : NULL;

@@ -195,7 +195,12 @@ int st_rekey_recover(struct store *s)
 
 	if (!rekey_pending(s, &committed))
 		return ST_OK;
-	if ((ret = store_lock_all(s)))   /* a rekey running now holds it */
+	if (s->readonly)
+		return st_fail(s, ST_BAD, "an interrupted rekey cannot be finished on a read-only store (%s)",
+		               s->ro_err);
+	/* before a key is loaded: no epoch to check (a rekey running now holds
+	 * this lock; we get it when it is done) */
+	if ((ret = st_lock_range(s, 0, 0, F_WRLCK)))
 		return ret;
 	if (rekey_pending(s, &committed)) {
 		if (committed)
@@ -203,7 +208,7 @@ int st_rekey_recover(struct store *s)
 		else
 			roll_back(s);
 	}
-	store_unlock_all(s);
+	st_unlock_range(s, 0, 0);
 	return ret;
 }
 
@@ -399,10 +404,8 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 		sodium_free(r.newkeys);
 		return st_fail(s, ST_BAD, "cannot allocate secure memory");
 	}
-	if ((ret = store_lock_all(s)))
+	if ((ret = store_lock_all(s)))   /* and the key checked again under it */
 		goto free_keys;
-	if ((ret = st_epoch_ok(s)))
-		goto unlock;
 	roll_back(s);   /* leftovers of an earlier, uncommitted rekey */
 	if (write_new_file(s->dirfd, "rekey.begin", "", 0) < 0 || fsync(s->dirfd) < 0) {
 		st_fail(s, ST_BAD, "rekey: cannot begin: %s", strerror(errno));
@@ -497,6 +500,7 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 	memcpy(s->keys, r.newkeys, KEY_LEN * SK_COUNT);
 	sodium_mprotect_readonly(s->keys);
 	memcpy(s->check, cv, CHECK_LEN);
+	s->epoch++;   /* names made with the old key are stale */
 	*count = r.done;
 	ret = ST_OK;
 	goto unlock;

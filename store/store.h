@@ -43,6 +43,7 @@ struct acct_ref {
 	uint64_t lockoff;    /* byte of store.lock that guards it */
 	int locked;
 	uint64_t gen;        /* generation of the loaded file, 0 if none */
+	unsigned epoch;      /* the key it was made with (see store_lock) */
 };
 
 #define STORE_DEFAULT_DIR "/var/lib/twofactl"
