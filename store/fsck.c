@@ -212,11 +212,17 @@ static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, cons
 
 static void fsck_ns(struct fsck *f, enum ns ns)
 {
-	int nfd = st_ns_fd(f->s, ns), dfd;
+	int nfd, dfd;
 	DIR *top;
 	struct dirent *de;
 	struct stat st;
 
+	/* a namespace nothing was ever written to has no directory yet:
+	 * nothing to check (and nothing to create on a read-only store) */
+	if (f->s->nsfd[ns] < 0 && faccessat(f->s->dirfd, ns_dirs[ns], F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		return;
+	nfd = st_ns_fd(f->s, ns);
 	if (nfd < 0) {
 		finding(f, ns_dirs[ns], "cannot be opened", strerror(errno), 0);
 		return;

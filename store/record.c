@@ -316,14 +316,23 @@ int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 
 static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 {
-	int nfd = st_ns_fd(s, ns), afd = nfd >= 0 ? dup(nfd) : -1, ret = ST_OK;
-	DIR *top = afd >= 0 ? fdopendir(afd) : NULL;
+	int nfd, afd, ret = ST_OK;
+	DIR *top;
 	struct dirent *de;
 	/* one secure buffer for every plaintext: sodium_malloc costs a handful
 	 * of system calls, too many to pay per file of a large store */
 	size_t ptcap = 65536;
-	uint8_t *pt = sodium_malloc(ptcap);
+	uint8_t *pt;
 
+	/* nothing was ever written to it: empty (a read-only store cannot
+	 * create the directory, and need not) */
+	if (s->nsfd[ns] < 0 && faccessat(s->dirfd, ns_dirs[ns], F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		return ST_OK;
+	nfd = st_ns_fd(s, ns);
+	afd = nfd >= 0 ? dup(nfd) : -1;
+	top = afd >= 0 ? fdopendir(afd) : NULL;
+	pt = sodium_malloc(ptcap);
 	if (!top || !pt) {
 		if (afd >= 0 && !top)
 			close(afd);

@@ -10,6 +10,16 @@ KEY=3132333435363738393031323334353637383930
 
 setup() { setup_store; }
 
+teardown() {
+	local m
+	for m in "$BATS_TEST_TMPDIR/ro" "$BATS_TEST_TMPDIR/mnt" "$BATS_TEST_TMPDIR/auditro"; do
+		if mountpoint -q "$m" 2>/dev/null; then umount "$m" || true; fi
+	done
+	if [ -e "$TWOFACTL_DIR/audit.log" ] && mountpoint -q "$TWOFACTL_DIR/audit.log" 2>/dev/null; then
+		umount "$TWOFACTL_DIR/audit.log" || true
+	fi
+}
+
 # N accounts acct1..acctN with one TOTP factor each (the RFC 6238 key).
 totp_accounts() {
 	for a in $(seq "$1"); do printf 'HOTP/T30\tacct%d\t-\t%s\n' "$a" $KEY; done >"$BATS_TEST_TMPDIR/users"
@@ -161,4 +171,40 @@ waited_through_rekey() {
 	run -0 tf audit verify
 	t=$((t0 + 30 * 50))
 	for a in $(seq 6); do run -0 tf --at $t verify "acct$a" "$(code_at $t)"; done
+}
+
+@test "fsck, audit verify and user list work on a read-only file system; writers are refused with exit 5" {
+	mnt="$BATS_TEST_TMPDIR/mnt"
+	mkdir "$mnt"
+	mount -t tmpfs -o size=4m,mode=0700 tmpfs "$mnt" 2>/dev/null || skip "cannot mount a tmpfs here"
+	export TWOFACTL_DIR="$mnt/store"
+	tf -q init
+	totp_accounts 2
+	tf -q org add acme --policy required
+	mount -o remount,ro "$mnt"
+	run -0 tf fsck
+	assert_output "0 problems found, 0 repaired"
+	run -0 tf audit verify
+	assert_output --regexp '^audit.log intact: [0-9]+ lines$'
+	run -0 tf user list
+	assert_output $'acct1\nacct2'
+	run -5 --separate-stderr tf user set acct1 --email a@example.org
+	assert_equal "$stderr" "twofactl: user set acct1: cannot open '$TWOFACTL_DIR/store.lock': Read-only file system"
+	run -5 tf fsck --repair
+	mount -o remount,rw "$mnt"
+	umount "$mnt"
+}
+
+@test "fsck and audit verify work through a read-only bind mount of the store" {
+	totp_accounts 2
+	ro="$BATS_TEST_TMPDIR/ro"
+	mkdir -m 700 "$ro"
+	mount --bind "$TWOFACTL_DIR" "$ro" 2>/dev/null || skip "cannot bind-mount here"
+	mount -o remount,bind,ro "$ro" || { umount "$ro"; skip "cannot remount read-only"; }
+	TWOFACTL_DIR="$ro" run -0 tf fsck
+	assert_output "0 problems found, 0 repaired"
+	TWOFACTL_DIR="$ro" run -0 tf audit verify
+	TWOFACTL_DIR="$ro" run -5 tf --at $((T0 + 30)) verify acct1 "$(code_at $((T0 + 30)))"
+	umount "$ro"
+	run -0 tf --at $((T0 + 30)) verify acct1 "$(code_at $((T0 + 30)))"
 }
