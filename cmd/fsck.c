@@ -37,8 +37,10 @@ static const struct argp argp = {
 	"Check the store: every sealed file opens with the key, holds a readable "
 	"record and sits under its own name; no leftover temp files of interrupted "
 	"writes; no symbolic or hard links; modes 0700/0600; the audit chain. With "
-	"--repair (under the whole-store lock) bad files go to quarantine/, "
-	"leftovers are removed and modes fixed; each action is printed. Locks are "
+	"--repair (under the whole-store lock; 7 if the store was rekeyed while it "
+	"waited) bad files go to quarantine/, leftovers are removed, modes fixed and "
+	"a torn last line of the audit log is cut (its bytes kept in quarantine/, the "
+	"cut recorded in a sealed line); each action is printed. Locks are "
 	"OFD locks that die with their process, so none can be orphaned; a lock held "
 	"now is reported.\v"
 	"Exit status: 0 clean (or everything repaired), 5 problems remain, 7 busy.",
@@ -73,7 +75,7 @@ int cmd_fsck(int argc, char **argv)
 	held = store_lock_probe(s);
 	if (held > 0 && !a.repair && !g.quiet && !g.json)
 		printf("store.lock: a lock is held now by a running twofactl (not an error)\n");
-	st = store_fsck(s, a.repair, report, NULL, &problems, &fixed);
+	st = store_fsck(s, a.repair, g.now, report, NULL, &problems, &fixed);
 	if (st) {
 		ret = fail_store(s, st);
 	} else {

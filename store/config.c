@@ -92,7 +92,7 @@ int store_config_set(struct store *s, const char *key, const char *value)
 		return st_fail(s, ST_INVAL, "configuration keys and values are single lines");
 	if ((ret = st_lock_range(s, LOCK_CONFIG, 1, F_WRLCK)))
 		return ret;
-	if ((ret = st_config_load(s)))   /* re-read under the lock: no lost update */
+	if ((ret = st_config_load(s)) || (ret = st_audit_ready(s)))   /* re-read under the lock: no lost update */
 		goto out;
 	m = open_memstream(&buf, &cap);
 	if (!m) {

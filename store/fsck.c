@@ -270,7 +270,40 @@ static void fsck_ns(struct fsck *f, enum ns ns)
 	closedir(top);
 }
 
-int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
+/* The audit log: a torn last line (a write cut short: by a crash, a full
+ * disk, or someone appending) stops every writer until it is cut; --repair
+ * cuts it, keeps its bytes in quarantine/ and records the cut in a sealed
+ * line. Damage anywhere else is evidence, never repaired. */
+static void fsck_audit(struct fsck *f, int64_t now)
+{
+	char qname[64] = "", problem[96], action[160];
+	off_t torn = 0;
+	uint64_t bad = 0;
+	int ret = st_audit_cut_torn(f->s, 0, -1, now, &torn, qname, sizeof qname);
+
+	if (ret == ST_OK && torn && f->repair) {
+		int qfd = quarantine_fd(f);
+
+		ret = qfd < 0 ? st_fail(f->s, ST_BAD, "cannot create 'quarantine': %s", strerror(errno))
+		              : st_audit_cut_torn(f->s, 1, qfd, now, &torn, qname, sizeof qname);
+	}
+	if (ret != ST_OK) {
+		finding(f, "audit.log", f->s->err, NULL, 0);
+	} else if (torn) {
+		snprintf(problem, sizeof problem, "ends in a torn line of %lld bytes (a write was cut short)",
+		         (long long)torn);
+		if (!f->repair) {
+			finding(f, "audit.log", problem, NULL, 0);
+		} else {
+			snprintf(action, sizeof action, "cut, the bytes kept in quarantine/%s", qname);
+			finding(f, "audit.log", problem, action, 1);
+		}
+	}
+	if (st_audit_walk(f->s, NULL, NULL, &bad, 1) != ST_OK)
+		finding(f, "audit.log", f->s->err, "not repairable: keep the file as evidence", 0);
+}
+
+int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, void *ctx,
                unsigned *problems, unsigned *fixed)
 {
 	struct fsck f = { .s = s, .repair = repair, .report = report, .ctx = ctx, .qfd = -1 };
@@ -278,7 +311,6 @@ int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
 	DIR *d;
 	struct dirent *de;
 	int dfd, ret = ST_OK;
-	uint64_t bad = 0;
 
 	/* --repair holds the whole store, and answers 7 if the key changed
 	 * while it waited: a file is quarantined only when it fails under the
@@ -328,8 +360,7 @@ int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
 	}
 	for (int ns = 0; ns < NS_COUNT; ns++)
 		fsck_ns(&f, (enum ns)ns);
-	if (store_audit_walk(s, NULL, NULL, &bad) != ST_OK)
-		finding(&f, "audit.log", s->err, "not repairable: keep the file as evidence", 0);
+	fsck_audit(&f, now);
 	if (f.qfd >= 0)
 		close(f.qfd);
 	if (repair)

@@ -79,6 +79,12 @@ void st_make_ad(uint8_t ad[HDR_LEN + 64], const uint8_t hdr[HDR_LEN], const char
 void st_make_header(uint8_t hdr[HDR_LEN], uint64_t gen);
 int st_ns_fd(struct store *s, enum ns ns);
 int st_open_dir_at(int dirfd, const char *name);
+int st_audit_ready(struct store *s);
+int st_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line, int torn_ok);
+int st_audit_cut_torn(struct store *s, int cut, int qfd, int64_t now, off_t *torn,
+                      char *qname, size_t qcap);
+int st_lock_byte(struct store *s, off_t off, short type);
+void st_unlock_byte(struct store *s, off_t off);
 int st_read_begin(struct store *s);
 void st_read_end(struct store *s);
 int st_reload_key(struct store *s);

@@ -204,6 +204,8 @@ int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, si
 		return st_fail(s, ST_BAD, "internal error: save without lock");
 	if (clen > STORE_MAX_FILE)
 		return st_fail(s, ST_BAD, "record too large");
+	if ((ret = st_audit_ready(s)))   /* no change the audit log could not follow */
+		return ret;
 	out = malloc(clen);
 	if (!out)
 		return st_fail(s, ST_BAD, "out of memory");
@@ -271,10 +273,13 @@ int store_save(struct store *s, struct acct_ref *ref, const struct account *a)
 
 int store_delete(struct store *s, struct acct_ref *ref)
 {
-	int fd = st_subdir(s, ref->ns, ref->hex, 0);
+	int fd, ret;
 
 	if (!ref->locked)
 		return st_fail(s, ST_BAD, "internal error: delete without lock");
+	if ((ret = st_audit_ready(s)))
+		return ret;
+	fd = st_subdir(s, ref->ns, ref->hex, 0);
 	if (fd < 0)
 		return st_fail(s, ST_ENOENT, "no such entry");
 	if (unlinkat(fd, ref->hex, 0) < 0) {

@@ -406,6 +406,8 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 	}
 	if ((ret = store_lock_all(s)))   /* and the key checked again under it */
 		goto free_keys;
+	if ((ret = st_audit_ready(s)))
+		goto unlock;
 	roll_back(s);   /* leftovers of an earlier, uncommitted rekey */
 	if (write_new_file(s->dirfd, "rekey.begin", "", 0) < 0 || fsync(s->dirfd) < 0) {
 		st_fail(s, ST_BAD, "rekey: cannot begin: %s", strerror(errno));

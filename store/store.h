@@ -106,10 +106,11 @@ void store_unlock_all(struct store *s);
 int store_lock_probe(struct store *s);
 
 /* Check every file; with repair, move bad ones to quarantine/, remove
- * leftovers and fix modes (under the whole-store lock). report gets one
+ * leftovers, fix modes and cut a torn last audit line (under the
+ * whole-store lock; now is the time its sealed record of the cut carries). report gets one
  * call per finding; action is NULL when nothing was done. */
 typedef void (*store_fsck_fn)(void *ctx, const char *path, const char *problem, const char *action);
-int store_fsck(struct store *s, int repair, store_fsck_fn report, void *ctx,
+int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, void *ctx,
                unsigned *problems, unsigned *fixed) SWUR;
 
 /* A new master key: every file sealed again under it (and renamed, since

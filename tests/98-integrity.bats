@@ -208,3 +208,81 @@ waited_through_rekey() {
 	umount "$ro"
 	run -0 tf --at $((T0 + 30)) verify acct1 "$(code_at $((T0 + 30)))"
 }
+
+@test "a torn last audit line: disable --force changes nothing and says so; fsck --repair cuts it, sealed, and writes work again" {
+	enrolled alice
+	printf '{"seq":99,"prev":"ab' >>"$TWOFACTL_DIR/audit.log"
+	before=$(store_digest)
+	run -5 --separate-stderr tf disable alice --force
+	assert_equal "$stderr" "twofactl: disable alice: 'audit.log' ends in a torn line (a write was cut short): nothing was changed; run twofactl fsck --repair"
+	assert_equal "$(store_digest)" "$before"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled == true' <<<"$output"
+	run -5 tf user add bob
+	assert_equal "$(store_digest)" "$before"
+	run -5 tf fsck
+	assert_line "audit.log: ends in a torn line of 20 bytes (a write was cut short)"
+	run -0 tf fsck --repair
+	assert_line --regexp '^audit.log: ends in a torn line of 20 bytes \(a write was cut short\): cut, the bytes kept in quarantine/audit.log.torn.[0-9]+$'
+	assert_line "1 problem found, 1 repaired"
+	run -0 cat "$TWOFACTL_DIR"/quarantine/audit.log.torn.*
+	assert_output '{"seq":99,"prev":"ab'
+	run -0 tf audit verify
+	run -0 tf --json audit
+	run -0 jq -se '.[-1].event == "fsck.audit_cut" and (.[-1].detail | test("cut 20 bytes"))' <<<"$output"
+	run -0 tf disable alice --force
+	run -0 tf --json audit
+	run -0 jq -se '.[-1].event == "disable.force"' <<<"$output"
+}
+
+@test "a read-only audit.log: user set, verify and disable --force change nothing and say so" {
+	enrolled alice
+	c=$(tf --at $((T0 + 30)) code alice)
+	log="$TWOFACTL_DIR/audit.log"
+	mount --bind "$log" "$log" 2>/dev/null || skip "cannot bind-mount here"
+	mount -o remount,bind,ro "$log"
+	before=$(store_digest)
+	run -5 --separate-stderr tf user set alice --email a@example.org
+	assert_equal "$stderr" "twofactl: user set alice: cannot open 'audit.log' to append: Read-only file system: nothing was changed"
+	run -5 tf --at $((T0 + 30)) verify alice "$c"
+	run -5 tf disable alice --force
+	assert_equal "$(store_digest)" "$before"
+	umount "$log"
+	run -0 tf --at $((T0 + 30)) verify alice "$c"   # the code was not spent
+	run -0 tf --json user show alice
+	run -0 jq -e '.email == null and .enabled == true' <<<"$output"
+	run -0 tf audit verify
+}
+
+@test "an audit line that cannot grow the log (file size limit, EFBIG): disable --force changes nothing" {
+	enrolled alice
+	for i in $(seq 30); do tf -q user add "filler$i"; done
+	[ "$(stat -c %s "$TWOFACTL_DIR/audit.log")" -gt 8192 ]
+	before=$(store_digest)
+	# records are far below 4 KiB; the audit log is past it
+	run -5 --separate-stderr bash -c "trap '' XFSZ; ulimit -f 4; exec '$TWOFACTL' disable alice --force"
+	assert_regex "$stderr" "audit.log.*File too large: nothing was changed"
+	assert_equal "$(store_digest)" "$before"
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled == true' <<<"$output"
+	run -0 tf audit verify
+}
+
+@test "a full disk: disable --force changes nothing; once there is room it works and is audited" {
+	mnt="$BATS_TEST_TMPDIR/mnt"
+	mkdir "$mnt"
+	mount -t tmpfs -o size=512k,mode=0700 tmpfs "$mnt" 2>/dev/null || skip "cannot mount a tmpfs here"
+	export TWOFACTL_DIR="$mnt/store"
+	tf -q init
+	enrolled alice
+	head -c 2M /dev/zero >"$mnt/filler" 2>/dev/null || true
+	before=$(store_digest)
+	run -5 tf disable alice --force
+	assert_equal "$(store_digest)" "$before"
+	run -0 tf audit verify
+	rm "$mnt/filler"
+	run -0 tf disable alice --force
+	run -0 tf --json audit
+	run -0 jq -se '.[-1].event == "disable.force"' <<<"$output"
+	umount "$mnt"
+}
