@@ -165,6 +165,14 @@ char *read_input(const char *file, size_t max);
 /* A code from argv, or from stdin when absent or "-". */
 int get_code(const char *arg, char *buf, size_t cap);
 
+/* store_scan's report of a record it skipped: one line on stderr, and
+ * counted; the command answers 5 at the end (skipped_end). */
+struct skipped {
+	unsigned n;
+};
+void skipped_record(void *ctx, const char *why);
+int skipped_end(const struct skipped *k, int ret);
+
 /* Audit one event; returns an exit code (fail closed). */
 int audit(struct store *s, const char *event, const char *name, const char *result,
           const char *ip, const char *detail);
@@ -254,6 +262,8 @@ const char *config_key_name(size_t i);
 
 /* Recovery tickets, oldest first (cmd/recovery.c); the caller frees. */
 int tickets_load(struct store *s, struct ticket **out, size_t *n);
+/* The same, skipping (and reporting in k) tickets that cannot be read. */
+int tickets_scan(struct store *s, struct ticket **out, size_t *n, struct skipped *k);
 
 /* Organisations (cmd/org.c). */
 int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o);

@@ -214,7 +214,7 @@ static int scan_org(void *ctx, const uint8_t *json, size_t len)
 	struct org o;
 
 	if (org_from_json((const char *)json, len, &o))
-		return -1;
+		return -2;   /* named by the walk */
 	if (wl_expire(o.wl, &o.nwl, t->now) == 0)
 		return 0;
 	if (t->n == t->cap) {
@@ -231,7 +231,7 @@ static int scan_org(void *ctx, const uint8_t *json, size_t len)
 }
 
 /* Decided recovery tickets past recovery.retention. */
-static int sweep_tickets(struct store *s, int dry, unsigned *removed)
+static int sweep_tickets(struct store *s, int dry, unsigned *removed, struct skipped *k)
 {
 	struct ticket *v = NULL;
 	size_t n = 0;
@@ -239,7 +239,7 @@ static int sweep_tickets(struct store *s, int dry, unsigned *removed)
 	int ret;
 
 	if ((ret = config_duration(s, "recovery.retention", 90 * 86400, &keep)) ||
-	    (ret = tickets_load(s, &v, &n)))
+	    (ret = tickets_scan(s, &v, &n, k)))
 		return ret;
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct acct_ref ref = { 0 };
@@ -260,12 +260,12 @@ static int sweep_tickets(struct store *s, int dry, unsigned *removed)
 }
 
 /* Organisations' whitelist entries past their TTL. */
-static int sweep_orgs(struct store *s, int dry, struct sweep_counts *c)
+static int sweep_orgs(struct store *s, int dry, struct sweep_counts *c, struct skipped *k)
 {
 	struct org_worklist t = { .now = g.now };
 	int ret = EXIT_OK, st;
 
-	if ((st = store_iterate_ns(s, NS_ORGS, scan_org, &t))) {
+	if ((st = store_scan_ns(s, NS_ORGS, scan_org, &t, skipped_record, k))) {
 		free(t.v);
 		return fail_store(s, st);
 	}
@@ -297,9 +297,10 @@ int cmd_expire(int argc, char **argv)
 	struct expire_args a = { 0 };
 	struct worklist t = { 0 };
 	struct sweep_counts c = { 0 };
+	struct skipped k = { 0 };
 	struct store *s = NULL;
 	unsigned warn_failed = 0, tickets = 0;
-	int ret, st;
+	int ret, st, failed = EXIT_OK, done = 0;
 
 	cmd_parse(&argp, argc, argv, &a);
 	if ((ret = open_store(&s)))
@@ -315,7 +316,7 @@ int cmd_expire(int argc, char **argv)
 		ret = fail(EXIT_STORE, "cannot allocate secure memory");
 		goto out;
 	}
-	st = store_iterate(s, scan, &t);
+	st = store_scan(s, scan, &t, skipped_record, &k);
 	account_free(t.copy);
 	t.copy = NULL;
 	if (st) {
@@ -328,20 +329,25 @@ int cmd_expire(int argc, char **argv)
 	}
 	close_store(s);
 	s = NULL;
+	/* one account that fails (unreadable, busy) is named and skipped: the
+	 * sweep goes on for everyone else and answers its status at the end */
 	for (size_t i = 0; i < t.n; i++) {
-		if ((ret = sweep_one(t.names[i], &t, a.dry_run, &c, &warn_failed)))
-			goto out;
+		int r = sweep_one(t.names[i], &t, a.dry_run, &c, &warn_failed);
+
+		if (r && !failed)
+			failed = r;
 		if (i % 100 == 0 || i + 1 == t.n)
 			progress("swept", i + 1, t.n, t.progress);
 	}
-	if ((ret = open_store(&s)) || (ret = sweep_orgs(s, a.dry_run, &c)) ||
-	    (ret = sweep_tickets(s, a.dry_run, &tickets)))
+	if ((ret = open_store(&s)) || (ret = sweep_orgs(s, a.dry_run, &c, &k)) ||
+	    (ret = sweep_tickets(s, a.dry_run, &tickets, &k)))
 		goto out;
-	ret = EXIT_OK;
+	ret = failed;
+	done = 1;
 out:
 	if (t.progress)
 		fprintf(stderr, "\r\033[K");
-	if (!ret) {
+	if (done) {
 		if (g.json) {
 			json_object *o = json_object_new_object();
 
@@ -365,8 +371,9 @@ out:
 				printf(", %u failed", warn_failed);
 			printf("\n");
 		}
-		if (warn_failed)
+		if (warn_failed && !ret)
 			ret = EXIT_DELIVERY;
+		ret = skipped_end(&k, ret);
 	}
 	free(t.names);
 	close_store(s);

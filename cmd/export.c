@@ -144,7 +144,7 @@ static int export_org(void *ctx, const uint8_t *json, size_t len)
 	json_object *j;
 
 	if (org_from_json((const char *)json, len, &o))
-		return -1;
+		return -2;   /* named by the walk */
 	j = json_object_new_object();
 	json_object_object_add(j, "name", json_object_new_string(o.name));
 	json_object_object_add(j, "policy", json_object_new_string(policy_name(o.policy)));
@@ -171,6 +171,7 @@ static void wipe_secrets(json_object *accs)
 int cmd_export(int argc, char **argv)
 {
 	struct export_args a = { 0 };
+	struct skipped k = { 0 };
 	struct exp e = { 0 };
 	struct store *s = NULL;
 	json_object *root, *orgs;
@@ -195,7 +196,8 @@ int cmd_export(int argc, char **argv)
 				json_object_array_add(e.arr, account_export(ss.a, a.secrets));
 			sess_end(&ss);
 		}
-	} else if ((st = store_iterate(s, export_one, &e)) || (st = store_iterate_ns(s, NS_ORGS, export_org, orgs))) {
+	} else if ((st = store_scan(s, export_one, &e, skipped_record, &k)) ||
+	           (st = store_scan_ns(s, NS_ORGS, export_org, orgs, skipped_record, &k))) {
 		ret = fail_store(s, st);
 	}
 	if (!ret) {
@@ -209,7 +211,7 @@ int cmd_export(int argc, char **argv)
 			emit_json(json_object_get(root));
 		else
 			puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		ret = audit(s, "export", NULL, "ok", NULL, a.secrets ? "with secrets" : NULL);
+		ret = skipped_end(&k, audit(s, "export", NULL, "ok", NULL, a.secrets ? "with secrets" : NULL));
 	}
 out:
 	wipe_secrets(e.arr);

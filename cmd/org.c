@@ -108,7 +108,7 @@ static int collect_org(void *ctx, const uint8_t *json, size_t len)
 		l->cap = nc;
 	}
 	if (org_from_json((const char *)json, len, &l->v[l->n]))
-		return -1;
+		return -2;   /* named by the walk */
 	l->n++;
 	return 0;
 }

@@ -221,7 +221,7 @@ static int collect(void *ctx, const uint8_t *json, size_t len)
 		l->cap = nc;
 	}
 	if (ticket_from_json((const char *)json, len, &l->v[l->n]))
-		return -1;
+		return -2;   /* named by the walk */
 	l->n++;
 	return 0;
 }
@@ -235,8 +235,13 @@ static int by_created(const void *x, const void *y)
 
 int tickets_load(struct store *s, struct ticket **out, size_t *n)
 {
+	return tickets_scan(s, out, n, NULL);
+}
+
+int tickets_scan(struct store *s, struct ticket **out, size_t *n, struct skipped *k)
+{
 	struct tlist l = { 0 };
-	int st = store_iterate_ns(s, NS_TICKETS, collect, &l);
+	int st = store_scan_ns(s, NS_TICKETS, collect, &l, k ? skipped_record : NULL, k);
 
 	if (st) {
 		free(l.v);

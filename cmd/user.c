@@ -746,6 +746,7 @@ static int user_list(int argc, char **argv)
 {
 	struct name_list l = { .f = { .enabled = -1, .method = -1, .policy = -1 } };
 	struct org_index orgs = { 0 };
+	struct skipped k = { 0 };
 	struct store *s = NULL;
 	size_t *idx = NULL;
 	int ret, st;
@@ -760,7 +761,7 @@ static int user_list(int argc, char **argv)
 		goto out;
 	}
 	l.orgs = &orgs;
-	st = store_iterate(s, collect, &l);
+	st = store_scan(s, collect, &l, skipped_record, &k);
 	if (st) {
 		ret = fail_store(s, st);
 		goto out;
@@ -786,7 +787,7 @@ static int user_list(int argc, char **argv)
 			puts(l.names[idx[i]]);
 		}
 	}
-	ret = EXIT_OK;
+	ret = skipped_end(&k, EXIT_OK);
 out:
 	if (l.objs)
 		for (size_t i = 0; i < l.n; i++)

@@ -44,8 +44,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		g.quiet = 1;
 		break;
 	case OPT_AT:
-		if (int_parse(arg, 0, (int64_t)1 << 40, &v))
-			USAGE(state, "--at: '%s' is not a time in seconds since 1970", safe(arg));
+		if (int_parse(arg, 0, TIME_AT_MAX, &v))
+			USAGE(state, "--at: '%s' is not a time in seconds since 1970 from 0 to %lld", safe(arg),
+			      (long long)TIME_AT_MAX);
 		g.now = v;
 		g.at_set = 1;
 		break;
@@ -647,6 +648,21 @@ int get_code(const char *arg, char *buf, size_t cap)
 		return fail(EXIT_USAGE, "malformed code: too long");
 	memcpy(buf, arg, strlen(arg) + 1);
 	return EXIT_OK;
+}
+
+void skipped_record(void *ctx, const char *why)
+{
+	struct skipped *k = ctx;
+
+	k->n++;
+	fail(EXIT_STORE, "%s: skipped", why);
+}
+
+int skipped_end(const struct skipped *k, int ret)
+{
+	if (!k->n || ret)
+		return ret;
+	return fail(EXIT_STORE, "%u unreadable record%s skipped: see twofactl fsck", k->n, k->n == 1 ? "" : "s");
 }
 
 int audit(struct store *s, const char *event, const char *name, const char *result,

@@ -702,7 +702,7 @@ static int get_u64(json_object *o, const char *k, uint64_t *dst, int *present)
 	return CORE_OK;
 }
 
-#define TMAX ((int64_t)1 << 40)
+#define TMAX RECORD_TIME_MAX
 
 static int factor_from(json_object *o, struct factor *f)
 {

@@ -8,8 +8,15 @@
 #include "core/cidr.h"
 #include "core/codes.h"
 #include "core/otp.h"
+#include "core/timefmt.h"
 
 #define RECORD_VERSION 1
+/* Times a record holds: 0 to 2^40 seconds since 1970. The longest span
+ * any command adds to the time it runs at is DURATION_MAX (10 years, see
+ * duration_parse), so --at is refused past TIME_AT_MAX: every time a
+ * command computes from it fits. */
+#define RECORD_TIME_MAX ((int64_t)1 << 40)
+#define TIME_AT_MAX (RECORD_TIME_MAX - DURATION_MAX)
 #define ACCT_NAME_MAX 64
 #define ACCT_UID_CHARS 32      /* a new account's uid: 128 random bits in hex */
 #define ACCT_UID_MAX 64        /* a record from before uids: its file name then */

@@ -31,8 +31,6 @@ int int_parse(const char *s, int64_t lo, int64_t hi, int64_t *out)
 	return CORE_OK;
 }
 
-#define DURATION_MAX ((int64_t)3650 * 86400)
-
 static int unit_secs(char u, int64_t *mul)
 {
 	switch (u) {

@@ -6,6 +6,7 @@
 
 /* "90", "30s", "5m", "12h", "30d", "2w", and compounds such as "1h30m" or
  * "1d 12h" (each unit once, largest first) -> seconds; at most 10 years. */
+#define DURATION_MAX ((int64_t)3650 * 86400)
 int duration_parse(const char *s, int64_t *secs) WUR;
 /* Decimal integer within [lo, hi], nothing else on the line. */
 int int_parse(const char *s, int64_t lo, int64_t hi, int64_t *out) WUR;

@@ -193,6 +193,24 @@ int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t 
 	return ret;
 }
 
+/* A record is written only if it reads back: a time past what the format
+ * holds (a --at near its end plus a duration, an imported number out of
+ * range) would make the file unreadable, and with it every command that
+ * reads the whole store. The name it holds must also be the one its file
+ * is named after. */
+static int readable(struct store *s, const struct acct_ref *ref, const uint8_t *pt, size_t len)
+{
+	char name[RECORD_NAME_MAX];
+	struct acct_ref check;
+
+	if (st_record_name(ref->ns, pt, len, name))
+		return st_fail(s, ST_INVAL, "a value is out of the range the record format holds "
+		               "(a time too far in the future?): nothing was changed");
+	if (store_ref_ns(s, ref->ns, name, &check) || strcmp(check.hex, ref->hex))
+		return st_fail(s, ST_BAD, "internal error: a record to be written under another name");
+	return ST_OK;
+}
+
 int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, size_t ptlen)
 {
 	size_t clen = HDR_LEN + NONCE_LEN + ptlen + TAG_LEN;
@@ -204,6 +222,8 @@ int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, si
 		return st_fail(s, ST_BAD, "internal error: save without lock");
 	if (clen > STORE_MAX_FILE)
 		return st_fail(s, ST_BAD, "record too large");
+	if ((ret = readable(s, ref, pt, ptlen)))   /* nothing invalid is ever written */
+		return ret;
 	if ((ret = st_audit_ready(s)))   /* no change the audit log could not follow */
 		return ret;
 	out = malloc(clen);
@@ -304,22 +324,37 @@ int st_is_hex_name(const char *n, size_t len)
 }
 
 
-static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx);
+static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, store_bad_fn bad, void *bctx);
 
 /* Under a reader's lock: a rekey neither runs meanwhile nor has run with
  * a key other than the one the records are opened with. */
 int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 {
+	return store_scan_ns(s, ns, fn, ctx, NULL, NULL);
+}
+
+int store_scan_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, store_bad_fn bad, void *bctx)
+{
 	int ret = st_read_begin(s);
 
 	if (ret)
 		return ret;
-	ret = iterate_ns(s, ns, fn, ctx);
+	ret = iterate_ns(s, ns, fn, ctx, bad, bctx);
 	st_read_end(s);
 	return ret;
 }
 
-static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
+/* A record that cannot be read: with bad, reported and skipped (the
+ * message is the store's); without, the end of the walk. */
+static int skip(struct store *s, store_bad_fn bad, void *bctx, int ret)
+{
+	if (!bad || ret == ST_BUSY)
+		return ret;
+	bad(bctx, s->err);
+	return ST_OK;
+}
+
+static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, store_bad_fn bad, void *bctx)
 {
 	int nfd, afd, ret = ST_OK;
 	DIR *top;
@@ -372,9 +407,11 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 			if (st_read_file_at(dirfd(sd), fe->d_name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
 				if (errno == ENOENT)
 					continue;   /* removed meanwhile */
-				ret = st_fail(s, ST_BAD, "cannot read file '%s/%.2s/%s': %s", ns_dirs[ns],
-				           fe->d_name, fe->d_name, strerror(errno));
-				break;
+				ret = skip(s, bad, bctx, st_fail(s, ST_BAD, "cannot read file '%s/%.2s/%s': %s",
+				           ns_dirs[ns], fe->d_name, fe->d_name, strerror(errno)));
+				if (ret)
+					break;
+				continue;
 			}
 			if (len + 1 > ptcap) {
 				sodium_free(pt);
@@ -388,10 +425,20 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx)
 			}
 			ret = unseal_into(s, ns, fe->d_name, buf, len, pt, ptcap, &ptlen, &gen);
 			free(buf);
-			if (ret != ST_OK)
-				break;
+			if (ret != ST_OK) {
+				if ((ret = skip(s, bad, bctx, ret)))
+					break;
+				continue;
+			}
 			stop = fn(ctx, pt, ptlen);
 			sodium_memzero(pt, ptlen);
+			if (stop == -2) {   /* a record this twofactl cannot read */
+				st_fail(s, ST_BAD, "%s file '%s/%.2s/%s' holds a record this twofactl cannot read",
+				        ns == NS_ACCOUNTS ? "account" : "a", ns_dirs[ns], fe->d_name, fe->d_name);
+				if ((ret = skip(s, bad, bctx, ST_BAD)))
+					break;
+				continue;
+			}
 			if (stop < 0) {
 				ret = ST_BAD;   /* the callback set the message with store_fail */
 				break;
@@ -420,21 +467,24 @@ static int visit_account(void *ctx, const uint8_t *json, size_t len)
 {
 	struct acct_visit *v = ctx;
 
-	if (record_from_json((const char *)json, len, v->a) != CORE_OK) {
-		st_fail(v->s, ST_BAD, "an account file holds a record this twofactl cannot read");
-		return -1;
-	}
+	if (record_from_json((const char *)json, len, v->a) != CORE_OK)
+		return -2;   /* the walk names the file */
 	return v->fn(v->ctx, v->a);
 }
 
 int store_iterate(struct store *s, store_visit_fn fn, void *ctx)
+{
+	return store_scan(s, fn, ctx, NULL, NULL);
+}
+
+int store_scan(struct store *s, store_visit_fn fn, void *ctx, store_bad_fn bad, void *bctx)
 {
 	struct acct_visit v = { s, account_new(), fn, ctx };
 	int ret;
 
 	if (!v.a)
 		return st_fail(s, ST_BAD, "cannot allocate secure memory");
-	ret = store_iterate_ns(s, NS_ACCOUNTS, visit_account, &v);
+	ret = store_scan_ns(s, NS_ACCOUNTS, visit_account, &v, bad, bctx);
 	account_free(v.a);
 	return ret;
 }

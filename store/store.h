@@ -84,13 +84,23 @@ int store_ref_ns(struct store *s, enum ns ns, const char *name, struct acct_ref 
 int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t *len) SWUR;
 int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, size_t len) SWUR;
 typedef int (*store_blob_fn)(void *ctx, const uint8_t *json, size_t len);
-/* fn returns 0 to go on, 1 to stop, -1 on error. */
+/* fn returns 0 to go on, 1 to stop, -1 on error, -2 for a record it cannot
+ * parse (named by the walk). */
 int store_iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx) SWUR;
 
 /* Visit every account, unlocked (each file is read whole: a rename never
  * shows a torn record). The callback returns non-zero to stop. */
 typedef int (*store_visit_fn)(void *ctx, const struct account *a);
 int store_iterate(struct store *s, store_visit_fn fn, void *ctx) SWUR;
+
+/* The same, going on past a record that cannot be read (damaged,
+ * tampered, unreadable): bad gets the store's message about it and the
+ * walk goes on, so one bad file does not stop a sweep, a list or an export
+ * for everyone. A blob callback returns -2 for a record it cannot parse. */
+typedef void (*store_bad_fn)(void *ctx, const char *why);
+int store_scan(struct store *s, store_visit_fn fn, void *ctx, store_bad_fn bad, void *bctx) SWUR;
+int store_scan_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, store_bad_fn bad,
+                  void *bctx) SWUR;
 
 /* Audit log: one line per event, sealed and hash-chained. */
 int store_audit(struct store *s, const char *event_json) SWUR;

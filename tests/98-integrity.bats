@@ -286,3 +286,45 @@ waited_through_rekey() {
 	run -0 jq -se '.[-1].event == "disable.force"' <<<"$output"
 	umount "$mnt"
 }
+
+@test "--at past what the record format holds is refused at parse time; trust add at the last --at still works and user del after it" {
+	enrolled alice
+	run -2 --separate-stderr tf --at 1099511627776 trust add alice --days 365
+	assert_equal "$stderr" "twofactl: --at: '1099511627776' is not a time in seconds since 1970 from 0 to 1099196267776"
+	run -2 tf --at -1 user show alice
+	last=1099196267776
+	run -0 tf -q --at $last trust add alice --days 365
+	run -0 tf -q --at $last whitelist add alice 192.0.2.0/24 --ttl 3650d
+	run -0 tf -q --at $last send alice --via email 2>/dev/null || true
+	run -0 tf user list
+	run -0 tf --at $last expire
+	run -0 tf export
+	run -0 tf user del alice
+}
+
+@test "at the last --at allowed, the longest duration any command adds still makes readable records" {
+	enrolled alice
+	# every path adds at most 10 years to --at; check the longest at the limit
+	tf -q config set recovery.retention 3650d
+	id=$(tf -q --at 1099196267776 recovery file alice --reason "lost phone")
+	run -0 tf -q --at 1099196267776 recovery deny "$id" --reason no
+	run -0 tf --at 1099196267776 expire
+	run -0 tf fsck
+	assert_output "0 problems found, 0 repaired"
+}
+
+@test "one unreadable record of 5: expire, user list and export report it, go on for the other 4, and exit 5" {
+	totp_accounts 5
+	for a in 1 2 3 4 5; do tf -q --at $T0 whitelist add "acct$a" 192.0.2.0/24 --ttl 1h; done
+	f=$(find "$TWOFACTL_DIR/accounts" -type f | head -1)
+	printf 'x' | dd of="$f" bs=1 seek=60 conv=notrunc status=none
+	run -5 --separate-stderr tf user list
+	assert_equal "${#lines[@]}" 4
+	assert_regex "$stderr" "twofactl: user list: account file 'accounts/../[0-9a-f]{64}' fails authentication: tampered, swapped or a wrong master key: skipped"
+	assert_regex "$stderr" "1 unreadable record skipped: see twofactl fsck"
+	run -5 --separate-stderr tf --at $((T0 + 7200)) expire
+	assert_output --regexp '^4 accounts: 0 expired codes, 4 whitelist entries'
+	assert_regex "$stderr" "skipped"
+	run -5 --separate-stderr tf export
+	run -0 jq -e '(.accounts | length == 4) and all(.accounts[]; .whitelist == [])' <<<"$output"
+}
