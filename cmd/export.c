@@ -21,7 +21,7 @@ struct export_args {
 	int nnames, secrets;
 };
 
-enum { OPT_SECRETS = 0xf00, OPT_FORMAT, OPT_USER };
+enum { OPT_SECRETS = 0xf00, OPT_FORMAT, OPT_USER, OPT_RESUME };
 
 static error_t export_parse(int key, char *arg, struct argp_state *state)
 {
@@ -227,6 +227,7 @@ out:
 struct import_args {
 	const char *file, *user;
 	enum import_format format;
+	int resume;
 };
 
 static error_t import_parse_opt(int key, char *arg, struct argp_state *state)
@@ -243,6 +244,9 @@ static error_t import_parse_opt(int key, char *arg, struct argp_state *state)
 		if (!account_name_valid(arg))
 			USAGE(state, "--user: invalid account name '%s'", safe(arg));
 		a->user = arg;
+		break;
+	case OPT_RESUME:
+		a->resume = 1;
 		break;
 	case ARGP_KEY_ARG:
 		if (a->file)
@@ -264,6 +268,8 @@ static const struct argp_option import_options[] = {
 	  "or uri (otpauth:// lines); detected from the content when not given", 0 },
 	{ "user", OPT_USER, "NAME", 0, "The account (a google-authenticator file names none; for URIs "
 	  "it replaces the name in the label)", 0 },
+	{ "resume", OPT_RESUME, NULL, 0, "Finish an import a crash cut short: an entry whose every key "
+	  "its account has already is skipped instead of refused", 0 },
 	{ 0 }
 };
 
@@ -275,39 +281,264 @@ static const struct argp import_argp = {
 	"codes become backup codes, RATE_LIMIT, WINDOW_SIZE and DISALLOW_REUSE carry "
 	"over), or otpauth:// URIs, one per line. Users keep the codes their apps "
 	"already show. A new name makes a new account; an existing one gets the "
-	"factors added (a twofactl export skips existing accounts).", common_children, NULL, NULL
+	"factors added (a twofactl export skips existing accounts). All or nothing: "
+	"every entry is checked before any is written, and a key an account has "
+	"already (or one key twice) is refused; after a crash, the same import with "
+	"--resume completes it.",
+	common_children, NULL, NULL
 };
+
+/* ---- all or nothing ----
+ * The input is parsed twice under the whole-store lock: a first pass
+ * checks every item against the store and against the items before it
+ * (each record must read back, limits hold, an organisation exists) and
+ * writes nothing; only when all of it is good does the second pass write.
+ * An authenticator key is never added to an account that has it already
+ * (one key, one replay state), nor twice by one input: such an input is
+ * refused. A crash during the writes leaves the accounts written so far;
+ * the same import again with --resume completes it: an entry whose every
+ * key its account has already (imported before the crash) is skipped, and
+ * an export's existing accounts are skipped anyway. */
+
+struct seen {   /* the names met in the first pass, with what they would get */
+	char name[ACCT_NAME_MAX + 1];
+	unsigned nf, nbackup;
+	int exists;
+};
+
+/* A set of 16-byte digests (open addressing; all zero is empty). */
+struct keyset {
+	uint8_t (*v)[16];
+	size_t n, cap;
+	uint8_t salt[crypto_generichash_KEYBYTES];
+};
+
+/* 1 if (name, f's key) was in the set, 0 if it is now, -1 out of memory. */
+static int keyset_add(struct keyset *ks, const char *name, const struct factor *f)
+{
+	uint8_t d[16];
+	size_t i;
+
+	if (ks->n * 2 >= ks->cap) {
+		size_t nc = ks->cap ? 2 * ks->cap : 256;
+		uint8_t (*nv)[16] = calloc(nc, sizeof *nv);
+
+		if (!nv)
+			return -1;
+		if (!ks->cap)
+			randombytes_buf(ks->salt, sizeof ks->salt);
+		for (size_t j = 0; j < ks->cap; j++) {
+			if (sodium_is_zero(ks->v[j], 16))
+				continue;
+			for (i = (size_t)ks->v[j][0] << 8 | ks->v[j][1]; !sodium_is_zero(nv[i & (nc - 1)], 16); i++)
+				;
+			memcpy(nv[i & (nc - 1)], ks->v[j], 16);
+		}
+		free(ks->v);
+		ks->v = nv;
+		ks->cap = nc;
+	}
+	{
+		crypto_generichash_state st;
+
+		crypto_generichash_init(&st, ks->salt, sizeof ks->salt, sizeof d);
+		crypto_generichash_update(&st, (const uint8_t *)name, strlen(name) + 1);
+		crypto_generichash_update(&st, f->key, f->keylen);
+		crypto_generichash_final(&st, d, sizeof d);
+	}
+	for (i = (size_t)d[0] << 8 | d[1];; i++) {
+		uint8_t *e = ks->v[i & (ks->cap - 1)];
+
+		if (sodium_is_zero(e, 16)) {
+			memcpy(e, d, 16);
+			ks->n++;
+			return 0;
+		}
+		if (!memcmp(e, d, 16))
+			return 1;
+	}
+}
 
 struct imp {
+	struct store *s;
 	enum import_format format;
-	unsigned added, updated, skipped, pins, done;
+	int check;                   /* first pass: check, write nothing */
+	int resume;                  /* --resume: entries imported before are skipped */
+	struct keyset keys;          /* first pass: (account, key) pairs met so far */
+	int err;                     /* the exit code an item stopped the parse with */
+	unsigned added, updated, skipped, dupfactors, pins, done, items;
 	int progress;
-	int failed;     /* the exit code import_one stopped with (its message printed) */
+	struct seen *seen;
+	size_t nseen, capseen;
+	struct account *cur;         /* scratch: the record an item would make */
 };
 
-static int import_one(void *ctx, struct import_item *it)
+static struct seen *seen_find(struct imp *im, const char *name, int add)
 {
-	struct imp *im = ctx;
-	struct session ss = { 0 };
+	/* a sorted array: an import's names are looked up once per item */
+	size_t lo = 0, hi = im->nseen;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(im->seen[mid].name, name);
+
+		if (!c)
+			return &im->seen[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!add)
+		return NULL;
+	if (im->nseen == im->capseen) {
+		size_t nc = im->capseen ? 2 * im->capseen : 64;
+		struct seen *nv = realloc(im->seen, nc * sizeof *nv);
+
+		if (!nv)
+			return NULL;
+		im->seen = nv;
+		im->capseen = nc;
+	}
+	memmove(&im->seen[lo + 1], &im->seen[lo], (im->nseen - lo) * sizeof *im->seen);
+	memset(&im->seen[lo], 0, sizeof *im->seen);
+	memcpy(im->seen[lo].name, name, strlen(name) + 1);
+	im->nseen++;
+	return &im->seen[lo];
+}
+
+/* The item merged into the account a (loaded): new factors (not those it
+ * has), the rate limit; *fresh counts the factors added. */
+static int merge_item(struct account *a, const struct import_item *it, unsigned *fresh)
+{
+	*fresh = 0;
+	for (unsigned i = 0; i < it->a->nf; i++) {
+		struct factor *f;
+		uint32_t id;
+
+		if (account_otp_key_factor(a, &it->a->f[i]))
+			continue;   /* (only with --resume: refused otherwise) */
+		if (!(f = account_factor_add(a, g.now)))
+			return fail(EXIT_USAGE, "'%s' would have more than %d factors", it->a->name, ACCT_MAX_FACTORS);
+		id = f->id;
+		*f = it->a->f[i];
+		f->id = id;
+		(*fresh)++;
+	}
+	if (it->a->rate_n && (*fresh || !it->a->nf)) {
+		a->rate_n = it->a->rate_n;
+		a->rate_secs = it->a->rate_secs;
+	}
+	return EXIT_OK;
+}
+
+static int org_exists(struct store *s, const char *org)
+{
+	struct acct_ref oref = { 0 };
+	struct org o;
+
+	return org_read(s, org, &oref, &o);
+}
+
+/* An entry whose keys its account has: refused, or with --resume (all of
+ * them there: imported before a crash) skipped. 1 skip, 0 go on, or an
+ * exit code. */
+static int already(const struct imp *im, const struct account *a, const struct import_item *it)
+{
+	const struct factor *dup = NULL, *first = NULL;
+	unsigned have = 0;
+
+	for (unsigned i = 0; i < it->a->nf; i++)
+		if ((dup = account_otp_key_factor(a, &it->a->f[i]))) {
+			have++;
+			if (!first)
+				first = &it->a->f[i];
+		}
+	if (!have)
+		return 0;
+	if (im->resume && have == it->a->nf)
+		return 1;
+	dup = account_otp_key_factor(a, first);
+	return fail(EXIT_USAGE, "'%s' has that %s key already (factor %u): one key, one replay state",
+	            it->a->name, factor_type_name(first->type), dup->id);
+}
+
+/* First pass: would this item be written, and would what is written read
+ * back? Writes nothing. */
+static int check_one(struct imp *im, struct import_item *it)
+{
+	struct seen *sn = seen_find(im, it->a->name, 0);
+	int first = !sn, st, ret;
+
+	if (record_check(it->a) != CORE_OK)
+		return fail(EXIT_USAGE, "'%s': a time or number is out of the range the record format holds: "
+		            "nothing was imported", it->a->name);
+	if (first && !(sn = seen_find(im, it->a->name, 1)))
+		return fail(EXIT_STORE, "out of memory");
+	if (first) {
+		struct acct_ref ref;
+
+		if ((st = store_ref(im->s, it->a->name, &ref)))
+			return fail_store(im->s, st);
+		sn->exists = store_exists(im->s, &ref);
+	}
+	if (im->format == IMP_TWOFACTL && (sn->exists || !first))
+		return EXIT_OK;   /* an existing name, or one met before, is skipped */
+	if (sn->exists) {   /* factors are added to it: never a key it has */
+		struct acct_ref ref;
+
+		if ((st = store_ref(im->s, it->a->name, &ref)) || (st = store_load(im->s, &ref, it->a->name, im->cur)))
+			return fail_store(im->s, st);
+		if (first) {
+			sn->nf = im->cur->nf;
+			sn->nbackup = im->cur->nbackup;
+		}
+		ret = already(im, im->cur, it);
+		sodium_memzero(im->cur, sizeof *im->cur);
+		if (ret == 1)
+			return EXIT_OK;   /* imported before: skipped */
+		if (ret)
+			return ret;
+	}
+	if (im->format == IMP_TWOFACTL && it->a->org[0] && (ret = org_exists(im->s, it->a->org)) &&
+	    ret != EXIT_NOENT)
+		return ret;
+	for (unsigned i = 0; i < it->a->nf; i++) {   /* nor one key twice from this input */
+		int r = it->a->f[i].type == F_TOTP || it->a->f[i].type == F_HOTP ?
+		        keyset_add(&im->keys, it->a->name, &it->a->f[i]) : 0;
+
+		if (r < 0)
+			return fail(EXIT_STORE, "out of memory");
+		if (r)
+			return fail(EXIT_USAGE, "'%s' would get the same %s key twice: one key, one replay state",
+			            it->a->name, factor_type_name(it->a->f[i].type));
+	}
+	if (sn->nf + it->a->nf > ACCT_MAX_FACTORS)
+		return fail(EXIT_USAGE, "'%s' would have more than %d factors: nothing was imported",
+		            it->a->name, ACCT_MAX_FACTORS);
+	if (sn->nbackup + it->nscratch > ACCT_MAX_BACKUP)
+		return fail(EXIT_USAGE, "'%s' would have more than %d backup codes: nothing was imported",
+		            it->a->name, ACCT_MAX_BACKUP);
+	sn->nf += it->a->nf;
+	sn->nbackup += it->nscratch;
+	return EXIT_OK;
+}
+
+/* Second pass: write it. */
+static int write_one(struct imp *im, struct import_item *it)
+{
+	struct session ss = { .s = im->s, .name = it->a->name, .a = im->cur };
 	char hashctx[80];
+	unsigned fresh = 0;
 	int ret, st, exists;
 
-	if ((ret = open_store(&ss.s)))
-		return ret;
-	ss.name = it->a->name;
-	ss.a = account_new();
-	if (!ss.a) {
-		ret = fail(EXIT_STORE, "cannot allocate secure memory");
-		goto out;
-	}
-	if ((st = store_ref(ss.s, it->a->name, &ss.ref)) || (st = store_lock(ss.s, &ss.ref))) {
-		ret = fail_store(ss.s, st);
-		goto out;
-	}
+	if ((st = store_ref(ss.s, it->a->name, &ss.ref)) || (st = store_lock(ss.s, &ss.ref)))
+		return fail_store(ss.s, st);
 	exists = store_exists(ss.s, &ss.ref);
 	if (exists && im->format == IMP_TWOFACTL) {
 		im->skipped++;
 		fprintf(stderr, "twofactl: import: '%s' exists already: skipped\n", it->a->name);
+		ret = EXIT_OK;
 		goto out;
 	}
 	if (exists) {
@@ -315,46 +546,19 @@ static int import_one(void *ctx, struct import_item *it)
 			ret = fail_store(ss.s, st);
 			goto out;
 		}
-		for (unsigned i = 0; i < it->a->nf; i++) {
-			const struct factor *dup = account_otp_key_factor(ss.a, &it->a->f[i]);
-			struct factor *f;
-			uint32_t id;
-
-			if (dup) {
-				ret = fail(EXIT_USAGE, "'%s' has that %s key already (factor %u): one key, one replay "
-				           "state", it->a->name, factor_type_name(it->a->f[i].type), dup->id);
-				goto out;
-			}
-			f = account_factor_add(ss.a, g.now);
-			if (!f) {
-				ret = fail(EXIT_USAGE, "'%s' has %d factors already", it->a->name, ACCT_MAX_FACTORS);
-				goto out;
-			}
-			id = f->id;
-			*f = it->a->f[i];
-			f->id = id;
+		if ((ret = already(im, ss.a, it)) == 1) {   /* imported before the crash */
+			im->skipped++;
+			im->dupfactors += it->a->nf;
+			ret = EXIT_OK;
+			goto out;
 		}
-		if (it->a->rate_n) {
-			ss.a->rate_n = it->a->rate_n;
-			ss.a->rate_secs = it->a->rate_secs;
-		}
+		if (ret || (ret = merge_item(ss.a, it, &fresh)))
+			goto out;
 		im->updated++;
 	} else {
-		for (unsigned i = 0; i < it->a->nf; i++)
-			for (unsigned j = 0; j < i; j++)
-				if (factor_same_otp_key(&it->a->f[i], &it->a->f[j])) {
-					ret = fail(EXIT_USAGE, "'%s' would get the same %s key twice: one key, one "
-					           "replay state", it->a->name, factor_type_name(it->a->f[i].type));
-					goto out;
-				}
 		memcpy(ss.a, it->a, sizeof *ss.a);
-		if (ss.a->org[0]) {
-			struct acct_ref oref = { 0 };
-			struct org o;
-
-			if (org_read(ss.s, ss.a->org, &oref, &o) == EXIT_NOENT)
-				ss.a->org[0] = '\0';   /* the organisation does not exist here */
-		}
+		if (ss.a->org[0] && org_exists(ss.s, ss.a->org) == EXIT_NOENT)
+			ss.a->org[0] = '\0';   /* the organisation does not exist here */
 		im->added++;
 	}
 	snprintf(hashctx, sizeof hashctx, "%s", acct_ctx(&ss));
@@ -372,10 +576,31 @@ static int import_one(void *ctx, struct import_item *it)
 	if (im->progress && ++im->done % 100 == 0)
 		fprintf(stderr, "\rimport: %u", im->done);
 out:
-	sess_end(&ss);
-	if (ret)
-		im->failed = ret;
+	store_unlock(ss.s, &ss.ref);
+	sodium_memzero(ss.a, sizeof *ss.a);
 	return ret;
+}
+
+/* The parser returns what this returns: an exit code would be taken for
+ * one of its own codes, so it is kept in im->err and -1 stops the parse. */
+static int import_one(void *ctx, struct import_item *it)
+{
+	struct imp *im = ctx;
+
+	im->items++;
+	im->err = im->check ? check_one(im, it) : write_one(im, it);
+	return im->err ? -1 : 0;
+}
+
+static int parse_failed(const struct imp *im, int r, unsigned bad)
+{
+	if (!bad)
+		return fail(EXIT_USAGE, "not a valid %s file", import_format_name(im->format));
+	if (r == CORE_ERANGE)
+		return fail(EXIT_USAGE, "%s %u: a time or number out of the range the record format holds; "
+		            "nothing was imported", im->format == IMP_TWOFACTL ? "account" : "line", bad);
+	return fail(EXIT_USAGE, "%s %u: not a valid %s entry%s", im->format == IMP_TWOFACTL ? "account" : "line",
+	            bad, import_format_name(im->format), r == CORE_EINVAL ? " (or not a valid account name)" : "");
 }
 
 int cmd_import(int argc, char **argv)
@@ -385,7 +610,7 @@ int cmd_import(int argc, char **argv)
 	struct import_item it = { 0 };
 	char *text;
 	unsigned bad = 0;
-	int ret, r;
+	int ret, r, st, locked = 0;
 
 	cmd_parse(&import_argp, argc, argv, &a);
 	set_ctx("import %s", safe(a.file));
@@ -401,36 +626,45 @@ int cmd_import(int argc, char **argv)
 		ret = fail(EXIT_USAGE, "a google-authenticator file names no user: give --user NAME");
 		goto out;
 	}
-	{
-		struct store *probe;
-
-		if ((ret = open_store(&probe)))   /* a missing store fails before anything is read */
-			goto out;
-		close_store(probe);
-	}
+	if ((ret = open_store(&im.s)))   /* a missing store fails before anything is read */
+		goto out;
+	im.resume = a.resume;
 	im.progress = show_progress();
 	it.a = account_new();
-	if (!it.a) {
+	im.cur = account_new();
+	if (!it.a || !im.cur) {
 		ret = fail(EXIT_STORE, "cannot allocate secure memory");
 		goto out;
 	}
+	/* the whole store, for both passes: what the first pass checked is
+	 * still so when the second writes (7 if a rekey ran while we waited) */
+	if ((st = store_lock_all(im.s))) {
+		ret = fail_store(im.s, st);
+		goto out;
+	}
+	locked = 1;
+	im.check = 1;
+	r = import_parse(im.format, text, a.user, g.now, &it, import_one, &im, &bad);
+	if (im.err) {   /* check_one's message is out */
+		ret = im.err;
+		goto out;
+	}
+	if (r) {
+		ret = r == CORE_ENOMEM ? fail(EXIT_STORE, "out of memory") : parse_failed(&im, r, bad);
+		goto out;
+	}
+	im.check = 0;
+	im.items = 0;
 	r = import_parse(im.format, text, a.user, g.now, &it, import_one, &im, &bad);
 	if (im.progress)
 		fprintf(stderr, "\r\033[K");
-	if (im.failed) {   /* import_one said why; its exit codes overlap the parser's errors */
-		ret = im.failed;
+	if (r) {   /* a write failed (I/O): what was written stays; a re-run completes it */
+		ret = im.err ? im.err : EXIT_STORE;
+		fail(ret, "stopped after %u of the accounts: a re-run imports the rest "
+		     "(what is there already is skipped)", im.added + im.updated + im.skipped);
 		goto summary;
 	}
-	if (r == CORE_EFORMAT || r == CORE_EINVAL || r == CORE_ERANGE) {
-		if (bad)
-			ret = fail(EXIT_USAGE, "%s %u: not a valid %s entry%s",
-			           im.format == IMP_TWOFACTL ? "account" : "line", bad, import_format_name(im.format),
-			           r == CORE_EINVAL ? " (or not a valid account name)" : "");
-		else
-			ret = fail(EXIT_USAGE, "not a valid %s file", import_format_name(im.format));
-		goto summary;
-	}
-	ret = r;   /* an exit code from import_one, or 0 */
+	ret = EXIT_OK;
 summary:
 	if (g.json) {
 		json_object *o = json_object_new_object();
@@ -439,17 +673,27 @@ summary:
 		json_object_object_add(o, "added", json_object_new_int64(im.added));
 		json_object_object_add(o, "updated", json_object_new_int64(im.updated));
 		json_object_object_add(o, "skipped", json_object_new_int64(im.skipped));
+		json_object_object_add(o, "duplicate_factors", json_object_new_int64(im.dupfactors));
 		emit_json(o);
 	} else if (!g.quiet) {
 		printf("imported from %s: %u new account%s, %u updated, %u skipped\n", import_format_name(im.format),
 		       im.added, im.added == 1 ? "" : "s", im.updated, im.skipped);
+		if (im.dupfactors)
+			printf("note: %u authenticator key%s imported before: skipped\n", im.dupfactors,
+			       im.dupfactors == 1 ? " was" : "s were");
 		if (im.pins)
 			printf("note: %u usersfile PIN%s not carried over (twofactl checks codes, not PINs)\n",
 			       im.pins, im.pins == 1 ? " was" : "s were");
 	}
 out:
+	if (locked)
+		store_unlock_all(im.s);
+	close_store(im.s);
+	free(im.seen);
+	free(im.keys.v);
 	if (it.a)
 		account_free(it.a);
+	account_free(im.cur);
 	sodium_memzero(&it, sizeof it);
 	if (text) {
 		sodium_memzero(text, strlen(text));

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -410,6 +411,25 @@ static int64_t jint(json_object *o, const char *k, int64_t def)
 	       ? json_object_get_int64(v) : def;
 }
 
+/* An integer field within [lo, hi] (def when absent); anything else, a
+ * non-integer included, is a malformed entry. */
+static int jrange(json_object *o, const char *k, int64_t def, int64_t lo, int64_t hi, int64_t *out)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, k, &v) || json_object_is_type(v, json_type_null)) {
+		*out = def;
+		return CORE_OK;
+	}
+	if (!json_object_is_type(v, json_type_int))
+		return CORE_ERANGE;
+	errno = 0;
+	*out = json_object_get_int64(v);
+	if (errno || *out < lo || *out > hi)
+		return CORE_ERANGE;
+	return CORE_OK;
+}
+
 static int copy_field(char *dst, size_t cap, const char *v, int (*valid)(const char *))
 {
 	if (!v)
@@ -437,7 +457,8 @@ static int export_account(json_object *o, int64_t now, struct import_item *it)
 		it->a->service = json_object_get_boolean(svc);
 	if (jstr(o, "2fa") && switch_parse(jstr(o, "2fa"), &it->a->twofa))
 		return CORE_EFORMAT;
-	it->a->created = jint(o, "created", now);
+	if (jrange(o, "created", now, 0, RECORD_TIME_MAX, &it->a->created))
+		return CORE_ERANGE;
 	if (json_object_object_get_ex(o, "factors", &fs) && json_object_is_type(fs, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(fs); i++) {
 			json_object *fo = json_object_array_get_idx(fs, i);
@@ -450,8 +471,9 @@ static int export_account(json_object *o, int64_t now, struct import_item *it)
 			f->status = st && !strcmp(st, "pending") ? FS_PENDING : FS_ACTIVE;
 			if (copy_field(f->label, sizeof f->label, jstr(fo, "label"), NULL))
 				return CORE_EFORMAT;
-			f->created = jint(fo, "created", now);
-			f->confirmed = jint(fo, "confirmed", 0);
+			if (jrange(fo, "created", now, 0, RECORD_TIME_MAX, &f->created) ||
+			    jrange(fo, "confirmed", 0, 0, RECORD_TIME_MAX, &f->confirmed))
+				return CORE_ERANGE;
 			if (f->type == F_TOTP || f->type == F_HOTP) {
 				const char *algo = jstr(fo, "algorithm");
 
@@ -463,17 +485,24 @@ static int export_account(json_object *o, int64_t now, struct import_item *it)
 				    b32_decode(secret, f->key, sizeof f->key, &klen) || klen < 10)
 					return CORE_EFORMAT;
 				f->keylen = klen;
-				f->digits = (unsigned)jint(fo, "digits", 6);
-				f->period = f->type == F_TOTP ? (unsigned)jint(fo, "period", 30) : 0;
-				f->counter = (uint64_t)jint(fo, "counter", 0);
-				f->window = (int)jint(fo, "window", -1);
-				if (jint(fo, "last_step", -1) >= 0) {
-					f->has_step = 1;
-					f->last_step = (uint64_t)jint(fo, "last_step", 0);
+				{
+					int64_t digits, period, counter, window, step;
+
+					if (jrange(fo, "digits", 6, 6, 8, &digits) || (digits != 6 && digits != 8) ||
+					    jrange(fo, "period", 30, 1, 3600, &period) ||
+					    jrange(fo, "counter", 0, 0, INT64_MAX, &counter) ||
+					    jrange(fo, "window", -1, -1, 100, &window) ||
+					    jrange(fo, "last_step", -1, -1, RECORD_TIME_MAX, &step))
+						return CORE_ERANGE;
+					f->digits = (unsigned)digits;
+					f->period = f->type == F_TOTP ? (unsigned)period : 0;
+					f->counter = (uint64_t)counter;
+					f->window = (int)window;
+					if (step >= 0) {
+						f->has_step = 1;
+						f->last_step = (uint64_t)step;
+					}
 				}
-				if ((f->digits != 6 && f->digits != 8) || (f->type == F_TOTP && (f->period < 1 || f->period > 3600)) ||
-				    f->window < -1 || f->window > 100)
-					return CORE_EFORMAT;
 			}
 		}
 	}
@@ -484,8 +513,9 @@ static int export_account(json_object *o, int64_t now, struct import_item *it)
 
 			if (!net || cidr_parse(net, &it->a->wl[it->a->nwl].net))
 				return CORE_EFORMAT;
-			it->a->wl[it->a->nwl].created = jint(e, "created", now);
-			it->a->wl[it->a->nwl].expires = jint(e, "expires", 0);
+			if (jrange(e, "created", now, 0, RECORD_TIME_MAX, &it->a->wl[it->a->nwl].created) ||
+			    jrange(e, "expires", 0, 0, RECORD_TIME_MAX, &it->a->wl[it->a->nwl].expires))
+				return CORE_ERANGE;
 			if (copy_field(it->a->wl[it->a->nwl].note, LABEL_MAX + 1, jstr(e, "note"), NULL))
 				return CORE_EFORMAT;
 			it->a->nwl++;

@@ -1332,3 +1332,24 @@ int oidc_link_from_json(const char *json, size_t len, struct oidc_link *l)
 	json_object_put(root);
 	return ret;
 }
+
+int record_check(const struct account *a)
+{
+	struct account *b = malloc(sizeof *b);
+	char *json = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!b)
+		return CORE_ENOMEM;
+	ret = record_to_json(a, &json, &len);
+	if (ret == CORE_OK)
+		ret = record_from_json(json, len, b) == CORE_OK ? CORE_OK : CORE_ERANGE;
+	if (json) {
+		sodium_memzero(json, len);
+		free(json);
+	}
+	sodium_memzero(b, sizeof *b);
+	free(b);
+	return ret;
+}

@@ -320,5 +320,8 @@ int org_from_json(const char *json, size_t len, struct org *o) WUR;
  * caller wipes and frees; json-c's own copy is wiped before it is freed. */
 int record_to_json(const struct account *a, char **out, size_t *outlen) WUR;
 int record_from_json(const char *json, size_t len, struct account *a) WUR;
+/* Would a reads back as written? CORE_ERANGE when a value is out of the
+ * range the format holds (the store refuses to write such a record). */
+int record_check(const struct account *a) WUR;
 
 #endif

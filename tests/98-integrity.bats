@@ -328,3 +328,109 @@ waited_through_rekey() {
 	run -5 --separate-stderr tf export
 	run -0 jq -e '(.accounts | length == 4) and all(.accounts[]; .whitelist == [])' <<<"$output"
 }
+
+# An export of one account whose JSON path FIELD is set to VALUE.
+export_with() {
+	jq -n --argjson v "$2" '{format:"twofactl-export", version:1, orgs:[], accounts:[
+		{name:"good1", created:1800000000, factors:[]},
+		{name:"odd", created:1800000000, factors:[{type:"totp", status:"active", created:1800000000,
+		 algorithm:"sha1", digits:6, period:30, secret:"GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}],
+		 whitelist:[{net:"192.0.2.0/24", created:1800000000, expires:0}]},
+		{name:"good2", created:1800000000, factors:[]}]} | '"$1"' = $v'
+}
+
+@test "an export with out-of-range numbers is refused with exit 2 before anything is written: 7 cases" {
+	tf -q user add keeper
+	before=$(store_digest)
+	n=0
+	for c in '.accounts[1].created -5' '.accounts[1].created 1099511627777' \
+		'.accounts[1].factors[0].created -1' '.accounts[1].factors[0].last_step 2199023255552' \
+		'.accounts[1].factors[0].counter -3' '.accounts[1].whitelist[0].expires 1099511627777' \
+		'.accounts[1].factors[0].period 1e30'; do
+		set -- $c
+		export_with "$1" "$2" >"$BATS_TEST_TMPDIR/exp.json"
+		run -2 --separate-stderr tf import "$BATS_TEST_TMPDIR/exp.json"
+		assert_regex "$stderr" "account 2: (a time or number out of the range|not a valid twofactl entry)"
+		assert_equal "$(store_digest)" "$before"
+		n=$((n + 1))
+	done
+	assert_equal $n 7
+	run -0 tf user list
+	assert_output keeper
+	run -0 tf fsck
+	assert_output "0 problems found, 0 repaired"
+}
+
+@test "a usersfile with one bad line of 5 adds no account" {
+	for a in 1 2 3 4; do printf 'HOTP/T30\tu%d\t-\t%s\n' $a $KEY; done >"$BATS_TEST_TMPDIR/users"
+	printf 'HOTP/T30\tu5\t-\tnot-hex\n' >>"$BATS_TEST_TMPDIR/users"
+	run -2 --separate-stderr tf import "$BATS_TEST_TMPDIR/users"
+	assert_equal "$stderr" "twofactl: import $BATS_TEST_TMPDIR/users: line 5: not a valid usersfile entry"
+	run -0 tf user list
+	assert_output ""
+	run -0 tf audit verify
+	assert_output "audit.log intact: 1 lines"
+}
+
+@test "an import that would give an account a 17th factor adds nothing at all" {
+	for i in $(seq 10 25); do printf 'HOTP/T30\tfull\t-\t%s%s\n' "${KEY:0:38}" $i; done >"$BATS_TEST_TMPDIR/sixteen"
+	tf -q import "$BATS_TEST_TMPDIR/sixteen"
+	run -0 tf --json user show full
+	run -0 jq -e '.factors | length == 16' <<<"$output"
+	printf 'HOTP/T30\tnewbie\t-\t%s\nHOTP/T30\tfull\t-\t%s\n' $KEY $KEY >"$BATS_TEST_TMPDIR/users"
+	before=$(store_digest)
+	run -2 --separate-stderr tf import "$BATS_TEST_TMPDIR/users"
+	assert_equal "$stderr" "twofactl: import $BATS_TEST_TMPDIR/users: 'full' would have more than 16 factors: nothing was imported"
+	assert_equal "$(store_digest)" "$before"
+}
+
+@test "an import cut short is refused again as it is, and completed with --resume, duplicating nothing: usersfile, export, google-authenticator" {
+	for a in $(seq 6); do printf 'HOTP/T30\tu%d\t-\t%s\n' $a $KEY; done >"$BATS_TEST_TMPDIR/users"
+	head -3 "$BATS_TEST_TMPDIR/users" >"$BATS_TEST_TMPDIR/half"
+	tf -q import "$BATS_TEST_TMPDIR/half"
+	run -2 --separate-stderr tf import "$BATS_TEST_TMPDIR/users"
+	assert_equal "$stderr" "twofactl: import $BATS_TEST_TMPDIR/users: 'u1' has that totp key already (factor 1): one key, one replay state"
+	run -0 tf user list
+	assert_equal "${#lines[@]}" 3
+	run -0 tf import --resume "$BATS_TEST_TMPDIR/users"
+	assert_line -n 0 "imported from usersfile: 3 new accounts, 0 updated, 3 skipped"
+	assert_line -n 1 "note: 3 authenticator keys were imported before: skipped"
+	for a in $(seq 6); do
+		run -0 tf --json user show "u$a"
+		run -0 jq -e '.factors | length == 1' <<<"$output"
+	done
+	# an export: existing accounts are skipped
+	tf export --include-secrets 2>/dev/null >"$BATS_TEST_TMPDIR/all.json"
+	export TWOFACTL_DIR="$BATS_TEST_TMPDIR/other"
+	tf -q init
+	jq '.accounts |= .[0:2]' "$BATS_TEST_TMPDIR/all.json" >"$BATS_TEST_TMPDIR/part.json"
+	tf -q import "$BATS_TEST_TMPDIR/part.json"
+	run -0 --separate-stderr tf import "$BATS_TEST_TMPDIR/all.json"
+	assert_output "imported from twofactl: 4 new accounts, 0 updated, 2 skipped"
+	# a google-authenticator file twice: its scratch codes are added once
+	printf '%s\n" RATE_LIMIT 3 30\n" TOTP_AUTH\n11111111\n22222222\n' JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP >"$BATS_TEST_TMPDIR/ga"
+	tf -q import --user u1 "$BATS_TEST_TMPDIR/ga"
+	run -2 tf import --user u1 "$BATS_TEST_TMPDIR/ga"
+	run -0 tf import --resume --user u1 "$BATS_TEST_TMPDIR/ga"
+	assert_line -n 0 "imported from google-authenticator: 0 new accounts, 0 updated, 1 skipped"
+	run -0 tf --json user show u1
+	run -0 jq -e '(.factors | length == 2) and .backup_left == 2' <<<"$output"
+}
+
+@test "import killed with -9 at 10 moments, then run with --resume: every account once, one factor each" {
+	for a in $(seq 120); do printf 'HOTP/T30\tk%d\t-\t%s\n' $a $KEY; done >"$BATS_TEST_TMPDIR/users"
+	for i in $(seq 10); do
+		"$TWOFACTL" -q import "$BATS_TEST_TMPDIR/users" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+		run -0 tf fsck
+		assert_output "0 problems found, 0 repaired"
+	done
+	run -0 tf -q import --resume "$BATS_TEST_TMPDIR/users"
+	run -0 tf user list
+	assert_equal "${#lines[@]}" 120
+	run -0 sh -c "'$TWOFACTL' --json export | jq -c '[.accounts[].factors | length] | unique'"
+	assert_output '[1]'
+}
