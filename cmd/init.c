@@ -44,7 +44,8 @@ static const struct argp argp = {
 	options, parse, NULL,
 	"Create a store: the directory (0700), a random 32-byte master key (0600), "
 	"an empty config, the lock file and the audit log. Refuses to overwrite an "
-	"existing store.", common_children, NULL, NULL
+	"existing store, and to take over a directory it did not make unless that is "
+	"empty, the caller's and writable by nobody else.", common_children, NULL, NULL
 };
 
 int cmd_init(int argc, char **argv)

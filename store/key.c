@@ -3,6 +3,7 @@
  * wrapped with a passphrase), its subkeys, key.check. */
 #include "store/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/file.h>
@@ -425,32 +426,75 @@ static int create_file_at(int dirfd, const char *name, const void *data, size_t 
 	return close(fd);
 }
 
+/* No entry but . and .. (1), or some (0). */
+static int dir_empty(int dfd)
+{
+	int fd = dup(dfd), empty = 1;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
 int store_create(const char *dir, const char *key_file, const char *pass_file, char *err, size_t errlen)
 {
-	int dfd = -1, ret = ST_BAD, kfd = -1;
+	int dfd = -1, ret = ST_BAD, kfd = -1, made = 0;
 	uint8_t *key = NULL, *kbytes = NULL;
 	size_t klen = KEY_LEN;
 	struct stat st;
 	static const char cfg_head[] = "# twofactl configuration: twofactl config set KEY VALUE\n";
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0)
+		made = 1;
+	else if (errno != EEXIST) {
 		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(errno));
 		return ST_BAD;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fstat(dfd, &st) < 0) {
-		snprintf(err, errlen, "cannot open '%s': %s", dir, strerror(errno));
+	if (dfd < 0 && errno == ENOTDIR) {
+		snprintf(err, errlen, "'%s' exists and is not a directory", dir);
+		ret = ST_EXIST;
 		goto out;
 	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "'%s' is owned by uid %u, not by uid %u running twofactl",
-		         dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (dfd < 0 || fstat(dfd, &st) < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", dir, strerror(errno));
 		goto out;
 	}
 	if (faccessat(dfd, "master.key", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    faccessat(dfd, "accounts", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		snprintf(err, errlen, "'%s' already holds a store; refusing to overwrite its key", dir);
 		ret = ST_EXIST;
+		goto out;
+	}
+	/* a directory init did not make is taken only if it is ours alone and
+	 * empty (made by tmpfiles.d, say): never a shared one (/tmp) whose
+	 * files, and mode, belong to others */
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "'%s' is owned by uid %u, not by uid %u running twofactl",
+		         dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		goto out;
+	}
+	if (!made && !dir_empty(dfd)) {
+		snprintf(err, errlen, "'%s' exists and is not empty: init makes a store only in a new or "
+		         "empty directory", dir);
+		ret = ST_EXIST;
+		goto out;
+	}
+	if (!made && (st.st_mode & 022)) {
+		snprintf(err, errlen, "'%s' is writable by group or others (mode %04o): init makes a store "
+		         "only in a directory nobody else can write to", dir, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	if (fchmod(dfd, 0700) < 0) {

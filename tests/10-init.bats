@@ -116,3 +116,45 @@ setup() { export TWOFACTL_DIR="$BATS_TEST_TMPDIR/store"; }
 	run -1 grep -c "correct horse" "$TWOFACTL_DIR/config" "$TWOFACTL_DIR/master.key"
 	run -2 tf init --passphrase-file relative
 }
+
+@test "init never takes over a non-empty 1777 directory: exit 2, the directory left as it was" {
+	mkdir -m 1777 "$TWOFACTL_DIR"
+	chmod 1777 "$TWOFACTL_DIR"
+	echo theirs >"$TWOFACTL_DIR/somebody.txt"
+	run -2 --separate-stderr tf init
+	assert_equal "$stderr" "twofactl: init: '$TWOFACTL_DIR' exists and is not empty: init makes a store only in a new or empty directory"
+	run -0 stat -c %a "$TWOFACTL_DIR"
+	assert_output 1777
+	run -0 ls -A "$TWOFACTL_DIR"
+	assert_output somebody.txt
+}
+
+@test "init refuses an empty directory others can write to, or one another user owns (exit 5); accepts an empty private one" {
+	mkdir -m 1777 "$TWOFACTL_DIR"
+	chmod 1777 "$TWOFACTL_DIR"
+	run -5 --separate-stderr tf init
+	assert_equal "$stderr" "twofactl: init: '$TWOFACTL_DIR' is writable by group or others (mode 1777): init makes a store only in a directory nobody else can write to"
+	run -0 stat -c %a "$TWOFACTL_DIR"
+	assert_output 1777
+	chmod 755 "$TWOFACTL_DIR"
+	chown nobody "$TWOFACTL_DIR"
+	run -5 tf init   # (root acts as the owner, who cannot reach it here)
+	run -0 ls -A "$TWOFACTL_DIR"
+	assert_output ""
+	chown 0 "$TWOFACTL_DIR"
+	run -0 tf -q init
+	run -0 stat -c %a "$TWOFACTL_DIR"
+	assert_output 700
+	tf -q user add alice
+}
+
+@test "init refuses a non-empty private directory and a path that is not a directory" {
+	mkdir -m 700 "$TWOFACTL_DIR"
+	touch "$TWOFACTL_DIR/notes"
+	run -2 tf init
+	assert_file_not_exists "$TWOFACTL_DIR/master.key"
+	rm -r "$TWOFACTL_DIR"
+	touch "$TWOFACTL_DIR"
+	run -2 --separate-stderr tf init
+	assert_regex "$stderr" "is not a directory"
+}
