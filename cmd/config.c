@@ -4,8 +4,13 @@
 #include "core/timefmt.h"
 #include "core/webauthn.h"
 
+#include "core/config.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define MAX_KEYS 64
 
 enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY, K_TLS, K_POLICY, K_ORIGINS, K_UV };
 
@@ -152,6 +157,26 @@ static int unknown(const char *k)
 	return fail(EXIT_USAGE, "unknown key '%s': see twofactl config list", safe(k));
 }
 
+static const char *state_name(int st)
+{
+	return st == STORE_CONFIG_SEALED ? "sealed" : st == STORE_CONFIG_EDITED ? "edited" :
+	       st == STORE_CONFIG_UNSEALED ? "unsealed" : "bad seal";
+}
+
+static int open_any(struct store **s)
+{
+	char err[512];
+	const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
+	int st;
+
+	if (g.batch)
+		return open_store(s);
+	if (!dir || !*dir)
+		dir = STORE_DEFAULT_DIR;
+	st = store_open_flags(dir, STORE_OPEN_ANY_CONFIG, s, err, sizeof err);
+	return st ? fail(exit_for_store(st), "%s", err) : EXIT_OK;
+}
+
 struct cfg_args {
 	const char *argv[2];
 	int n, want;
@@ -200,7 +225,7 @@ static int config_get(int argc, char **argv)
 	cmd_parse(&get_argp, argc, argv, &a);
 	if (!(k = find(a.argv[0])))
 		return unknown(a.argv[0]);
-	if ((ret = open_store(&s)))
+	if ((ret = open_any(&s)))
 		return ret;
 	v = store_config_get(s, k->key);
 	if (!v)
@@ -259,8 +284,11 @@ static int config_list(int argc, char **argv)
 	int ret;
 
 	cmd_parse(&list_argp, argc, argv, &a);
-	if ((ret = open_store(&s)))
+	if ((ret = open_any(&s)))
 		return ret;
+	if (store_config_state(s) != STORE_CONFIG_SEALED)
+		fprintf(stderr, "twofactl: config list: warning: the config file is not as sealed (%s): "
+		        "see twofactl config diff\n", state_name(store_config_state(s)));
 	for (const struct key_spec *k = keys; k->key; k++) {
 		const char *v = store_config_get(s, k->key);
 
@@ -282,10 +310,210 @@ static int config_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- diff, accept: hand edits are kept only when an administrator says so ---- */
+
+struct kv {
+	char *k[MAX_KEYS], *v[MAX_KEYS];
+	size_t n;
+};
+
+static int kv_add(void *ctx, const char *key, const char *value)
+{
+	struct kv *l = ctx;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->k[i], key)) {   /* the last one counts, as for twofactl */
+			free(l->v[i]);
+			l->v[i] = strdup(value);
+			return l->v[i] ? 0 : CORE_ENOMEM;
+		}
+	if (l->n == MAX_KEYS)
+		return CORE_EFULL;
+	l->k[l->n] = strdup(key);
+	l->v[l->n] = strdup(value);
+	l->n++;
+	return l->k[l->n - 1] && l->v[l->n - 1] ? 0 : CORE_ENOMEM;
+}
+
+static void kv_free(struct kv *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->k[i]);
+		free(l->v[i]);
+	}
+	l->n = 0;
+}
+
+static int kv_parse(const char *text, struct kv *l)
+{
+	char *copy = strdup(text ? text : "");
+	unsigned bad = 0;
+	int r;
+
+	if (!copy)
+		return CORE_ENOMEM;
+	r = config_parse(copy, strlen(copy), kv_add, l, &bad);
+	free(copy);
+	return r;
+}
+
+static const char *kv_get(const struct kv *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->k[i], key))
+			return l->v[i];
+	return NULL;
+}
+
+static void change(const char *key, const char *was, const char *now)
+{
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "key", json_object_new_string(key));
+		json_object_object_add(o, "sealed", was ? json_object_new_string(was) : NULL);
+		json_object_object_add(o, "now", now ? json_object_new_string(now) : NULL);
+		emit_json(o);
+	} else if (!was) {
+		printf("+ %s = %s\n", key, now);
+	} else if (!now) {
+		printf("- %s = %s\n", key, was);
+	} else {
+		printf("- %s = %s\n+ %s = %s\n", key, was, key, now);
+	}
+}
+
+/* The settings as sealed against the settings as they are: one change per
+ * key; *n counts them, names gets their keys (for the audit line). */
+static int show_diff(struct store *s, unsigned *n, char *names, size_t namescap)
+{
+	struct kv was = { 0 }, now = { 0 };
+	int ret = EXIT_OK;
+
+	*n = 0;
+	names[0] = '\0';
+	if (kv_parse(store_config_sealed(s), &was) || kv_parse(store_config_text(s), &now)) {
+		ret = fail(EXIT_STORE, "cannot read the settings");
+		goto out;
+	}
+	for (size_t i = 0; i < was.n; i++) {
+		const char *v = kv_get(&now, was.k[i]);
+
+		if (v && !strcmp(v, was.v[i]))
+			continue;
+		change(was.k[i], was.v[i], v);
+		(*n)++;
+		if (strlen(names) + strlen(was.k[i]) + 3 < namescap)
+			snprintf(names + strlen(names), namescap - strlen(names), "%s%s", *names ? ", " : "", was.k[i]);
+	}
+	for (size_t i = 0; i < now.n; i++) {
+		if (kv_get(&was, now.k[i]))
+			continue;
+		change(now.k[i], NULL, now.v[i]);
+		(*n)++;
+		if (strlen(names) + strlen(now.k[i]) + 3 < namescap)
+			snprintf(names + strlen(names), namescap - strlen(names), "%s%s", *names ? ", " : "", now.k[i]);
+	}
+	/* values a hand edit may have got wrong: refused before they are kept */
+	for (size_t i = 0; i < now.n && !ret; i++) {
+		const struct key_spec *k = find(now.k[i]);
+
+		if (!k)
+			fprintf(stderr, "twofactl: %s: warning: unknown key '%s' (twofactl ignores it)\n", g.ctx,
+			        safe(now.k[i]));
+		else if (k->type != K_READONLY && *now.v[i] && validate(k, now.v[i]))
+			ret = EXIT_USAGE;
+	}
+out:
+	kv_free(&was);
+	kv_free(&now);
+	return ret;
+}
+
+static const struct argp diff_argp = {
+	NULL, parse, NULL,
+	"Show how the config file differs from the settings twofactl last sealed "
+	"('-' as sealed, '+' as it is now). A file changed by hand (or restored, or "
+	"written by someone without the key) makes every command refuse to run until "
+	"'config accept' keeps the change. On a store made before settings were "
+	"sealed, every setting shows as added.", common_children, NULL, NULL
+};
+
+static const struct argp accept_argp = {
+	NULL, parse, NULL,
+	"Keep the config file as it is now: show the changes (as config diff does), "
+	"check their values, and seal the file under the store's key (audited with "
+	"the keys that changed). Also makes the sealed list of organisations if the "
+	"store has none yet. This is the one step that upgrades a store made before "
+	"settings were sealed.", common_children, NULL, NULL
+};
+
+static int config_diff(int argc, char **argv)
+{
+	struct cfg_args a = { .want = 0 };
+	struct store *s;
+	char names[512];
+	unsigned n = 0;
+	int ret, st;
+
+	cmd_parse(&diff_argp, argc, argv, &a);
+	if ((ret = open_any(&s)))
+		return ret;
+	st = store_config_state(s);
+	if (st == STORE_CONFIG_BADSEAL && !g.quiet)
+		fprintf(stderr, "twofactl: config diff: the seal does not verify: every setting shows as added\n");
+	ret = show_diff(s, &n, names, sizeof names);
+	if (!ret && !g.json && !g.quiet) {
+		if (st == STORE_CONFIG_SEALED)
+			printf("config is as sealed\n");
+		else if (!n)
+			printf("only comments or blank lines differ from the sealed config (%s)\n", state_name(st));
+	}
+	close_store(s);
+	return ret;
+}
+
+static int config_accept(int argc, char **argv)
+{
+	struct cfg_args a = { .want = 0 };
+	struct store *s;
+	char names[512], detail[600];
+	unsigned n = 0;
+	int ret, st, was;
+
+	cmd_parse(&accept_argp, argc, argv, &a);
+	if ((ret = open_any(&s)))
+		return ret;
+	was = store_config_state(s);
+	if ((ret = show_diff(s, &n, names, sizeof names)))
+		goto out;
+	if ((st = store_config_accept(s))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	snprintf(detail, sizeof detail, "%s: %s", state_name(was), n ? names : "no setting changed");
+	if ((ret = audit(s, "config.accept", NULL, "ok", NULL, detail)))
+		goto out;
+	if (g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "accepted", json_object_new_boolean(1));
+		json_object_object_add(o, "changes", json_object_new_int64(n));
+		emit_json(o);
+	} else if (!g.quiet) {
+		printf("config sealed as it is (%u change%s kept)\n", n, n == 1 ? "" : "s");
+	}
+out:
+	close_store(s);
+	return ret;
+}
+
 static const struct verb verbs[] = {
 	{ "get", config_get, "print a value" },
 	{ "set", config_set, "set a value (empty: default)" },
 	{ "list", config_list, "list every key" },
+	{ "diff", config_diff, "how the file differs from the sealed settings" },
+	{ "accept", config_accept, "keep a hand edit: seal the file as it is" },
 	{ NULL, NULL, NULL }
 };
 

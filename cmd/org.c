@@ -84,10 +84,17 @@ int effective_policy(struct store *s, const struct account *a, struct policy_out
 	if ((ret = default_policy(s, &def)))
 		return ret;
 	if (a->org[0]) {
+		/* an account's organisation is never missing: org del refuses
+		 * while it has members. Gone, it was removed behind twofactl's
+		 * back (or never existed): a store error, never the default */
 		ret = org_load(s, a->org, &ref, &o, 1);
-		if (ret && ret != EXIT_NOENT)   /* a deleted organisation: as none */
+		if (ret == EXIT_NOENT)
+			return fail(EXIT_STORE, "the organisation '%s' of this account is missing (removed "
+			            "behind twofactl's back?): restore it, or move the account with user set --org",
+			            safe(a->org));
+		if (ret)
 			return ret;
-		has_org = !ret;
+		has_org = 1;
 	}
 	account_policy(a, has_org ? &o : NULL, def, po);
 	policy_source_text(po, a->org, why, whylen);

@@ -196,6 +196,14 @@ static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, cons
 	free(buf);
 	bad = check_record(f, ns, name, pt, ptlen);
 	sodium_free(pt);
+	if (!bad && ns == NS_ORGS) {
+		int c = st_orgs_check(f->s, name, gen);
+
+		if (c == ST_ENOENT)
+			bad = "is not in the sealed list of organisations (an org add or del cut short, or put there)";
+		else if (c)
+			bad = "is older than the sealed list of organisations says (an old copy put back)";
+	}
 	if (bad) {
 		quarantine(f, sfd, name, path, bad);
 		return;
@@ -270,6 +278,92 @@ static void fsck_ns(struct fsck *f, enum ns ns)
 	closedir(top);
 }
 
+/* Organisations the sealed list names whose file is gone. Their members
+ * are refused (a store error, never the default policy); with --repair an
+ * entry no account names any more is dropped from the list. */
+struct listed {
+	struct fsck *f;
+	char (*gone)[65];
+	size_t ngone;
+	unsigned *members;
+	int oom;
+};
+
+static void note_listed(void *ctx, const char *hex)
+{
+	struct listed *l = ctx;
+	int fd = st_subdir(l->f->s, NS_ORGS, hex, 0), there;
+	void *nv;
+
+	there = fd >= 0 && faccessat(fd, hex, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (there)
+		return;
+	nv = realloc(l->gone, (l->ngone + 1) * sizeof *l->gone);
+	if (!nv) {
+		l->oom = 1;
+		return;
+	}
+	l->gone = nv;
+	memcpy(l->gone[l->ngone++], hex, 65);
+}
+
+static int count_members(void *ctx, const struct account *a)
+{
+	struct listed *l = ctx;
+	struct acct_ref ref;
+
+	if (!a->org[0] || store_ref_ns(l->f->s, NS_ORGS, a->org, &ref))
+		return 0;
+	for (size_t i = 0; i < l->ngone; i++)
+		if (!strcmp(ref.hex, l->gone[i]))
+			l->members[i]++;
+	return 0;
+}
+
+static void fsck_orgs_listed(struct fsck *f)
+{
+	struct listed l = { .f = f };
+	struct index *ix = st_orgs_snapshot(f->s);
+	int counted;
+
+	if (!ix) {
+		finding(f, "orgs.index", f->s->err, NULL, 0);
+		return;
+	}
+	st_orgs_snapshot_each(ix, note_listed, &l);
+	st_orgs_snapshot_free(ix);
+	if (!l.ngone || l.oom || !(l.members = calloc(l.ngone, sizeof *l.members))) {
+		free(l.gone);
+		return;
+	}
+	counted = store_iterate(f->s, count_members, &l) == ST_OK;
+	for (size_t i = 0; i < l.ngone; i++) {
+		char path[96], problem[160];
+
+		snprintf(path, sizeof path, "orgs/%.2s/%s", l.gone[i], l.gone[i]);
+		if (!counted) {
+			snprintf(problem, sizeof problem, "is named by the sealed list of organisations but missing "
+			         "(removed?); its members could not be counted");
+			finding(f, path, problem, NULL, 0);
+		} else if (l.members[i] || !f->repair) {
+			snprintf(problem, sizeof problem, "is named by the sealed list of organisations but missing "
+			         "(removed?); %u account%s belong%s to it", l.members[i], l.members[i] == 1 ? "" : "s",
+			         l.members[i] == 1 ? "s" : "");
+			finding(f, path, problem, l.members[i] ? "restore the file, or move its members with user "
+			        "set --org" : NULL, 0);
+		} else if (st_orgs_remove(f->s, l.gone[i]) == ST_OK) {
+			finding(f, path, "is named by the sealed list of organisations but missing; no account "
+			        "belongs to it", "dropped from the list", 1);
+		} else {
+			finding(f, path, "is named by the sealed list of organisations but missing", f->s->err, 0);
+		}
+	}
+	free(l.members);
+	free(l.gone);
+}
+
 /* The audit log: a torn last line (a write cut short: by a crash, a full
  * disk, or someone appending) stops every writer until it is cut; --repair
  * cuts it, keeps its bytes in quarantine/ and records the cut in a sealed
@@ -307,7 +401,7 @@ int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, v
                unsigned *problems, unsigned *fixed)
 {
 	struct fsck f = { .s = s, .repair = repair, .report = report, .ctx = ctx, .qfd = -1 };
-	static const char *const top[] = { "config", "store.lock", "audit.log", "key.check" };
+	static const char *const top[] = { "config", "store.lock", "audit.log", "key.check", "orgs.index" };
 	DIR *d;
 	struct dirent *de;
 	int dfd, ret = ST_OK;
@@ -347,6 +441,7 @@ int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, v
 				continue;
 			if (!strncmp(de->d_name, ".tmp-", 5) || !strcmp(de->d_name, "master.key.rk") ||
 			    !strcmp(de->d_name, "key.check.rk") || !strcmp(de->d_name, "audit.log.rk") ||
+			    !strcmp(de->d_name, "config.rk") || !strcmp(de->d_name, "orgs.index.rk") ||
 			    !strcmp(de->d_name, "rekey.old")) {
 				if (!repair)
 					finding(&f, de->d_name, "leftover file of an interrupted write", NULL, 0);
@@ -358,8 +453,13 @@ int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, v
 	} else if (dfd >= 0) {
 		close(dfd);
 	}
+	if (store_config_state(s) != STORE_CONFIG_SEALED) {
+		st_config_refuse(s);
+		finding(&f, "config", s->err, NULL, 0);
+	}
 	for (int ns = 0; ns < NS_COUNT; ns++)
 		fsck_ns(&f, (enum ns)ns);
+	fsck_orgs_listed(&f);
 	fsck_audit(&f, now);
 	if (f.qfd >= 0)
 		close(f.qfd);

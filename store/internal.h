@@ -53,12 +53,19 @@ struct store {
 	char *cfg_key[MAX_CONFIG];
 	char *cfg_val[MAX_CONFIG];
 	size_t ncfg;
+	char *cfg_body;         /* the config file without its seal line */
+	size_t cfg_body_len;
+	uint8_t *cfg_seal;      /* the seal: nonce || box of the body as sealed */
+	size_t cfg_seal_len;
+	char *cfg_sealed_body;  /* the body as sealed, once verified */
+	int cfg_state;          /* enum store_config_state */
 	int lock_timeout;       /* seconds */
 	uint8_t check[32];      /* key.check of the key loaded: a rekey changes it */
 	int wrapped;            /* the key file is wrapped with a passphrase */
 	unsigned epoch;         /* bumped when the key is reloaded: refs made before are stale */
 	int all_locked;         /* the whole-store lock is held */
 	unsigned iter_depth;    /* nested readers of the whole store (LOCK_EPOCH shared) */
+	int open_flags;         /* STORE_OPEN_* */
 	int check_mismatch;     /* the last key loaded did not match key.check */
 	int readonly;           /* store.lock could only be opened for reading */
 	char ro_err[PATH_MAX + 64];
@@ -69,6 +76,26 @@ struct store {
 int st_fail(struct store *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void st_config_free(struct store *s);
 int st_config_load(struct store *s);
+void st_config_verify(struct store *s);
+int st_config_refuse(struct store *s);
+char *st_config_sealed_text(const uint8_t *ck, const char *body, size_t len, size_t *outlen);
+/* The sealed list of organisations (store/orgs.c). */
+int st_orgs_index_ensure(struct store *s);
+int st_orgs_check(struct store *s, const char *hex, uint64_t gen);
+int st_orgs_listed(struct store *s, const char *hex);
+int st_orgs_update(struct store *s, const char *hex, uint64_t gen);
+int st_orgs_remove(struct store *s, const char *hex);
+int st_orgs_create(int dirfd, const uint8_t *ck, const char *name);
+struct st_orgs_rekey;
+struct st_orgs_rekey *st_orgs_rekey_begin(struct store *s);
+int st_orgs_rekey_one(struct st_orgs_rekey *r, const char *oldhex, const char *newhex);
+int st_orgs_rekey_write(struct st_orgs_rekey *r, int dirfd, const uint8_t *newck, const char *name);
+void st_orgs_rekey_end(struct st_orgs_rekey *r);
+struct index;
+struct index *st_orgs_snapshot(struct store *s);
+int st_orgs_snapshot_check(struct store *s, struct index *ix, const char *hex, uint64_t gen);
+void st_orgs_snapshot_each(struct index *ix, void (*fn)(void *ctx, const char *hex), void *ctx);
+void st_orgs_snapshot_free(struct index *ix);
 int st_epoch_ok(struct store *s);
 int st_rekey_interrupted(struct store *s);
 int st_is_hex_name(const char *n, size_t len);

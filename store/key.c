@@ -302,7 +302,8 @@ int st_reload_key(struct store *s)
 	if ((ret = st_config_load(s)) || (ret = load_key(s)))
 		return ret;
 	s->epoch++;
-	return ST_OK;
+	st_config_verify(s);
+	return (s->open_flags & STORE_OPEN_ANY_CONFIG) ? ST_OK : st_config_refuse(s);
 }
 
 const uint8_t *store_subkey(const struct store *s, enum subkey k)
@@ -318,6 +319,11 @@ int st_open_dir_at(int dirfd, const char *name)
 
 int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 {
+	return store_open_flags(dir, 0, out, err, errlen);
+}
+
+int store_open_flags(const char *dir, int flags, struct store **out, char *err, size_t errlen)
+{
 	struct store *s = calloc(1, sizeof *s);
 	struct stat st;
 	const char *lt;
@@ -332,6 +338,7 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 	for (int i = 0; i < NS_COUNT; i++)
 		s->nsfd[i] = -1;
 	s->lock_timeout = 15;
+	s->open_flags = flags;
 	s->path = strdup(dir);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0) {
@@ -374,15 +381,18 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		st_fail(s, ST_BAD, "'%s/store.lock' is not a plain file", dir);
 		goto out;
 	}
-	if (st_rekey_recover(s))
-		goto out;
+	if (st_rekey_interrupted(s) && (st_rekey_recover(s) || st_config_load(s)))
+		goto out;   /* (the config read again: the rekey sealed it anew) */
 	if (load_key(s)) {
 		/* a rekey may have swapped key.check between our reads of the key
 		 * and of key.check: wait for it (or finish an interrupted one)
 		 * and try once more */
-		if (!s->check_mismatch || st_rekey_recover(s) || load_key(s))
+		if (!s->check_mismatch || st_rekey_recover(s) || st_config_load(s) || load_key(s))
 			goto out;
 	}
+	st_config_verify(s);
+	if (!(flags & STORE_OPEN_ANY_CONFIG) && st_config_refuse(s))
+		goto out;
 	*out = s;
 	return ST_OK;
 out:
@@ -451,7 +461,7 @@ static int dir_empty(int dfd)
 int store_create(const char *dir, const char *key_file, const char *pass_file, char *err, size_t errlen)
 {
 	int dfd = -1, ret = ST_BAD, kfd = -1, made = 0;
-	uint8_t *key = NULL, *kbytes = NULL;
+	uint8_t *key = NULL, *kbytes = NULL, *cfgkey = NULL;
 	size_t klen = KEY_LEN;
 	struct stat st;
 	static const char cfg_head[] = "# twofactl configuration: twofactl config set KEY VALUE\n";
@@ -551,25 +561,36 @@ int store_create(const char *dir, const char *key_file, const char *pass_file, c
 			goto out;
 		}
 	}
+	cfgkey = sodium_malloc(KEY_LEN);
+	if (!cfgkey) {
+		snprintf(err, errlen, "cannot allocate secure memory");
+		goto out;
+	}
+	crypto_kdf_derive_from_key(cfgkey, KEY_LEN, SK_CONFIG, KDF_CTX, key);
 	if (mkdirat(dfd, "accounts", 0700) < 0 || mkdirat(dfd, "tickets", 0700) < 0 ||
 	    mkdirat(dfd, "orgs", 0700) < 0) {
 		snprintf(err, errlen, "cannot create '%s/accounts': %s", dir, strerror(errno));
 		goto out;
 	}
 	{
-		char cfg[PATH_MAX + 128];
+		char cfg[2 * PATH_MAX + 128], *sealed = NULL;
+		size_t slen = 0;
 		int n = snprintf(cfg, sizeof cfg, "%s%s%s%s%s%s%s", cfg_head,
 		                 key_file ? "key.file = " : "", key_file ? key_file : "",
 		                 key_file ? "\n" : "", pass_file ? "key.passphrase_file = " : "",
 		                 pass_file ? pass_file : "", pass_file ? "\n" : "");
 
 		if (n < 0 || (size_t)n >= sizeof cfg ||
-		    create_file_at(dfd, "config", cfg, (size_t)n) < 0 ||
+		    !(sealed = st_config_sealed_text(cfgkey, cfg, (size_t)n, &slen)) ||
+		    create_file_at(dfd, "config", sealed, slen) < 0 ||
+		    st_orgs_create(dfd, cfgkey, "orgs.index") < 0 ||
 		    create_file_at(dfd, "store.lock", "", 0) < 0 ||
 		    create_file_at(dfd, "audit.log", "", 0) < 0) {
 			snprintf(err, errlen, "cannot create files in '%s': %s", dir, strerror(errno));
+			free(sealed);
 			goto out;
 		}
+		free(sealed);
 	}
 	{
 		for (int i = 0; i < NS_COUNT; i++) {
@@ -593,6 +614,7 @@ out:
 		close(dfd);
 	sodium_free(key);
 	sodium_free(kbytes);
+	sodium_free(cfgkey);
 	return ret;
 }
 

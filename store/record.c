@@ -102,6 +102,10 @@ int store_exists(struct store *s, const struct acct_ref *ref)
 		return 0;
 	r = faccessat(fd, ref->hex, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	close(fd);
+	/* an organisation file the sealed list does not name is none (a list
+	 * that cannot be read: as if it were, so nothing is overwritten) */
+	if (r && ref->ns == NS_ORGS)
+		r = st_orgs_listed(s, ref->hex) != 0;
 	return r;
 }
 
@@ -158,6 +162,20 @@ static int unseal_into(struct store *s, enum ns ns, const char *hex, const uint8
 	return ST_OK;
 }
 
+/* An organisation without its file: none, unless the sealed list names
+ * it: then the file was removed behind twofactl's back. */
+static int missing_org(struct store *s, const char *hex)
+{
+	int listed = st_orgs_listed(s, hex);
+
+	if (listed < 0)
+		return ST_BAD;
+	if (listed)
+		return st_fail(s, ST_BAD, "organisation file 'orgs/%.2s/%s' is missing but the sealed list of "
+		               "organisations names it (removed behind twofactl's back?)", hex, hex);
+	return st_fail(s, ST_ENOENT, "no such entry");
+}
+
 int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t *ptlen)
 {
 	int fd = st_subdir(s, ref->ns, ref->hex, 0), ret;
@@ -168,6 +186,8 @@ int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t 
 
 	*pt = NULL;
 	if (fd < 0) {
+		if (errno == ENOENT && ref->ns == NS_ORGS)
+			return missing_org(s, ref->hex);
 		if (errno == ENOENT)
 			return st_fail(s, ST_ENOENT, "no such entry");
 		return st_fail(s, ST_BAD, "cannot open directory '%s': %s", d, strerror(errno));
@@ -176,6 +196,8 @@ int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t 
 		int e = errno;
 
 		close(fd);
+		if (e == ENOENT && ref->ns == NS_ORGS)
+			return missing_org(s, ref->hex);
 		if (e == ENOENT)
 			return st_fail(s, ST_ENOENT, "no such entry");
 		if (e == ELOOP)
@@ -190,6 +212,10 @@ int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t 
 	}
 	ret = st_unseal(s, ref->ns, ref->hex, buf, len, pt, ptlen, &ref->gen);
 	free(buf);
+	if (ret == ST_OK && ref->ns == NS_ORGS && (ret = st_orgs_check(s, ref->hex, ref->gen))) {
+		sodium_free(*pt);   /* not listed, or an old copy */
+		*pt = NULL;
+	}
 	return ret;
 }
 
@@ -244,6 +270,8 @@ int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, si
 	                      out, HDR_LEN + NONCE_LEN + ctlen);
 	if (ret == ST_OK)
 		ref->gen++;
+	if (ret == ST_OK && ref->ns == NS_ORGS)   /* the file first, then the list */
+		ret = st_orgs_update(s, ref->hex, ref->gen);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -298,6 +326,8 @@ int store_delete(struct store *s, struct acct_ref *ref)
 	if (!ref->locked)
 		return st_fail(s, ST_BAD, "internal error: delete without lock");
 	if ((ret = st_audit_ready(s)))
+		return ret;
+	if (ref->ns == NS_ORGS && (ret = st_orgs_remove(s, ref->hex)))   /* the list first, then the file */
 		return ret;
 	fd = st_subdir(s, ref->ns, ref->hex, 0);
 	if (fd < 0)
@@ -363,6 +393,7 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 	 * of system calls, too many to pay per file of a large store */
 	size_t ptcap = 65536;
 	uint8_t *pt;
+	struct index *ix = NULL;
 
 	/* nothing was ever written to it: empty (a read-only store cannot
 	 * create the directory, and need not) */
@@ -380,6 +411,11 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 			closedir(top);
 		sodium_free(pt);
 		return st_fail(s, ST_BAD, "cannot list '%s': %s", ns_dirs[ns], strerror(errno));
+	}
+	if (ns == NS_ORGS && !(ix = st_orgs_snapshot(s))) {
+		closedir(top);
+		sodium_free(pt);
+		return ST_BAD;
 	}
 	rewinddir(top);
 	while (ret == ST_OK && (de = readdir(top))) {
@@ -425,6 +461,18 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 			}
 			ret = unseal_into(s, ns, fe->d_name, buf, len, pt, ptcap, &ptlen, &gen);
 			free(buf);
+			if (ret == ST_OK && ix) {   /* organisations: only those the sealed list names */
+				int c = st_orgs_snapshot_check(s, ix, fe->d_name, gen);
+
+				if (c > 0) {
+					sodium_memzero(pt, ptlen);
+					continue;
+				}
+				if (c < 0) {
+					sodium_memzero(pt, ptlen);
+					ret = ST_BAD;
+				}
+			}
 			if (ret != ST_OK) {
 				if ((ret = skip(s, bad, bctx, ret)))
 					break;
@@ -453,6 +501,7 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 out:
 	closedir(top);
 	sodium_free(pt);
+	st_orgs_snapshot_free(ix);
 	return ret;
 }
 

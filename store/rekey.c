@@ -138,6 +138,10 @@ static int roll_forward(struct store *s)
 	}
 	if (renameat(s->dirfd, "audit.log.rk", s->dirfd, "audit.log") < 0 && errno != ENOENT)
 		return st_fail(s, ST_BAD, "rekey: cannot replace audit.log: %s", strerror(errno));
+	if (renameat(s->dirfd, "config.rk", s->dirfd, "config") < 0 && errno != ENOENT)
+		return st_fail(s, ST_BAD, "rekey: cannot replace config: %s", strerror(errno));
+	if (renameat(s->dirfd, "orgs.index.rk", s->dirfd, "orgs.index") < 0 && errno != ENOENT)
+		return st_fail(s, ST_BAD, "rekey: cannot replace orgs.index: %s", strerror(errno));
 	if (renameat(s->dirfd, "key.check.rk", s->dirfd, "key.check") < 0 && errno != ENOENT)
 		return st_fail(s, ST_BAD, "rekey: cannot replace key.check: %s", strerror(errno));
 	if (key_path(s, kpath, sizeof kpath, &kdir, kbase, sizeof kbase) < 0)
@@ -165,6 +169,8 @@ static void roll_back(struct store *s)
 
 	rk_files(s, 0);
 	unlinkat(s->dirfd, "audit.log.rk", 0);
+	unlinkat(s->dirfd, "config.rk", 0);
+	unlinkat(s->dirfd, "orgs.index.rk", 0);
 	unlinkat(s->dirfd, "key.check.rk", 0);
 	unlinkat(s->dirfd, "rekey.old", 0);
 	if (key_path(s, kpath, sizeof kpath, &kdir, kbase, sizeof kbase) == 0) {
@@ -216,6 +222,7 @@ struct rekey_ctx {
 	struct store *s;
 	uint8_t *newkeys;      /* SK_COUNT subkeys of the new master key */
 	FILE *old;             /* rekey.old */
+	struct st_orgs_rekey *orgs;   /* the sealed list of organisations, renamed */
 	enum ns ns;
 	size_t done, total;
 	store_progress_fn progress;
@@ -313,6 +320,10 @@ static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 		st_fail(s, ST_BAD, "rekey: cannot write '%s/%.2s/%s': %s", ns_dirs[r->ns], hex, rk, strerror(errno));
 		return -1;
 	}
+	if (r->ns == NS_ORGS && st_orgs_rekey_one(r->orgs, old.hex, hex)) {
+		st_fail(s, ST_BAD, "out of memory");
+		return -1;
+	}
 	fprintf(r->old, "%s/%.2s/%s\n", ns_dirs[r->ns], old.hex, old.hex);
 	r->done++;
 	if (r->progress && (r->done % 500 == 0 || r->done == r->total))
@@ -408,6 +419,15 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 		goto free_keys;
 	if ((ret = st_audit_ready(s)))
 		goto unlock;
+	/* the settings as they are under the lock are sealed again: never a
+	 * hand edit made since this process opened the store */
+	if ((ret = st_config_load(s)))
+		goto unlock;
+	st_config_verify(s);
+	if ((ret = st_config_refuse(s)) || !(r.orgs = st_orgs_rekey_begin(s))) {
+		ret = ST_BAD;
+		goto unlock;
+	}
 	roll_back(s);   /* leftovers of an earlier, uncommitted rekey */
 	if (write_new_file(s->dirfd, "rekey.begin", "", 0) < 0 || fsync(s->dirfd) < 0) {
 		st_fail(s, ST_BAD, "rekey: cannot begin: %s", strerror(errno));
@@ -483,6 +503,18 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 			goto fail_old;
 		}
 	}
+	{
+		size_t clen = 0;
+		char *cfg = st_config_sealed_text(r.newkeys + KEY_LEN * SK_CONFIG, s->cfg_body, s->cfg_body_len, &clen);
+
+		if (!cfg || write_new_file(s->dirfd, "config.rk", cfg, clen) < 0 ||
+		    st_orgs_rekey_write(r.orgs, s->dirfd, r.newkeys + KEY_LEN * SK_CONFIG, "orgs.index.rk") < 0) {
+			st_fail(s, ST_BAD, "rekey: cannot write the sealed config: %s", cfg ? strerror(errno) : "out of memory");
+			free(cfg);
+			goto fail_old;
+		}
+		free(cfg);
+	}
 	if (fflush(r.old) || fsync(fileno(r.old))) {
 		st_fail(s, ST_BAD, "rekey: cannot write 'rekey.old': %s", strerror(errno));
 		goto fail_old;
@@ -501,6 +533,8 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 	sodium_mprotect_readwrite(s->keys);
 	memcpy(s->keys, r.newkeys, KEY_LEN * SK_COUNT);
 	sodium_mprotect_readonly(s->keys);
+	if (!st_config_load(s))
+		st_config_verify(s);
 	memcpy(s->check, cv, CHECK_LEN);
 	s->epoch++;   /* names made with the old key are stale */
 	*count = r.done;
@@ -523,6 +557,7 @@ unlock:
 		close(kdir);
 	store_unlock_all(s);
 free_keys:
+	st_orgs_rekey_end(r.orgs);
 	sodium_free(master);
 	sodium_free(r.newkeys);
 	return ret;

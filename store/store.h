@@ -30,7 +30,7 @@ enum st_err {
 	ST_INVAL,    /* bad argument */
 };
 
-enum subkey { SK_NAME = 1, SK_AEAD, SK_CODE, SK_AUDIT, SK_CHECK, SK_COUNT };
+enum subkey { SK_NAME = 1, SK_AEAD, SK_CODE, SK_AUDIT, SK_CHECK, SK_CONFIG, SK_COUNT };
 
 struct store;
 
@@ -56,6 +56,11 @@ int store_create(const char *dir, const char *key_file, const char *pass_file,
                  char *err, size_t errlen) SWUR;
 
 int store_open(const char *dir, struct store **out, char *err, size_t errlen) SWUR;
+/* With STORE_OPEN_ANY_CONFIG the store opens even when its config is not
+ * as sealed (for config diff/accept/get/list and fsck); every other open
+ * refuses such a store (exit 5). */
+#define STORE_OPEN_ANY_CONFIG 1
+int store_open_flags(const char *dir, int flags, struct store **out, char *err, size_t errlen) SWUR;
 void store_close(struct store *s);
 const char *store_error(const struct store *s);   /* detail of the last failure */
 const char *store_path(const struct store *s);
@@ -63,7 +68,17 @@ const char *store_path(const struct store *s);
 /* Subkey for code hashing (read-only memory). */
 const uint8_t *store_subkey(const struct store *s, enum subkey k);
 
-/* Configuration (plain key = value). get returns NULL when unset. */
+/* Configuration (plain key = value, sealed: see store/config.c). get
+ * returns NULL when unset. */
+enum store_config_state { STORE_CONFIG_SEALED = 0, STORE_CONFIG_EDITED, STORE_CONFIG_UNSEALED,
+                          STORE_CONFIG_BADSEAL };
+int store_config_state(const struct store *s);
+const char *store_config_text(const struct store *s);     /* the settings as they are */
+const char *store_config_sealed(const struct store *s);   /* as last sealed, NULL if unknown */
+/* Seal the settings as they are now (an administrator keeps a hand edit,
+ * or seals a store made before sealing); makes the sealed list of
+ * organisations if there is none yet. */
+int store_config_accept(struct store *s) SWUR;
 const char *store_config_get(const struct store *s, const char *key);
 int store_config_set(struct store *s, const char *key, const char *value) SWUR;  /* value NULL: unset */
 size_t store_config_count(const struct store *s);

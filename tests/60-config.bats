@@ -47,7 +47,7 @@ setup() { setup_store; }
 @test "a broken config file is a store error" {
 	echo "this is not a setting" >>"$TWOFACTL_DIR/config"
 	run -5 --separate-stderr tf user list
-	assert_equal "$stderr" "twofactl: user list: 'config' line 2: expected key = value"
+	assert_equal "$stderr" "twofactl: user list: 'config' line 3: expected key = value"
 }
 
 @test "concurrent config set of different keys loses none" {
