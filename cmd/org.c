@@ -579,13 +579,28 @@ static int org_del(int argc, char **argv)
 	struct acct_ref ref = { 0 };
 	struct members m = { 0 };
 	struct org o;
-	int ret, st;
+	int ret, st, all = 0;
 
 	cmd_parse(&del_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 0)))
 		return ret;
 	set_ctx("org del %s", a.name);
-	if ((ret = org_begin(a.name, &s, &ref, &o)))
+	/* the whole store: no account is being moved into it while its members
+	 * are counted (user set --org reads the organisation under the
+	 * account's lock, which this waits for); 7 if a rekey ran meanwhile */
+	if ((ret = open_store(&s)))
+		return ret;
+	if ((st = store_lock_all(s))) {
+		ret = fail_store(s, st);
+		close_store(s);
+		return ret;
+	}
+	all = 1;
+	if ((st = store_ref_ns(s, NS_ORGS, a.name, &ref)) || (st = store_lock(s, &ref))) {
+		ret = fail_store(s, st);
+		goto out;
+	}
+	if ((ret = org_read(s, a.name, &ref, &o)))
 		goto out;
 	m.org = a.name;
 	if ((st = store_iterate(s, count_member, &m))) {
@@ -607,7 +622,10 @@ static int org_del(int argc, char **argv)
 	if (!ret && g.json)
 		emit_result(a.name, "deleted");
 out:
-	org_end(s, &ref);
+	store_unlock(s, &ref);
+	if (all)
+		store_unlock_all(s);
+	close_store(s);
 	return ret;
 }
 

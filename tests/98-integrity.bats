@@ -542,6 +542,32 @@ export_with() {
 	assert_regex "$stderr" "'orgs.index', the sealed list of organisations, is missing"
 }
 
+@test "30 tries of org del against user set --org leave no account in a deleted organisation" {
+	for i in $(seq 30); do echo "org add o$i --policy required"; echo "user add u$i"; done | tf -q batch >/dev/null
+	for i in $(seq 30); do
+		if [ $((RANDOM % 2)) = 0 ]; then
+			"$TWOFACTL" -q user set "u$i" --org "o$i" >/dev/null 2>&1 &
+			"$TWOFACTL" -q org del "o$i" >/dev/null 2>&1 &
+		else
+			"$TWOFACTL" -q org del "o$i" >/dev/null 2>&1 &
+			"$TWOFACTL" -q user set "u$i" --org "o$i" >/dev/null 2>&1 &
+		fi
+		wait
+	done
+	orphans=0 deleted=0
+	for i in $(seq 30); do
+		org=$(tf --json user show "u$i" | jq -r '.org // ""')
+		if ! tf -q org show "o$i" >/dev/null 2>&1; then
+			deleted=$((deleted + 1))
+			[ "$org" = "o$i" ] && orphans=$((orphans + 1))
+		fi
+	done
+	echo "# $deleted of 30 organisations deleted, $orphans accounts left in one" >&3
+	assert_equal "$orphans" 0
+	run -0 tf fsck
+	assert_output "0 problems found, 0 repaired"
+}
+
 @test "organisations and their policies survive a rekey; an organisation file not in the list is none" {
 	tf -q org add acme --policy required
 	tf -q user add bob --org acme
