@@ -463,7 +463,13 @@ static int config_diff(int argc, char **argv)
 	if (st == STORE_CONFIG_BADSEAL && !g.quiet)
 		fprintf(stderr, "twofactl: config diff: the seal does not verify: every setting shows as added\n");
 	ret = show_diff(s, &n, names, sizeof names);
-	if (!ret && !g.json && !g.quiet) {
+	if (!ret && g.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "state", json_object_new_string(state_name(st)));
+		json_object_object_add(o, "changes", json_object_new_int64(n));
+		emit_json(o);
+	} else if (!ret && !g.quiet) {
 		if (st == STORE_CONFIG_SEALED)
 			printf("config is as sealed\n");
 		else if (!n)

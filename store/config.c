@@ -336,12 +336,20 @@ out:
 
 int store_config_accept(struct store *s)
 {
+	char *seen = strdup(store_config_text(s));   /* what the administrator was shown */
 	int ret;
 
-	if ((ret = config_begin(s)))
+	if (!seen)
+		return st_fail(s, ST_BAD, "out of memory");
+	if ((ret = config_begin(s))) {
+		free(seen);
 		return ret;
-	if ((ret = config_write(s, s->cfg_body, s->cfg_body_len)) == ST_OK && !(ret = st_config_load(s)))
+	}
+	if (strcmp(seen, store_config_text(s)))
+		ret = st_fail(s, ST_BUSY, "'config' changed again while it was being accepted: run the command again");
+	else if ((ret = config_write(s, s->cfg_body, s->cfg_body_len)) == ST_OK && !(ret = st_config_load(s)))
 		st_config_verify(s);
+	free(seen);
 	st_unlock_byte(s, LOCK_CONFIG);
 	if (ret == ST_OK)
 		ret = st_orgs_index_ensure(s);

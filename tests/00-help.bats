@@ -32,7 +32,7 @@ load helper
 	for v in issue list revoke; do
 		run -0 tf backup "$v" --help
 	done
-	for v in get set list; do
+	for v in get set list diff accept; do
 		run -0 tf config "$v" --help
 	done
 }

@@ -222,6 +222,10 @@ setup() {
 	jq -e '.status=="OK" or .status=="WARNING"' <<<"$output" >/dev/null || true
 	j config list
 	j config get issuer
+	j config diff
+	jq -e '.state=="sealed" and .changes==0' <<<"$output" >/dev/null
+	j config accept
+	jq -e '.accepted==true and .changes==0' <<<"$output" >/dev/null
 	j export alice
 	j rekey
 	jq -e '.rekeyed==true' <<<"$output" >/dev/null
