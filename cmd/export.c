@@ -62,6 +62,7 @@ static const struct argp export_argp = {
 struct exp {
 	json_object *arr;
 	int secrets;
+	struct store *s;
 };
 
 static json_object *account_export(const struct account *a, int secrets)
@@ -133,8 +134,19 @@ static json_object *account_export(const struct account *a, int secrets)
 static int export_one(void *ctx, const struct account *a)
 {
 	struct exp *e = ctx;
+	json_object *o;
 
-	json_object_array_add(e->arr, account_export(a, e->secrets));
+	if (a->moved_to[0]) {   /* a rename cut short: the account has its new name */
+		struct acct_ref nref;
+
+		if (!store_ref(e->s, a->moved_to, &nref) && store_exists(e->s, &nref))
+			return 0;   /* its file under the new name is exported */
+		o = account_export(a, e->secrets);
+		json_object_object_add(o, "name", json_object_new_string(a->moved_to));
+	} else {
+		o = account_export(a, e->secrets);
+	}
+	json_object_array_add(e->arr, o);
 	return 0;
 }
 
@@ -184,6 +196,7 @@ int cmd_export(int argc, char **argv)
 	e.secrets = a.secrets;
 	if ((ret = open_store(&s)))
 		goto out;
+	e.s = s;
 	if (a.secrets)
 		fprintf(stderr, "twofactl: export: warning: the output holds authenticator keys: "
 		        "keep it as safe as the master key, and delete it after use\n");
@@ -432,12 +445,15 @@ static int merge_item(struct account *a, const struct import_item *it, unsigned 
 	return EXIT_OK;
 }
 
+/* EXIT_OK or EXIT_NOENT, quietly: an export's organisation that is not
+ * here is dropped from the account, not an error. */
 static int org_exists(struct store *s, const char *org)
 {
-	struct acct_ref oref = { 0 };
-	struct org o;
+	struct acct_ref oref;
 
-	return org_read(s, org, &oref, &o);
+	if (store_ref_ns(s, NS_ORGS, org, &oref))
+		return EXIT_NOENT;
+	return store_exists(s, &oref) ? EXIT_OK : EXIT_NOENT;
 }
 
 /* An entry whose keys its account has: refused, or with --resume (all of

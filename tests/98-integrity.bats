@@ -664,7 +664,8 @@ chaos() {
 	run -0 sh -c "cd '$BATS_TEST_TMPDIR' && cat rc.bk* | grep -cvx -e 0 -e 7 -e 137 $refused || true"
 	assert_output 0
 	# a rename cut short is finished by the next command that names it
-	tf -q user show mover >/dev/null 2>&1 || tf -q user show moved >/dev/null 2>&1 || true
+	tf -q user show mover >/dev/null 2>&1 || true
+	tf -q user show moved >/dev/null 2>&1 || true
 	run -0 tf user list
 	assert_equal "${#lines[@]}" 6
 	assert_line acct1
