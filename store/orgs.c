@@ -54,6 +54,13 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->hex, ((const struct entry *)b)->hex);
 }
 
+/* (qsort of an empty list that was never allocated is undefined) */
+static void index_sort(struct index *ix)
+{
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof *ix->v, cmp_entry);
+}
+
 static struct entry *index_find(struct index *ix, const char *hex)
 {
 	struct entry key;
@@ -104,7 +111,7 @@ static int index_parse(struct index *ix, const char *pt, size_t len)
 			return -1;
 		p = e + 1;
 	}
-	qsort(ix->v, ix->n, sizeof *ix->v, cmp_entry);
+	index_sort(ix);
 	for (size_t i = 1; i < ix->n; i++)
 		if (!strcmp(ix->v[i - 1].hex, ix->v[i].hex))
 			return -1;
@@ -230,7 +237,7 @@ int st_orgs_update(struct store *s, const char *hex, uint64_t gen)
 		ret = st_fail(s, ST_BAD, "out of memory");
 		goto out;
 	} else {
-		qsort(ix.v, ix.n, sizeof *ix.v, cmp_entry);
+		index_sort(&ix);
 	}
 	ret = index_write(s, &ix);
 out:
@@ -316,7 +323,7 @@ int st_orgs_rekey_write(struct st_orgs_rekey *r, int dirfd, const uint8_t *newck
 	uint8_t *bytes;
 	int fd, ok;
 
-	qsort(r->new.v, r->new.n, sizeof *r->new.v, cmp_entry);
+	index_sort(&r->new);
 	bytes = index_seal(newck, &r->new, &len);
 	if (!bytes)
 		return -1;
@@ -390,7 +397,7 @@ int st_orgs_index_ensure(struct store *s)
 	}
 	if (top)
 		closedir(top);
-	qsort(ix.v, ix.n, sizeof *ix.v, cmp_entry);
+	index_sort(&ix);
 	ret = index_write(s, &ix);
 out:
 	index_free(&ix);
