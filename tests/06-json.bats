@@ -89,6 +89,11 @@ run_every_command() {
 	j "config get" 0 config get issuer
 	j "config get" 0 config get lockout.after
 	j "config list" 0 config list
+	j "config diff" 0 config diff
+	echo "totp.window = 2" >>"$TWOFACTL_DIR/config"   # a hand edit: refused until accepted
+	j error 5 user list
+	j "config diff" 0 config diff
+	j "config accept" 0 config accept
 	j "org add" 0 org add acme --policy optional
 	j "user add" 0 user add alice --email alice@example.org --phone +420601234567 --org acme --lang cs
 	j "user add" 0 user add svc --service
