@@ -62,7 +62,7 @@ static const struct argp issue_argp = {
 static int backup_issue(int argc, char **argv)
 {
 	struct backup_args a = { .count = ACCT_BACKUP_DEFAULT };
-	struct session ss;
+	struct tf_sess ss;
 	char (*codes)[BACKUP_DISPLAY] = NULL;
 	char ctx[80];
 	int ret;
@@ -72,7 +72,7 @@ static int backup_issue(int argc, char **argv)
 	if ((ret = sess_begin(&ss, a.name)))
 		goto out;
 	codes = sodium_malloc(sizeof *codes * a.count);
-	snprintf(ctx, sizeof ctx, "%s", acct_ctx(&ss));
+	snprintf(ctx, sizeof ctx, "%s", tf_acct_ctx(&ss));
 	if (!codes || auth_issue_backup(ss.a, a.count, ss.a->code_key, ctx, codes, g.now)) {
 		ret = fail(EXIT_STORE, "cannot make backup codes");
 		goto out;
@@ -93,8 +93,8 @@ static int backup_issue(int argc, char **argv)
 		for (unsigned i = 0; i < a.count; i++)
 			printf("%s\n", codes[i]);
 	}
-	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "backup.issue", a.name, "ok", NULL, NULL)))
+	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, "backup.issue", a.name, "ok", NULL, NULL)))
 		goto out;
 out:
 	if (codes)
@@ -111,7 +111,7 @@ static const struct argp list_argp = {
 static int backup_list(int argc, char **argv)
 {
 	struct backup_args a = { 0 };
-	struct session ss;
+	struct tf_sess ss;
 	char t[32];
 	int ret;
 
@@ -152,7 +152,7 @@ static const struct argp revoke_argp = {
 static int backup_revoke(int argc, char **argv)
 {
 	struct backup_args a = { 0 };
-	struct session ss;
+	struct tf_sess ss;
 	char code[CODE_MAX_INPUT + 2], norm[CODE_MAX_INPUT + 1], ctx[80];
 	unsigned before = 0, revoked = 0;
 	int ret;
@@ -180,14 +180,14 @@ static int backup_revoke(int argc, char **argv)
 		                         .allow_backup = 1, .now = g.now };
 		struct auth_outcome o;
 
-		snprintf(ctx, sizeof ctx, "%s", acct_ctx(&ss));
+		snprintf(ctx, sizeof ctx, "%s", tf_acct_ctx(&ss));
 		if (auth_check(ss.a, norm, CODE_BACKUP, &p, &o) || o.result != AUTH_OK) {
 			ret = fail(EXIT_NOENT, "no such backup code");
 			goto out;
 		}
 	}
 	revoked = before - ss.a->nbackup;
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "backup.revoke", a.name, "ok", NULL, NULL)))
+	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "backup.revoke", a.name, "ok", NULL, NULL)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();

@@ -126,6 +126,7 @@ int run_captured(char **argv, int n, const char *in, size_t inlen,
 		rc = jumped;
 	else
 		rc = run_command(n, argv);
+	batch_line_done();
 	g.in_mem = 0;
 	g.in_buf = NULL;
 	fflush(mo);

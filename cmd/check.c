@@ -73,7 +73,7 @@ static void add_unique(json_object *arr, const char *s)
 int cmd_check(int argc, char **argv)
 {
 	struct check_args a = { 0 };
-	struct session ss;
+	struct tf_sess ss;
 	uint8_t ip[16];
 	char token[TRUST_TOKEN_CHARS + 8] = "", polwhy[96];
 	struct policy_out po;
@@ -108,7 +108,7 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	if ((ret = sess_begin(&ss, a.name)) ||
-	    (ret = config_duration(ss.s, "login.warn_after", 900, &warn_after)))
+	    (ret = tf_config_duration(g.h, "login.warn_after", 900, &warn_after)))
 		goto out;
 	/* the second factor's budget; for a service account, whose password is
 	 * its only factor, the password's too */
@@ -119,7 +119,7 @@ int cmd_check(int argc, char **argv)
 		           ": an administrator must run 'twofactl user unlock'" : "");
 		goto out;
 	}
-	if ((ret = effective_policy(ss.s, ss.a, &po, polwhy, sizeof polwhy)))
+	if ((ret = effective_policy(g.h, ss.a, &po, polwhy, sizeof polwhy)))
 		goto out;
 	pol = po.pol;
 	if (a.ip) {
@@ -127,7 +127,7 @@ int cmd_check(int argc, char **argv)
 		if (!wl && ss.a->org[0]) {
 			struct acct_ref oref = { 0 };
 			struct org o;
-			int r = org_read(ss.s, ss.a->org, &oref, &o);
+			int r = org_read(g.h, ss.a->org, &oref, &o);
 
 			if (r && r != EXIT_NOENT) {
 				ret = r;
@@ -137,7 +137,7 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	if (token[0]) {
-		trusted = trust_match(ss.a, ss.a->code_key, acct_ctx(&ss), token, g.now);
+		trusted = trust_match(ss.a, ss.a->code_key, tf_acct_ctx(&ss), token, g.now);
 		if (trusted >= 0) {
 			ss.a->tr[trusted].last_used = g.now;
 			changed = 1;
@@ -169,9 +169,9 @@ int cmd_check(int argc, char **argv)
 		else
 			add_unique(missing, "phone");
 	}
-	if (changed && (ret = sess_save(&ss)))
+	if (changed && (ret = tf_sess_save(&ss)))
 		goto out;
-	if ((ret = audit(ss.s, "check", a.name, d == DEC_PASS ? "pass" : d == DEC_CODE ? "code" : "enroll",
+	if ((ret = tf_audit(g.h, "check", a.name, d == DEC_PASS ? "pass" : d == DEC_CODE ? "code" : "enroll",
 	                 a.ip, reason)))
 		goto out;
 	ret = d == DEC_PASS ? EXIT_OK : d == DEC_CODE ? EXIT_NEED_CODE : EXIT_NEED_ENROL;

@@ -265,7 +265,7 @@ static int config_set(int argc, char **argv)
 	if (st)
 		ret = fail_store(s, st);
 	else
-		ret = audit(s, "config.set", NULL, "ok", NULL, k->key);
+		ret = tf_audit(g.h, "config.set", NULL, "ok", NULL, k->key);
 	close_store(s);
 	if (!ret && g.json) {
 		json_object *o = json_object_new_object();
@@ -498,7 +498,7 @@ static int config_accept(int argc, char **argv)
 		goto out;
 	}
 	snprintf(detail, sizeof detail, "%s: %s", state_name(was), n ? names : "no setting changed");
-	if ((ret = audit(s, "config.accept", NULL, "ok", NULL, detail)))
+	if ((ret = tf_audit(g.h, "config.accept", NULL, "ok", NULL, detail)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();

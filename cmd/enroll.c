@@ -2,8 +2,9 @@
 /* twofactl enroll | confirm | show | code | disable */
 #include "cmd/cmd.h"
 #include "core/role.h"
-#include "cmd/attempt.h"
-#include "cmd/deliver.h"
+#include "lib/shared.h"
+#include "cmd/cmd.h"
+#include "lib/shared.h"
 #include "core/b32.h"
 #include "core/qr.h"
 #include "core/timefmt.h"
@@ -264,7 +265,7 @@ out:
 }
 
 /* Print what a user needs to add the factor to an app: URI, key, QR. */
-static int present(const struct session *ss, const struct factor *f, const struct enroll_args *a,
+static int present(const struct tf_sess *ss, const struct factor *f, const struct enroll_args *a,
                    const char *issuer, int *fd)
 {
 	char *uri = NULL, b32[2 * OTP_MAX_KEY], grouped[3 * OTP_MAX_KEY];
@@ -354,7 +355,7 @@ struct channel_enrol {
 
 /* Under the lock, once the code went out: the pending factor (replacing
  * one of the same kind), unless the method became active meanwhile. */
-static int add_pending_channel(struct session *ss, void *ctx)
+static int add_pending_channel(struct tf_sess *ss, void *ctx)
 {
 	struct channel_enrol *ce = ctx;
 	struct factor *f;
@@ -379,7 +380,7 @@ static int add_pending_channel(struct session *ss, void *ctx)
 static int enroll_channel(const struct enroll_args *a)
 {
 	struct channel_enrol ce = { .a = a, .ch = a->method == F_EMAIL ? CH_EMAIL : CH_SMS };
-	struct session ss;
+	struct tf_sess ss;
 	char session[4], detail[32];
 	unsigned pending = 0;
 	int ret;
@@ -390,7 +391,7 @@ static int enroll_channel(const struct enroll_args *a)
 		ret = fail(EXIT_USAGE, "%s is already an active method", channel_name(ce.ch));
 		goto out;
 	}
-	if (!destination(ss.a, ce.ch)) {
+	if (!destination(g.h, ss.a, ce.ch)) {
 		ret = EXIT_NEED_ENROL;
 		goto out;
 	}
@@ -408,7 +409,7 @@ static int enroll_channel(const struct enroll_args *a)
 	if ((ret = send_code(&ss, ce.ch, P_ENROLL, session, add_pending_channel, &ce)))
 		goto out;
 	snprintf(detail, sizeof detail, "%s factor %u", channel_name(ce.ch), ce.fid);
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "enroll", a->name, "pending", NULL, detail)))
+	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "enroll", a->name, "pending", NULL, detail)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();
@@ -434,7 +435,7 @@ out:
 int cmd_enroll(int argc, char **argv)
 {
 	struct enroll_args a = { .method = F_TOTP, .digits = 6, .period = 30, .max_args = 1 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	struct factor *f;
 	int ret, fd = -1;
 	char detail[32];
@@ -472,9 +473,9 @@ int cmd_enroll(int argc, char **argv)
 		goto out;
 	}
 	snprintf(detail, sizeof detail, "%s factor %u", factor_type_name(f->type), f->id);
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "enroll", a.name, "pending", NULL, detail)))
+	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "enroll", a.name, "pending", NULL, detail)))
 		goto out;
-	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s), &fd);
+	ret = present(&ss, f, &a, a.issuer ? a.issuer : tf_config_issuer(g.h), &fd);
 out:
 	abandon_qr(&a, &fd);
 	sess_end(&ss);
@@ -520,7 +521,7 @@ static struct factor *pick_otp(struct account *acct, uint32_t id)
 int cmd_show(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 1 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	struct factor *f;
 	char code[CODE_MAX_INPUT + 2];
 	/* A front end (serve, not admin) sees a key only with its current code. */
@@ -546,9 +547,9 @@ int cmd_show(int argc, char **argv)
 		if ((ret = attempt(&ss, code, &o, &res)))
 			goto out;
 	}
-	if ((ret = audit(ss.s, "show", a.name, "ok", NULL, NULL)))
+	if ((ret = tf_audit(g.h, "show", a.name, "ok", NULL, NULL)))
 		goto out;
-	ret = present(&ss, f, &a, a.issuer ? a.issuer : config_issuer(ss.s), &fd);
+	ret = present(&ss, f, &a, a.issuer ? a.issuer : tf_config_issuer(g.h), &fd);
 out:
 	sodium_memzero(code, sizeof code);
 	abandon_qr(&a, &fd);
@@ -573,7 +574,7 @@ static const struct argp code_argp = {
 int cmd_code(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 1 };
-	struct session ss;
+	struct tf_sess ss;
 	struct factor *f;
 	char code[OTP_MAX_DIGITS + 1];
 	int ret, r;
@@ -595,7 +596,7 @@ int cmd_code(int argc, char **argv)
 		ret = fail(EXIT_STORE, "cannot compute the code");
 		goto out;
 	}
-	if ((ret = audit(ss.s, "code", a.name, "ok", NULL, NULL)))
+	if ((ret = tf_audit(g.h, "code", a.name, "ok", NULL, NULL)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();
@@ -659,7 +660,7 @@ static int print_backup(const char *name, char (*codes)[BACKUP_DISPLAY], unsigne
 
 /* confirm --by-link: the code was right (and its use saved); email the link
  * that activates, without holding the account's lock while it goes out. */
-static int send_activation(struct session *ss, uint32_t fid)
+static int send_activation(struct tf_sess *ss, uint32_t fid)
 {
 	struct account *snap = NULL;
 	struct factor *f;
@@ -669,25 +670,25 @@ static int send_activation(struct session *ss, uint32_t fid)
 	int64_t ttl;
 	int ret;
 
-	if (!destination(ss->a, CH_EMAIL))
+	if (!destination(g.h, ss->a, CH_EMAIL))
 		return EXIT_NEED_ENROL;
-	if ((ret = config_duration(ss->s, "enroll.ttl", 86400, &ttl)) ||
+	if ((ret = tf_config_duration(g.h, "enroll.ttl", 86400, &ttl)) ||
 	    (ret = link_token_make(ss, "activate", token, sizeof token, hash)) ||
-	    (ret = link_token_url(ss->s, "activate.url", token, &url)))
+	    (ret = link_token_url(g.h, "activate.url", token, &url)))
 		goto out;
 	if (!(snap = account_new())) {
 		ret = fail(EXIT_STORE, "cannot allocate secure memory");
 		goto out;
 	}
 	memcpy(snap, ss->a, sizeof *snap);
-	sess_release(ss);
+	tf_sess_release(ss);
 	{
-		struct msg_var v[] = { { "name", snap->name }, { "issuer", config_issuer(ss->s) }, { "url", url } };
+		struct msg_var v[] = { { "name", snap->name }, { "issuer", tf_config_issuer(g.h) }, { "url", url } };
 
-		if ((ret = deliver(ss->s, snap, CH_EMAIL, "activate", v, 3)))
+		if ((ret = deliver(g.h, snap, CH_EMAIL, "activate", v, 3)))
 			goto out;
 	}
-	if ((ret = sess_retake(ss)))
+	if ((ret = tf_sess_retake(ss)))
 		goto out;
 	f = account_factor(ss->a, fid);
 	if (!f || f->status != FS_PENDING || strcmp(ss->a->email, snap->email) || ss->a->sent_epoch != epoch) {
@@ -698,7 +699,7 @@ static int send_activation(struct session *ss, uint32_t fid)
 	memcpy(ss->a->act_hash, hash, sizeof hash);
 	ss->a->act_expires = g.now + ttl;
 	ss->a->act_factor = fid;
-	if ((ret = sess_save(ss)) || (ret = audit(ss->s, "confirm.link-sent", ss->name, "pending", NULL, NULL)))
+	if ((ret = tf_sess_save(ss)) || (ret = tf_audit(g.h, "confirm.link-sent", ss->name, "pending", NULL, NULL)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();
@@ -725,7 +726,7 @@ out:
 /* confirm --link: the token from the emailed link activates the factor. */
 static int confirm_link(void)
 {
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	struct factor *f;
 	char *in = sodium_malloc(ACCT_NAME_MAX + 80), *secret, (*codes)[BACKUP_DISPLAY] = NULL;
 	unsigned nb = 0;
@@ -746,7 +747,7 @@ static int confirm_link(void)
 	if (!ss.a->act_expires || g.now >= ss.a->act_expires ||
 	    !link_token_matches(&ss, "activate", secret, ss.a->act_hash) ||
 	    !(f = account_factor(ss.a, ss.a->act_factor)) || f->status != FS_PENDING) {
-		if (!(ret = audit(ss.s, "confirm.link", ss.a->name, "rejected", NULL, NULL)))
+		if (!(ret = tf_audit(g.h, "confirm.link", ss.a->name, "rejected", NULL, NULL)))
 			ret = fail(EXIT_REJECTED, "the activation link is not valid (wrong, used or expired)");
 		goto done;
 	}
@@ -759,7 +760,7 @@ static int confirm_link(void)
 	if (ss.a->nbackup == 0) {
 		nb = ACCT_BACKUP_DEFAULT;
 		codes = sodium_malloc(sizeof *codes * nb);
-		if (!codes || auth_issue_backup(ss.a, nb, ss.a->code_key, acct_ctx(&ss), codes, g.now)) {
+		if (!codes || auth_issue_backup(ss.a, nb, ss.a->code_key, tf_acct_ctx(&ss), codes, g.now)) {
 			ret = fail(EXIT_STORE, "cannot make backup codes");
 			goto done;
 		}
@@ -781,8 +782,8 @@ static int confirm_link(void)
 		if (nb)
 			print_backup(ss.a->name, codes, nb, NULL);
 	}
-	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "confirm", ss.a->name, "active", NULL, "by link")))
+	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, "confirm", ss.a->name, "active", NULL, "by link")))
 		goto done;
 done:
 	if (codes)
@@ -799,7 +800,7 @@ int cmd_confirm(int argc, char **argv)
 	struct attempt_opts so = { .event = "confirm.sms", .only_factor = UINT32_MAX, .defer = 1,
 	                           .otc_purposes = 1u << P_CONFIRM, .otc_channels = 1u << CH_SMS };
 	struct auth_outcome out, sout;
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	struct factor *f = NULL;
 	char code[CODE_MAX_INPUT + 2], sms[CODE_MAX_INPUT + 2] = "", ctx[80];
 	char (*codes)[BACKUP_DISPLAY] = NULL;
@@ -830,7 +831,7 @@ int cmd_confirm(int argc, char **argv)
 		ret = fail(EXIT_NOENT, "no pending enrolment: run twofactl enroll first");
 		goto out;
 	}
-	if ((ret = config_duration(ss.s, "enroll.ttl", 86400, &ttl)))
+	if ((ret = tf_config_duration(g.h, "enroll.ttl", 86400, &ttl)))
 		goto out;
 	if (g.now - f->created > ttl) {
 		ret = fail(EXIT_NOENT, "the pending enrolment expired: run twofactl enroll again");
@@ -856,7 +857,7 @@ int cmd_confirm(int argc, char **argv)
 	if ((ret = attempt(&ss, code, &o, &out)))
 		goto out;
 	if (a.by_link) {   /* the codes are spent; the link finishes the activation */
-		if ((ret = sess_save(&ss)) || (with_sms && (ret = attempt_audit(&ss, &so, &sout))) ||
+		if ((ret = tf_sess_save(&ss)) || (with_sms && (ret = attempt_audit(&ss, &so, &sout))) ||
 		    (ret = attempt_audit(&ss, &o, &out)))
 			goto out;
 		ret = send_activation(&ss, fid);
@@ -869,7 +870,7 @@ int cmd_confirm(int argc, char **argv)
 	if (ss.a->nbackup == 0) {
 		nb = ACCT_BACKUP_DEFAULT;
 		codes = sodium_malloc(sizeof *codes * nb);
-		snprintf(ctx, sizeof ctx, "%s", acct_ctx(&ss));
+		snprintf(ctx, sizeof ctx, "%s", tf_acct_ctx(&ss));
 		if (!codes || auth_issue_backup(ss.a, nb, ss.a->code_key, ctx, codes, g.now)) {
 			ret = fail(EXIT_STORE, "cannot make backup codes");
 			goto out;
@@ -893,18 +894,18 @@ int cmd_confirm(int argc, char **argv)
 		if (nb)
 			print_backup(a.name, codes, nb, NULL);
 	}
-	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
+	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
 	    (with_sms && (ret = attempt_audit(&ss, &so, &sout))) || (ret = attempt_audit(&ss, &o, &out)) ||
-	    (ret = audit(ss.s, "confirm", a.name, "active", NULL, NULL)))
+	    (ret = tf_audit(g.h, "confirm", a.name, "active", NULL, NULL)))
 		goto out;
 	if (f->type == F_EMAIL || f->type == F_SMS) {
 		/* seed 003: the user is told the method is on; a failed notice does
 		 * not undo the activation, and the account is not held meanwhile */
-		struct msg_var v[] = { { "name", a.name }, { "issuer", config_issuer(ss.s) },
+		struct msg_var v[] = { { "name", a.name }, { "issuer", tf_config_issuer(g.h) },
 		                       { "method", factor_type_name(f->type) } };
 
-		sess_release(&ss);
-		if (deliver(ss.s, ss.a, f->type == F_EMAIL ? CH_EMAIL : CH_SMS, "success", v, 3))
+		tf_sess_release(&ss);
+		if (deliver(g.h, ss.a, f->type == F_EMAIL ? CH_EMAIL : CH_SMS, "success", v, 3))
 			fprintf(stderr, "twofactl: %s: warning: the method is active, but the success "
 			        "message was not delivered\n", g.ctx);
 	}
@@ -939,7 +940,7 @@ int cmd_disable(int argc, char **argv)
 	struct attempt_opts o = { .event = "disable.verify", .allow_backup = 1,
 	                          .otc_purposes = 1u << P_CONFIRM };
 	struct auth_outcome out;
-	struct session ss;
+	struct tf_sess ss;
 	char code[CODE_MAX_INPUT + 2];
 	unsigned removed = 0;
 	int ret;
@@ -981,8 +982,8 @@ int cmd_disable(int argc, char **argv)
 		sodium_memzero(ss.a->backup_used, sizeof ss.a->backup_used);
 		ss.a->nbackup_used = 0;
 	}
-	if ((ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, a.force ? "disable.force" : "disable", a.name, "ok", NULL, NULL)))
+	if ((ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, a.force ? "disable.force" : "disable", a.name, "ok", NULL, NULL)))
 		goto out;
 	if (g.json) {
 		json_object *j = json_object_new_object();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl expire: the cron job */
 #include "cmd/cmd.h"
-#include "cmd/deliver.h"
+#include "cmd/cmd.h"
+#include "lib/shared.h"
 #include "core/policy.h"
 #include "core/timefmt.h"
 
@@ -106,7 +107,7 @@ static int scan(void *ctx, const struct account *a)
 static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep_counts *c,
                      unsigned *warn_failed)
 {
-	struct session ss;
+	struct tf_sess ss;
 	struct account *snap = NULL;
 	int64_t due[ACCT_MAX_LOGINS];
 	int ok[ACCT_MAX_LOGINS];
@@ -153,7 +154,7 @@ static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep
 		changed = 1;
 		due[ndue++] = ss.a->pl[i].opened;
 	}
-	if (!dry && changed && (ret = sess_save(&ss)))
+	if (!dry && changed && (ret = tf_sess_save(&ss)))
 		goto out;
 	if (dry || !ndue)
 		goto out;
@@ -162,16 +163,16 @@ static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep
 		goto out;
 	}
 	memcpy(snap, ss.a, sizeof *snap);
-	sess_release(&ss);
+	tf_sess_release(&ss);
 	for (unsigned k = 0; k < ndue; k++) {
 		char when[32];
 
 		time_iso(due[k], when);
 		{
-			struct msg_var v[] = { { "name", snap->name }, { "issuer", config_issuer(ss.s) },
+			struct msg_var v[] = { { "name", snap->name }, { "issuer", tf_config_issuer(g.h) },
 			                       { "time", when }, { "ip", ips[k] } };
 
-			if (deliver(ss.s, snap, CH_EMAIL, "warning", v, 4)) {
+			if (deliver(g.h, snap, CH_EMAIL, "warning", v, 4)) {
 				(*warn_failed)++;
 				ok[k] = 0;
 				continue;
@@ -182,7 +183,7 @@ static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep
 	}
 	/* under the lock again: sent ones are marked, the others free for the
 	 * next sweep */
-	if ((ret = sess_retake(&ss)))
+	if ((ret = tf_sess_retake(&ss)))
 		goto out;
 	for (unsigned k = 0; k < ndue; k++)
 		for (unsigned i = 0; i < ss.a->npl; i++)
@@ -191,10 +192,10 @@ static int sweep_one(const char *name, struct worklist *t, int dry, struct sweep
 				ss.a->pl[i].claimed = 0;
 				break;
 			}
-	if ((ret = sess_save(&ss)))
+	if ((ret = tf_sess_save(&ss)))
 		goto out;
 	for (unsigned k = 0; k < sent; k++)
-		if ((ret = audit(ss.s, "warning", ss.a->name, "sent", NULL, "incomplete login")))
+		if ((ret = tf_audit(g.h, "warning", ss.a->name, "sent", NULL, "incomplete login")))
 			goto out;
 out:
 	account_free(snap);
@@ -238,8 +239,8 @@ static int sweep_tickets(struct store *s, int dry, unsigned *removed, struct ski
 	int64_t keep;
 	int ret;
 
-	if ((ret = config_duration(s, "recovery.retention", 90 * 86400, &keep)) ||
-	    (ret = tickets_scan(s, &v, &n, k)))
+	if ((ret = tf_config_duration(g.h, "recovery.retention", 90 * 86400, &keep)) ||
+	    (ret = tickets_scan(g.h, &v, &n, k ? skipped_record : NULL, k)))
 		return ret;
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct acct_ref ref = { 0 };
@@ -278,13 +279,13 @@ static int sweep_orgs(struct store *s, int dry, struct sweep_counts *c, struct s
 			ret = fail_store(s, st);
 			break;
 		}
-		ret = org_read(s, t.v[i], &ref, &o);
+		ret = org_read(g.h, t.v[i], &ref, &o);
 		if (ret == EXIT_NOENT)
 			ret = EXIT_OK;
 		else if (!ret && (n = wl_expire(o.wl, &o.nwl, g.now)) > 0) {
 			c->whitelist += n;
 			if (!dry)
-				ret = org_write(s, &ref, &o);
+				ret = org_write(g.h, &ref, &o);
 		}
 		store_unlock(s, &ref);
 	}
@@ -308,8 +309,8 @@ int cmd_expire(int argc, char **argv)
 	t.progress = show_progress();
 	t.p.now = g.now;
 	t.p.login_keep = 86400;
-	if ((ret = config_duration(s, "enroll.ttl", 86400, &t.p.enroll_ttl)) ||
-	    (ret = config_duration(s, "login.warn_after", 900, &t.p.warn_after)))
+	if ((ret = tf_config_duration(g.h, "enroll.ttl", 86400, &t.p.enroll_ttl)) ||
+	    (ret = tf_config_duration(g.h, "login.warn_after", 900, &t.p.warn_after)))
 		goto out;
 	t.copy = account_new();
 	if (!t.copy) {

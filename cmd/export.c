@@ -202,7 +202,7 @@ int cmd_export(int argc, char **argv)
 		        "keep it as safe as the master key, and delete it after use\n");
 	if (a.nnames) {
 		for (int i = 0; i < a.nnames && !ret; i++) {
-			struct session ss;
+			struct tf_sess ss;
 
 			set_ctx("export %s", safe(a.names[i]));
 			if (!(ret = sess_begin(&ss, a.names[i])))
@@ -224,7 +224,7 @@ int cmd_export(int argc, char **argv)
 			emit_json(json_object_get(root));
 		else
 			puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		ret = skipped_end(&k, audit(s, "export", NULL, "ok", NULL, a.secrets ? "with secrets" : NULL));
+		ret = skipped_end(&k, tf_audit(g.h, "export", NULL, "ok", NULL, a.secrets ? "with secrets" : NULL));
 	}
 out:
 	wipe_secrets(e.arr);
@@ -543,7 +543,7 @@ static int check_one(struct imp *im, struct import_item *it)
 /* Second pass: write it. */
 static int write_one(struct imp *im, struct import_item *it)
 {
-	struct session ss = { .s = im->s, .name = it->a->name, .a = im->cur };
+	struct tf_sess ss = { .s = im->s, .name = it->a->name, .a = im->cur };
 	char hashctx[80];
 	unsigned fresh = 0;
 	int ret, st, exists;
@@ -577,7 +577,7 @@ static int write_one(struct imp *im, struct import_item *it)
 			ss.a->org[0] = '\0';   /* the organisation does not exist here */
 		im->added++;
 	}
-	snprintf(hashctx, sizeof hashctx, "%s", acct_ctx(&ss));
+	snprintf(hashctx, sizeof hashctx, "%s", tf_acct_ctx(&ss));
 	for (unsigned i = 0; i < it->nscratch; i++)
 		if (auth_store_backup(ss.a, it->scratch[i], ss.a->code_key, hashctx)) {
 			ret = fail(EXIT_STORE, "cannot store the scratch codes");
@@ -586,8 +586,8 @@ static int write_one(struct imp *im, struct import_item *it)
 	if (it->nscratch && !ss.a->backup_issued)
 		ss.a->backup_issued = g.now;
 	im->pins += (unsigned)it->skipped_pin;
-	if ((ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "import", it->a->name, exists ? "updated" : "added", NULL, import_format_name(im->format))))
+	if ((ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, "import", it->a->name, exists ? "updated" : "added", NULL, import_format_name(im->format))))
 		goto out;
 	if (im->progress && ++im->done % 100 == 0)
 		fprintf(stderr, "\rimport: %u", im->done);

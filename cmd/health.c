@@ -59,11 +59,11 @@ static int visit(void *ctx, const struct account *a)
 int cmd_health(int argc, char **argv)
 {
 	struct store *s = NULL;
+	tf *h = NULL;
 	struct scan sc = { 0 };
 	struct ticket *tv = NULL;
 	size_t nt = 0, waiting = 0;
-	char msg[1024] = "", err[512];
-	const char *dir;
+	char msg[1024] = "";
 	int64_t age;
 	uint64_t bad = 0;
 	int state = H_OK, st, busy = 0, audit_ok = 1;
@@ -73,14 +73,14 @@ int cmd_health(int argc, char **argv)
 	problems = json_object_new_array();
 	sc.low_names = json_object_new_array();
 	sc.drift_names = json_object_new_array();
-	dir = store_dir();
-	st = store_open(dir, &s, err, sizeof err);
+	st = open_handle_quiet(&h);
 	if (st) {
 		state = H_CRITICAL;
-		snprintf(msg, sizeof msg, "store: %s", err);
+		snprintf(msg, sizeof msg, "store: %s", h ? tf_error_message(h) : "out of memory");
 		json_object_array_add(problems, json_object_new_string(msg));
 		goto report;
 	}
+	s = h->s;
 	store_set_lock_timeout(s, 2);
 	if (store_lock_all(s)) {
 		busy = 1;
@@ -97,9 +97,9 @@ int cmd_health(int argc, char **argv)
 	{
 		unsigned low, drift;
 
-		if (config_uint(s, "health.backup_low", 3, 0, 20, &low) ||
-		    config_uint(s, "health.drift", 2, 1, 100, &drift) ||
-		    config_duration(s, "health.ticket_age", 86400, &age)) {
+		if (tf_config_uint(h, "health.backup_low", 3, 0, 20, &low) ||
+		    tf_config_uint(h, "health.drift", 2, 1, 100, &drift) ||
+		    tf_config_duration(h, "health.ticket_age", 86400, &age)) {
 			state = H_UNKNOWN;
 			goto report;
 		}
@@ -113,7 +113,7 @@ int cmd_health(int argc, char **argv)
 		json_object_array_add(problems, json_object_new_string(store_error(s)));
 		goto report;
 	}
-	if (tickets_load(s, &tv, &nt)) {
+	if (tickets_load(h, &tv, &nt)) {
 		state = H_CRITICAL;
 		goto report;
 	}
@@ -182,6 +182,6 @@ report:
 	json_object_put(problems);
 	json_object_put(sc.low_names);
 	json_object_put(sc.drift_names);
-	close_store(s);
+	tf_close(&h);
 	return state;
 }

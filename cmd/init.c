@@ -74,7 +74,7 @@ int cmd_init(int argc, char **argv)
 
 		if (open_store(&s))
 			return EXIT_STORE;
-		st = audit(s, "init", NULL, "ok", NULL, NULL);
+		st = tf_audit(g.h, "init", NULL, "ok", NULL, NULL);
 		close_store(s);
 		return st;
 	}

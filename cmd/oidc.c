@@ -59,103 +59,6 @@ static int want_id(const struct oidc_args *a, struct oidc_id *id)
 	return EXIT_OK;
 }
 
-static int has_id(const struct account *a, const struct oidc_id *id)
-{
-	for (unsigned i = 0; i < a->noidc; i++)
-		if (oidc_same(&a->oidc[i], id))
-			return 1;
-	return 0;
-}
-
-/* Is the link's account this one: same name, and the same uid where the
- * link has one (a newcomer under an old name is not)? */
-static int link_is(const struct oidc_link *l, const struct account *a)
-{
-	return !strcmp(l->user, a->name) && (!l->uid[0] || !strcmp(l->uid, a->uid));
-}
-
-/* The store's link record of an identity, under its (held) lock. */
-static int link_read(struct store *s, struct acct_ref *ref, struct oidc_link *l, int *exists)
-{
-	uint8_t *pt = NULL;
-	size_t len = 0;
-	int st = store_blob_load(s, ref, &pt, &len);
-
-	*exists = 0;
-	if (st == ST_ENOENT)
-		return EXIT_OK;
-	if (st)
-		return fail_store(s, st);
-	st = oidc_link_from_json((const char *)pt, len, l);
-	sodium_free(pt);
-	if (st)
-		return fail(EXIT_STORE, "an identity link record is not readable");
-	*exists = 1;
-	return EXIT_OK;
-}
-
-/* Does the account a link names still carry it? (A crash between the two
- * writes, or a deleted account, leaves a stale link behind; a newcomer who
- * took a renamed account's old name has another uid.) Read without the
- * account's lock, so that it may be asked while another account's lock and
- * the identity's are held: files are replaced whole, and a rename updates
- * the link (under the identity's lock) before the old name goes. */
-static int link_live(struct store *s, const struct oidc_link *l, int *moving)
-{
-	struct account *a = account_new();
-	struct acct_ref ref;
-	int live = 0;
-
-	*moving = 0;
-	if (a && !store_ref(s, l->user, &ref) && !store_load(s, &ref, l->user, a)) {
-		live = link_is(l, a) && has_id(a, &l->id);
-		*moving = a->moved_to[0] != 0;
-	}
-	account_free(a);
-	return live;
-}
-
-/* The link record of id, read under the identity's lock, or under none. */
-static int link_get(struct store *s, const struct oidc_id *id, struct acct_ref *lref, int lock,
-                    struct oidc_link *l, int *exists)
-{
-	char key[OIDC_ISSUER_MAX + OIDC_SUBJECT_MAX + 2];
-	int st;
-
-	oidc_key(id, key, sizeof key);
-	if ((st = store_ref_ns(s, NS_OIDC, key, lref)) || (lock && (st = store_lock(s, lref))))
-		return fail_store(s, st);
-	return link_read(s, lref, l, exists);
-}
-
-int oidc_links_renamed(struct store *s, const struct account *a, const char *oldname)
-{
-	int ret = EXIT_OK;
-
-	for (unsigned i = 0; i < a->noidc && !ret; i++) {
-		struct acct_ref lref = { 0 };
-		struct oidc_link l;
-		struct oidc_id id = a->oidc[i];
-		int exists, st;
-		char *json = NULL;
-		size_t len = 0;
-
-		oidc_normalize(&id);
-		if (!(ret = link_get(s, &id, &lref, 1, &l, &exists)) && exists && !strcmp(l.user, oldname) &&
-		    (!l.uid[0] || !strcmp(l.uid, a->uid))) {
-			memcpy(l.user, a->name, sizeof l.user);
-			memcpy(l.uid, a->uid, sizeof l.uid);
-			if (oidc_link_to_json(&l, &json, &len))
-				ret = fail(EXIT_STORE, "out of memory");
-			else if ((st = store_blob_save(s, &lref, (const uint8_t *)json, len)))
-				ret = fail_store(s, st);
-			free(json);
-		}
-		store_unlock(s, &lref);
-	}
-	return ret;
-}
-
 static const struct argp link_argp = {
 	options, parse, "NAME --issuer URL --subject SUB",
 	"Link an OpenID Connect identity to an account (seed 000: log in with "
@@ -170,7 +73,7 @@ static int oidc_link_cmd(int argc, char **argv)
 	struct oidc_id id;
 	struct oidc_link l;
 	struct acct_ref lref = { 0 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	char *json = NULL;
 	size_t len = 0;
 	int ret, st, exists, moving;
@@ -183,19 +86,19 @@ static int oidc_link_cmd(int argc, char **argv)
 		return ret;
 	/* the account's lock, then the identity's: the order a rename takes
 	 * them in; the identity's lock is what keeps it unique */
-	if ((ret = sess_begin(&ss, a.name)) || (ret = link_get(ss.s, &id, &lref, 1, &l, &exists)))
+	if ((ret = sess_begin(&ss, a.name)) || (ret = oidc_link_get(g.h, &id, &lref, 1, &l, &exists)))
 		goto out;
-	if (exists && !link_is(&l, ss.a) && link_live(ss.s, &l, &moving)) {
+	if (exists && !oidc_link_is(&l, ss.a) && oidc_link_live(g.h, &l, &moving)) {
 		ret = fail(EXIT_USAGE, "that identity is linked to another account already");
 		goto out;
 	}
-	if (!has_id(ss.a, &id)) {
+	if (!oidc_has_id(ss.a, &id)) {
 		if (ss.a->noidc >= ACCT_MAX_OIDC) {
 			ret = fail(EXIT_USAGE, "the account has %d identities already", ACCT_MAX_OIDC);
 			goto out;
 		}
 		ss.a->oidc[ss.a->noidc++] = id;
-		if ((ret = sess_save(&ss)))
+		if ((ret = tf_sess_save(&ss)))
 			goto out;
 	}
 	memset(&l, 0, sizeof l);
@@ -211,7 +114,7 @@ static int oidc_link_cmd(int argc, char **argv)
 		ret = fail_store(ss.s, st);
 		goto out;
 	}
-	if ((ret = audit(ss.s, "oidc.link", a.name, "ok", NULL, id.issuer)))
+	if ((ret = tf_audit(g.h, "oidc.link", a.name, "ok", NULL, id.issuer)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();
@@ -253,7 +156,7 @@ static int oidc_unlink_cmd(int argc, char **argv)
 	if ((a.issuer || a.subject) && (ret = want_id(&a, &only)))
 		return ret;
 	{
-		struct session ss;
+		struct tf_sess ss;
 
 		if ((ret = sess_begin(&ss, a.name))) {
 			sess_end(&ss);
@@ -275,7 +178,7 @@ static int oidc_unlink_cmd(int argc, char **argv)
 			ret = fail(EXIT_USAGE, "password login is off for this account: unlinking its last identity "
 			           "would leave no way in (turn it on first: user set %s --password-login on)", a.name);
 		else
-			ret = sess_save(&ss);
+			ret = tf_sess_save(&ss);
 		sess_end(&ss);
 		if (ret)
 			return ret;
@@ -290,13 +193,13 @@ static int oidc_unlink_cmd(int argc, char **argv)
 		int st, exists;
 
 		oidc_normalize(&ids[i]);
-		if (!(ret = link_get(s, &ids[i], &lref, 1, &l, &exists)) && exists && !strcmp(l.user, a.name) &&
+		if (!(ret = oidc_link_get(g.h, &ids[i], &lref, 1, &l, &exists)) && exists && !strcmp(l.user, a.name) &&
 		    (!l.uid[0] || !strcmp(l.uid, uid)) && (st = store_delete(s, &lref)) && st != ST_ENOENT)
 			ret = fail_store(s, st);
 		store_unlock(s, &lref);
 	}
 	if (!ret)
-		ret = audit(s, "oidc.unlink", a.name, "ok", NULL, NULL);
+		ret = tf_audit(g.h, "oidc.unlink", a.name, "ok", NULL, NULL);
 	close_store(s);
 	if (!ret && !g.quiet && !g.json)
 		printf("unlinked %u identit%s of '%s'\n", removed, removed == 1 ? "y" : "ies", a.name);
@@ -333,24 +236,24 @@ static int oidc_lookup_cmd(int argc, char **argv)
 	for (int round = 0; round < 2 && !live; round++) {
 		int moving = 0;
 
-		if ((ret = link_get(s, &id, &lref, 0, &l, &exists)))
+		if ((ret = oidc_link_get(g.h, &id, &lref, 0, &l, &exists)))
 			goto out;
 		if (!exists && strlen(id.issuer) < OIDC_ISSUER_MAX) {
 			/* a link made before issuers were normalised */
 			struct oidc_id slash = id;
 
 			strcat(slash.issuer, "/");
-			if ((ret = link_get(s, &slash, &lref, 0, &l, &exists)))
+			if ((ret = oidc_link_get(g.h, &slash, &lref, 0, &l, &exists)))
 				goto out;
 		}
 		if (!exists)
 			break;
-		live = link_live(s, &l, &moving);
+		live = oidc_link_live(g.h, &l, &moving);
 		/* a rename a crash interrupted: finish it (that updates the
 		 * link), then read the link again */
 		if (moving) {
 			live = 0;
-			if ((ret = rename_resume(s, l.user)))
+			if ((ret = rename_resume(g.h, l.user)))
 				goto out;
 		}
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl org add|list|show|set|del|simulate */
 #include "cmd/cmd.h"
-#include "cmd/deliver.h"
+#include "cmd/cmd.h"
 #include "core/lockout.h"
 #include "core/policy.h"
 #include "core/timefmt.h"
@@ -10,150 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* quiet: a missing organisation is EXIT_NOENT without a message */
-static int org_load(struct store *s, const char *name, struct acct_ref *ref, struct org *o, int quiet)
-{
-	uint8_t *pt = NULL;
-	size_t len = 0;
-	int st;
-
-	/* a locked ref (from the caller's store_lock) is kept as it is */
-	if (!ref->locked && (st = store_ref_ns(s, NS_ORGS, name, ref)))
-		return fail_store(s, st);
-	st = store_blob_load(s, ref, &pt, &len);
-	if (st == ST_ENOENT)
-		return quiet ? EXIT_NOENT : fail(EXIT_NOENT, "no such organisation '%s'", safe(name));
-	if (st)
-		return fail_store(s, st);
-	st = org_from_json((const char *)pt, len, o);
-	sodium_free(pt);
-	if (st || strcmp(o->name, name))
-		return fail(EXIT_STORE, "organisation file '%s' is not readable", safe(name));
-	return EXIT_OK;
-}
-
-int org_read(struct store *s, const char *name, struct acct_ref *ref, struct org *o)
-{
-	return org_load(s, name, ref, o, 0);
-}
-
-int org_read_quiet(struct store *s, const char *name, struct acct_ref *ref, struct org *o)
-{
-	return org_load(s, name, ref, o, 1);
-}
-
-int org_write(struct store *s, struct acct_ref *ref, const struct org *o)
-{
-	char *json = NULL;
-	size_t len = 0;
-	int st;
-
-	if (org_to_json(o, &json, &len))
-		return fail(EXIT_STORE, "out of memory");
-	st = store_blob_save(s, ref, (const uint8_t *)json, len);
-	free(json);
-	return st ? fail_store(s, st) : EXIT_OK;
-}
-
-int default_policy(struct store *s, enum policy *def)
-{
-	const char *v = store_config_get(s, "policy.default");
-
-	*def = POLICY_OPTIONAL;
-	if (v && policy_parse(v, def))
-		return fail(EXIT_STORE, "config: policy.default = '%s' is not required, optional or off", safe(v));
-	return EXIT_OK;
-}
-
-void policy_source_text(const struct policy_out *po, const char *org, char *buf, size_t len)
-{
-	if (po->src == PSRC_ORG)
-		snprintf(buf, len, "org %s", org);
-	else
-		snprintf(buf, len, "%s", policy_source_name(po->src));
-}
-
-int effective_policy(struct store *s, const struct account *a, struct policy_out *po, char *why, size_t whylen)
-{
-	struct acct_ref ref = { 0 };
-	struct org o;
-	enum policy def;
-	int ret, has_org = 0;
-
-	if ((ret = default_policy(s, &def)))
-		return ret;
-	if (a->org[0]) {
-		/* an account's organisation is never missing: org del refuses
-		 * while it has members. Gone, it was removed behind twofactl's
-		 * back (or never existed): a store error, never the default */
-		ret = org_load(s, a->org, &ref, &o, 1);
-		if (ret == EXIT_NOENT)
-			return fail(EXIT_STORE, "the organisation '%s' of this account is missing (removed "
-			            "behind twofactl's back?): restore it, or move the account with user set --org",
-			            safe(a->org));
-		if (ret)
-			return ret;
-		has_org = 1;
-	}
-	account_policy(a, has_org ? &o : NULL, def, po);
-	policy_source_text(po, a->org, why, whylen);
-	return EXIT_OK;
-}
-
-static int collect_org(void *ctx, const uint8_t *json, size_t len)
-{
-	struct org_index *l = ctx;
-
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? 2 * l->cap : 16;
-		struct org *nv = realloc(l->v, nc * sizeof *nv);
-
-		if (!nv)
-			return -1;
-		l->v = nv;
-		l->cap = nc;
-	}
-	if (org_from_json((const char *)json, len, &l->v[l->n]))
-		return -2;   /* named by the walk */
-	l->n++;
-	return 0;
-}
-
-static int cmp_org(const void *x, const void *y)
-{
-	return strcmp(((const struct org *)x)->name, ((const struct org *)y)->name);
-}
-
-int org_index_load(struct store *s, struct org_index *ix)
-{
-	int st;
-
-	memset(ix, 0, sizeof *ix);
-	if ((st = store_iterate_ns(s, NS_ORGS, collect_org, ix))) {
-		org_index_free(ix);
-		return fail_store(s, st);
-	}
-	if (ix->n)
-		qsort(ix->v, ix->n, sizeof *ix->v, cmp_org);
-	return EXIT_OK;
-}
-
-const struct org *org_index_find(const struct org_index *ix, const char *name)
-{
-	struct org key;
-
-	if (!name[0] || !ix->n || strlen(name) >= sizeof key.name)
-		return NULL;
-	memcpy(key.name, name, strlen(name) + 1);
-	return bsearch(&key, ix->v, ix->n, sizeof *ix->v, cmp_org);
-}
-
-void org_index_free(struct org_index *ix)
-{
-	free(ix->v);
-	memset(ix, 0, sizeof *ix);
-}
 
 struct org_args {
 	const char *name;
@@ -253,7 +109,7 @@ static int org_add(int argc, char **argv)
 	memcpy(o.name, a.name, strlen(a.name) + 1);   /* checked by account_name_valid */
 	o.policy = a.policy;
 	o.created = g.now;
-	if ((ret = org_write(s, &ref, &o)) || (ret = audit(s, "org.add", NULL, policy_name(o.policy), NULL, a.name)))
+	if ((ret = org_write(g.h, &ref, &o)) || (ret = tf_audit(g.h, "org.add", NULL, policy_name(o.policy), NULL, a.name)))
 		goto out;
 	if (g.json)
 		emit_json(org_json(&o));
@@ -284,28 +140,6 @@ static const struct argp set_argp = {
 	"Exit status: 0 changed (also when some messages failed), 2 usage, 3 no such "
 	"organisation, 5 store error, 7 store busy.", common_children, NULL, NULL
 };
-
-/* Open the store, lock an organisation and read it (set, del, whitelist). */
-int org_begin(const char *name, struct store **s, struct acct_ref *ref, struct org *o)
-{
-	int ret, st;
-
-	*s = NULL;
-	memset(ref, 0, sizeof *ref);
-	if ((ret = open_store(s)))
-		return ret;
-	if ((st = store_ref_ns(*s, NS_ORGS, name, ref)) || (st = store_lock(*s, ref)))
-		return fail_store(*s, st);
-	return org_read(*s, name, ref, o);
-}
-
-/* And let go of it. */
-void org_end(struct store *s, struct acct_ref *ref)
-{
-	if (s)
-		store_unlock(s, ref);
-	close_store(s);
-}
 
 /* ---- set: what a required policy means for its members ---- */
 
@@ -345,7 +179,7 @@ static int member_scan(void *ctx, const struct account *a)
 /* One message to a member, read again (it may have enrolled, left or gone
  * meanwhile: then nobody is told). 0 sent, 1 not needed any more, -1 not
  * delivered (why says why). A failure is reported, never fatal. */
-static int notify_member(struct store *s, const char *org, const char *name, struct account *a,
+static int notify_member(const char *org, const char *name, struct account *a,
                          char *why, size_t whylen)
 {
 	struct acct_ref ref = { 0 };
@@ -354,12 +188,12 @@ static int notify_member(struct store *s, const char *org, const char *name, str
 	enum channel ch;
 	int st, r;
 
-	if ((st = store_ref(s, name, &ref)) || (st = store_lock(s, &ref))) {
+	if ((st = store_ref(g.h->s, name, &ref)) || (st = store_lock(g.h->s, &ref))) {
 		snprintf(why, whylen, "%s", st == ST_BUSY ? "account busy" : "cannot lock the account");
 		return -1;
 	}
-	st = store_load(s, &ref, name, a);
-	store_unlock(s, &ref);
+	st = store_load(g.h->s, &ref, name, a);
+	store_unlock(g.h->s, &ref);
 	if (st == ST_ENOENT)
 		return 1;
 	if (st) {
@@ -379,9 +213,9 @@ static int notify_member(struct store *s, const char *org, const char *name, str
 	g.err_word = NULL;
 	g.err_msg[0] = '\0';
 	{
-		struct msg_var v[] = { { "name", a->name }, { "issuer", config_issuer(s) }, { "org", org } };
+		struct msg_var v[] = { { "name", a->name }, { "issuer", tf_config_issuer(g.h) }, { "org", org } };
 
-		r = deliver(s, a, ch, "enrol-required", v, sizeof v / sizeof v[0]);
+		r = deliver(g.h, a, ch, "enrol-required", v, sizeof v / sizeof v[0]);
 	}
 	if (r)
 		snprintf(why, whylen, "%s", g.err_msg[0] ? g.err_msg : "delivery failed");
@@ -406,11 +240,11 @@ static int org_set(int argc, char **argv)
 	if ((ret = need(&a, 1, 1)))
 		goto done;
 	set_ctx("org set %s", a.name);
-	if ((ret = org_begin(a.name, &s, &ref, &o)))
+	if ((ret = cli_org_begin(a.name, &s, &ref, &o)))
 		goto out;
 	old = o.policy;
 	o.policy = a.policy;
-	if ((ret = org_write(s, &ref, &o)) || (ret = audit(s, "org.set", NULL, policy_name(o.policy), NULL, a.name)))
+	if ((ret = org_write(g.h, &ref, &o)) || (ret = tf_audit(g.h, "org.set", NULL, policy_name(o.policy), NULL, a.name)))
 		goto out;
 	/* decided under the organisation's lock: of two runs at once, one
 	 * sees the change and tells the members */
@@ -434,7 +268,7 @@ static int org_set(int argc, char **argv)
 		}
 		for (size_t i = 0; i < m.n; i++) {
 			char why[600];
-			int r = notify_member(s, a.name, m.todo[i], acct, why, sizeof why);
+			int r = notify_member(a.name, m.todo[i], acct, why, sizeof why);
 
 			if (r > 0)
 				continue;
@@ -447,7 +281,7 @@ static int org_set(int argc, char **argv)
 				json_object_object_add(f, "error", json_object_new_string(why));
 				json_object_array_add(failed, f);
 			}
-			if ((ret = audit(s, "org.notify", m.todo[i], r ? "failed" : "sent", NULL, a.name)))
+			if ((ret = tf_audit(g.h, "org.notify", m.todo[i], r ? "failed" : "sent", NULL, a.name)))
 				goto out;
 		}
 	}
@@ -480,7 +314,7 @@ static int org_set(int argc, char **argv)
 out:
 	account_free(acct);
 	free(m.todo);
-	org_end(s, &ref);
+	cli_org_end(s, &ref);
 done:
 	json_object_put(sent);
 	json_object_put(failed);
@@ -505,7 +339,7 @@ static int org_show(int argc, char **argv)
 	set_ctx("org show %s", a.name);
 	if ((ret = open_store(&s)))
 		return ret;
-	if (!(ret = org_read(s, a.name, &ref, &o))) {
+	if (!(ret = org_read(g.h, a.name, &ref, &o))) {
 		if (g.json) {
 			emit_json(org_json(&o));
 		} else {
@@ -541,7 +375,7 @@ static int org_list(int argc, char **argv)
 		return fail(EXIT_USAGE, "unexpected argument '%s'", a.name);
 	if ((ret = open_store(&s)))
 		return ret;
-	if ((ret = org_index_load(s, &l)))
+	if ((ret = org_index_load(g.h, &l)))
 		goto out;
 	for (size_t i = 0; i < l.n; i++) {
 		if (g.json)
@@ -600,7 +434,7 @@ static int org_del(int argc, char **argv)
 		ret = fail_store(s, st);
 		goto out;
 	}
-	if ((ret = org_read(s, a.name, &ref, &o)))
+	if ((ret = org_read(g.h, a.name, &ref, &o)))
 		goto out;
 	m.org = a.name;
 	if ((st = store_iterate(s, count_member, &m))) {
@@ -616,7 +450,7 @@ static int org_del(int argc, char **argv)
 		ret = fail_store(s, st);
 		goto out;
 	}
-	ret = audit(s, "org.del", NULL, "ok", NULL, a.name);
+	ret = tf_audit(g.h, "org.del", NULL, "ok", NULL, a.name);
 	if (!ret && !g.quiet && !g.json)
 		printf("deleted organisation '%s'\n", a.name);
 	if (!ret && g.json)
@@ -728,7 +562,7 @@ static int org_simulate(int argc, char **argv)
 	set_ctx("org simulate %s", a.name);
 	if ((ret = open_store(&s)))
 		return ret;
-	if ((ret = org_read(s, a.name, &ref, &o)))
+	if ((ret = org_read(g.h, a.name, &ref, &o)))
 		goto out;
 	sm.org = a.name;
 	sm.policy = a.policy;

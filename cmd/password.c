@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl passwd | reset send | reset redeem: passwords as the first factor */
 #include "cmd/cmd.h"
-#include "cmd/deliver.h"
+#include "cmd/cmd.h"
+#include "lib/shared.h"
 #include "core/auth.h"
 #include "core/lockout.h"
 #include "core/timefmt.h"
@@ -13,7 +14,6 @@
 
 #define PW_MIN 8
 #define PW_MAX 1000
-#define LINK_RANDOM 32
 
 struct pw_args {
 	const char *name;
@@ -61,7 +61,7 @@ static const struct argp passwd_argp = {
 int cmd_passwd(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	char *pw;
 	int ret;
 
@@ -78,8 +78,8 @@ int cmd_passwd(int argc, char **argv)
 		goto done;
 	if (!(ret = sess_begin(&ss, a.name)) && !(ret = set_password(ss.a, pw))) {
 		budget_reset(&ss.a->lk_pw);   /* old guesses were against a password that is gone */
-		if (!(ret = sess_save(&ss)))
-			ret = audit(ss.s, "passwd", a.name, "ok", NULL, NULL);
+		if (!(ret = tf_sess_save(&ss)))
+			ret = tf_audit(g.h, "passwd", a.name, "ok", NULL, NULL);
 	}
 	sess_end(&ss);
 	if (!ret && !g.quiet && !g.json)
@@ -94,67 +94,6 @@ int cmd_passwd(int argc, char **argv)
 done:
 	sodium_free(pw);
 	return ret;
-}
-
-/* ---- single-use links (reset, confirm --by-link) ----
- * A token is "NAME:" and 43 characters of base64url (256 random bits); its
- * keyed hash, bound to the account, the purpose, the address it was sent
- * to and the account's sent epoch (a password change, a factor removed), is
- * what is kept. */
-
-int link_token_make(struct session *ss, const char *purpose, char *token, size_t cap,
-                    uint8_t *hash)
-{
-	uint8_t raw[LINK_RANDOM];
-	char raw64[64], ctx[SENT_CTX_MAX];
-	int r;
-
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(raw64, sizeof raw64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof raw);
-	snprintf(token, cap, "%s:%s", ss->a->name, raw64);
-	auth_sent_context(ss->a, purpose, ss->a->email, ctx);
-	r = code_hash(ss->a->code_key, ctx, raw64, hash);
-	sodium_memzero(raw64, sizeof raw64);
-	return r ? fail(EXIT_STORE, "cannot hash the token") : EXIT_OK;
-}
-
-/* Split "NAME:SECRET" in place; NULL when malformed. */
-char *link_token_split(char *in)
-{
-	char *colon = strrchr(in, ':');
-
-	if (!colon || colon == in || strlen(colon + 1) != 43)
-		return NULL;
-	*colon = '\0';
-	return colon + 1;
-}
-
-int link_token_matches(struct session *ss, const char *purpose, const char *secret,
-                       const uint8_t *want)
-{
-	uint8_t h[CODE_HASH_BYTES];
-	char ctx[SENT_CTX_MAX];
-	int ok;
-
-	auth_sent_context(ss->a, purpose, ss->a->email, ctx);
-	if (code_hash(ss->a->code_key, ctx, secret, h))
-		return 0;
-	ok = sodium_memcmp(h, want, CODE_HASH_BYTES) == 0;
-	sodium_memzero(h, sizeof h);
-	return ok;
-}
-
-/* The link a message carries: the URL template of config key with {token}
- * replaced (the token alone when unset). malloc'd; the caller wipes it. */
-int link_token_url(struct store *s, const char *key, const char *token, char **url)
-{
-	const char *tpl = store_config_get(s, key);
-	struct msg_var tv[] = { { "token", token } };
-
-	if (msg_render(tpl ? tpl : "{token}", tv, 1, url) != CORE_OK)
-		return fail(EXIT_STORE, "out of memory");
-	return EXIT_OK;
 }
 
 /* ---- reset ---- */
@@ -172,7 +111,7 @@ static const struct argp send_argp = {
 static int reset_send(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
-	struct session ss;
+	struct tf_sess ss;
 	struct account *snap = NULL;
 	char token[ACCT_NAME_MAX + 2 + 64], *url = NULL, minutes[24];
 	uint8_t hash[CODE_HASH_BYTES];
@@ -191,12 +130,12 @@ static int reset_send(int argc, char **argv)
 		           a.name, a.name);
 		goto out;
 	}
-	if (!destination(ss.a, CH_EMAIL)) {
+	if (!destination(g.h, ss.a, CH_EMAIL)) {
 		ret = EXIT_NEED_ENROL;
 		goto out;
 	}
-	if ((ret = config_duration(ss.s, "reset.ttl", 3600, &ttl)) ||
-	    (ret = config_duration(ss.s, "code.resend", 30, &resend)))
+	if ((ret = tf_config_duration(g.h, "reset.ttl", 3600, &ttl)) ||
+	    (ret = tf_config_duration(g.h, "code.resend", 30, &resend)))
 		goto out;
 	last = ss.a->reset_sent ? ss.a->reset_sent : ss.a->reset_expires ? ss.a->reset_expires - ttl : 0;
 	if (last && g.now < last + resend) {
@@ -207,7 +146,7 @@ static int reset_send(int argc, char **argv)
 	/* 1. under the lock: the token, its hash (bound to this address), and
 	 * the resend slot reserved */
 	if ((ret = link_token_make(&ss, "reset", token, sizeof token, hash)) ||
-	    (ret = link_token_url(ss.s, "reset.url", token, &url)))
+	    (ret = link_token_url(g.h, "reset.url", token, &url)))
 		goto out;
 	if (!(snap = account_new())) {
 		ret = fail(EXIT_STORE, "cannot allocate secure memory");
@@ -216,20 +155,20 @@ static int reset_send(int argc, char **argv)
 	prev_sent = ss.a->reset_sent;
 	epoch = ss.a->sent_epoch;
 	ss.a->reset_sent = g.now;
-	if ((ret = sess_save(&ss)))
+	if ((ret = tf_sess_save(&ss)))
 		goto out;
 	memcpy(snap, ss.a, sizeof *snap);
 	/* 2. without it: a slow mail server never holds the account */
-	sess_release(&ss);
+	tf_sess_release(&ss);
 	snprintf(minutes, sizeof minutes, "%lld", (long long)(ttl + 59) / 60);
 	{
-		struct msg_var v[] = { { "name", snap->name }, { "issuer", config_issuer(ss.s) },
+		struct msg_var v[] = { { "name", snap->name }, { "issuer", tf_config_issuer(g.h) },
 		                       { "url", url }, { "minutes", minutes } };
 
-		sent = deliver(ss.s, snap, CH_EMAIL, "reset", v, 4);
+		sent = deliver(g.h, snap, CH_EMAIL, "reset", v, 4);
 	}
 	/* 3. under it again: the link is recorded, or the slot given back */
-	if ((ret = sess_retake(&ss)))
+	if ((ret = tf_sess_retake(&ss)))
 		goto out;
 	if (!sent && (strcmp(ss.a->email, snap->email) || ss.a->sent_epoch != epoch || ss.a->email_reset_off))
 		sent = fail(EXIT_DELIVERY, "the account's address or settings changed while the message was "
@@ -237,13 +176,13 @@ static int reset_send(int argc, char **argv)
 	if (sent) {
 		if (ss.a->reset_sent == g.now)
 			ss.a->reset_sent = prev_sent;
-		(void)sess_save(&ss);
+		TF_IGNORE(tf_sess_save(&ss));
 		ret = sent;
 		goto out;
 	}
 	memcpy(ss.a->reset_hash, hash, sizeof hash);   /* a new link replaces the old */
 	ss.a->reset_expires = g.now + ttl;
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "reset.send", a.name, "sent", NULL, NULL)))
+	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "reset.send", a.name, "sent", NULL, NULL)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();
@@ -278,7 +217,7 @@ static const struct argp redeem_argp = {
 static int reset_redeem(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	char *in, *pw, *secret;
 	int ret, ok, have_pw;
 
@@ -317,10 +256,10 @@ static int reset_redeem(int argc, char **argv)
 		if (ok) {   /* expired: it goes */
 			ss.a->reset_expires = 0;
 			sodium_memzero(ss.a->reset_hash, sizeof ss.a->reset_hash);
-			if ((ret = sess_save(&ss)))
+			if ((ret = tf_sess_save(&ss)))
 				goto done;
 		}
-		if (!(ret = audit(ss.s, "reset.redeem", ss.a->name, "rejected", NULL, NULL)))
+		if (!(ret = tf_audit(g.h, "reset.redeem", ss.a->name, "rejected", NULL, NULL)))
 			ret = fail(EXIT_REJECTED, "the reset link is not valid (wrong, used or expired)");
 		goto done;
 	}
@@ -330,8 +269,8 @@ static int reset_redeem(int argc, char **argv)
 		goto done;
 	if (have_pw)   /* the password's budget only: the codes' is never reset by mail */
 		budget_reset(&ss.a->lk_pw);
-	if ((ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "reset.redeem", ss.a->name, have_pw ? "password set" : "ok", NULL, NULL)))
+	if ((ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, "reset.redeem", ss.a->name, have_pw ? "password set" : "ok", NULL, NULL)))
 		goto done;
 	if (g.json) {
 		json_object *o = json_object_new_object();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl recovery file|list|show|approve|deny: lost-device tickets */
 #include "cmd/cmd.h"
-#include "cmd/deliver.h"
+#include "cmd/cmd.h"
+#include "lib/shared.h"
 #include "core/auth.h"
 #include "core/b32.h"
 #include "core/lockout.h"
@@ -94,12 +95,12 @@ static int ticket_write(struct store *s, struct acct_ref *ref, const struct tick
 
 /* Tell the user: the account's address, else the ticket's contact. A failed
  * message is reported but does not undo the step. */
-static void notify(struct store *s, const struct account *acct, const struct ticket *t, const char *purpose)
+static void notify(const struct account *acct, const struct ticket *t, const char *purpose)
 {
 	struct account *copy = account_new();
 	enum channel ch = CH_EMAIL;
 	char created[32];
-	struct msg_var v[] = { { "name", acct ? acct->name : t->user }, { "issuer", config_issuer(s) },
+	struct msg_var v[] = { { "name", acct ? acct->name : t->user }, { "issuer", tf_config_issuer(g.h) },
 	                       { "ticket", t->id }, { "answer", t->answer }, { "created", created },
 	                       { "reason", t->reason } };
 
@@ -117,7 +118,7 @@ static void notify(struct store *s, const struct account *acct, const struct tic
 		if (!copy->phone[0])
 			memcpy(copy->phone, t->contact, strlen(t->contact) + 1);
 	}
-	if ((copy->email[0] || copy->phone[0]) && deliver(s, copy, ch, purpose, v, sizeof v / sizeof v[0]))
+	if ((copy->email[0] || copy->phone[0]) && deliver(g.h, copy, ch, purpose, v, sizeof v / sizeof v[0]))
 		fprintf(stderr, "twofactl: %s: warning: the message to the user was not delivered\n", g.ctx);
 	account_free(copy);
 }
@@ -154,7 +155,7 @@ static const struct argp file_argp = {
 static int rec_file(int argc, char **argv)
 {
 	struct rec_args a = { 0 };
-	struct session ss;
+	struct tf_sess ss;
 	struct acct_ref tref = { 0 };
 	struct ticket t = { 0 };
 	uint8_t raw[5];
@@ -185,10 +186,10 @@ static int rec_file(int argc, char **argv)
 		goto out;
 	}
 	if ((ret = ticket_write(ss.s, &tref, &t)) ||
-	    (ret = audit(ss.s, "recovery.file", t.user, "pending", NULL, t.id)))
+	    (ret = tf_audit(g.h, "recovery.file", t.user, "pending", NULL, t.id)))
 		goto out;
-	sess_release(&ss);   /* the message goes out without holding the account */
-	notify(ss.s, ss.a, &t, "recovery-filed");
+	tf_sess_release(&ss);   /* the message goes out without holding the account */
+	notify(ss.a, &t, "recovery-filed");
 	if (g.json)
 		emit_json(ticket_json(&t));
 	else if (g.quiet)
@@ -200,58 +201,6 @@ out:
 		store_unlock(ss.s, &tref);
 	sess_end(&ss);
 	return ret;
-}
-
-struct tlist {
-	struct ticket *v;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const uint8_t *json, size_t len)
-{
-	struct tlist *l = ctx;
-
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? 2 * l->cap : 16;
-		struct ticket *nv = realloc(l->v, nc * sizeof *nv);
-
-		if (!nv)
-			return -1;
-		l->v = nv;
-		l->cap = nc;
-	}
-	if (ticket_from_json((const char *)json, len, &l->v[l->n]))
-		return -2;   /* named by the walk */
-	l->n++;
-	return 0;
-}
-
-static int by_created(const void *x, const void *y)
-{
-	const struct ticket *a = x, *b = y;
-
-	return a->created < b->created ? -1 : a->created > b->created ? 1 : strcmp(a->id, b->id);
-}
-
-int tickets_load(struct store *s, struct ticket **out, size_t *n)
-{
-	return tickets_scan(s, out, n, NULL);
-}
-
-int tickets_scan(struct store *s, struct ticket **out, size_t *n, struct skipped *k)
-{
-	struct tlist l = { 0 };
-	int st = store_scan_ns(s, NS_TICKETS, collect, &l, k ? skipped_record : NULL, k);
-
-	if (st) {
-		free(l.v);
-		return fail_store(s, st);
-	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof *l.v, by_created);
-	*out = l.v;
-	*n = l.n;
-	return EXIT_OK;
 }
 
 static const struct argp_option list_options[] = {
@@ -274,7 +223,7 @@ static int rec_list(int argc, char **argv)
 	cmd_parse(&list_argp, argc, argv, &a);
 	if (a.arg)
 		return fail(EXIT_USAGE, "unexpected argument '%s'", safe(a.arg));
-	if ((ret = open_store(&s)) || (ret = tickets_load(s, &v, &n)))
+	if ((ret = open_store(&s)) || (ret = tickets_load(g.h, &v, &n)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char when[32];
@@ -369,7 +318,7 @@ static int find_uid(void *ctx, const struct account *a)
  * has the ticket's uid, whatever its name now (a rename keeps the uid; a
  * newcomer under the old name has another). t->user gets its current name.
  * EXIT_NOENT, quietly, when it is gone. */
-static int ticket_account(struct store *s, struct ticket *t, struct session *ss)
+static int ticket_account(struct store *s, struct ticket *t, struct tf_sess *ss)
 {
 	struct uid_find f = { .uid = t->uid };
 	int ret, st;
@@ -377,7 +326,7 @@ static int ticket_account(struct store *s, struct ticket *t, struct session *ss)
 	memset(ss, 0, sizeof *ss);
 	if (!t->uid[0])   /* filed before tickets kept the uid: by name, as then */
 		return sess_begin(ss, t->user);
-	if ((ret = rename_resume(s, t->user)))   /* a rename a crash interrupted */
+	if ((ret = rename_resume(g.h, t->user)))   /* a rename a crash interrupted */
 		return ret;
 	{
 		struct account *a = account_new();
@@ -408,7 +357,7 @@ static int decide(struct rec_args *a, enum tstatus to)
 {
 	struct store *s = NULL;
 	struct acct_ref tref = { 0 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	struct account *copy = NULL;
 	struct ticket t;
 	int ret, st, gone = 0;
@@ -445,7 +394,7 @@ static int decide(struct rec_args *a, enum tstatus to)
 		login_close_all(ss.a);
 		lock_reset(ss.a);
 		ss.a->must_enrol = 1;   /* whatever the policy, until a factor is active again */
-		if ((ret = sess_save(&ss)) || (ret = audit(s, "recovery.reset", t.user, "ok", NULL, t.id)))
+		if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "recovery.reset", t.user, "ok", NULL, t.id)))
 			goto out;
 	} else {
 		/* the message goes to the account it was filed for, never to a
@@ -463,7 +412,7 @@ static int decide(struct rec_args *a, enum tstatus to)
 	if (a->reason)
 		memcpy(t.answer, a->reason, strlen(a->reason) + 1);
 	if ((ret = ticket_write(s, &tref, &t)) ||
-	    (ret = audit(s, to == T_APPROVED ? "recovery.approve" : "recovery.deny", t.user, tstatus_name(to), NULL, t.id)))
+	    (ret = tf_audit(g.h, to == T_APPROVED ? "recovery.approve" : "recovery.deny", t.user, tstatus_name(to), NULL, t.id)))
 		goto out;
 	/* the message goes out after the account's lock is let go: a slow
 	 * mail server never holds the account */
@@ -472,7 +421,7 @@ static int decide(struct rec_args *a, enum tstatus to)
 		memcpy(copy, ss.a, sizeof *copy);
 	sess_end(&ss);
 	if (gone || copy)
-		notify(s, copy, &t, to == T_APPROVED ? "recovery-approved" : "recovery-denied");
+		notify(copy, &t, to == T_APPROVED ? "recovery-approved" : "recovery-denied");
 	else
 		fprintf(stderr, "twofactl: %s: warning: the message to the user was not delivered\n", g.ctx);
 	if (g.json)

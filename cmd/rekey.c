@@ -37,7 +37,7 @@ int cmd_rekey(int argc, char **argv)
 		fprintf(stderr, "\r\033[K");
 	if (st) {
 		ret = fail_store(s, st);
-	} else if (!(ret = audit(s, "rekey", NULL, "ok", NULL, NULL))) {
+	} else if (!(ret = tf_audit(g.h, "rekey", NULL, "ok", NULL, NULL))) {
 		if (g.json) {
 			json_object *o = json_object_new_object();
 

@@ -285,7 +285,7 @@ static json_object *collect(char *out)
 	return arr;
 }
 
-static void audit_refusal(struct store *s, const struct caller *c, enum role role,
+static void audit_refusal(const struct caller *c, enum role role,
                           const struct request *req)
 {
 	char detail[160];
@@ -294,10 +294,10 @@ static void audit_refusal(struct store *s, const struct caller *c, enum role rol
 	         safe(req->argv[0]));
 	/* the refusal stands even when the audit line cannot be written (that
 	 * failure goes to the server's standard error, the journal) */
-	(void)audit(s, "serve.forbidden", NULL, "forbidden", NULL, detail);
+	TF_IGNORE(tf_audit(g.h, "serve.forbidden", NULL, "forbidden", NULL, detail));
 }
 
-static void serve_one(struct store *s, const struct caller *c, enum role role,
+static void serve_one(const struct caller *c, enum role role,
                       struct request *req)
 {
 	char *out = NULL, *err = NULL, msg[600];
@@ -321,7 +321,7 @@ static void serve_one(struct store *s, const struct caller *c, enum role role,
 	if (!role_allows(role, req->argc, req->argv)) {
 		snprintf(msg, sizeof msg, "%s: not allowed for role %s", safe(req->argv[0]), role_name(role));
 		g.now = (int64_t)time(NULL);
-		audit_refusal(s, c, role, req);
+		audit_refusal(c, role, req);
 		answer(req->id, EXIT_USAGE, NULL, "forbidden", msg);
 		return;
 	}
@@ -332,7 +332,7 @@ static void serve_one(struct store *s, const struct caller *c, enum role role,
 	g.dir = g.serve_dir;
 	rc = run_captured(req->argv, req->argc, req->in, req->inlen, &out, &outlen, &err, &errlen);
 	if (g.err_word && !strcmp(g.err_word, "forbidden"))
-		audit_refusal(s, c, role, req);
+		audit_refusal(c, role, req);
 	/* check's 10 and 11 are answers; the same codes after a failure (send
 	 * by a channel the account lacks: 11) are errors, with their reason */
 	if (answered(rc))
@@ -451,6 +451,9 @@ int cmd_serve(int argc, char **argv)
 	role = role_of(s, &c);
 	g.serve = 1;
 	g.role = (int)role;
+	g.caller_uid = c.uid;
+	g.h->role = (tf_role)role;   /* the library refuses what the role may not do */
+	g.h->caller_uid = c.uid;
 	g.serve_dir = store_path(s);
 	g.envelope = 1;   /* each answer carries its error */
 	for (;;) {
@@ -475,7 +478,7 @@ int cmd_serve(int argc, char **argv)
 				json_object_put(req.root);
 			consume(r, len);
 		} else {
-			serve_one(s, &c, role, &req);
+			serve_one(&c, role, &req);
 			json_object_put(req.root);
 			consume(r, len);
 		}

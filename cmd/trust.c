@@ -72,7 +72,7 @@ static const struct argp add_argp = {
 static int trust_add_cmd(int argc, char **argv)
 {
 	struct trust_args a = { .want = 1 };
-	struct session ss;
+	struct tf_sess ss;
 	char token[TRUST_TOKEN_CHARS + 1] = "";
 	uint32_t id = 0;
 	unsigned days;
@@ -82,11 +82,11 @@ static int trust_add_cmd(int argc, char **argv)
 	set_ctx("trust add %s", safe(a.name));
 	if ((ret = sess_begin(&ss, a.name)))
 		goto out;
-	if ((ret = config_uint(ss.s, "trust.days", 30, 1, 365, &days)))
+	if ((ret = tf_config_uint(g.h, "trust.days", 30, 1, 365, &days)))
 		goto out;
 	if (!a.days)
 		a.days = days;
-	if (trust_add(ss.a, ss.a->code_key, acct_ctx(&ss), g.now, a.days * 86400, a.label, token, &id)) {
+	if (trust_add(ss.a, ss.a->code_key, tf_acct_ctx(&ss), g.now, a.days * 86400, a.label, token, &id)) {
 		ret = fail(EXIT_STORE, "cannot make a device token");
 		goto out;
 	}
@@ -102,8 +102,8 @@ static int trust_add_cmd(int argc, char **argv)
 	} else {
 		printf("%s\n", token);
 	}
-	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "trust.add", a.name, "ok", NULL, a.label)))
+	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, "trust.add", a.name, "ok", NULL, a.label)))
 		goto out;
 out:
 	sodium_memzero(token, sizeof token);
@@ -119,7 +119,7 @@ static const struct argp list_argp = {
 static int trust_list_cmd(int argc, char **argv)
 {
 	struct trust_args a = { .want = 1 };
-	struct session ss;
+	struct tf_sess ss;
 	int ret;
 
 	cmd_parse(&list_argp, argc, argv, &a);
@@ -160,7 +160,7 @@ static const struct argp revoke_argp = {
 static int trust_revoke_cmd(int argc, char **argv)
 {
 	struct trust_args a = { .want = 2 };
-	struct session ss;
+	struct tf_sess ss;
 	int64_t id = 0;
 	unsigned n = 0;
 	int ret;
@@ -181,7 +181,7 @@ static int trust_revoke_cmd(int argc, char **argv)
 		ret = fail(EXIT_NOENT, "no device %lld", (long long)id);
 		goto out;
 	}
-	if ((ret = sess_save(&ss)) || (ret = audit(ss.s, "trust.revoke", a.name, "ok", NULL, NULL)))
+	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "trust.revoke", a.name, "ok", NULL, NULL)))
 		goto out;
 	if (g.json) {
 		json_object *o = json_object_new_object();

@@ -166,7 +166,7 @@ static int switch_permitted(const struct user_args *u)
  * may be required or inherit there). Checked when --org or --2fa changes;
  * an organisation that becomes required later simply wins (org set says
  * whose own switch it overrides). */
-static int check_org_switch(struct store *s, const struct account *a, const struct user_args *u)
+static int check_org_switch(const struct account *a, const struct user_args *u)
 {
 	struct acct_ref oref = { 0 };
 	struct org o;
@@ -174,7 +174,7 @@ static int check_org_switch(struct store *s, const struct account *a, const stru
 
 	if (!a->org[0] || (!(u->org && u->org[0]) && u->twofa < 0))
 		return EXIT_OK;
-	ret = u->org && u->org[0] ? org_read(s, a->org, &oref, &o) : org_read_quiet(s, a->org, &oref, &o);
+	ret = u->org && u->org[0] ? org_read(g.h, a->org, &oref, &o) : org_read_quiet(g.h, a->org, &oref, &o);
 	if (ret == EXIT_NOENT && !(u->org && u->org[0]))
 		return EXIT_OK;   /* its organisation went away: as none */
 	if (ret)
@@ -234,7 +234,7 @@ static int service_password(struct account *a, char pw[SERVICE_PW_LEN + 1])
 static int user_add(int argc, char **argv)
 {
 	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	char *pw = NULL;
 	int ret, st;
 
@@ -257,7 +257,7 @@ static int user_add(int argc, char **argv)
 		goto out;
 	}
 	account_init(ss.a, u.name, g.now);
-	if ((ret = apply_fields(ss.a, &u)) || (ret = check_org_switch(ss.s, ss.a, &u)))
+	if ((ret = apply_fields(ss.a, &u)) || (ret = check_org_switch(ss.a, &u)))
 		goto out;
 	if (u.service || u.genpw) {
 		ss.a->service = u.service;
@@ -286,8 +286,8 @@ static int user_add(int argc, char **argv)
 		if (pw)
 			printf("%s\n", pw);
 	}
-	if ((ret = out_flush()) || (ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "user.add", u.name, "ok", NULL, u.service ? "service" : NULL)))
+	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, "user.add", u.name, "ok", NULL, u.service ? "service" : NULL)))
 		goto out;
 out:
 	if (pw)
@@ -306,7 +306,7 @@ static const struct argp set_argp = {
 static int user_set(int argc, char **argv)
 {
 	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
-	struct session ss;
+	struct tf_sess ss;
 	int ret;
 
 	cmd_parse(&set_argp, argc, argv, &u);
@@ -318,7 +318,7 @@ static int user_set(int argc, char **argv)
 	if ((u.mustenrol >= 0 && (ret = allow_admin_option("--must-enrol"))) || (ret = switch_permitted(&u)))
 		return ret;
 	if (!(ret = sess_begin(&ss, u.name)) && !(ret = apply_fields(ss.a, &u)) &&
-	    !(ret = check_org_switch(ss.s, ss.a, &u)) && !(ret = sess_save(&ss))) {
+	    !(ret = check_org_switch(ss.a, &u)) && !(ret = tf_sess_save(&ss))) {
 		char detail[64] = "";
 
 		if (u.mustenrol >= 0)
@@ -326,7 +326,7 @@ static int user_set(int argc, char **argv)
 		if (u.twofa >= 0)
 			snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s2fa %s",
 			         detail[0] ? ", " : "", switch_name((enum acct_switch)u.twofa));
-		ret = audit(ss.s, "user.set", u.name, "ok", NULL, detail[0] ? detail : NULL);
+		ret = tf_audit(g.h, "user.set", u.name, "ok", NULL, detail[0] ? detail : NULL);
 	}
 	sess_end(&ss);
 	if (!ret && !g.quiet && !g.json)
@@ -525,7 +525,7 @@ static const struct argp name_argp_show = {
 static int user_show(int argc, char **argv)
 {
 	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
-	struct session ss;
+	struct tf_sess ss;
 	int ret;
 
 	cmd_parse(&name_argp_show, argc, argv, &u);
@@ -533,7 +533,7 @@ static int user_show(int argc, char **argv)
 	if (!(ret = sess_begin(&ss, u.name))) {
 		struct shown_policy sp;
 
-		ret = effective_policy(ss.s, ss.a, &sp.po, sp.src, sizeof sp.src);
+		ret = effective_policy(g.h, ss.a, &sp.po, sp.src, sizeof sp.src);
 		if (!ret && g.json)
 			emit_json(show_json(ss.a, &sp));
 		else if (!ret)
@@ -550,7 +550,7 @@ static const struct argp name_argp_del = {
 static int user_del(int argc, char **argv)
 {
 	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
-	struct session ss;
+	struct tf_sess ss;
 	int ret, st;
 
 	cmd_parse(&name_argp_del, argc, argv, &u);
@@ -559,7 +559,7 @@ static int user_del(int argc, char **argv)
 		if ((st = store_delete(ss.s, &ss.ref)))
 			ret = fail_store(ss.s, st);
 		else
-			ret = audit(ss.s, "user.del", u.name, "ok", NULL, NULL);
+			ret = tf_audit(g.h, "user.del", u.name, "ok", NULL, NULL);
 	}
 	sess_end(&ss);
 	if (!ret && g.json) {
@@ -580,15 +580,15 @@ static const struct argp name_argp_unlock = {
 static int user_unlock(int argc, char **argv)
 {
 	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
-	struct session ss;
+	struct tf_sess ss;
 	int ret;
 
 	cmd_parse(&name_argp_unlock, argc, argv, &u);
 	set_ctx("user unlock %s", safe(u.name));
 	if (!(ret = sess_begin(&ss, u.name))) {
 		lock_reset_all(ss.a);
-		if (!(ret = sess_save(&ss)))
-			ret = audit(ss.s, "user.unlock", u.name, "ok", NULL, NULL);
+		if (!(ret = tf_sess_save(&ss)))
+			ret = tf_audit(g.h, "user.unlock", u.name, "ok", NULL, NULL);
 	}
 	sess_end(&ss);
 	if (!ret && g.json) {
@@ -754,7 +754,7 @@ static int user_list(int argc, char **argv)
 	cmd_parse(&list_argp, argc, argv, &l.f);
 	if ((ret = open_store(&s)))
 		return ret;
-	if ((ret = org_index_load(s, &orgs)) || (ret = default_policy(s, &l.def)))
+	if ((ret = org_index_load(g.h, &orgs)) || (ret = default_policy(g.h, &l.def)))
 		goto out;
 	if (l.f.org && !org_index_find(&orgs, l.f.org)) {
 		ret = fail(EXIT_NOENT, "no such organisation '%s'", safe(l.f.org));
@@ -800,83 +800,7 @@ out:
 	return ret;
 }
 
-/* ---- rename ----
- * One crash-safe step, in three writes under both names' locks:
- * 1. the old file is replaced by the record marked moved_to NEW (the
- *    commit point: from here the old name answers "no such account");
- * 2. the record is written under the new name;
- * 3. the old file is removed.
- * A crash after 1 is finished by the next command that opens the old name
- * (sess_begin) or by 'user rename' again. */
-
-int rename_finish(struct store *s, struct acct_ref *oldref, struct account *a, struct acct_ref *held)
-{
-	struct acct_ref own = { 0 }, *nref = held ? held : &own;
-	struct account *b = account_new();
-	char oldname[ACCT_NAME_MAX + 1];
-	int ret = EXIT_OK, st;
-
-	if (!b)
-		return fail(EXIT_STORE, "cannot allocate secure memory");
-	memcpy(oldname, a->name, sizeof oldname);
-	memcpy(b, a, sizeof *b);
-	memcpy(b->name, a->moved_to, sizeof b->name);
-	b->moved_to[0] = '\0';
-	if (!held && ((st = store_ref(s, b->name, nref)) || (st = store_lock(s, nref)))) {
-		ret = fail_store(s, st);
-		goto out;
-	}
-	if (store_exists(s, nref)) {
-		/* step 2 done before a crash, or, after a crash, the free name was
-		 * taken meanwhile: then the rename is abandoned, nothing lost */
-		struct account *c = account_new();
-		int same = c && store_load(s, nref, b->name, c) == ST_OK && c->created == a->created &&
-		           c->next_id == a->next_id;
-
-		account_free(c);
-		if (!same) {
-			a->moved_to[0] = '\0';
-			if ((st = store_save(s, oldref, a)))
-				ret = fail_store(s, st);
-			else
-				ret = fail(EXIT_USAGE, "rename to '%s' abandoned: that name was taken meanwhile", b->name);
-			goto out;
-		}
-	} else if ((st = store_save(s, nref, b))) {
-		ret = fail_store(s, st);
-		goto out;
-	}
-	/* the links of its OpenID Connect identities follow it before the old
-	 * name goes (until then a crash leaves this step to be redone) */
-	if ((ret = oidc_links_renamed(s, b, oldname)))
-		goto out;
-	if ((st = store_delete(s, oldref)) && st != ST_ENOENT)
-		ret = fail_store(s, st);
-	else
-		ret = audit(s, "user.rename", b->name, "ok", NULL, oldname);
-out:
-	if (!held)
-		store_unlock(s, nref);
-	account_free(b);
-	return ret;
-}
-
-int rename_resume(struct store *s, const char *name)
-{
-	struct acct_ref ref = { 0 };
-	struct account *a = account_new();
-	int ret = EXIT_OK, st;
-
-	if (!a)
-		return fail(EXIT_STORE, "cannot allocate secure memory");
-	if ((st = store_ref(s, name, &ref)) || (st = store_lock(s, &ref)))
-		ret = fail_store(s, st);
-	else if (!store_load(s, &ref, name, a) && a->moved_to[0])
-		ret = rename_finish(s, &ref, a, NULL);
-	store_unlock(s, &ref);
-	account_free(a);
-	return ret;
-}
+/* ---- rename (lib/rename.c does the crash-safe steps) ---- */
 
 static const struct argp rename_argp = {
 	NULL, parse_fields, "OLD NEW",
@@ -889,7 +813,7 @@ static const struct argp rename_argp = {
 static int user_rename(int argc, char **argv)
 {
 	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1, .maxargs = 1 };
-	struct session ss;
+	struct tf_sess ss;
 	struct acct_ref nref = { 0 };
 	int ret, st;
 
@@ -912,9 +836,9 @@ static int user_rename(int argc, char **argv)
 		goto out;
 	}
 	memcpy(ss.a->moved_to, u.newname, strlen(u.newname) + 1);
-	if ((ret = sess_save(&ss)))   /* 1: the commit point */
+	if ((ret = tf_sess_save(&ss)))   /* 1: the commit point */
 		goto out;
-	ret = rename_finish(ss.s, &ss.ref, ss.a, &nref);
+	ret = rename_finish(g.h, &ss.ref, ss.a, &nref);
 	if (!ret && g.json) {
 		json_object *o = json_object_new_object();
 

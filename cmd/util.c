@@ -340,9 +340,19 @@ const char *printable(const char *s)
 	return out;
 }
 
-/* Inside a batch every line shares one open store: opening it (the key,
- * its subkeys, the config) is most of the work of a small command. */
-static struct store *batch_store;
+/* The command's clock: --at, or the time the command started. */
+static int64_t cli_clock(void *ctx)
+{
+	(void)ctx;
+	return g.now;
+}
+
+/* The library says each failure as it happens, as fail() does. */
+static void cli_error(void *ctx, tf_status st, const char *word, const char *message)
+{
+	(void)ctx;
+	failw((int)st, word, "%s", message);
+}
 
 const char *store_dir(void)
 {
@@ -351,9 +361,26 @@ const char *store_dir(void)
 	return dir && *dir ? dir : STORE_DEFAULT_DIR;
 }
 
+/* Inside a batch or serve every line shares one handle: opening the store
+ * (the key, its subkeys, the config) is most of the work of a small command.
+ * Elsewhere the handle lives while someone holds it (open_store and
+ * sess_begin take it, close_store and sess_end give it back). */
+static unsigned handle_refs;
+static int acquire_handle(void);
+static void release_handle(void);
+
 int open_store(struct store **s)
 {
-	char err[512];
+	int ret = acquire_handle();
+
+	if (s)
+		*s = ret ? NULL : g.h->s;
+	return ret;
+}
+
+static int acquire_handle(void)
+{
+	struct tf_options o = { .clock = cli_clock, .on_error = cli_error };
 	const char *dir = store_dir();
 	int st;
 
@@ -363,33 +390,66 @@ int open_store(struct store **s)
 		if (g.at_set && g.role != ROLE_ADMIN)
 			return failw(EXIT_USAGE, "forbidden", "--at is for administrators");
 	}
-	if (g.batch && batch_store) {
-		*s = batch_store;
-		return EXIT_OK;
+	if (!g.h) {
+		if (!g.batch && (st = act_as_store_owner(dir)))   /* done already by cmd_parse */
+			return st;
+		o.dir = dir;
+		o.role = g.serve ? (tf_role)g.role : TF_ROLE_ADMIN;
+		o.caller_uid = g.caller_uid;
+		if ((st = tf_open(&g.h, &o))) {
+			tf_close(&g.h);
+			return st;
+		}
 	}
-	if (!g.batch && (st = act_as_store_owner(dir)))   /* done already by cmd_parse */
+	if ((g.via_service || g.rhost) && (st = tf_set_origin(g.h, g.via_service, g.rhost))) {
+		if (!handle_refs && !g.batch)
+			tf_close(&g.h);
 		return st;
-	st = store_open(dir, s, err, sizeof err);
-	if (st)
-		return fail(exit_for_store(st), "%s", err);
-	if (g.batch)
-		batch_store = *s;
+	}
+	handle_refs++;
 	return EXIT_OK;
+}
+
+static void release_handle(void)
+{
+	if (handle_refs && --handle_refs)
+		return;
+	if (g.h && !g.batch)
+		tf_close(&g.h);
+	else if (g.h)   /* the next line of a batch says its own origin */
+		TF_IGNORE(tf_set_origin(g.h, NULL, NULL));
+}
+
+int open_handle_quiet(tf **h)
+{
+	struct tf_options o = { .dir = store_dir(), .clock = cli_clock };
+	int st;
+
+	if (!g.batch && (st = act_as_store_owner(o.dir)))
+		return st;
+	st = tf_open(h, &o);
+	if (*h)
+		(*h)->on_error = cli_error;   /* from now on failures are said */
+	return st;
 }
 
 void batch_store_release(void)
 {
-	store_close(batch_store);
-	batch_store = NULL;
+	handle_refs = 0;
+	tf_close(&g.h);
+}
+
+void batch_line_done(void)
+{
+	handle_refs = 0;
+	if (g.h)
+		TF_IGNORE(tf_set_origin(g.h, NULL, NULL));
 }
 
 void close_store(struct store *s)
 {
-	if (s && s == batch_store && g.batch)
-		return;
-	if (s == batch_store)
-		batch_store = NULL;
-	store_close(s);
+	if (s)
+		release_handle();
 }
 
 int check_name(const char *name)
@@ -400,76 +460,24 @@ int check_name(const char *name)
 	return EXIT_OK;
 }
 
-int sess_begin(struct session *ss, const char *name)
+int sess_begin(struct tf_sess *ss, const char *name)
 {
-	int ret, st;
+	int ret;
 
 	memset(ss, 0, sizeof *ss);
-	ss->name = name;
-	if ((ret = check_name(name)))
+	if ((ret = check_name(name)) || (ret = acquire_handle()))
 		return ret;
-	if ((ret = open_store(&ss->s)))
-		return ret;
-	ss->a = account_new();
-	if (!ss->a)
-		return fail(EXIT_STORE, "cannot allocate secure memory");
-	if ((st = store_ref(ss->s, name, &ss->ref)) || (st = store_lock(ss->s, &ss->ref)))
-		return fail_store(ss->s, st);
-	st = store_load(ss->s, &ss->ref, name, ss->a);
-	if (st == ST_ENOENT)
-		return fail(EXIT_NOENT, "no such account");
-	if (st)
-		return fail_store(ss->s, st);
-	if (ss->a->moved_to[0]) {   /* a rename that a crash interrupted: finish it */
-		char to[ACCT_NAME_MAX + 1];
-
-		memcpy(to, ss->a->moved_to, sizeof to);
-		if ((ret = rename_finish(ss->s, &ss->ref, ss->a, NULL)))
-			return ret;
-		return fail(EXIT_NOENT, "no such account (renamed to '%s')", to);
-	}
-	return EXIT_OK;
+	ss->h = g.h;   /* released by sess_end, whatever tf_sess_begin does */
+	return tf_sess_begin(g.h, ss, name);
 }
 
-void sess_release(struct session *ss)
+void sess_end(struct tf_sess *ss)
 {
-	if (ss->s)
-		store_unlock(ss->s, &ss->ref);
-}
+	int had = ss->h != NULL;
 
-int sess_retake(struct session *ss)
-{
-	char uid[ACCT_UID_MAX + 1];
-	int st;
-
-	memcpy(uid, ss->a->uid, sizeof uid);
-	if ((st = store_lock(ss->s, &ss->ref)))
-		return fail_store(ss->s, st);
-	st = store_load(ss->s, &ss->ref, ss->name, ss->a);
-	if (st == ST_ENOENT || (!st && (strcmp(ss->a->uid, uid) || ss->a->moved_to[0])))
-		return fail(EXIT_NOENT, "the account was deleted or renamed meanwhile");
-	return st ? fail_store(ss->s, st) : EXIT_OK;
-}
-
-const char *acct_ctx(const struct session *ss)
-{
-	return ss->a->uid;   /* store_load fills it in for records from before uids */
-}
-
-int sess_save(struct session *ss)
-{
-	int st = store_save(ss->s, &ss->ref, ss->a);
-
-	return st ? fail_store(ss->s, st) : EXIT_OK;
-}
-
-void sess_end(struct session *ss)
-{
-	if (ss->s)
-		store_unlock(ss->s, &ss->ref);
-	account_free(ss->a);
-	close_store(ss->s);
-	memset(ss, 0, sizeof *ss);
+	tf_sess_end(ss);
+	if (had)
+		release_handle();
 }
 
 enum line_end { LINE_OK = 0, LINE_ERROR, LINE_NUL, LINE_LONG };
@@ -665,31 +673,6 @@ int skipped_end(const struct skipped *k, int ret)
 	return fail(EXIT_STORE, "%u unreadable record%s skipped: see twofactl fsck", k->n, k->n == 1 ? "" : "s");
 }
 
-int audit(struct store *s, const char *event, const char *name, const char *result,
-          const char *ip, const char *detail)
-{
-	json_object *o = json_object_new_object();
-	int st;
-
-	json_object_object_add(o, "t", json_object_new_int64(g.now));
-	json_object_object_add(o, "event", json_object_new_string(event));
-	if (name)
-		json_object_object_add(o, "user", json_object_new_string(name));
-	if (result)
-		json_object_object_add(o, "result", json_object_new_string(result));
-	if (ip)
-		json_object_object_add(o, "ip", json_object_new_string(ip));
-	if (g.via_service)
-		json_object_object_add(o, "service", json_object_new_string(g.via_service));
-	if (g.rhost)
-		json_object_object_add(o, "rhost", json_object_new_string(g.rhost));
-	if (detail)
-		json_object_object_add(o, "detail", json_object_new_string(detail));
-	st = store_audit(s, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	return st ? fail_store(s, st) : EXIT_OK;
-}
-
 int out_flush(void)
 {
 	int e;
@@ -767,41 +750,6 @@ void usage_error(const struct argp_state *state, const char *fmt, ...)
 	argp_failure(state, EXIT_USAGE, 0, "%s", msg);
 }
 
-int config_uint(struct store *s, const char *key, unsigned def, unsigned lo, unsigned hi,
-                unsigned *out)
-{
-	const char *v = store_config_get(s, key);
-	int64_t n;
-
-	*out = def;
-	if (!v)
-		return EXIT_OK;
-	if (int_parse(v, lo, hi, &n))
-		return fail(EXIT_STORE, "config: %s = '%s' is not a number from %u to %u", key, safe(v), lo, hi);
-	*out = (unsigned)n;
-	return EXIT_OK;
-}
-
-int config_duration(struct store *s, const char *key, int64_t def, int64_t *out)
-{
-	const char *v = store_config_get(s, key);
-
-	*out = def;
-	if (!v)
-		return EXIT_OK;
-	if (duration_parse(v, out))
-		return fail(EXIT_STORE, "config: %s = '%s' is not a duration such as 30s, 5m, 1h30m, 30d",
-		            key, safe(v));
-	return EXIT_OK;
-}
-
-const char *config_issuer(struct store *s)
-{
-	const char *v = store_config_get(s, "issuer");
-
-	return v && *v ? v : "twofactl";
-}
-
 int run_verbs(const char *noun, const struct verb *verbs, int argc, char **argv)
 {
 	char name[64];
@@ -835,4 +783,52 @@ int run_verbs(const char *noun, const struct verb *verbs, int argc, char **argv)
 	}
 	set_ctx("%s", noun);
 	return fail(EXIT_USAGE, "unknown verb '%s': try twofactl %s --help", safe(argv[1]), noun);
+}
+
+int cli_org_begin(const char *name, struct store **s, struct acct_ref *ref, struct org *o)
+{
+	int ret;
+
+	memset(ref, 0, sizeof *ref);
+	if ((ret = open_store(s)))
+		return ret;
+	return org_begin(g.h, name, ref, o);
+}
+
+void cli_org_end(struct store *s, struct acct_ref *ref)
+{
+	if (g.h)
+		org_end(g.h, ref);
+	close_store(s);
+}
+
+int cli_open(tf **h)
+{
+	int ret = acquire_handle();
+
+	*h = ret ? NULL : g.h;
+	return ret;
+}
+
+void cli_close(tf *h)
+{
+	if (h)
+		release_handle();
+}
+
+int cli_result(void *ctx, json_object *o)
+{
+	const struct cli_out *c = ctx;
+
+	if (g.json)
+		emit_json(json_object_get(o));
+	else if (c && c->render)
+		c->render(o);
+	return ferror(stdout) ? -1 : 0;
+}
+
+int cli_flush(void *ctx)
+{
+	(void)ctx;
+	return out_flush();
 }

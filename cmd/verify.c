@@ -1,128 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl verify, and the code check shared with confirm and disable */
 #include "cmd/cmd.h"
-#include "cmd/attempt.h"
+#include "lib/shared.h"
 #include "core/lockout.h"
 #include "core/policy.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Audit and refuse an attempt while budget b is locked out or delayed;
- * EXIT_OK when it may be checked. what names the budget in messages. */
-static int budget_gate(struct session *ss, const struct lock_budget *b, const char *what,
-                       const char *event, const char *ip, const char *detail)
-{
-	int64_t wait;
-	enum lock_state ls = budget_check(b, g.now, &wait);
-	int ret;
-
-	if (ls == LOCK_OPEN)
-		return EXIT_OK;
-	if ((ret = audit(ss->s, event, ss->name, "locked", ip, detail)))
-		return ret;
-	if (ls == LOCK_HARDLOCKED)
-		return fail(EXIT_LOCKED, "%slocked out after %u failures: an administrator must run "
-		            "'twofactl user unlock'", what, b->failures);
-	return fail(EXIT_LOCKED, "too many %sfailures: next attempt in %lld s", what, (long long)wait);
-}
-
-int lockout_gate(struct session *ss, const char *event, const char *ip, const char *detail)
-{
-	return budget_gate(ss, &ss->a->lk_codes, "", event, ip, detail);
-}
-
-int password_gate(struct session *ss, const char *event, const char *ip)
-{
-	return budget_gate(ss, &ss->a->lk_pw, "password ", event, ip, NULL);
-}
-
-static const char *outcome_word(const struct auth_outcome *out)
-{
-	if (out->result == AUTH_OK)
-		return out->backup ? "ok-backup" : out->channel == CH_EMAIL ? "ok-email" :
-		       out->channel == CH_SMS ? "ok-sms" : "ok";
-	return out->result == AUTH_REPLAY ? "replay" : "rejected";
-}
-
-int attempt_audit(struct session *ss, const struct attempt_opts *o, const struct auth_outcome *out)
-{
-	return audit(ss->s, o->event, ss->name, outcome_word(out), o->ip, NULL);
-}
-
-int attempt(struct session *ss, const char *code, const struct attempt_opts *o,
-            struct auth_outcome *out)
-{
-	char norm[CODE_MAX_INPUT + 1], ctx[80];
-	enum code_kind kind = code_classify(code, norm, sizeof norm);
-	struct auth_params p = { 0 };
-	unsigned after, tw, hw;
-	int ret;
-
-	memset(out, 0, sizeof *out);
-	if (kind == CODE_BAD)
-		return fail(EXIT_USAGE, "malformed code: expected 6 to 8 digits or a backup code");
-	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
-	    (ret = config_uint(ss->s, "totp.window", 1, 0, 10, &tw)) ||
-	    (ret = config_uint(ss->s, "hotp.window", 10, 0, 100, &hw)))
-		goto out;
-	if ((ret = lockout_gate(ss, o->event, o->ip, NULL)))
-		goto out;
-	if (auth_rate_check(ss->a, g.now)) {
-		ret = fail(EXIT_LOCKED, "rate limited: at most %u attempts per %u s", ss->a->rate_n, ss->a->rate_secs);
-		goto out;
-	}
-	snprintf(ctx, sizeof ctx, "%s", acct_ctx(ss));
-	p.now = g.now;
-	p.totp_window = tw;
-	p.hotp_window = hw;
-	p.code_key = ss->a->code_key;
-	p.context = ctx;
-	p.only_factor = o->only_factor;
-	p.allow_backup = o->allow_backup;
-	p.otc_purposes = o->otc_purposes;
-	p.otc_channels = o->otc_channels;
-	if (auth_check(ss->a, norm, kind, &p, out) != CORE_OK) {
-		ret = fail(EXIT_STORE, "code check failed");
-		goto out;
-	}
-	if (out->result == AUTH_OK) {
-		lock_success(ss->a);
-		ss->a->verified++;
-		login_close_all(ss->a);   /* the login that check opened is complete */
-	} else if (out->result == AUTH_REJECT) {
-		lock_fail(ss->a, g.now, after);
-	}
-	if (out->result == AUTH_OK && o->defer) {   /* the caller answers first, then commits */
-		ret = EXIT_OK;
-		goto out;
-	}
-	/* The new replay and failure state is on disk before anything is
-	 * reported: a verify that cannot record it fails closed. */
-	/* (a replay changes nothing, except an imported RATE_LIMIT, which
-	 * counts every attempt; the lockout never counts replays) */
-	if ((out->result != AUTH_REPLAY || ss->a->rate_n) && (ret = sess_save(ss)))
-		goto out;
-	ret = audit(ss->s, o->event, ss->name, outcome_word(out), o->ip, NULL);
-	if (ret)
-		goto out;
-	if (out->result == AUTH_OK)
-		ret = EXIT_OK;
-	else if (out->result == AUTH_REPLAY)
-		ret = fail(EXIT_REJECTED, "code rejected: already used");
-	else if (out->expired)
-		ret = fail(EXIT_REJECTED, "code rejected: it expired, send a new one");
-	else if (out->other_purpose)
-		ret = fail(EXIT_REJECTED, "code rejected: it was sent for %s, not for this",
-		           out->other_purpose - 1 == P_LOGIN ? "a login" :
-		           out->other_purpose - 1 == P_CONFIRM ? "confirming a change" : "an enrolment");
-	else
-		ret = fail(EXIT_REJECTED, "code rejected");
-out:
-	sodium_memzero(norm, sizeof norm);
-	return ret;
-}
 
 static const char *method_of(const struct auth_outcome *out, struct account *a)
 {
@@ -154,7 +39,7 @@ static const struct argp_option options[] = {
 };
 
 /* A password: Argon2id, with the first factor's failure budget. */
-static int verify_password(struct session *ss, const char *ip)
+static int verify_password(struct tf_sess *ss, const char *ip)
 {
 	char *pw = sodium_malloc(1024);
 	unsigned after;
@@ -172,7 +57,7 @@ static int verify_password(struct session *ss, const char *ip)
 		ret = fail(EXIT_REJECTED, "password login is turned off for this account: use its OpenID Connect identity");
 		goto out;
 	}
-	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
+	if ((ret = tf_config_uint(g.h, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
 	    (ret = password_gate(ss, "verify.password", ip)))
 		goto out;
 	ok = crypto_pwhash_str_verify(ss->a->pwhash, pw, strlen(pw)) == 0;
@@ -182,8 +67,8 @@ static int verify_password(struct session *ss, const char *ip)
 	} else {
 		budget_fail(&ss->a->lk_pw, g.now, after);
 	}
-	if ((ret = sess_save(ss)) ||
-	    (ret = audit(ss->s, "verify.password", ss->name, ok ? "ok" : "rejected", ip, NULL)))
+	if ((ret = tf_sess_save(ss)) ||
+	    (ret = tf_audit(g.h, "verify.password", ss->name, ok ? "ok" : "rejected", ip, NULL)))
 		goto out;
 	ret = ok ? EXIT_OK : fail(EXIT_REJECTED, "password rejected");
 out:
@@ -241,7 +126,7 @@ int cmd_verify(int argc, char **argv)
 	struct attempt_opts o = { .event = "verify", .allow_backup = 1, .otc_purposes = 1u << P_LOGIN,
 	                          .defer = 1 };
 	struct auth_outcome out;
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	struct account *before = NULL;
 	char code[CODE_MAX_INPUT + 2];
 	int ret;
@@ -309,7 +194,7 @@ int cmd_verify(int argc, char **argv)
 	 * output before it is final: when it cannot be written, the record
 	 * goes back to what it was and the code stays unused. */
 	if (ret == EXIT_OK)
-		ret = sess_save(&ss);
+		ret = tf_sess_save(&ss);
 	if (ret == EXIT_OK) {
 		if (g.json) {
 			json_object *j = json_object_new_object();

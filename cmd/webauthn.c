@@ -8,7 +8,7 @@
  * whatever their verdict, then check client data, authenticator data and
  * signature (libfido2). */
 #include "cmd/cmd.h"
-#include "cmd/attempt.h"
+#include "lib/shared.h"
 #include "core/auth.h"
 #include "core/lockout.h"
 #include "core/policy.h"
@@ -60,7 +60,7 @@ static int wa_conf_load(struct store *s, struct wa_conf *c)
 	if (v && *v && wa_uv_parse(v, &c->uv))
 		return fail(EXIT_STORE, "config: webauthn.user_verification = '%s' is not discouraged, preferred "
 		            "or required", safe(v));
-	if ((ret = config_duration(s, "webauthn.challenge_ttl", 300, &c->ttl)))
+	if ((ret = tf_config_duration(g.h, "webauthn.challenge_ttl", 300, &c->ttl)))
 		return ret;
 	return EXIT_OK;
 }
@@ -200,7 +200,7 @@ static json_object *origins_json(const char *list)
 /* What a front end passes to navigator.credentials.create() or .get()
  * (through PublicKeyCredential.parseCreationOptionsFromJSON() or
  * parseRequestOptionsFromJSON(), or by decoding the base64url fields). */
-static json_object *options_json(struct store *s, const struct account *a, const struct wa_conf *c,
+static json_object *options_json(const struct account *a, const struct wa_conf *c,
                                  enum wa_purpose p, const char *challenge)
 {
 	json_object *o = json_object_new_object();
@@ -213,7 +213,7 @@ static json_object *options_json(struct store *s, const struct account *a, const
 		static const int algs[] = { WA_ES256, WA_EDDSA, WA_RS256 };
 
 		json_object_object_add(rp, "id", json_object_new_string(c->rp_id));
-		json_object_object_add(rp, "name", json_object_new_string(config_issuer(s)));
+		json_object_object_add(rp, "name", json_object_new_string(tf_config_issuer(g.h)));
 		json_object_object_add(o, "rp", rp);
 		json_object_object_add(user, "id", b64u_obj(a->wa_user, sizeof a->wa_user));
 		json_object_object_add(user, "name", json_object_new_string(a->name));
@@ -302,7 +302,7 @@ static const struct argp ch_argp = {
 static int wa_challenge(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	struct wa_conf c;
 	enum wa_purpose p = WA_LOGIN;
 	uint8_t ch[WA_CHALLENGE_BYTES];
@@ -325,8 +325,8 @@ static int wa_challenge(int argc, char **argv)
 		wa_user_handle(ss.a);
 	wa_challenge_issue(ss.a, p, g.now, c.ttl, ch);
 	b64u(ch, sizeof ch, chs, sizeof chs);
-	if ((ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "webauthn.challenge", a.name, "ok", NULL, wa_purpose_name(p))))
+	if ((ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, "webauthn.challenge", a.name, "ok", NULL, wa_purpose_name(p))))
 		goto out;
 	if (g.json) {
 		json_object *j = json_object_new_object();
@@ -342,7 +342,7 @@ static int wa_challenge(int argc, char **argv)
 		if (p == WA_REGISTER)
 			json_object_object_add(j, "user_handle", b64u_obj(ss.a->wa_user, sizeof ss.a->wa_user));
 		json_object_object_add(j, "credential_ids", cred_list(ss.a, 0));
-		json_object_object_add(j, "publicKey", options_json(ss.s, ss.a, &c, p, chs));
+		json_object_object_add(j, "publicKey", options_json(ss.a, &c, p, chs));
 		emit_json(j);
 	} else {
 		printf("%s\n", chs);
@@ -465,7 +465,7 @@ static const struct argp reg_argp = {
 static int wa_register(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
-	struct session ss = { 0 };
+	struct tf_sess ss = { 0 };
 	struct wa_reg_in *in = calloc(1, sizeof *in);
 	struct wa_cred cred;
 	struct wa_conf c;
@@ -507,8 +507,8 @@ static int wa_register(int argc, char **argv)
 		goto out;
 	}
 	/* the challenge is used up whatever the verdict */
-	if ((ret = sess_save(&ss)) ||
-	    (ret = audit(ss.s, "webauthn.register", a.name, why ? "rejected" : "ok", NULL,
+	if ((ret = tf_sess_save(&ss)) ||
+	    (ret = tf_audit(g.h, "webauthn.register", a.name, why ? "rejected" : "ok", NULL,
 	                 why ? why : wa_alg_name(cred.cose))))
 		goto out;
 	if (why) {
@@ -550,7 +550,7 @@ static const struct argp list_argp = {
 static int wa_list(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
-	struct session ss;
+	struct tf_sess ss;
 	int ret;
 
 	cmd_parse(&list_argp, argc, argv, &a);
@@ -592,7 +592,7 @@ static const struct argp del_argp = {
 static int wa_del(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
-	struct session ss;
+	struct tf_sess ss;
 	struct factor *f;
 	int64_t id;
 	int ret;
@@ -609,8 +609,8 @@ static int wa_del(int argc, char **argv)
 		goto out;
 	}
 	account_factor_del(ss.a, (uint32_t)id);
-	if (!(ret = sess_save(&ss)))
-		ret = audit(ss.s, "webauthn.del", a.name, "ok", NULL, NULL);
+	if (!(ret = tf_sess_save(&ss)))
+		ret = tf_audit(g.h, "webauthn.del", a.name, "ok", NULL, NULL);
 	if (!ret && !g.quiet && !g.json)
 		printf("removed WebAuthn credential %lld of '%s'\n", (long long)id, a.name);
 	if (!ret && g.json) {
@@ -717,7 +717,7 @@ static const char *login_check(struct account *a, const struct wa_conf *c, const
 	return NULL;
 }
 
-int verify_assertion(struct session *ss, const char *file, const char *ip, uint32_t *factor)
+int verify_assertion(struct tf_sess *ss, const char *file, const char *ip, uint32_t *factor)
 {
 	struct wa_login_in *in = calloc(1, sizeof *in);
 	struct wa_conf c;
@@ -733,7 +733,7 @@ int verify_assertion(struct session *ss, const char *file, const char *ip, uint3
 		return fail(EXIT_STORE, "out of memory");
 	if ((ret = login_read(file, in)) || (ret = wa_conf_load(ss->s, &c)))
 		goto out;
-	if ((ret = config_uint(ss->s, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
+	if ((ret = tf_config_uint(g.h, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
 	    (ret = lockout_gate(ss, "verify", ip, "webauthn")))
 		goto out;
 	why = login_check(ss->a, &c, in, g.now, &f, &count, &code, err, sizeof err);
@@ -752,8 +752,8 @@ int verify_assertion(struct session *ss, const char *file, const char *ip, uint3
 		*factor = f->id;
 	}
 	/* the challenge is used up and the failure counted before the answer */
-	if ((ret = sess_save(ss)) ||
-	    (ret = audit(ss->s, "verify", ss->name, why ? "rejected" : "ok-webauthn", ip, why)))
+	if ((ret = tf_sess_save(ss)) ||
+	    (ret = tf_audit(g.h, "verify", ss->name, why ? "rejected" : "ok-webauthn", ip, why)))
 		goto out;
 	if (!why)
 		ret = EXIT_OK;

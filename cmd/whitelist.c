@@ -78,18 +78,18 @@ static int with_whitelist(struct wl_args *a, wl_fn fn, const char *event)
 		struct acct_ref ref = { 0 };
 		struct org o;
 
-		if (!(ret = org_begin(a->name, &s, &ref, &o)) && !(ret = fn(o.wl, &o.nwl, a, &changed)) && changed &&
-		    !(ret = org_write(s, &ref, &o)))
-			ret = audit(s, event, NULL, "ok", NULL, a->name);
-		org_end(s, &ref);
+		if (!(ret = cli_org_begin(a->name, &s, &ref, &o)) && !(ret = fn(o.wl, &o.nwl, a, &changed)) && changed &&
+		    !(ret = org_write(g.h, &ref, &o)))
+			ret = tf_audit(g.h, event, NULL, "ok", NULL, a->name);
+		cli_org_end(s, &ref);
 		return ret;
 	}
 	{
-		struct session ss;
+		struct tf_sess ss;
 
 		if (!(ret = sess_begin(&ss, a->name)) && !(ret = fn(ss.a->wl, &ss.a->nwl, a, &changed)) &&
-		    changed && !(ret = sess_save(&ss)))
-			ret = audit(ss.s, event, a->name, "ok", NULL, NULL);
+		    changed && !(ret = tf_sess_save(&ss)))
+			ret = tf_audit(g.h, event, a->name, "ok", NULL, NULL);
 		sess_end(&ss);
 		return ret;
 	}

@@ -63,6 +63,10 @@ typedef enum tf_role {
  * real time; a long-running caller a function that reads the clock. */
 typedef int64_t (*tf_clock_fn)(void *ctx);
 
+/* Told of each failure as it happens (the command line prints it at once,
+ * serve keeps the first for its answer); may be NULL. */
+typedef void (*tf_error_fn)(void *ctx, tf_status st, const char *word, const char *message);
+
 struct tf_options {
 	const char *dir;          /* the store directory (required) */
 	tf_clock_fn clock;        /* required */
@@ -70,7 +74,30 @@ struct tf_options {
 	unsigned lock_timeout;    /* seconds; 0: the store's lock.timeout (15) */
 	tf_role role;             /* TF_ROLE_NONE is taken as TF_ROLE_ADMIN */
 	uint32_t caller_uid;      /* audited with refusals */
+	tf_error_fn on_error;
+	void *error_ctx;
+	const char *templates_dir; /* message templates; NULL: the store's templates.dir,
+	                              else the installed ones */
 };
+
+/* Results: every use case hands what it found or made to the caller's
+ * sink, one JSON object at a time (lists stream, one object per item).
+ * The object is the library's: take a reference (json_object_get) to keep
+ * it. A non-zero return means the caller could not take it (say, standard
+ * output is full); a use case that shows a secret once, or an answer that
+ * spends something, then keeps nothing. A NULL sink drops the results. */
+struct json_object;
+typedef int (*tf_result_fn)(void *ctx, struct json_object *result);
+struct tf_sink {
+	tf_result_fn result;
+	/* Push what was taken so far out now (a secret shown once, an answer
+	 * that spends something): non-zero when it could not be. May be NULL. */
+	int (*flush)(void *ctx);
+	void *ctx;
+};
+
+/* Progress of long sweeps (expire, import, rekey). */
+typedef void (*tf_progress_fn)(void *ctx, size_t done, size_t total);
 
 typedef struct tf tf;
 
@@ -91,6 +118,10 @@ const char *tf_error_message(const tf *h);
 
 /* The time the handle's clock gives now (what the use cases see). */
 int64_t tf_now(const tf *h);
+
+/* Where the requests come from, recorded with every audit line from now
+ * on: the PAM service (sshd, sudo) and the remote host; NULL clears. */
+tf_status tf_set_origin(tf *h, const char *service, const char *rhost) TF_WUR;
 
 /* A secret handed back: NUL-terminated text in sodium_malloc'd memory. */
 typedef struct tf_secret {

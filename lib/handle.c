@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* lib/handle.c — the handle: open, close, the last failure, secrets. */
 #include "lib/internal.h"
+#include "core/input.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -33,10 +34,12 @@ tf_status tf_fail(tf *h, tf_status st, const char *word, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(h->msg, sizeof h->msg, fmt, ap);
 	va_end(ap);
+	if (h->on_error)
+		h->on_error(h->error_ctx, st, h->word, h->msg);
 	return st;
 }
 
-static tf_status status_of_store(int st)
+tf_status tf_status_of_store(int st)
 {
 	switch (st) {
 	case ST_OK: return TF_OK;
@@ -50,13 +53,7 @@ static tf_status status_of_store(int st)
 
 tf_status tf_fail_store(tf *h, int st)
 {
-	return tf_fail(h, status_of_store(st), NULL, "%s", h->s ? store_error(h->s) : "store error");
-}
-
-void tf_clear(tf *h)
-{
-	h->word = NULL;
-	h->msg[0] = '\0';
+	return tf_fail(h, tf_status_of_store(st), NULL, "%s", h->s ? store_error(h->s) : "store error");
 }
 
 tf_status tf_open(tf **out, const struct tf_options *o)
@@ -71,14 +68,21 @@ tf_status tf_open(tf **out, const struct tf_options *o)
 	if (!(h = calloc(1, sizeof *h)))
 		return TF_STORE;
 	*out = h;
+	if (o) {
+		h->on_error = o->on_error;
+		h->error_ctx = o->error_ctx;
+	}
 	if (!o || !o->dir || !o->clock)
 		return tf_fail(h, TF_USAGE, NULL, "tf_open needs a directory and a clock");
+	h->on_error = o->on_error;
+	h->error_ctx = o->error_ctx;
 	h->clock = o->clock;
 	h->clock_ctx = o->clock_ctx;
+	h->templates_dir = o->templates_dir;
 	h->role = o->role == TF_ROLE_NONE ? TF_ROLE_ADMIN : o->role;
 	h->caller_uid = o->caller_uid;
 	if ((st = store_open(o->dir, &h->s, err, sizeof err)))
-		return tf_fail(h, status_of_store(st), NULL, "%s", err);
+		return tf_fail(h, tf_status_of_store(st), NULL, "%s", err);
 	if (o->lock_timeout)
 		store_set_lock_timeout(h->s, (int)o->lock_timeout);
 	return TF_OK;
@@ -93,12 +97,15 @@ tf_status tf_create(tf **out, const struct tf_options *o, const char *key_file,
 	*out = NULL;
 	if (sodium_init() < 0)
 		return TF_STORE;
-	if (o && o->dir && (st = store_create(o->dir, key_file, pass_file, err, sizeof err))) {
-		tf_status ret = tf_open(out, NULL);   /* a handle to carry the message */
+	if (o && o->dir && o->clock && (st = store_create(o->dir, key_file, pass_file, err, sizeof err))) {
+		struct tf_options none = *o;
 
-		if (*out)
-			ret = tf_fail(*out, status_of_store(st), NULL, "%s", err);
-		return ret;
+		none.dir = NULL;   /* a handle on no store, to carry the message */
+		none.on_error = NULL;
+		if (tf_open(out, &none) != TF_USAGE || !*out)
+			return TF_STORE;
+		(*out)->on_error = o->on_error;
+		return tf_fail(*out, tf_status_of_store(st), NULL, "%s", err);
 	}
 	return tf_open(out, o);
 }
@@ -126,6 +133,15 @@ const char *tf_error_message(const tf *h)
 int64_t tf_now(const tf *h)
 {
 	return h->clock(h->clock_ctx);
+}
+
+tf_status tf_set_origin(tf *h, const char *service, const char *rhost)
+{
+	if ((service && !service_name_valid(service)) || (rhost && !rhost_valid(rhost)))
+		return tf_fail(h, TF_USAGE, NULL, "not a service name or a remote host");
+	snprintf(h->service, sizeof h->service, "%s", service ? service : "");
+	snprintf(h->rhost, sizeof h->rhost, "%s", rhost ? rhost : "");
+	return TF_OK;
 }
 
 void tf_secret_free(tf_secret **s)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* Messages: templates from share/templates/<lang>/, delivered through
- * core/transport (SMTP, HTTP gateway, or a spool directory). */
-#include "cmd/deliver.h"
+/* lib/deliver.c — messages: templates from share/templates/<lang>/,
+ * delivered through core/transport (SMTP, HTTP gateway, or a spool
+ * directory). */
+#include "lib/shared.h"
 #include "core/timefmt.h"
 #include "core/transport.h"
 
@@ -19,16 +20,16 @@
 #define TWOFACTL_DATADIR "/usr/local/share/twofactl"
 #endif
 
-const char *destination(const struct account *a, enum channel ch)
+const char *destination(tf *h, const struct account *a, enum channel ch)
 {
 	if (ch == CH_EMAIL && a->email[0])
 		return a->email;
 	if (ch == CH_SMS && a->phone[0])
 		return a->phone;
 	if (ch == CH_SMS)
-		fail(EXIT_NEED_ENROL, "no mobile number known for %s: set one with user set --phone", a->name);
+		tf_fail(h, TF_NEED_ENROL, NULL, "no mobile number known for %s: set one with user set --phone", a->name);
 	else
-		fail(EXIT_NEED_ENROL, "no email address known for %s: set one with user set --email", a->name);
+		tf_fail(h, TF_NEED_ENROL, NULL, "no email address known for %s: set one with user set --email", a->name);
 	return NULL;
 }
 
@@ -68,15 +69,15 @@ static char *slurp(const char *path, size_t max)
  * older install at DATADIR must not shadow); the compiled-in DATADIR. */
 #define TEMPLATE_DIRS 4
 
-static void template_dirs(struct store *s, const char *dirs[TEMPLATE_DIRS], char exe[2][PATH_MAX])
+static void template_dirs(tf *h, const char *dirs[TEMPLATE_DIRS], char exe[2][PATH_MAX])
 {
 	ssize_t n = readlink("/proc/self/exe", exe[0], PATH_MAX - 32);
 	int k = 0;
 
 	for (int i = 0; i < TEMPLATE_DIRS; i++)
 		dirs[i] = NULL;
-	if (store_config_get(s, "templates.dir"))
-		dirs[k++] = store_config_get(s, "templates.dir");
+	if (store_config_get(h->s, "templates.dir"))
+		dirs[k++] = store_config_get(h->s, "templates.dir");
 	if (n > 0) {
 		char *slash;
 
@@ -95,12 +96,12 @@ static void template_dirs(struct store *s, const char *dirs[TEMPLATE_DIRS], char
 	dirs[k] = TWOFACTL_DATADIR "/templates";
 }
 
-static char *load_template(struct store *s, const char *lang, const char *name)
+static char *load_template(tf *h, const char *lang, const char *name)
 {
 	const char *dirs[TEMPLATE_DIRS], *langs[2] = { lang, "en" };
 	char exe[2][PATH_MAX], path[PATH_MAX + 64];
 
-	template_dirs(s, dirs, exe);
+	template_dirs(h, dirs, exe);
 	for (int l = 0; l < 2; l++)
 		for (int d = 0; d < TEMPLATE_DIRS && dirs[d]; d++) {
 			char *t;
@@ -134,10 +135,10 @@ static char *secret_line(const char *path)
 	return sec;
 }
 
-static int timeout_ms(struct store *s, long *ms)
+static int timeout_ms(tf *h, long *ms)
 {
 	int64_t t;
-	int ret = config_duration(s, "delivery.timeout", 10, &t);
+	int ret = tf_config_duration(h, "delivery.timeout", 10, &t);
 
 	*ms = (long)t * 1000;
 	return ret;
@@ -155,45 +156,45 @@ static enum tp_tls smtp_tls_mode(const char *tls, int credentials)
 	return TP_TLS_TRY;
 }
 
-static int deliver_email(struct store *s, const struct account *a, char *text)
+static int deliver_email(tf *h, const struct account *a, char *text)
 {
-	const char *url = store_config_get(s, "smtp.url"), *from = store_config_get(s, "smtp.from");
-	const char *pwfile = store_config_get(s, "smtp.password_file"), *tls = store_config_get(s, "smtp.tls");
+	const char *url = store_config_get(h->s, "smtp.url"), *from = store_config_get(h->s, "smtp.from");
+	const char *pwfile = store_config_get(h->s, "smtp.password_file"), *tls = store_config_get(h->s, "smtp.tls");
 	const char *subject, *body;
 	char *msg = NULL, *pw = NULL, err[512] = "";
 	size_t len = 0;
 	int ret;
 
 	if (!url)
-		return fail(EXIT_DELIVERY, "no email transport: set smtp.url (smtp://, smtps:// or spool:/DIR)");
+		return tf_fail(h, TF_DELIVERY, NULL, "no email transport: set smtp.url (smtp://, smtps:// or spool:/DIR)");
 	if (!from)
 		from = "twofactl@localhost";
 	if (msg_split(text, &subject, &body) != CORE_OK)
-		return fail(EXIT_STORE, "email template has no 'Subject:' line");
-	if (msg_email(from, a->email, subject, body, g.now, strchr(from, '@') ? strchr(from, '@') + 1 : "localhost",
+		return tf_fail(h, TF_STORE, NULL, "email template has no 'Subject:' line");
+	if (msg_email(from, a->email, subject, body, tf_now(h), strchr(from, '@') ? strchr(from, '@') + 1 : "localhost",
 	              &msg, &len) != CORE_OK)
-		return fail(EXIT_STORE, "cannot build the email");
+		return tf_fail(h, TF_STORE, NULL, "cannot build the email");
 	if (!strncmp(url, "spool:", 6)) {
 		ret = tp_spool(url + 6, ".eml", msg, len, err, sizeof err)
-		      ? fail(EXIT_DELIVERY, "delivery failed: %s", err) : EXIT_OK;
+		      ? tf_fail(h, TF_DELIVERY, NULL, "delivery failed: %s", err) : TF_OK;
 		goto out;
 	}
 	if (pwfile && !(pw = secret_line(pwfile))) {
-		ret = fail(EXIT_DELIVERY, "cannot read smtp.password_file '%s': %s", pwfile, strerror(errno));
+		ret = tf_fail(h, TF_DELIVERY, NULL, "cannot read smtp.password_file '%s': %s", pwfile, strerror(errno));
 		goto out;
 	}
 	{
-		const char *user = store_config_get(s, "smtp.user");
+		const char *user = store_config_get(h->s, "smtp.user");
 		struct tp_smtp c = {
 			.url = url, .from = from, .user = user, .password = pw,
 			.tls = smtp_tls_mode(tls, user != NULL),
-			.ca_file = store_config_get(s, "smtp.ca_file"),
+			.ca_file = store_config_get(h->s, "smtp.ca_file"),
 		};
 
-		if ((ret = timeout_ms(s, &c.timeout_ms)))
+		if ((ret = timeout_ms(h, &c.timeout_ms)))
 			goto out;
 		ret = tp_mail(&c, a->email, msg, len, err, sizeof err)
-		      ? fail(EXIT_DELIVERY, "delivery failed: %s: %s", url, err) : EXIT_OK;
+		      ? tf_fail(h, TF_DELIVERY, NULL, "delivery failed: %s: %s", url, err) : TF_OK;
 	}
 out:
 	if (pw)
@@ -205,25 +206,25 @@ out:
 	return ret;
 }
 
-static int deliver_sms(struct store *s, const struct account *a, const char *text)
+static int deliver_sms(tf *h, const struct account *a, const char *text)
 {
-	const char *url = store_config_get(s, "sms.url"), *hfile = store_config_get(s, "sms.header_file");
-	const char *method = store_config_get(s, "sms.method");
-	const char *tpl = store_config_get(s, "sms.body");
+	const char *url = store_config_get(h->s, "sms.url"), *hfile = store_config_get(h->s, "sms.header_file");
+	const char *method = store_config_get(h->s, "sms.method");
+	const char *tpl = store_config_get(h->s, "sms.body");
 	char *to = NULL, *txt = NULL, *body = NULL, *hdr = NULL, err[512] = "";
 	int ret;
 
 	if (!url)
-		return fail(EXIT_DELIVERY, "no SMS gateway: set sms.url (http://, https:// or spool:/DIR)");
+		return tf_fail(h, TF_DELIVERY, NULL, "no SMS gateway: set sms.url (http://, https:// or spool:/DIR)");
 	if (!strncmp(url, "spool:", 6)) {
 		size_t n = strlen(a->phone) + strlen(text) + 16;
 		char *m = malloc(n);
 
 		if (!m)
-			return fail(EXIT_STORE, "out of memory");
+			return tf_fail(h, TF_STORE, NULL, "out of memory");
 		snprintf(m, n, "To: %s\n\n%s\n", a->phone, text);
 		ret = tp_spool(url + 6, ".sms", m, strlen(m), err, sizeof err)
-		      ? fail(EXIT_DELIVERY, "delivery failed: %s", err) : EXIT_OK;
+		      ? tf_fail(h, TF_DELIVERY, NULL, "delivery failed: %s", err) : TF_OK;
 		sodium_memzero(m, n);
 		free(m);
 		return ret;
@@ -234,22 +235,22 @@ static int deliver_sms(struct store *s, const struct account *a, const char *tex
 		struct msg_var v[] = { { "to", to }, { "text", txt } };
 
 		if (!to || !txt || msg_render(tpl ? tpl : "to={to}&text={text}", v, 2, &body) != CORE_OK) {
-			ret = fail(EXIT_STORE, "out of memory");
+			ret = tf_fail(h, TF_STORE, NULL, "out of memory");
 			goto out;
 		}
 	}
 	if (hfile && !(hdr = secret_line(hfile))) {
-		ret = fail(EXIT_DELIVERY, "cannot read sms.header_file '%s': %s", hfile, strerror(errno));
+		ret = tf_fail(h, TF_DELIVERY, NULL, "cannot read sms.header_file '%s': %s", hfile, strerror(errno));
 		goto out;
 	}
 	{
 		struct tp_http c = { .url = url, .method = method ? method : "POST", .header = hdr,
-		                     .content_type = store_config_get(s, "sms.content_type") };
+		                     .content_type = store_config_get(h->s, "sms.content_type") };
 
-		if ((ret = timeout_ms(s, &c.timeout_ms)))
+		if ((ret = timeout_ms(h, &c.timeout_ms)))
 			goto out;
 		ret = tp_http_send(&c, body, err, sizeof err)
-		      ? fail(EXIT_DELIVERY, "delivery failed: %s: %s", url, err) : EXIT_OK;
+		      ? tf_fail(h, TF_DELIVERY, NULL, "delivery failed: %s: %s", url, err) : TF_OK;
 	}
 out:
 	if (hdr)
@@ -266,24 +267,24 @@ out:
 	return ret;
 }
 
-int deliver(struct store *s, const struct account *a, enum channel ch, const char *purpose,
+int deliver(tf *h, const struct account *a, enum channel ch, const char *purpose,
             const struct msg_var *vars, size_t nvars)
 {
 	char name[64], *tpl, *text = NULL;
 	int ret;
 
-	if (!destination(a, ch))
-		return EXIT_NEED_ENROL;
+	if (!destination(h, a, ch))
+		return TF_NEED_ENROL;
 	snprintf(name, sizeof name, "%s.%s", purpose, ch == CH_EMAIL ? "txt" : "sms");
-	tpl = load_template(s, a->lang, name);
+	tpl = load_template(h, a->lang, name);
 	if (!tpl)
-		return fail(EXIT_STORE, "no message template '%s' (set templates.dir)", name);
+		return tf_fail(h, TF_STORE, NULL, "no message template '%s' (set templates.dir)", name);
 	if (msg_render(tpl, vars, nvars, &text) != CORE_OK) {
 		free(tpl);
-		return fail(EXIT_STORE, "out of memory");
+		return tf_fail(h, TF_STORE, NULL, "out of memory");
 	}
 	free(tpl);
-	ret = ch == CH_EMAIL ? deliver_email(s, a, text) : deliver_sms(s, a, text);
+	ret = ch == CH_EMAIL ? deliver_email(h, a, text) : deliver_sms(h, a, text);
 	sodium_memzero(text, strlen(text));
 	free(text);
 	return ret;
