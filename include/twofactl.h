@@ -130,6 +130,22 @@ typedef struct tf_secret {
 } tf_secret;
 void tf_secret_free(tf_secret **s);
 
+/* ==== login: check, verify (code, password, WebAuthn assertion), send, passwd, reset, webauthn (lib/check.c, lib/verify.c, lib/send.c, lib/password.c, lib/webauthn.c) ==== */
+
+/* ==== end of login ==== */
+
+/* ==== accounts and organisations: init, user, org, config, oidc, health (lib/user.c, lib/org.c, lib/config.c, lib/oidc.c, lib/health.c) ==== */
+
+/* ==== end of accounts ==== */
+
+/* ==== factors: enroll, confirm, show, disable, code, backup, trust, whitelist (lib/enroll.c, lib/backup.c, lib/trust.c, lib/whitelist.c) ==== */
+
+/* ==== end of factors ==== */
+
+/* ==== administration: recovery, expire, audit, fsck, rekey, export, import (lib/recovery.c, lib/expire.c, lib/audit.c, lib/fsck.c, lib/rekey.c, lib/export.c) ==== */
+
+/* ==== end of admin ==== */
+
 #ifdef __cplusplus
 }
 #endif
