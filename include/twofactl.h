@@ -132,6 +132,19 @@ void tf_secret_free(tf_secret **s);
 
 /* ==== login: check, verify (code, password, WebAuthn assertion), send, passwd, reset, webauthn (lib/check.c, lib/verify.c, lib/send.c, lib/password.c, lib/webauthn.c) ==== */
 
+/* check NAME, after the password was accepted: may this login skip the
+ * second factor? TF_OK (policy off, optional and not enrolled, a
+ * whitelisted address, a remembered device, a service account),
+ * TF_NEED_CODE (a pending login is opened that a successful verify
+ * closes), TF_NEED_ENROL, TF_LOCKED. One result: {name, result, reason,
+ * policy, policy_source, methods, digits?, missing?} (twofactl-json(7)). */
+struct tf_check_args {
+	const char *name;
+	const char *ip;             /* the login's address, or NULL */
+	const char *device_token;   /* a remembered device's token, or NULL (the caller wipes it) */
+};
+tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of login ==== */
 
 /* ==== accounts and organisations: init, user, org, config, oidc, health (lib/user.c, lib/org.c, lib/config.c, lib/oidc.c, lib/health.c) ==== */
