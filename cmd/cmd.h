@@ -123,6 +123,8 @@ int text_line_ok(const char *s);
 /* Open the store named by -d / $TWOFACTL_DIR / the default (inside a
  * batch: the batch's one open store); close_store() goes with it. */
 int open_store(struct store **s);
+/* The same with TF_OPEN_* flags (the first opening of the command decides). */
+int open_store_flags(struct store **s, unsigned flags);
 /* The store directory: -d, else $TWOFACTL_DIR, else the default. */
 const char *store_dir(void);
 /* Root on a store directory another user owns becomes that user for good

@@ -165,16 +165,7 @@ static const char *state_name(int st)
 
 static int open_any(struct store **s)
 {
-	char err[512];
-	const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
-	int st;
-
-	if (g.batch)
-		return open_store(s);
-	if (!dir || !*dir)
-		dir = STORE_DEFAULT_DIR;
-	st = store_open_flags(dir, STORE_OPEN_ANY_CONFIG, s, err, sizeof err);
-	return st ? fail(exit_for_store(st), "%s", err) : EXIT_OK;
+	return open_store_flags(s, TF_OPEN_ANY_CONFIG);
 }
 
 struct cfg_args {

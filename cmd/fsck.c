@@ -71,17 +71,10 @@ int cmd_fsck(int argc, char **argv)
 	int ret, st, held;
 
 	cmd_parse(&argp, argc, argv, &a);
-	{
-		char err[512];
-		const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
-
-		/* a config that is not as sealed is a finding, not a reason
-		 * to check nothing */
-		if (!dir || !*dir)
-			dir = STORE_DEFAULT_DIR;
-		if ((st = store_open_flags(dir, STORE_OPEN_ANY_CONFIG, &s, err, sizeof err)))
-			return fail(exit_for_store(st), "%s", err);
-	}
+	/* a config that is not as sealed is a finding, not a reason to check
+	 * nothing */
+	if ((ret = open_store_flags(&s, TF_OPEN_ANY_CONFIG)))
+		return ret;
 	held = store_lock_probe(s);
 	if (held > 0 && !a.repair && !g.quiet && !g.json)
 		printf("store.lock: a lock is held now by a running twofactl (not an error)\n");

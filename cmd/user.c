@@ -244,6 +244,8 @@ static int user_add(int argc, char **argv)
 		return ret;
 	if ((ret = open_store(&ss.s)))
 		goto out;
+	ss.h = g.h;   /* sess_end gives the handle back */
+	ss.name = u.name;
 	ss.a = account_new();
 	ret = EXIT_STORE;
 	if (!ss.a)

@@ -366,21 +366,26 @@ const char *store_dir(void)
  * Elsewhere the handle lives while someone holds it (open_store and
  * sess_begin take it, close_store and sess_end give it back). */
 static unsigned handle_refs;
-static int acquire_handle(void);
+static int acquire_handle(unsigned flags);
 static void release_handle(void);
 
 int open_store(struct store **s)
 {
-	int ret = acquire_handle();
+	return open_store_flags(s, 0);
+}
+
+int open_store_flags(struct store **s, unsigned flags)
+{
+	int ret = acquire_handle(flags);
 
 	if (s)
 		*s = ret ? NULL : g.h->s;
 	return ret;
 }
 
-static int acquire_handle(void)
+static int acquire_handle(unsigned flags)
 {
-	struct tf_options o = { .clock = cli_clock, .on_error = cli_error };
+	struct tf_options o = { .clock = cli_clock, .on_error = cli_error, .flags = flags };
 	const char *dir = store_dir();
 	int st;
 
@@ -465,7 +470,7 @@ int sess_begin(struct tf_sess *ss, const char *name)
 	int ret;
 
 	memset(ss, 0, sizeof *ss);
-	if ((ret = check_name(name)) || (ret = acquire_handle()))
+	if ((ret = check_name(name)) || (ret = acquire_handle(0)))
 		return ret;
 	ss->h = g.h;   /* released by sess_end, whatever tf_sess_begin does */
 	return tf_sess_begin(g.h, ss, name);
@@ -804,7 +809,7 @@ void cli_org_end(struct store *s, struct acct_ref *ref)
 
 int cli_open(tf **h)
 {
-	int ret = acquire_handle();
+	int ret = acquire_handle(0);
 
 	*h = ret ? NULL : g.h;
 	return ret;

@@ -78,7 +78,12 @@ struct tf_options {
 	void *error_ctx;
 	const char *templates_dir; /* message templates; NULL: the store's templates.dir,
 	                              else the installed ones */
+	unsigned flags;           /* TF_OPEN_* */
 };
+
+/* Open the store even when its config is not as sealed (hand-edited, or
+ * from before seals): for config diff/accept and fsck, which report it. */
+#define TF_OPEN_ANY_CONFIG 1u
 
 /* Results: every use case hands what it found or made to the caller's
  * sink, one JSON object at a time (lists stream, one object per item).

@@ -81,7 +81,8 @@ tf_status tf_open(tf **out, const struct tf_options *o)
 	h->templates_dir = o->templates_dir;
 	h->role = o->role == TF_ROLE_NONE ? TF_ROLE_ADMIN : o->role;
 	h->caller_uid = o->caller_uid;
-	if ((st = store_open(o->dir, &h->s, err, sizeof err)))
+	if ((st = store_open_flags(o->dir, o->flags & TF_OPEN_ANY_CONFIG ? STORE_OPEN_ANY_CONFIG : 0,
+	                           &h->s, err, sizeof err)))
 		return tf_fail(h, tf_status_of_store(st), NULL, "%s", err);
 	if (o->lock_timeout)
 		store_set_lock_timeout(h->s, (int)o->lock_timeout);
