@@ -2,6 +2,7 @@
 #include "core/contact.h"
 #include "core/record.h"
 
+#include <pthread.h>
 #include <dlfcn.h>
 #include <idn2.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ static struct {
 	void (*release)(void *);
 } idn;
 
-static int idn_load(void)
+static int idn_load_locked(void)
 {
 	if (idn.h)
 		return CORE_OK;
@@ -63,6 +64,18 @@ static int idn_load(void)
 		return CORE_ECRYPTO;
 	}
 	return CORE_OK;
+}
+
+/* Loaded once, whichever thread asks first (a handle per thread is allowed). */
+static int idn_load(void)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	int rc;
+
+	pthread_mutex_lock(&mu);
+	rc = idn_load_locked();
+	pthread_mutex_unlock(&mu);
+	return rc;
 }
 
 static int ascii(const char *s, size_t n)

@@ -2,6 +2,7 @@
 #include "core/qr.h"
 #include "core/buf.h"
 
+#include <pthread.h>
 #include <dlfcn.h>
 #include <png.h>
 #include <qrencode.h>
@@ -33,7 +34,7 @@ static struct {
 	jmp_buf *(*set_longjmp_fn)(png_structrp, png_longjmp_ptr, size_t);
 } lib;
 
-static int libs_load(void)
+static int libs_load_locked(void)
 {
 	if (lib.qh && lib.ph)
 		return CORE_OK;
@@ -64,6 +65,18 @@ static int libs_load(void)
 	    !lib.get_io_ptr || !lib.set_longjmp_fn)
 		return CORE_ECRYPTO;
 	return CORE_OK;
+}
+
+/* Loaded once, whichever thread asks first (a handle per thread is allowed). */
+static int libs_load(void)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	int rc;
+
+	pthread_mutex_lock(&mu);
+	rc = libs_load_locked();
+	pthread_mutex_unlock(&mu);
+	return rc;
 }
 
 int qr_format_parse(const char *s, enum qr_format *f)

@@ -2,6 +2,7 @@
 #include "core/transport.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +31,7 @@ static struct {
 	void (*free)(void *);
 } cu;
 
-static int curl_load(char *err, size_t errlen)
+static int curl_load_locked(char *err, size_t errlen)
 {
 	static const char *const names[] = { "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so" };
 
@@ -62,6 +63,18 @@ static int curl_load(char *err, size_t errlen)
 		return CORE_ECRYPTO;
 	}
 	return CORE_OK;
+}
+
+/* Loaded once, whichever thread asks first (a handle per thread is allowed). */
+static int curl_load(char *err, size_t errlen)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	int rc;
+
+	pthread_mutex_lock(&mu);
+	rc = curl_load_locked(err, errlen);
+	pthread_mutex_unlock(&mu);
+	return rc;
 }
 
 struct reader {

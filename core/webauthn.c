@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include "core/webauthn.h"
 
+#include <pthread.h>
 #include <dlfcn.h>
 #include <fido.h>
 #include <fido/eddsa.h>
@@ -469,7 +470,7 @@ static struct {
 	uint32_t (*c_sigcount)(const fido_cred_t *);
 } fl;
 
-static int load(char *err, size_t errlen)
+static int load_locked(char *err, size_t errlen)
 {
 	void *h;
 
@@ -529,6 +530,18 @@ missing:
 	dlclose(h);
 	memset(&fl, 0, sizeof fl);
 	return CORE_ECRYPTO;
+}
+
+/* Loaded once, whichever thread asks first (a handle per thread is allowed). */
+static int load(char *err, size_t errlen)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	int rc;
+
+	pthread_mutex_lock(&mu);
+	rc = load_locked(err, errlen);
+	pthread_mutex_unlock(&mu);
+	return rc;
 }
 
 int wa_cred_parse(const struct wa_attobj *ao, const uint8_t cdh[32], const char *rp_id, int uv_required,

@@ -3,6 +3,8 @@
 #include "lib/internal.h"
 #include "core/input.h"
 
+#include <liboath/oath.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +58,22 @@ tf_status tf_fail_store(tf *h, int st)
 	return tf_fail(h, tf_status_of_store(st), NULL, "%s", h->s ? store_error(h->s) : "store error");
 }
 
+/* libsodium and liboath once per process, whichever thread opens first. */
+static int libs_ok;
+
+static void libs_init(void)
+{
+	libs_ok = sodium_init() >= 0 && oath_init() == OATH_OK;
+}
+
+static int libs_ready(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, libs_init);
+	return libs_ok;
+}
+
 tf_status tf_open(tf **out, const struct tf_options *o)
 {
 	char err[512];
@@ -63,7 +81,7 @@ tf_status tf_open(tf **out, const struct tf_options *o)
 	int st;
 
 	*out = NULL;
-	if (sodium_init() < 0)
+	if (!libs_ready())
 		return TF_STORE;
 	if (!(h = calloc(1, sizeof *h)))
 		return TF_STORE;
@@ -96,7 +114,7 @@ tf_status tf_create(tf **out, const struct tf_options *o, const char *key_file,
 	int st;
 
 	*out = NULL;
-	if (sodium_init() < 0)
+	if (!libs_ready())
 		return TF_STORE;
 	if (o && o->dir && o->clock && (st = store_create(o->dir, key_file, pass_file, err, sizeof err))) {
 		struct tf_options none = *o;
