@@ -200,7 +200,7 @@ tests/pam/pam_loop: tests/pam_loop.c .build-flags
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-FUZZ_NAMES := record base32 cidr uri import config code webauthn
+FUZZ_NAMES := record base32 cidr uri import config code webauthn request
 FUZZ_CORE  := $(CORE_SRC)
 FUZZ_SECONDS ?= 30
 
