@@ -89,8 +89,7 @@ int st_audit_ready(struct store *s)
 	fd = openat(s->dirfd, "audit.log", O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			ret = st_fail(s, ST_BAD, "'audit.log' is missing: nothing was changed "
-			              "(restore it; an empty one starts a new chain)");
+			ret = st_audit_missing(s, ": nothing was changed");
 		else
 			ret = st_fail(s, ST_BAD, "cannot open 'audit.log' to append: %s: nothing was changed",
 			              strerror(errno));
@@ -182,7 +181,8 @@ out:
 	return ret;
 }
 
-static int audit_tail(struct store *s, int fd, uint64_t *seq, char prevhex[65])
+/* The last line's sequence number and chain hash (zeros for an empty log). */
+int st_audit_tail(struct store *s, int fd, uint64_t *seq, char prevhex[65])
 {
 	struct stat st;
 	char buf[8192];
@@ -219,16 +219,83 @@ static int audit_tail(struct store *s, int fd, uint64_t *seq, char prevhex[65])
 	return ST_OK;
 }
 
+/* One sealed line (with its newline): the event under the audit key, with
+ * "seq:prev" as associated data. hash gets the chain hash of the line
+ * (BLAKE2b of it without the newline) when not NULL. */
+char *st_audit_line(const uint8_t *key, uint64_t seq, const char prevhex[65], const char *event,
+                    size_t *len, uint8_t hash[32])
+{
+	char ad[128], *b64, *line;
+	size_t elen = strlen(event), blen = NONCE_LEN + elen + TAG_LEN, b64len;
+	uint8_t *box = malloc(blen);
+	unsigned long long ctlen;
+	int adlen, n;
+
+	if (!box)
+		return NULL;
+	adlen = snprintf(ad, sizeof ad, "%llu:%s", (unsigned long long)seq, prevhex);
+	randombytes_buf(box, NONCE_LEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, &ctlen, (const uint8_t *)event, elen,
+	                                           (const uint8_t *)ad, (unsigned long long)adlen, NULL, box, key);
+	b64len = sodium_base64_encoded_len(blen, sodium_base64_VARIANT_ORIGINAL);
+	b64 = malloc(b64len);
+	line = malloc(b64len + 160);
+	if (!b64 || !line) {
+		free(box);
+		free(b64);
+		free(line);
+		return NULL;
+	}
+	sodium_bin2base64(b64, b64len, box, blen, sodium_base64_VARIANT_ORIGINAL);
+	n = snprintf(line, b64len + 160, "{\"seq\":%llu,\"prev\":\"%s\",\"box\":\"%s\"}\n",
+	             (unsigned long long)seq, prevhex, b64);
+	if (hash)
+		crypto_generichash(hash, 32, (const uint8_t *)line, (size_t)n - 1, NULL, 0);
+	free(box);
+	free(b64);
+	*len = (size_t)n;
+	return line;
+}
+
+/* Append one event to the open log (the audit byte lock held): never a
+ * torn line left behind. seq_out/hash_out get the new line's. */
+int st_audit_append_fd(struct store *s, int fd, const char *event_json, uint64_t *seq_out,
+                       uint8_t hash_out[32])
+{
+	uint64_t seq;
+	char prev[65], *line;
+	size_t n;
+	uint8_t h[32];
+	struct stat st;
+	off_t before;
+	int ret;
+
+	if ((ret = st_audit_tail(s, fd, &seq, prev)))
+		return ret;
+	seq++;
+	line = st_audit_line(store_subkey(s, SK_AUDIT), seq, prev, event_json, &n, h);
+	if (!line)
+		return st_fail(s, ST_BAD, "out of memory");
+	before = fstat(fd, &st) == 0 ? st.st_size : -1;
+	if (st_write_all(fd, line, n) < 0 || fdatasync(fd) < 0) {
+		int e = errno;
+
+		/* never leave a torn line behind: cut back to the last whole one */
+		if (before >= 0 && ftruncate(fd, before) == 0)
+			fdatasync(fd);
+		ret = st_fail(s, ST_BAD, "cannot append to 'audit.log': %s", strerror(e));
+	}
+	free(line);
+	if (seq_out)
+		*seq_out = seq;
+	if (hash_out)
+		memcpy(hash_out, h, 32);
+	return ret;
+}
+
 int store_audit(struct store *s, const char *event_json)
 {
 	int fd = -1, ret;
-	uint64_t seq;
-	char prev[65], ad[128], *line = NULL;
-	size_t elen = strlen(event_json), blen, b64len;
-	uint8_t *box = NULL;
-	char *b64 = NULL;
-	unsigned long long ctlen;
-	int adlen, n;
 
 	if (s->readonly)
 		return st_fail(s, ST_BAD, "%s", s->ro_err);
@@ -241,165 +308,203 @@ int store_audit(struct store *s, const char *event_json)
 	fd = openat(s->dirfd, "audit.log", O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			ret = st_fail(s, ST_BAD, "'audit.log' is missing (restore it; an empty one starts a new chain)");
+			ret = st_audit_missing(s, "");
 		else
 			ret = st_fail(s, ST_BAD, "cannot open 'audit.log' to append: %s", strerror(errno));
 		goto out;
 	}
-	if ((ret = audit_tail(s, fd, &seq, prev)))
-		goto out;
-	seq++;
-	adlen = snprintf(ad, sizeof ad, "%llu:%s", (unsigned long long)seq, prev);
-	blen = NONCE_LEN + elen + TAG_LEN;
-	box = malloc(blen);
-	b64len = sodium_base64_encoded_len(blen, sodium_base64_VARIANT_ORIGINAL);
-	b64 = malloc(b64len);
-	line = malloc(b64len + 160);
-	if (!box || !b64 || !line) {
-		ret = st_fail(s, ST_BAD, "out of memory");
-		goto out;
-	}
-	randombytes_buf(box, NONCE_LEN);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, &ctlen, (const uint8_t *)event_json,
-	        elen, (const uint8_t *)ad, (unsigned long long)adlen, NULL, box,
-	        store_subkey(s, SK_AUDIT));
-	sodium_bin2base64(b64, b64len, box, blen, sodium_base64_VARIANT_ORIGINAL);
-	n = snprintf(line, b64len + 160, "{\"seq\":%llu,\"prev\":\"%s\",\"box\":\"%s\"}\n",
-	             (unsigned long long)seq, prev, b64);
-	{
-		struct stat st;
-		off_t before = fstat(fd, &st) == 0 ? st.st_size : -1;
-
-		if (st_write_all(fd, line, (size_t)n) < 0 || fdatasync(fd) < 0) {
-			int e = errno;
-
-			/* never leave a torn line behind: cut back to the last whole one */
-			if (before >= 0 && ftruncate(fd, before) == 0)
-				fdatasync(fd);
-			ret = st_fail(s, ST_BAD, "cannot append to 'audit.log': %s", strerror(e));
-		}
-	}
+	ret = st_audit_append_fd(s, fd, event_json, NULL, NULL);
 out:
 	if (fd >= 0)
 		close(fd);
-	free(box);
-	free(b64);
-	free(line);
 	st_unlock_byte(s, LOCK_AUDIT);
 	return ret;
 }
 
-/* Walk audit.log from the start, checking the chain and each line's seal.
- * fn gets every intact event (plaintext JSON). On the first bad line the
- * walk stops: *bad_line gets its number and the message says what is wrong. */
-int store_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line)
+/* ---- reading the log back ----
+ * The log is audit.log and, after rotations, the closed files in audit/
+ * (store/rotate.c), read oldest first as one chain. Every file is opened
+ * and its length noted under the audit lock, then read without it: a walk
+ * neither waits for nor blocks a login, and never sees a line half
+ * appended or a rotation half done. */
+static int walk_line(struct store *s, char *line, size_t n, const char *label, uint64_t lineno,
+                     struct st_chain *c, st_line_fn fn, void *ctx, int *stop)
 {
-	return st_audit_walk(s, fn, ctx, bad_line, 0);
+	char prevhex[65], ad[128], *p, *q;
+	uint8_t *box = NULL, *pt = NULL, lprev[32];
+	size_t boxlen = 0;
+	unsigned long long ptlen = 0, seq;
+	int adlen, first = c->expect == 0, r;
+
+	p = strstr(line, "\"seq\":");
+	q = strstr(line, "\"prev\":\"");
+	if (strncmp(line, "{\"seq\":", 7) || !p || !q || strlen(q) < 8 + 64 + 1 ||
+	    sodium_hex2bin(lprev, sizeof lprev, q + 8, 64, NULL, NULL, NULL) != 0)
+		return st_fail(s, ST_BAD, "%s line %llu: malformed", label, (unsigned long long)lineno);
+	seq = strtoull(p + 6, NULL, 10);
+	if (first) {
+		/* the chain starts at 1 from zeros, or at a rotation's opening
+		 * line (its seal, checked below, binds where it continues) */
+		static const uint8_t zero[32];
+
+		if (seq == 0)
+			return st_fail(s, ST_BAD, "%s line %llu: malformed", label, (unsigned long long)lineno);
+		c->expect = seq;
+		c->first = seq;
+		memcpy(c->prev, seq == 1 ? zero : lprev, sizeof c->prev);
+	}
+	if (seq != c->expect) {
+		if (seq > c->expect)
+			return st_fail(s, ST_BAD, "%s line %llu: %llu line(s) removed before it "
+			               "(sequence %llu, expected %llu)", label, (unsigned long long)lineno,
+			               seq - c->expect, seq, (unsigned long long)c->expect);
+		return st_fail(s, ST_BAD, "%s line %llu: inserted or moved (sequence %llu, expected %llu)",
+		               label, (unsigned long long)lineno, seq, (unsigned long long)c->expect);
+	}
+	sodium_bin2hex(prevhex, sizeof prevhex, c->prev, sizeof c->prev);
+	if (strncmp(q + 8, prevhex, 64))
+		return st_fail(s, ST_BAD, "%s line %llu: does not follow the line before it "
+		               "(that line was edited, or lines were reordered)", label, (unsigned long long)lineno);
+	p = strstr(line, "\"box\":\"");
+	q = p ? strchr(p + 7, '"') : NULL;
+	adlen = snprintf(ad, sizeof ad, "%llu:%s", seq, prevhex);
+	if (p && q) {
+		box = malloc((size_t)(q - p));
+		if (box && sodium_base642bin(box, (size_t)(q - p), p + 7, (size_t)(q - p - 7), NULL,
+		                             &boxlen, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+		    boxlen > NONCE_LEN + TAG_LEN) {
+			pt = malloc(boxlen);
+			if (pt && crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL,
+			        box + NONCE_LEN, boxlen - NONCE_LEN, (const uint8_t *)ad,
+			        (unsigned long long)adlen, box, store_subkey(s, SK_AUDIT)) != 0) {
+				free(pt);
+				pt = NULL;
+			}
+		}
+	}
+	free(box);
+	if (!pt)
+		return st_fail(s, ST_BAD, "%s line %llu: edited (its seal does not verify)", label,
+		               (unsigned long long)lineno);
+	pt[ptlen < boxlen ? ptlen : boxlen - 1] = '\0';
+	if (first && seq != 1 && !strstr((char *)pt, "\"event\":\"audit.opened\"")) {
+		free(pt);
+		return st_fail(s, ST_BAD, "%s line %llu: %llu line(s) removed before it (sequence %llu, "
+		               "expected 1)", label, (unsigned long long)lineno, seq - 1, seq);
+	}
+	crypto_generichash(c->prev, sizeof c->prev, (const uint8_t *)line, n, NULL, 0);
+	c->expect++;
+	c->last = seq;
+	r = fn ? fn(ctx, seq, lprev, (const char *)pt) : 0;
+	free(pt);
+	if (r)
+		*stop = 1;
+	return ST_OK;
 }
 
-/* With torn_ok, a torn last line ends the walk without an error (fsck
- * reports it on its own). */
-int st_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line, int torn_ok)
+/* Walk one file of the log (its first size bytes), continuing the chain c.
+ * With torn_ok, a torn last line ends the walk without an error (fsck
+ * reports it on its own). On a bad line *bad_line gets its number. */
+int st_audit_walk_fd(struct store *s, int fd, off_t size, const char *label, struct st_chain *c,
+                     st_line_fn fn, void *ctx, uint64_t *bad_line, int torn_ok)
 {
-	int fd = openat(s->dirfd, "audit.log", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	FILE *f;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	uint64_t lineno = 0, expect = 1;
-	uint8_t prev[32] = { 0 };
-	int ret = ST_OK;
+	uint64_t lineno = 0;
+	off_t at = 0;
+	int ret = ST_OK, stop = 0, dfd = dup(fd);
 
 	*bad_line = 0;
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return ST_OK;
-		return st_fail(s, ST_BAD, "cannot open 'audit.log': %s", strerror(errno));
+	f = dfd >= 0 ? fdopen(dfd, "r") : NULL;
+	if (!f || fseeko(f, 0, SEEK_SET) < 0) {
+		if (f)
+			fclose(f);
+		else if (dfd >= 0)
+			close(dfd);
+		return st_fail(s, ST_BAD, "cannot read '%s': %s", label, strerror(errno));
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return st_fail(s, ST_BAD, "cannot read 'audit.log': %s", strerror(errno));
-	}
-	while ((n = getline(&line, &cap, f)) > 0) {
-		char prevhex[65], ad[128], *p, *q;
-		uint8_t *box = NULL, *pt = NULL, h[32];
-		size_t boxlen = 0;
-		unsigned long long ptlen = 0, seq;
-		int adlen;
-
+	while (at < size && !stop && (n = getline(&line, &cap, f)) > 0) {
 		lineno++;
+		if (at + n > size)   /* appended after the walk began */
+			n = (ssize_t)(size - at);
+		at += n;
 		if (line[n - 1] != '\n') {
 			if (torn_ok)
 				break;
 			*bad_line = lineno;
-			ret = st_fail(s, ST_BAD, "audit.log line %llu: torn (a write was cut short)",
-			           (unsigned long long)lineno);
+			ret = st_fail(s, ST_BAD, "%s line %llu: torn (a write was cut short)", label,
+			              (unsigned long long)lineno);
 			break;
 		}
 		line[--n] = '\0';
-		sodium_bin2hex(prevhex, sizeof prevhex, prev, sizeof prev);
-		p = strstr(line, "\"seq\":");
-		q = strstr(line, "\"prev\":\"");
-		if (strncmp(line, "{\"seq\":", 7) || !p || !q || strlen(q) < 8 + 64 + 1) {
+		if ((ret = walk_line(s, line, (size_t)n, label, lineno, c, fn, ctx, &stop))) {
 			*bad_line = lineno;
-			ret = st_fail(s, ST_BAD, "audit.log line %llu: malformed", (unsigned long long)lineno);
 			break;
 		}
-		seq = strtoull(p + 6, NULL, 10);
-		if (seq != expect) {
-			*bad_line = lineno;
-			if (seq > expect)
-				ret = st_fail(s, ST_BAD, "audit.log line %llu: %llu line(s) removed before it "
-				           "(sequence %llu, expected %llu)", (unsigned long long)lineno,
-				           seq - expect, seq, (unsigned long long)expect);
-			else
-				ret = st_fail(s, ST_BAD, "audit.log line %llu: inserted or moved (sequence %llu, "
-				           "expected %llu)", (unsigned long long)lineno, seq, (unsigned long long)expect);
-			break;
-		}
-		if (strncmp(q + 8, prevhex, 64)) {
-			*bad_line = lineno;
-			ret = st_fail(s, ST_BAD, "audit.log line %llu: does not follow the line before it "
-			           "(that line was edited, or lines were reordered)", (unsigned long long)lineno);
-			break;
-		}
-		p = strstr(line, "\"box\":\"");
-		q = p ? strchr(p + 7, '"') : NULL;
-		adlen = snprintf(ad, sizeof ad, "%llu:%s", seq, prevhex);
-		if (p && q) {
-			box = malloc((size_t)(q - p));
-			if (box && sodium_base642bin(box, (size_t)(q - p), p + 7, (size_t)(q - p - 7), NULL,
-			                             &boxlen, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
-			    boxlen > NONCE_LEN + TAG_LEN) {
-				pt = malloc(boxlen);
-				if (pt && crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL,
-				        box + NONCE_LEN, boxlen - NONCE_LEN, (const uint8_t *)ad,
-				        (unsigned long long)adlen, box, store_subkey(s, SK_AUDIT)) != 0) {
-					free(pt);
-					pt = NULL;
-				}
-			}
-		}
-		free(box);
-		if (!pt) {
-			*bad_line = lineno;
-			ret = st_fail(s, ST_BAD, "audit.log line %llu: edited (its seal does not verify)",
-			           (unsigned long long)lineno);
-			break;
-		}
-		crypto_generichash(h, sizeof h, (const uint8_t *)line, (size_t)n, NULL, 0);
-		memcpy(prev, h, sizeof prev);
-		expect++;
-		pt[ptlen < boxlen ? ptlen : boxlen - 1] = '\0';
-		if (fn && fn(ctx, seq, (const char *)pt)) {
-			free(pt);
-			break;
-		}
-		free(pt);
 	}
+	if (c)
+		c->stopped = stop;
 	free(line);
 	fclose(f);
 	return ret;
 }
 
+struct walk_adapt {
+	store_audit_fn fn;
+	void *ctx;
+};
+
+static int walk_adapt(void *ctx, uint64_t seq, const uint8_t prev[32], const char *event)
+{
+	struct walk_adapt *w = ctx;
+
+	(void)prev;
+	return w->fn ? w->fn(w->ctx, seq, event) : 0;
+}
+
+int st_audit_walk(struct store *s, st_line_fn fn, void *ctx, struct store_audit_span *span,
+                  uint64_t *bad_line, int torn_ok)
+{
+	struct st_audit_files af;
+	struct st_chain c = { 0 };
+	int ret;
+
+	*bad_line = 0;
+	if (span)
+		memset(span, 0, sizeof *span);
+	if ((ret = st_audit_files_open(s, &af)))
+		return ret;
+	for (size_t i = 0; i < af.n && !c.stopped; i++) {
+		if (span) {
+			span->files++;
+			snprintf(span->file, sizeof span->file, "%s", af.label[i]);
+		}
+		if ((ret = st_audit_walk_fd(s, af.fd[i], af.size[i], af.label[i], &c, fn, ctx, bad_line, torn_ok)))
+			break;
+	}
+	if (span) {
+		span->first_seq = c.first;
+		span->last_seq = c.last;
+		if (af.n)
+			snprintf(span->first_file, sizeof span->first_file, "%s", af.label[0]);
+	}
+	st_audit_files_close(&af);
+	return ret;
+}
+
+int store_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line)
+{
+	struct walk_adapt w = { fn, ctx };
+
+	return st_audit_walk(s, walk_adapt, &w, NULL, bad_line, 0);
+}
+
+int store_audit_span(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line,
+                     struct store_audit_span *span)
+{
+	struct walk_adapt w = { fn, ctx };
+
+	return st_audit_walk(s, walk_adapt, &w, span, bad_line, 0);
+}

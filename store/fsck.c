@@ -393,8 +393,68 @@ static void fsck_audit(struct fsck *f, int64_t now)
 			finding(f, "audit.log", problem, action, 1);
 		}
 	}
-	if (st_audit_walk(f->s, NULL, NULL, &bad, 1) != ST_OK)
+	if (st_audit_walk(f->s, NULL, NULL, NULL, &bad, 1) != ST_OK)
 		finding(f, "audit.log", f->s->err, "not repairable: keep the file as evidence", 0);
+}
+
+/* A rotation cut short (audit.log.new left) is finished, or its stale new
+ * file removed; the closed files of audit/ get their mode checked. */
+static void fsck_rotation(struct fsck *f)
+{
+	int afd, fin = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (faccessat(f->s->dirfd, "audit.log.new", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!f->repair)
+			finding(f, "audit.log.new", "an audit rotation was cut short", NULL, 0);
+		else if (st_audit_finish_rotation(f->s, &fin) != ST_OK)
+			finding(f, "audit.log.new", f->s->err, NULL, 0);
+		else
+			finding(f, "audit.log.new", "an audit rotation was cut short",
+			        fin > 0 ? "finished" : "removed (the rotation had not begun)", 1);
+	}
+	afd = openat(f->s->dirfd, "audit", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (afd < 0) {
+		if (errno != ENOENT)
+			finding(f, "audit/", errno == ENOTDIR || errno == ELOOP ? "is not a directory"
+			                                                       : "cannot be opened", NULL, 0);
+		return;
+	}
+	d = fdopendir(afd);
+	if (!d) {
+		close(afd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char path[300];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "audit/%s", de->d_name);
+		if (fstatat(afd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_nlink != 1) {
+			finding(f, path, "is not a plain file with one link", NULL, 0);
+			continue;
+		}
+		if (strlen(de->d_name) > 7 && !strcmp(de->d_name + strlen(de->d_name) - 7, ".log.rk")) {
+			if (!f->repair)
+				finding(f, path, "leftover file of an interrupted write", NULL, 0);
+			else if (unlinkat(afd, de->d_name, 0) == 0)
+				finding(f, path, "leftover file of an interrupted write", "removed", 1);
+			continue;
+		}
+		{
+			int fd = openat(afd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd >= 0) {
+				fix_mode(f, fd, &st, 0600, path);
+				close(fd);
+			}
+		}
+	}
+	closedir(d);
 }
 
 int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, void *ctx,
@@ -460,6 +520,7 @@ int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, v
 	for (int ns = 0; ns < NS_COUNT; ns++)
 		fsck_ns(&f, (enum ns)ns);
 	fsck_orgs_listed(&f);
+	fsck_rotation(&f);
 	fsck_audit(&f, now);
 	if (f.qfd >= 0)
 		close(f.qfd);

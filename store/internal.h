@@ -107,7 +107,34 @@ void st_make_header(uint8_t hdr[HDR_LEN], uint64_t gen);
 int st_ns_fd(struct store *s, enum ns ns);
 int st_open_dir_at(int dirfd, const char *name);
 int st_audit_ready(struct store *s);
-int st_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line, int torn_ok);
+/* The audit log (audit.c, rotate.c): one chain over the closed files of
+ * audit/ (oldest first) and audit.log. */
+struct st_chain {
+	uint64_t expect;   /* the next line's sequence; 0 before the first line */
+	uint8_t prev[32];  /* chain hash of the line before */
+	uint64_t first, last;
+	int stopped;       /* the callback asked to stop */
+};
+typedef int (*st_line_fn)(void *ctx, uint64_t seq, const uint8_t prev[32], const char *event);
+struct st_audit_files {
+	size_t n;          /* the closed files, then audit.log (when present) */
+	int *fd;
+	off_t *size;       /* as long as they were under the audit lock */
+	char (*label)[40]; /* "audit/<seq>.log", "audit.log" */
+};
+int st_audit_files_open(struct store *s, struct st_audit_files *af);
+void st_audit_files_close(struct st_audit_files *af);
+int st_audit_walk_fd(struct store *s, int fd, off_t size, const char *label, struct st_chain *c,
+                     st_line_fn fn, void *ctx, uint64_t *bad_line, int torn_ok);
+int st_audit_walk(struct store *s, st_line_fn fn, void *ctx, struct store_audit_span *span,
+                  uint64_t *bad_line, int torn_ok);
+char *st_audit_line(const uint8_t *key, uint64_t seq, const char prevhex[65], const char *event,
+                    size_t *len, uint8_t hash[32]);
+int st_audit_append_fd(struct store *s, int fd, const char *event_json, uint64_t *seq_out,
+                       uint8_t hash_out[32]);
+int st_audit_tail(struct store *s, int fd, uint64_t *seq, char prevhex[65]);
+int st_audit_missing(struct store *s, const char *suffix);
+int st_audit_finish_rotation(struct store *s, int *finished);
 int st_audit_cut_torn(struct store *s, int cut, int qfd, int64_t now, off_t *torn,
                       char *qname, size_t qcap);
 int st_lock_byte(struct store *s, off_t off, short type);

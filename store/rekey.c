@@ -51,6 +51,8 @@ static int has_suffix(const char *n, const char *suf)
 	return a > b && !strcmp(n + a - b, suf);
 }
 
+static int rk_closed_logs(struct store *s, int forward);
+
 /* Rename (forward) or remove (back) every <hex>.rk of every namespace. */
 static int rk_files(struct store *s, int forward)
 {
@@ -136,6 +138,8 @@ static int roll_forward(struct store *s)
 		}
 		free(list);
 	}
+	if (rk_closed_logs(s, 1) < 0)
+		return st_fail(s, ST_BAD, "rekey: cannot replace the closed audit files: %s", strerror(errno));
 	if (renameat(s->dirfd, "audit.log.rk", s->dirfd, "audit.log") < 0 && errno != ENOENT)
 		return st_fail(s, ST_BAD, "rekey: cannot replace audit.log: %s", strerror(errno));
 	if (renameat(s->dirfd, "config.rk", s->dirfd, "config") < 0 && errno != ENOENT)
@@ -168,6 +172,7 @@ static void roll_back(struct store *s)
 	int kdir = -1;
 
 	rk_files(s, 0);
+	rk_closed_logs(s, 0);
 	unlinkat(s->dirfd, "audit.log.rk", 0);
 	unlinkat(s->dirfd, "config.rk", 0);
 	unlinkat(s->dirfd, "orgs.index.rk", 0);
@@ -331,56 +336,113 @@ static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 	return 0;
 }
 
+/* The audit log is sealed again line by line, every file of it (the
+ * closed ones in audit/ as audit/<seq>.log.rk, audit.log as audit.log.rk):
+ * sequence numbers are kept, the chain hashes follow the new lines, and a
+ * chain that starts at a rotation's opening line keeps its anchor. */
 struct reseal {
 	struct store *s;
 	const uint8_t *newaudit;
 	FILE *out;
 	uint8_t prev[32];
-	uint64_t seq;
+	int started;
 };
 
-static int reseal_line(void *ctx, uint64_t seq, const char *event)
+static int reseal_line(void *ctx, uint64_t seq, const uint8_t prev[32], const char *event)
 {
 	struct reseal *r = ctx;
-	char prevhex[65], ad[128], *b64;
-	size_t elen = strlen(event), blen = NONCE_LEN + elen + TAG_LEN, b64len;
-	uint8_t *box = malloc(blen);
-	unsigned long long ctlen;
-	int adlen;
+	char prevhex[65], *l;
+	size_t n;
 
-	(void)seq;
-	if (!box)
-		return 1;
-	r->seq++;
+	if (!r->started) {
+		memcpy(r->prev, prev, sizeof r->prev);
+		r->started = 1;
+	}
 	sodium_bin2hex(prevhex, sizeof prevhex, r->prev, sizeof r->prev);
-	adlen = snprintf(ad, sizeof ad, "%llu:%s", (unsigned long long)r->seq, prevhex);
-	randombytes_buf(box, NONCE_LEN);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, &ctlen, (const uint8_t *)event, elen,
-	                                           (const uint8_t *)ad, (unsigned long long)adlen, NULL, box, r->newaudit);
-	b64len = sodium_base64_encoded_len(blen, sodium_base64_VARIANT_ORIGINAL);
-	b64 = malloc(b64len);
-	if (!b64) {
-		free(box);
+	l = st_audit_line(r->newaudit, seq, prevhex, event, &n, r->prev);
+	if (!l)
+		return 1;
+	if (fwrite(l, 1, n, r->out) != n) {
+		free(l);
 		return 1;
 	}
-	sodium_bin2base64(b64, b64len, box, blen, sodium_base64_VARIANT_ORIGINAL);
-	{
-		size_t n = strlen(b64) + 160;
-		char *l = malloc(n);
-
-		if (!l) {
-			free(box);
-			free(b64);
-			return 1;
-		}
-		snprintf(l, n, "{\"seq\":%llu,\"prev\":\"%s\",\"box\":\"%s\"}", (unsigned long long)r->seq, prevhex, b64);
-		crypto_generichash(r->prev, sizeof r->prev, (const uint8_t *)l, strlen(l), NULL, 0);
-		fprintf(r->out, "%s\n", l);
-		free(l);
-	}
-	free(box);
-	free(b64);
+	free(l);
 	return 0;
+}
+
+static int reseal_audit(struct store *s, const uint8_t *newaudit)
+{
+	struct reseal rs = { .s = s, .newaudit = newaudit };
+	struct st_audit_files af;
+	struct st_chain c = { 0 };
+	uint64_t bad = 0;
+	int ret;
+
+	if ((ret = st_audit_files_open(s, &af)))
+		return ret;
+	for (size_t i = 0; i < af.n && !ret; i++) {
+		char rk[48];
+		int dirfd = s->dirfd, fd;
+
+		snprintf(rk, sizeof rk, "%s.rk", af.label[i]);
+		fd = openat(dirfd, rk, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		rs.out = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!rs.out) {
+			ret = st_fail(s, ST_BAD, "rekey: cannot write '%s': %s", rk, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		/* a broken chain is not carried over (the walk's message stands) */
+		ret = st_audit_walk_fd(s, af.fd[i], af.size[i], af.label[i], &c, reseal_line, &rs, &bad, 0);
+		if (!ret && c.stopped)
+			ret = st_fail(s, ST_BAD, "rekey: cannot write '%s': %s", rk, strerror(errno ? errno : ENOMEM));
+		if (fflush(rs.out) || fsync(fileno(rs.out))) {
+			if (!ret)
+				ret = st_fail(s, ST_BAD, "rekey: cannot write '%s': %s", rk, strerror(errno));
+		}
+		fclose(rs.out);
+	}
+	st_audit_files_close(&af);
+	return ret;
+}
+
+/* Move (forward) or remove (back) audit/<seq>.log.rk. */
+static int rk_closed_logs(struct store *s, int forward)
+{
+	int afd = openat(s->dirfd, "audit", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), dfd;
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	if (afd < 0)
+		return errno == ENOENT ? 0 : -1;
+	dfd = dup(afd);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		close(afd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char final[64];
+
+		if (!has_suffix(de->d_name, ".log.rk"))
+			continue;
+		if (!forward) {
+			unlinkat(afd, de->d_name, 0);
+			continue;
+		}
+		snprintf(final, sizeof final, "%.*s", (int)(strlen(de->d_name) - 3), de->d_name);
+		if (renameat(afd, de->d_name, afd, final) < 0 && errno != ENOENT)
+			ret = -1;
+	}
+	closedir(d);
+	if (fsync(afd) < 0)
+		ret = -1;
+	close(afd);
+	return ret;
 }
 
 static int count_one(void *ctx, const uint8_t *pt, size_t len)
@@ -407,7 +469,6 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 	uint8_t *master = sodium_malloc(KEY_LEN), cv[CHECK_LEN];
 	char kpath[PATH_MAX], kbase[NAME_MAX + 1], krk[NAME_MAX + 8];
 	int kdir = -1, ret, fd = -1;
-	uint64_t bad = 0;
 
 	r.newkeys = sodium_malloc(KEY_LEN * SK_COUNT);
 	if (!master || !r.newkeys) {
@@ -483,26 +544,8 @@ int store_rekey(struct store *s, store_progress_fn progress, void *pctx, size_t 
 		if (store_iterate_ns(s, r.ns, rekey_one, &r))
 			goto fail_old;
 	}
-	{
-		struct reseal rs = { .s = s, .newaudit = r.newkeys + KEY_LEN * SK_AUDIT };
-		int afd = openat(s->dirfd, "audit.log.rk", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-		rs.out = afd >= 0 ? fdopen(afd, "w") : NULL;
-		if (!rs.out) {
-			st_fail(s, ST_BAD, "rekey: cannot write 'audit.log.rk': %s", strerror(errno));
-			if (afd >= 0)
-				close(afd);
-			goto fail_old;
-		}
-		if (store_audit_walk(s, reseal_line, &rs, &bad) != ST_OK) {
-			fclose(rs.out);
-			goto fail_old;   /* message set: a broken chain is not carried over */
-		}
-		if (fflush(rs.out) || fsync(fileno(rs.out)) || fclose(rs.out)) {
-			st_fail(s, ST_BAD, "rekey: cannot write 'audit.log.rk': %s", strerror(errno));
-			goto fail_old;
-		}
-	}
+	if (reseal_audit(s, r.newkeys + KEY_LEN * SK_AUDIT) != ST_OK)
+		goto fail_old;
 	{
 		size_t clen = 0;
 		char *cfg = st_config_sealed_text(r.newkeys + KEY_LEN * SK_CONFIG, s->cfg_body, s->cfg_body_len, &clen);

@@ -122,6 +122,32 @@ int store_audit(struct store *s, const char *event_json) SWUR;
 /* Read it back, checking every line's sequence, chain hash and seal. */
 typedef int (*store_audit_fn)(void *ctx, uint64_t seq, const char *event_json);
 int store_audit_walk(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line) SWUR;
+/* The same, telling which lines and files the chain spans: it starts at
+ * sequence 1, or (when older files were rotated out and removed) at the
+ * opening line of the oldest file kept, whose seal binds where it goes on. */
+struct store_audit_span {
+	uint64_t first_seq, last_seq;
+	unsigned files;          /* files read: closed ones in audit/, then audit.log */
+	char first_file[40];     /* the oldest file read */
+	char file[40];           /* the file read last (the bad one, on a failure) */
+};
+int store_audit_span(struct store *s, store_audit_fn fn, void *ctx, uint64_t *bad_line,
+                     struct store_audit_span *span) SWUR;
+
+/* Close audit.log with a sealed line and go on in a new one whose first
+ * line carries the chain (store/rotate.c). Nothing is done when the log
+ * is smaller than min_size bytes (rotated is then 0); with keep > 0, only
+ * the keep newest closed files are kept, the older removed (and that said
+ * in a sealed line). */
+struct store_rotation {
+	int rotated;
+	char closed[40];         /* "audit/<last seq>.log" */
+	uint64_t last_seq;       /* the closed file's last line */
+	unsigned removed;        /* closed files removed (keep) */
+	uint64_t size;           /* audit.log's size before */
+};
+int store_audit_rotate(struct store *s, int64_t now, uint64_t min_size, unsigned keep,
+                       struct store_rotation *out) SWUR;
 
 /* The whole store (every account): rekey and fsck --repair. */
 int store_lock_all(struct store *s) SWUR;
