@@ -210,6 +210,26 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/* Whoever answers on socket= decides the login: only root (systemd's
+ * socket, which starts twofactl@.service) or the owner of the store
+ * directory (dir=, as a serve started by hand runs) is believed. */
+static int peer_trusted(pam_handle_t *pamh, const struct opts *o, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof cr;
+	struct stat st;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot tell who serves '%s': %s", o->socket, strerror(errno));
+		return 0;
+	}
+	if (cr.uid == 0 || (stat(o->dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == cr.uid))
+		return 1;
+	pam_syslog(pamh, LOG_ERR, "'%s' is served by uid %u, neither root nor the owner of '%s': "
+	           "not believed", o->socket, (unsigned)cr.uid, o->dir);
+	return 0;
+}
+
 static int connect_socket(pam_handle_t *pamh, const struct opts *o, struct conn *c)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -235,6 +255,10 @@ static int connect_socket(pam_handle_t *pamh, const struct opts *o, struct conn 
 			close(fd);
 			return -1;
 		}
+	}
+	if (!peer_trusted(pamh, o, fd)) {
+		close(fd);
+		return -1;
 	}
 	c->fd = fd;
 	c->pid = 0;

@@ -362,7 +362,11 @@ owned_store() {
 		"$TWOFACTL" -d "$OWNED" serve 2>"$PAM_BASE/activate.log" &
 	echo $! >"$PAM_BASE/activate.pid"
 	for _ in $(seq 100); do [ -S "$PAM_BASE/sock" ] && break; sleep 0.05; done
-	s=$(service sock "auth required $MODULE socket=$PAM_BASE/sock")
+	# the serve runs as the store's owner: dir= names the store, whose owner is believed
+	s=$(service sockdirless "auth required $MODULE socket=$PAM_BASE/sock")
+	run -1 pam "$s" erin <<<"$(owner code erin)"
+	assert_output --partial "Authentication service cannot retrieve authentication info"
+	s=$(service sock "auth required $MODULE dir=$OWNED socket=$PAM_BASE/sock")
 	run -1 pam "$s" erin <<<"$(CODE_OF=owner_code wrong_code erin)"
 	assert_output --partial "Authentication failure"
 	owner -q config set role.admin _twofactl
@@ -423,4 +427,35 @@ owned_store() {
 	assert_line "Success 20"
 	run -0 "$LOOP" -s default "$s" 20 open
 	assert_line "children 0"
+}
+
+@test "socket=: an answer from a server run by another user is not believed" {
+	local s
+	PAM_BASE=$(shared_tmpdir)
+	install -d -m 0755 -o nobody "$PAM_BASE/evil"
+	# whoever can create a socket somewhere and says yes to everything
+	runuser -u nobody -- /usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o777); s.listen(4)
+open(sys.argv[2], "w").write("ready")
+s.settimeout(20)
+for _ in range(4):
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    f = c.makefile("rwb")
+    for line in f:
+        f.write(b"{\"exit\": 0, \"output\": [], \"error\": null}\n"); f.flush()
+    c.close()
+' "$PAM_BASE/evil/tf.sock" "$PAM_BASE/evil/ready" &
+	echo $! >"$PAM_BASE/activate.pid"
+	wait_for "$PAM_BASE/evil/ready"
+	s=$(service liar "auth required $MODULE socket=$PAM_BASE/evil/tf.sock")
+	run -1 pam "$s" alice </dev/null
+	assert_output --partial "Authentication service cannot retrieve authentication info"
+	s=$(service liar2 "auth required $MODULE dir=$TWOFACTL_DIR socket=$PAM_BASE/evil/tf.sock")
+	run -1 pam "$s" alice </dev/null
+	assert_output --partial "Authentication service cannot retrieve authentication info"
 }
