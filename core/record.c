@@ -136,10 +136,24 @@ unsigned account_active_count(const struct account *a)
 	return n;
 }
 
+/* HMAC pads a key shorter than the hash's block with zero bytes, so K and
+ * K||00 give the same codes: keys compare without their trailing zeros
+ * (no key is longer than a block: OTP_MAX_KEY is SHA-1's and SHA-256's). */
+static size_t hmac_key_len(const struct factor *f)
+{
+	size_t n = f->keylen;
+
+	while (n && !f->key[n - 1])
+		n--;
+	return n;
+}
+
 int factor_same_otp_key(const struct factor *x, const struct factor *y)
 {
+	size_t n = hmac_key_len(x);
+
 	return (x->type == F_TOTP || x->type == F_HOTP) && (y->type == F_TOTP || y->type == F_HOTP) &&
-	       x->keylen == y->keylen && x->keylen && sodium_memcmp(x->key, y->key, x->keylen) == 0;
+	       x->keylen && y->keylen && n == hmac_key_len(y) && sodium_memcmp(x->key, y->key, n) == 0;
 }
 
 const struct factor *account_otp_key_factor(const struct account *a, const struct factor *f)

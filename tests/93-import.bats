@@ -164,6 +164,10 @@ pam_login() {  # USER CODE
 	assert_equal "$stderr" "twofactl: import $BATS_TEST_TMPDIR/uri: 'alice' has that totp key already (factor 1): one key, one replay state"
 	echo "otpauth://hotp/Example:alice?secret=$s1&issuer=Example&counter=3" >"$BATS_TEST_TMPDIR/hotp"
 	run -2 tf import "$BATS_TEST_TMPDIR/hotp"
+	# HMAC pads a short key with zero bytes: the key and the key||00000 are one key
+	echo "otpauth://totp/Example:alice?secret=${s1}AAAAAAAA&issuer=Example" >"$BATS_TEST_TMPDIR/padded"
+	run -2 --separate-stderr tf import "$BATS_TEST_TMPDIR/padded"
+	assert_equal "$stderr" "twofactl: import $BATS_TEST_TMPDIR/padded: 'alice' has that totp key already (factor 1): one key, one replay state"
 	run -0 tf --json user show alice
 	run -0 jq -e '(.factors|length)==1' <<<"$output"
 	c=$(oathtool --totp -b -N "@$T0" $s1)
