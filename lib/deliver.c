@@ -5,6 +5,7 @@
 #include "lib/shared.h"
 #include "core/timefmt.h"
 #include "core/transport.h"
+#include "core/url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -161,7 +162,7 @@ static int deliver_email(tf *h, const struct account *a, char *text)
 	const char *url = store_config_get(h->s, "smtp.url"), *from = store_config_get(h->s, "smtp.from");
 	const char *pwfile = store_config_get(h->s, "smtp.password_file"), *tls = store_config_get(h->s, "smtp.tls");
 	const char *subject, *body;
-	char *msg = NULL, *pw = NULL, err[512] = "";
+	char *msg = NULL, *pw = NULL, err[512] = "", shown[256];
 	size_t len = 0;
 	int ret;
 
@@ -187,14 +188,16 @@ static int deliver_email(tf *h, const struct account *a, char *text)
 		const char *user = store_config_get(h->s, "smtp.user");
 		struct tp_smtp c = {
 			.url = url, .from = from, .user = user, .password = pw,
-			.tls = smtp_tls_mode(tls, user != NULL),
+			/* credentials in the URL are credentials too: never in clear */
+			.tls = smtp_tls_mode(tls, user != NULL || url_has_userinfo(url)),
 			.ca_file = store_config_get(h->s, "smtp.ca_file"),
 		};
 
 		if ((ret = timeout_ms(h, &c.timeout_ms)))
 			goto out;
+		url_redact(url, shown, sizeof shown);
 		ret = tp_mail(&c, a->email, msg, len, err, sizeof err)
-		      ? tf_fail(h, TF_DELIVERY, NULL, "delivery failed: %s: %s", url, err) : TF_OK;
+		      ? tf_fail(h, TF_DELIVERY, NULL, "delivery failed: %s: %s", shown, err) : TF_OK;
 	}
 out:
 	if (pw)
@@ -211,7 +214,7 @@ static int deliver_sms(tf *h, const struct account *a, const char *text)
 	const char *url = store_config_get(h->s, "sms.url"), *hfile = store_config_get(h->s, "sms.header_file");
 	const char *method = store_config_get(h->s, "sms.method");
 	const char *tpl = store_config_get(h->s, "sms.body");
-	char *to = NULL, *txt = NULL, *body = NULL, *hdr = NULL, err[512] = "";
+	char *to = NULL, *txt = NULL, *body = NULL, *hdr = NULL, err[512] = "", shown[256];
 	int ret;
 
 	if (!url)
@@ -239,6 +242,14 @@ static int deliver_sms(tf *h, const struct account *a, const char *text)
 			goto out;
 		}
 	}
+	/* a gateway's token (its header, or credentials in the URL) crosses a
+	 * network only under TLS */
+	if ((hfile || url_has_userinfo(url)) && !strncmp(url, "http://", 7) && !url_host_loopback(url)) {
+		url_redact(url, shown, sizeof shown);
+		ret = tf_fail(h, TF_DELIVERY, NULL, "refusing to send the gateway's credentials in clear to %s: "
+		              "use https://", shown);
+		goto out;
+	}
 	if (hfile && !(hdr = secret_line(hfile))) {
 		ret = tf_fail(h, TF_DELIVERY, NULL, "cannot read sms.header_file '%s': %s", hfile, strerror(errno));
 		goto out;
@@ -249,8 +260,9 @@ static int deliver_sms(tf *h, const struct account *a, const char *text)
 
 		if ((ret = timeout_ms(h, &c.timeout_ms)))
 			goto out;
+		url_redact(url, shown, sizeof shown);
 		ret = tp_http_send(&c, body, err, sizeof err)
-		      ? tf_fail(h, TF_DELIVERY, NULL, "delivery failed: %s: %s", url, err) : TF_OK;
+		      ? tf_fail(h, TF_DELIVERY, NULL, "delivery failed: %s: %s", shown, err) : TF_OK;
 	}
 out:
 	if (hdr)

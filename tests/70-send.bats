@@ -412,6 +412,32 @@ sms_enrolled() {
 	assert_output 1
 }
 
+@test "credentials in smtp.url are credentials: never in clear, never in a message" {
+	: >"$BATS_FILE_TMPDIR/clearauth.auth"
+	tf -q config set smtp.url "smtp://mailer:s3cret-smtp-pass@127.0.0.1:$(port_of clearauth)"
+	run -6 --separate-stderr tf --at $T0 enroll alice --method email
+	assert_regex "$stderr" '^twofactl: enroll alice: delivery failed: smtp://127\.0\.0\.1:[0-9]+: .*STARTTLS'
+	run -6 --separate-stderr tf --json --at $T0 enroll alice --method email
+	refute_output --partial "s3cret"
+	run -0 cat "$BATS_FILE_TMPDIR/clearauth.auth"
+	assert_output ""
+	run -0 mail_count clearauth "$MAIL"
+	assert_output 0
+}
+
+@test "an SMS gateway's token goes in clear over http:// only to this machine" {
+	echo "Authorization: Bearer gw-token-123" >"$BATS_TEST_TMPDIR/sms.hdr"
+	tf -q config set sms.header_file "$BATS_TEST_TMPDIR/sms.hdr"
+	# ip6-localhost is ::1 by /etc/hosts, but not a name twofactl vouches for
+	tf -q config set sms.url "http://ip6-localhost:$(port_of sink)/send?key=gw-secret"
+	run -6 --separate-stderr tf --at $T0 enroll alice --method sms
+	assert_equal "$stderr" "twofactl: enroll alice: refusing to send the gateway's credentials in clear to http://ip6-localhost:$(port_of sink)/send: use https://"
+	tf -q config set sms.url "http://[::1]:1/send?key=gw-secret"
+	tf -q config set delivery.timeout 2s
+	run -6 --separate-stderr tf --at $T0 enroll alice --method sms
+	assert_regex "$stderr" '^twofactl: enroll alice: delivery failed: http://\[::1\]:1/send: '
+}
+
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 
 @test "a hung mail server never holds the account: a verify during the send answers at once" {

@@ -14,6 +14,7 @@
 #include "core/record.h"
 #include "core/timefmt.h"
 #include "core/uri.h"
+#include "core/url.h"
 #include "core/webauthn.h"
 #include "store/store.h"
 
@@ -900,6 +901,31 @@ static void test_resend(void)
 	free(b);
 }
 
+static void test_url(void)
+{
+	char out[256];
+
+	CHECK(url_has_userinfo("smtp://mailer:s3cret@127.0.0.1:25"), "userinfo found");
+	CHECK(!url_has_userinfo("smtp://127.0.0.1:25/a@b"), "an @ in the path is no userinfo");
+	CHECK(!url_has_userinfo("spool:/var/spool/x@y"), "spool: has no userinfo");
+	url_redact("smtp://mailer:s3cret@mail.example:587", out, sizeof out);
+	CHECK(!strcmp(out, "smtp://mail.example:587"), "credentials redacted (%s)", out);
+	url_redact("https://gw.example/send?apikey=XYZ#f", out, sizeof out);
+	CHECK(!strcmp(out, "https://gw.example/send"), "query redacted (%s)", out);
+	url_redact("https://u@[::1]:8080/p", out, sizeof out);
+	CHECK(!strcmp(out, "https://[::1]:8080/p"), "IPv6 host kept (%s)", out);
+	url_redact("spool:/tmp/s?x", out, sizeof out);
+	CHECK(!strcmp(out, "spool:/tmp/s"), "spool: kept (%s)", out);
+	CHECK(url_host_loopback("http://127.0.0.1:8080/sms"), "127.0.0.1 is loopback");
+	CHECK(url_host_loopback("http://127.9.9.9/"), "127/8 is loopback");
+	CHECK(url_host_loopback("http://[::1]:80/"), "::1 is loopback");
+	CHECK(url_host_loopback("http://LocalHost/"), "localhost is loopback");
+	CHECK(!url_host_loopback("http://127.0.0.1.evil.example/"), "a name starting with 127. is not");
+	CHECK(!url_host_loopback("http://localhost.evil.example/"), "localhost.evil is not");
+	CHECK(!url_host_loopback("http://user@10.0.0.1/"), "10.0.0.1 is not");
+	CHECK(!url_host_loopback("http://127.0.0.1@evil.example/"), "userinfo 127.0.0.1 is not the host");
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || oath_init() != OATH_OK)
@@ -922,6 +948,7 @@ int main(void)
 	test_policy();
 	test_message();
 	test_resend();
+	test_url();
 	printf("1..%d\n", n_run);
 	oath_done();
 	return n_fail ? 1 : 0;
