@@ -162,6 +162,68 @@ tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *o
 
 /* ==== administration: recovery, expire, audit, fsck, rekey, export, import (lib/recovery.c, lib/expire.c, lib/audit.c, lib/fsck.c, lib/rekey.c, lib/export.c) ==== */
 
+/* Told of something a person should know that is neither a result nor a
+ * failure (a message to the user that was not delivered, an account an
+ * import skipped, a lock held now): one line of text, without the
+ * caller's prefix. */
+typedef void (*tf_notice_fn)(void *ctx, const char *text);
+
+/* recovery: lost-device tickets. A ticket's result is {id, user, status,
+ * reason, contact, created, decided, by, answer} (twofactl-json(7)). */
+typedef enum tf_ticket_status {
+	TF_TICKET_ANY = 0,          /* (a filter: every ticket) */
+	TF_TICKET_PENDING,
+	TF_TICKET_APPROVED,
+	TF_TICKET_DENIED,
+} tf_ticket_status;
+
+/* recovery file NAME: a lost-device request, after the requester's
+ * identity was checked. The user is told (the account's address, else the
+ * contact); a message that could not be delivered is a notice, not a
+ * failure. One result: the new ticket. */
+struct tf_recovery_file_args {
+	const char *name;
+	const char *reason;         /* one line of text (required) */
+	const char *contact;        /* an email address or an E.164 number, or NULL */
+	tf_notice_fn notice;        /* may be NULL */
+	void *notice_ctx;
+};
+tf_status tf_recovery_file(tf *h, const struct tf_recovery_file_args *a, const struct tf_sink *out) TF_WUR;
+
+/* recovery list: tickets, oldest first, one result each. */
+struct tf_recovery_list_args {
+	tf_ticket_status status;    /* TF_TICKET_ANY: all of them */
+};
+tf_status tf_recovery_list(tf *h, const struct tf_recovery_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* recovery show ID: one result, the ticket; TF_NOENT when there is none. */
+struct tf_recovery_show_args {
+	const char *id;
+};
+tf_status tf_recovery_show(tf *h, const struct tf_recovery_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* recovery approve ID: every second factor of the account the ticket was
+ * filed for goes (whatever its name now; never a newcomer's under its old
+ * name), with its backup codes, remembered devices, pending codes and
+ * lockout; the account must enrol again. recovery deny ID: nothing
+ * changes. A ticket is decided once (TF_USAGE after); the user is told
+ * (an undelivered message is a notice). One result: the decided ticket. */
+struct tf_recovery_approve_args {
+	const char *id;
+	const char *by;             /* who decides (an account name), NULL: "admin" */
+	tf_notice_fn notice;        /* may be NULL */
+	void *notice_ctx;
+};
+tf_status tf_recovery_approve(tf *h, const struct tf_recovery_approve_args *a, const struct tf_sink *out) TF_WUR;
+struct tf_recovery_deny_args {
+	const char *id;
+	const char *by;             /* who decides (an account name), NULL: "admin" */
+	const char *reason;         /* why, for the user; or NULL */
+	tf_notice_fn notice;        /* may be NULL */
+	void *notice_ctx;
+};
+tf_status tf_recovery_deny(tf *h, const struct tf_recovery_deny_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of admin ==== */
 
 #ifdef __cplusplus
