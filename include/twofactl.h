@@ -168,6 +168,20 @@ tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *o
  * caller's prefix. */
 typedef void (*tf_notice_fn)(void *ctx, const char *text);
 
+/* audit: the audit log, oldest first: one result per line, the line's
+ * fields {t, event, user?, result?, ip?, service?, rhost?, detail?} and
+ * its seq. TF_STORE when the log cannot be read. */
+struct tf_audit_show_args {
+	const char *user;           /* only this account's events, or NULL */
+	int64_t since, until;       /* bounds (seconds since 1970), 0: none */
+};
+tf_status tf_audit_show(tf *h, const struct tf_audit_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* audit verify: every line's seal and its place in the chain. One result
+ * whatever the outcome, {intact, lines, bad_line, problem}; then TF_STORE,
+ * naming the first bad line, when the log is not intact. */
+tf_status tf_audit_verify(tf *h, const struct tf_sink *out) TF_WUR;
+
 /* recovery: lost-device tickets. A ticket's result is {id, user, status,
  * reason, contact, created, decided, by, answer} (twofactl-json(7)). */
 typedef enum tf_ticket_status {
