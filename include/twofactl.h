@@ -238,6 +238,18 @@ struct tf_recovery_deny_args {
 };
 tf_status tf_recovery_deny(tf *h, const struct tf_recovery_deny_args *a, const struct tf_sink *out) TF_WUR;
 
+/* fsck: check every file of the store (open the handle with
+ * TF_OPEN_ANY_CONFIG to check a store whose config is not as sealed). One
+ * result per problem, {path, problem, action}, then {problems, repaired,
+ * clean}; TF_STORE when problems remain. With repair, under the whole
+ * store's lock (TF_BUSY if the store was rekeyed while it waited). */
+struct tf_fsck_args {
+	int repair;                 /* quarantine bad files, remove leftovers, fix modes */
+	tf_notice_fn notice;        /* a lock held now by another process; may be NULL */
+	void *notice_ctx;
+};
+tf_status tf_fsck(tf *h, const struct tf_fsck_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of admin ==== */
 
 #ifdef __cplusplus
