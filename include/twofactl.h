@@ -238,6 +238,15 @@ struct tf_recovery_deny_args {
 };
 tf_status tf_recovery_deny(tf *h, const struct tf_recovery_deny_args *a, const struct tf_sink *out) TF_WUR;
 
+/* rekey: a new master key, every file sealed again under it, under the
+ * whole store's lock (TF_BUSY when it is not obtained); crash-safe. One
+ * result: {files, rekeyed}. */
+struct tf_rekey_args {
+	tf_progress_fn progress;    /* (sealed, total); done == total when over. May be NULL. */
+	void *progress_ctx;
+};
+tf_status tf_rekey(tf *h, const struct tf_rekey_args *a, const struct tf_sink *out) TF_WUR;
+
 /* fsck: check every file of the store (open the handle with
  * TF_OPEN_ANY_CONFIG to check a store whose config is not as sealed). One
  * result per problem, {path, problem, action}, then {problems, repaired,
