@@ -168,6 +168,28 @@ tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *o
  * caller's prefix. */
 typedef void (*tf_notice_fn)(void *ctx, const char *text);
 
+/* expire: the cron job, one sweep over the store: expired email/SMS
+ * codes, whitelist entries past their TTL (accounts' and organisations'),
+ * trusted devices past their days, enrolments never confirmed
+ * (enroll.ttl), old pending logins, decided recovery tickets past
+ * recovery.retention, and an email warning about each login that passed
+ * the password but never completed the second step (login.warn_after),
+ * once. Each account is changed under its lock, decided again on what is
+ * on disk; one that fails is named and skipped, and the sweep answers its
+ * first failure at the end. One result: {accounts, codes, whitelist,
+ * devices, enrolments, logins, tickets, warnings, warnings_failed,
+ * dry_run}; then TF_DELIVERY when some warnings could not be delivered
+ * (they are tried again next time), TF_STORE when unreadable records were
+ * skipped. */
+struct tf_expire_args {
+	int dry_run;                /* count what would go; change and send nothing */
+	/* (read, 0) while reading the accounts, (swept, total) while
+	 * sweeping; done == total when the sweep is over. May be NULL. */
+	tf_progress_fn progress;
+	void *progress_ctx;
+};
+tf_status tf_expire(tf *h, const struct tf_expire_args *a, const struct tf_sink *out) TF_WUR;
+
 /* audit: the audit log, oldest first: one result per line, the line's
  * fields {t, event, user?, result?, ip?, service?, rhost?, detail?} and
  * its seq. TF_STORE when the log cannot be read. */
