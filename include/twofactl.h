@@ -260,6 +260,50 @@ struct tf_recovery_deny_args {
 };
 tf_status tf_recovery_deny(tf *h, const struct tf_recovery_deny_args *a, const struct tf_sink *out) TF_WUR;
 
+/* export [NAME...]: accounts (all, or the named ones) and organisations as
+ * one document, one result: {format: "twofactl-export", version: 1,
+ * exported, secrets, orgs, accounts}. With include_secrets the
+ * authenticator keys and password hashes are in it (handed over as a
+ * secret: wiped after the sink returns). Backup codes, remembered devices
+ * and pending codes are never exported. TF_STORE, after the result, when
+ * unreadable records were skipped. */
+struct tf_export_args {
+	const char *const *names;   /* NULL (or nnames 0): every account */
+	size_t nnames;
+	int include_secrets;
+	/* told each named account's name before it is read (a front end
+	 * names it in what it says next); may be NULL */
+	tf_notice_fn reading;
+	void *reading_ctx;
+};
+tf_status tf_export(tf *h, const struct tf_export_args *a, const struct tf_sink *out) TF_WUR;
+
+/* import: accounts and their authenticators from another tool's files. All
+ * or nothing: every entry is checked under the whole-store lock before any
+ * is written; a key an account has already, or one key twice, is refused
+ * (TF_USAGE). One result: {format, added, updated, skipped,
+ * duplicate_factors}, also after a write that failed midway (then the
+ * failure's status; the same import again completes it). */
+typedef enum tf_import_format {
+	TF_IMPORT_DETECT = 0,       /* from the content */
+	TF_IMPORT_TWOFACTL,         /* a twofactl export */
+	TF_IMPORT_USERSFILE,        /* pam_oath */
+	TF_IMPORT_GOOGLE_AUTHENTICATOR,  /* ~/.google_authenticator: names no user */
+	TF_IMPORT_URI,              /* otpauth:// lines */
+} tf_import_format;
+struct tf_import_args {
+	const char *text;           /* the input, NUL-terminated (it holds keys: the caller wipes it) */
+	tf_import_format format;
+	const char *user;           /* the account, where the input names none; or NULL */
+	int resume;                 /* entries whose every key their account has are skipped, not refused */
+	tf_progress_fn progress;    /* (written, 0) as it goes; done == total when over. May be NULL. */
+	void *progress_ctx;
+	tf_notice_fn notice;        /* an existing account a twofactl export skips; may be NULL */
+	void *notice_ctx;
+	unsigned *pins_dropped;     /* if set: usersfile PINs not carried over */
+};
+tf_status tf_import(tf *h, const struct tf_import_args *a, const struct tf_sink *out) TF_WUR;
+
 /* rekey: a new master key, every file sealed again under it, under the
  * whole store's lock (TF_BUSY when it is not obtained); crash-safe. One
  * result: {files, rekeyed}. */
