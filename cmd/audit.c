@@ -37,10 +37,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->until_arg = arg;
 		break;
 	case ARGP_KEY_END:   /* after every option: --at may follow --since */
-		if (a->since_arg && time_parse(a->since_arg, g.now, &a->since))
+		if (a->since_arg && time_parse(a->since_arg, cli_now(), &a->since))
 			USAGE(state, "--since: '%s' is not a time such as 2026-11-23, '2026-11-23 08:00', "
 			      "yesterday or '2h ago'", safe(a->since_arg));
-		if (a->until_arg && time_parse(a->until_arg, g.now, &a->until))
+		if (a->until_arg && time_parse(a->until_arg, cli_now(), &a->until))
 			USAGE(state, "--until: '%s' is not a time such as 2026-11-23, '2026-11-23 08:00', "
 			      "today or -2h", safe(a->until_arg));
 		break;
@@ -67,95 +67,55 @@ static const struct argp argp = {
 	"sequence number) elsewhere to notice that.", common_children, NULL, NULL
 };
 
-static int show(void *ctx, uint64_t seq, const char *event)
+/* One line of the log, as text. */
+static void render_line(json_object *o)
 {
-	const struct audit_args *a = ctx;
-	json_object *o = json_tokener_parse(event), *v;
-	int64_t t = 0;
+	const char *keys[] = { "event", "user", "result" };
+	json_object *v;
+	char when[32];
 
-	if (!o)
-		return 0;
-	if (json_object_object_get_ex(o, "t", &v))
-		t = json_object_get_int64(v);
-	if ((a->since && t < a->since) || (a->until && t > a->until) ||
-	    (a->user && (!json_object_object_get_ex(o, "user", &v) ||
-	                 strcmp(json_object_get_string(v), a->user)))) {
-		json_object_put(o);
-		return 0;
-	}
-	if (g.json) {
-		json_object_object_add(o, "seq", json_object_new_uint64(seq));
-		emit_json(o);
-		return 0;
-	}
-	{
-		char when[32];
-		const char *keys[] = { "event", "user", "result" };
-
-		time_iso(t, when);
-		printf("%s", when);
-		for (int i = 0; i < 3; i++)
-			printf("  %s", json_object_object_get_ex(o, keys[i], &v) ? printable(json_object_get_string(v)) : "-");
-		if (json_object_object_get_ex(o, "ip", &v))
-			printf("  ip=%s", printable(json_object_get_string(v)));
-		if (json_object_object_get_ex(o, "service", &v))
-			printf("  service=%s", printable(json_object_get_string(v)));
-		if (json_object_object_get_ex(o, "rhost", &v))
-			printf("  rhost=%s", printable(json_object_get_string(v)));
-		if (json_object_object_get_ex(o, "detail", &v))
-			printf("  (%s)", printable(json_object_get_string(v)));
-		printf("\n");
-	}
-	json_object_put(o);
-	return 0;
+	time_iso(json_object_object_get_ex(o, "t", &v) ? json_object_get_int64(v) : 0, when);
+	printf("%s", when);
+	for (int i = 0; i < 3; i++)
+		printf("  %s", json_object_object_get_ex(o, keys[i], &v) ? printable(json_object_get_string(v)) : "-");
+	if (json_object_object_get_ex(o, "ip", &v))
+		printf("  ip=%s", printable(json_object_get_string(v)));
+	if (json_object_object_get_ex(o, "service", &v))
+		printf("  service=%s", printable(json_object_get_string(v)));
+	if (json_object_object_get_ex(o, "rhost", &v))
+		printf("  rhost=%s", printable(json_object_get_string(v)));
+	if (json_object_object_get_ex(o, "detail", &v))
+		printf("  (%s)", printable(json_object_get_string(v)));
+	printf("\n");
 }
 
-struct count {
-	uint64_t n;
-};
-
-static int counter(void *ctx, uint64_t seq, const char *event)
+/* audit verify: the count when intact (a broken log is said as a failure). */
+static void render_verify(json_object *o)
 {
-	(void)event;
-	((struct count *)ctx)->n = seq;
-	return 0;
+	json_object *v;
+
+	if (g.quiet || !json_object_object_get_ex(o, "intact", &v) || !json_object_get_boolean(v))
+		return;
+	json_object_object_get_ex(o, "lines", &v);
+	printf("audit.log intact: %llu lines\n", (unsigned long long)json_object_get_uint64(v));
 }
 
 int cmd_audit(int argc, char **argv)
 {
 	struct audit_args a = { 0 };
-	struct store *s = NULL;
-	uint64_t bad = 0;
-	int ret, st;
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&argp, argc, argv, &a);
 	if (a.verify)
 		set_ctx("audit verify");
-	if ((ret = open_store(&s)))
+	if ((ret = cli_open(&h)))
 		return ret;
-	if (a.verify) {
-		struct count c = { 0 };
-
-		st = store_audit_walk(s, counter, &c, &bad);
-		if (g.json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "intact", json_object_new_boolean(st == ST_OK));
-			json_object_object_add(o, "lines", json_object_new_uint64(c.n));
-			json_object_object_add(o, "bad_line", bad ? json_object_new_uint64(bad) : NULL);
-			/* not "error": that key is the error object's, which follows */
-			json_object_object_add(o, "problem", st ? json_object_new_string(store_error(s)) : NULL);
-			emit_json(o);
-		}
-		if (st)
-			ret = fail_store(s, st);
-		else if (!g.json && !g.quiet)
-			printf("audit.log intact: %llu lines\n", (unsigned long long)c.n);
-	} else {
-		st = store_audit_walk(s, show, &a, &bad);
-		if (st)
-			ret = fail_store(s, st);
-	}
-	close_store(s);
+	if (a.verify)
+		ret = tf_audit_verify(h, CLI_SINK(render_verify));
+	else
+		ret = tf_audit_show(h, &(struct tf_audit_show_args){ .user = a.user, .since = a.since,
+		                    .until = a.until }, CLI_SINK(render_line));
+	cli_close(h);
 	return ret;
 }

@@ -188,7 +188,12 @@ int out_flush(void);
 /* The library's handle for one command (inside batch and serve: the
  * session's); cli_close gives it back. */
 int cli_open(tf **h);
+/* The same with TF_OPEN_* flags (the first opening of the command decides). */
+int cli_open_flags(tf **h, unsigned flags);
 void cli_close(tf *h);
+/* The command line's clock (--at, or when the command started): for
+ * options that name a time relative to now (audit --since). */
+int64_t cli_now(void);
 
 /* Results of the library printed as they come: under --json the object as
  * it is (emit_json), otherwise through the command's render function (which

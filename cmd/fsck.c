@@ -3,7 +3,6 @@
 #include "cmd/cmd.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 struct fsck_args {
 	int repair;
@@ -48,52 +47,45 @@ static const struct argp argp = {
 	common_children, NULL, NULL
 };
 
-static void report(void *ctx, const char *path, const char *problem, const char *action)
+static void render(json_object *o)
+{
+	json_object *v, *w;
+
+	if (json_object_object_get_ex(o, "path", &v)) {   /* a finding */
+		const char *action = json_object_object_get_ex(o, "action", &w) && w ? json_object_get_string(w) : NULL;
+
+		json_object_object_get_ex(o, "problem", &w);
+		printf("%s: %s%s%s\n", json_object_get_string(v), json_object_get_string(w), action ? ": " : "",
+		       action ? action : "");
+		return;
+	}
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "problems", &v);
+	json_object_object_get_ex(o, "repaired", &w);
+	printf("%u problem%s found, %u repaired\n", (unsigned)json_object_get_int64(v),
+	       json_object_get_int64(v) == 1 ? "" : "s", (unsigned)json_object_get_int64(w));
+}
+
+/* A lock held now: worth saying on a terminal, not a finding. */
+static void held(void *ctx, const char *text)
 {
 	(void)ctx;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "path", json_object_new_string(path));
-		json_object_object_add(o, "problem", json_object_new_string(problem));
-		json_object_object_add(o, "action", action ? json_object_new_string(action) : NULL);
-		emit_json(o);
-	} else {
-		printf("%s: %s%s%s\n", path, problem, action ? ": " : "", action ? action : "");
-	}
+	if (!g.quiet && !g.json)
+		printf("%s\n", text);
 }
 
 int cmd_fsck(int argc, char **argv)
 {
 	struct fsck_args a = { 0 };
-	struct store *s = NULL;
-	unsigned problems = 0, fixed = 0;
-	int ret, st, held;
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&argp, argc, argv, &a);
 	/* a config that is not as sealed is a finding, not a reason to check
 	 * nothing */
-	if ((ret = open_store_flags(&s, TF_OPEN_ANY_CONFIG)))
-		return ret;
-	held = store_lock_probe(s);
-	if (held > 0 && !a.repair && !g.quiet && !g.json)
-		printf("store.lock: a lock is held now by a running twofactl (not an error)\n");
-	st = store_fsck(s, a.repair, g.now, report, NULL, &problems, &fixed);
-	if (st) {
-		ret = fail_store(s, st);
-	} else {
-		if (!g.json && !g.quiet)
-			printf("%u problem%s found, %u repaired\n", problems, problems == 1 ? "" : "s", fixed);
-		if (g.json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "problems", json_object_new_int64(problems));
-			json_object_object_add(o, "repaired", json_object_new_int64(fixed));
-			json_object_object_add(o, "clean", json_object_new_boolean(problems == fixed));
-			emit_json(o);
-		}
-		ret = problems > fixed ? EXIT_STORE : EXIT_OK;
-	}
-	close_store(s);
+	if (!(ret = cli_open_flags(&h, TF_OPEN_ANY_CONFIG)))
+		ret = tf_fsck(h, &(struct tf_fsck_args){ .repair = a.repair, .notice = held }, CLI_SINK(render));
+	cli_close(h);
 	return ret;
 }

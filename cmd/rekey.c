@@ -3,7 +3,6 @@
 #include "cmd/cmd.h"
 
 #include <stdio.h>
-#include <unistd.h>
 
 static const struct argp argp = {
 	NULL, parse_no_args, NULL,
@@ -16,38 +15,42 @@ static const struct argp argp = {
 	"rekeyed store.", common_children, NULL, NULL
 };
 
+/* On a terminal: how far it is; the line goes when the rekey is over. */
 static void progress(void *ctx, size_t done, size_t total)
 {
-	(void)ctx;
+	int *shown = ctx;
+
+	if (done == total) {
+		if (*shown)
+			fprintf(stderr, "\r\033[K");
+		*shown = 0;
+		return;
+	}
 	fprintf(stderr, "\rrekey: %zu/%zu", done, total);
+	*shown = 1;
+}
+
+static void render(json_object *o)
+{
+	json_object *v;
+	int64_t n;
+
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "files", &v);
+	n = json_object_get_int64(v);
+	printf("new master key: %lld file%s sealed again\n", (long long)n, n == 1 ? "" : "s");
 }
 
 int cmd_rekey(int argc, char **argv)
 {
-	struct store *s = NULL;
-	size_t n = 0;
-	int ret, st, tty;
+	tf *h = NULL;
+	int ret, shown = 0;
 
 	cmd_parse(&argp, argc, argv, NULL);
-	if ((ret = open_store(&s)))
-		return ret;
-	tty = show_progress();
-	st = store_rekey(s, tty ? progress : NULL, NULL, &n);
-	if (tty)
-		fprintf(stderr, "\r\033[K");
-	if (st) {
-		ret = fail_store(s, st);
-	} else if (!(ret = tf_audit(g.h, "rekey", NULL, "ok", NULL, NULL))) {
-		if (g.json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "files", json_object_new_int64((int64_t)n));
-			json_object_object_add(o, "rekeyed", json_object_new_boolean(1));
-			emit_json(o);
-		} else if (!g.quiet) {
-			printf("new master key: %zu file%s sealed again\n", n, n == 1 ? "" : "s");
-		}
-	}
-	close_store(s);
+	if (!(ret = cli_open(&h)))
+		ret = tf_rekey(h, &(struct tf_rekey_args){ .progress = show_progress() ? progress : NULL,
+		               .progress_ctx = &shown }, CLI_SINK(render));
+	cli_close(h);
 	return ret;
 }

@@ -815,10 +815,23 @@ int cli_open(tf **h)
 	return ret;
 }
 
+int cli_open_flags(tf **h, unsigned flags)
+{
+	int ret = acquire_handle(flags);
+
+	*h = ret ? NULL : g.h;
+	return ret;
+}
+
 void cli_close(tf *h)
 {
 	if (h)
 		release_handle();
+}
+
+int64_t cli_now(void)
+{
+	return g.now;
 }
 
 int cli_result(void *ctx, json_object *o)

@@ -162,6 +162,169 @@ tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *o
 
 /* ==== administration: recovery, expire, audit, fsck, rekey, export, import (lib/recovery.c, lib/expire.c, lib/audit.c, lib/fsck.c, lib/rekey.c, lib/export.c) ==== */
 
+/* Told of something a person should know that is neither a result nor a
+ * failure (a message to the user that was not delivered, an account an
+ * import skipped, a lock held now): one line of text, without the
+ * caller's prefix. */
+typedef void (*tf_notice_fn)(void *ctx, const char *text);
+
+/* expire: the cron job, one sweep over the store: expired email/SMS
+ * codes, whitelist entries past their TTL (accounts' and organisations'),
+ * trusted devices past their days, enrolments never confirmed
+ * (enroll.ttl), old pending logins, decided recovery tickets past
+ * recovery.retention, and an email warning about each login that passed
+ * the password but never completed the second step (login.warn_after),
+ * once. Each account is changed under its lock, decided again on what is
+ * on disk; one that fails is named and skipped, and the sweep answers its
+ * first failure at the end. One result: {accounts, codes, whitelist,
+ * devices, enrolments, logins, tickets, warnings, warnings_failed,
+ * dry_run}; then TF_DELIVERY when some warnings could not be delivered
+ * (they are tried again next time), TF_STORE when unreadable records were
+ * skipped. */
+struct tf_expire_args {
+	int dry_run;                /* count what would go; change and send nothing */
+	/* (read, 0) while reading the accounts, (swept, total) while
+	 * sweeping; done == total when the sweep is over. May be NULL. */
+	tf_progress_fn progress;
+	void *progress_ctx;
+};
+tf_status tf_expire(tf *h, const struct tf_expire_args *a, const struct tf_sink *out) TF_WUR;
+
+/* audit: the audit log, oldest first: one result per line, the line's
+ * fields {t, event, user?, result?, ip?, service?, rhost?, detail?} and
+ * its seq. TF_STORE when the log cannot be read. */
+struct tf_audit_show_args {
+	const char *user;           /* only this account's events, or NULL */
+	int64_t since, until;       /* bounds (seconds since 1970), 0: none */
+};
+tf_status tf_audit_show(tf *h, const struct tf_audit_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* audit verify: every line's seal and its place in the chain. One result
+ * whatever the outcome, {intact, lines, bad_line, problem}; then TF_STORE,
+ * naming the first bad line, when the log is not intact. */
+tf_status tf_audit_verify(tf *h, const struct tf_sink *out) TF_WUR;
+
+/* recovery: lost-device tickets. A ticket's result is {id, user, status,
+ * reason, contact, created, decided, by, answer} (twofactl-json(7)). */
+typedef enum tf_ticket_status {
+	TF_TICKET_ANY = 0,          /* (a filter: every ticket) */
+	TF_TICKET_PENDING,
+	TF_TICKET_APPROVED,
+	TF_TICKET_DENIED,
+} tf_ticket_status;
+
+/* recovery file NAME: a lost-device request, after the requester's
+ * identity was checked. The user is told (the account's address, else the
+ * contact); a message that could not be delivered is a notice, not a
+ * failure. One result: the new ticket. */
+struct tf_recovery_file_args {
+	const char *name;
+	const char *reason;         /* one line of text (required) */
+	const char *contact;        /* an email address or an E.164 number, or NULL */
+	tf_notice_fn notice;        /* may be NULL */
+	void *notice_ctx;
+};
+tf_status tf_recovery_file(tf *h, const struct tf_recovery_file_args *a, const struct tf_sink *out) TF_WUR;
+
+/* recovery list: tickets, oldest first, one result each. */
+struct tf_recovery_list_args {
+	tf_ticket_status status;    /* TF_TICKET_ANY: all of them */
+};
+tf_status tf_recovery_list(tf *h, const struct tf_recovery_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* recovery show ID: one result, the ticket; TF_NOENT when there is none. */
+struct tf_recovery_show_args {
+	const char *id;
+};
+tf_status tf_recovery_show(tf *h, const struct tf_recovery_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* recovery approve ID: every second factor of the account the ticket was
+ * filed for goes (whatever its name now; never a newcomer's under its old
+ * name), with its backup codes, remembered devices, pending codes and
+ * lockout; the account must enrol again. recovery deny ID: nothing
+ * changes. A ticket is decided once (TF_USAGE after); the user is told
+ * (an undelivered message is a notice). One result: the decided ticket. */
+struct tf_recovery_approve_args {
+	const char *id;
+	const char *by;             /* who decides (an account name), NULL: "admin" */
+	tf_notice_fn notice;        /* may be NULL */
+	void *notice_ctx;
+};
+tf_status tf_recovery_approve(tf *h, const struct tf_recovery_approve_args *a, const struct tf_sink *out) TF_WUR;
+struct tf_recovery_deny_args {
+	const char *id;
+	const char *by;             /* who decides (an account name), NULL: "admin" */
+	const char *reason;         /* why, for the user; or NULL */
+	tf_notice_fn notice;        /* may be NULL */
+	void *notice_ctx;
+};
+tf_status tf_recovery_deny(tf *h, const struct tf_recovery_deny_args *a, const struct tf_sink *out) TF_WUR;
+
+/* export [NAME...]: accounts (all, or the named ones) and organisations as
+ * one document, one result: {format: "twofactl-export", version: 1,
+ * exported, secrets, orgs, accounts}. With include_secrets the
+ * authenticator keys and password hashes are in it (handed over as a
+ * secret: wiped after the sink returns). Backup codes, remembered devices
+ * and pending codes are never exported. TF_STORE, after the result, when
+ * unreadable records were skipped. */
+struct tf_export_args {
+	const char *const *names;   /* NULL (or nnames 0): every account */
+	size_t nnames;
+	int include_secrets;
+	/* told each named account's name before it is read (a front end
+	 * names it in what it says next); may be NULL */
+	tf_notice_fn reading;
+	void *reading_ctx;
+};
+tf_status tf_export(tf *h, const struct tf_export_args *a, const struct tf_sink *out) TF_WUR;
+
+/* import: accounts and their authenticators from another tool's files. All
+ * or nothing: every entry is checked under the whole-store lock before any
+ * is written; a key an account has already, or one key twice, is refused
+ * (TF_USAGE). One result: {format, added, updated, skipped,
+ * duplicate_factors}, also after a write that failed midway (then the
+ * failure's status; the same import again completes it). */
+typedef enum tf_import_format {
+	TF_IMPORT_DETECT = 0,       /* from the content */
+	TF_IMPORT_TWOFACTL,         /* a twofactl export */
+	TF_IMPORT_USERSFILE,        /* pam_oath */
+	TF_IMPORT_GOOGLE_AUTHENTICATOR,  /* ~/.google_authenticator: names no user */
+	TF_IMPORT_URI,              /* otpauth:// lines */
+} tf_import_format;
+struct tf_import_args {
+	const char *text;           /* the input, NUL-terminated (it holds keys: the caller wipes it) */
+	tf_import_format format;
+	const char *user;           /* the account, where the input names none; or NULL */
+	int resume;                 /* entries whose every key their account has are skipped, not refused */
+	tf_progress_fn progress;    /* (written, 0) as it goes; done == total when over. May be NULL. */
+	void *progress_ctx;
+	tf_notice_fn notice;        /* an existing account a twofactl export skips; may be NULL */
+	void *notice_ctx;
+	unsigned *pins_dropped;     /* if set: usersfile PINs not carried over */
+};
+tf_status tf_import(tf *h, const struct tf_import_args *a, const struct tf_sink *out) TF_WUR;
+
+/* rekey: a new master key, every file sealed again under it, under the
+ * whole store's lock (TF_BUSY when it is not obtained); crash-safe. One
+ * result: {files, rekeyed}. */
+struct tf_rekey_args {
+	tf_progress_fn progress;    /* (sealed, total); done == total when over. May be NULL. */
+	void *progress_ctx;
+};
+tf_status tf_rekey(tf *h, const struct tf_rekey_args *a, const struct tf_sink *out) TF_WUR;
+
+/* fsck: check every file of the store (open the handle with
+ * TF_OPEN_ANY_CONFIG to check a store whose config is not as sealed). One
+ * result per problem, {path, problem, action}, then {problems, repaired,
+ * clean}; TF_STORE when problems remain. With repair, under the whole
+ * store's lock (TF_BUSY if the store was rekeyed while it waited). */
+struct tf_fsck_args {
+	int repair;                 /* quarantine bad files, remove leftovers, fix modes */
+	tf_notice_fn notice;        /* a lock held now by another process; may be NULL */
+	void *notice_ctx;
+};
+tf_status tf_fsck(tf *h, const struct tf_fsck_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of admin ==== */
 
 #ifdef __cplusplus

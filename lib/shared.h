@@ -133,4 +133,15 @@ int oidc_link_get(tf *h, const struct oidc_id *id, struct acct_ref *lref, int lo
  * its new name) at it; called with the account's locks held. */
 int oidc_links_renamed(tf *h, const struct account *a, const char *oldname);
 
+/* ---- records a scan skipped (lib/skipped.c) ----
+ * store_scan's report of a record it could not read: said at once (a
+ * failure, TF_STORE) and counted; the sweep goes on, and tf_skipped_end
+ * answers TF_STORE at the end when nothing else failed. */
+struct tf_skipped {
+	tf *h;
+	unsigned n;
+};
+void tf_skipped_record(void *ctx, const char *why);
+tf_status tf_skipped_end(const struct tf_skipped *k, tf_status ret) TF_WUR;
+
 #endif

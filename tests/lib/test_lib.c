@@ -3,6 +3,7 @@
  * stores: no process is started. TAP output. */
 #include "include/twofactl.h"
 
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,240 @@ static void test_open_close(void)
 	tf_close(&h);
 }
 
+/* ---- administration: recovery, expire, audit, fsck, rekey, export, import ---- */
+
+/* A sink that keeps every result (or refuses them all). */
+struct keep {
+	json_object *all;
+	int refuse;
+	unsigned notices;
+	char last_notice[256];
+};
+
+static int keep_result(void *ctx, json_object *o)
+{
+	struct keep *k = ctx;
+
+	if (k->refuse)
+		return -1;
+	json_object_array_add(k->all, json_object_get(o));
+	return 0;
+}
+
+static void keep_notice(void *ctx, const char *text)
+{
+	struct keep *k = ctx;
+
+	k->notices++;
+	snprintf(k->last_notice, sizeof k->last_notice, "%s", text);
+}
+
+static void keep_reset(struct keep *k)
+{
+	json_object_put(k->all);
+	k->all = json_object_new_array();
+	k->refuse = 0;
+	k->notices = 0;
+	k->last_notice[0] = '\0';
+}
+
+static size_t kept(const struct keep *k)
+{
+	return json_object_array_length(k->all);
+}
+
+/* Field key of the i'th result (NULL when there is none). */
+static json_object *field(const struct keep *k, size_t i, const char *key)
+{
+	json_object *v = NULL;
+
+	if (i >= kept(k) || !json_object_object_get_ex(json_object_array_get_idx(k->all, i), key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *str(const struct keep *k, size_t i, const char *key)
+{
+	json_object *v = field(k, i, key);
+
+	return v ? json_object_get_string(v) : "";
+}
+
+static int64_t num(const struct keep *k, size_t i, const char *key)
+{
+	json_object *v = field(k, i, key);
+
+	return v ? json_object_get_int64(v) : -1;
+}
+
+/* The number of factors of the first account of an export. */
+static size_t export_factors(const struct keep *k, int *has_secret)
+{
+	json_object *accs = field(k, 0, "accounts"), *fs = NULL, *sec = NULL;
+
+	*has_secret = 0;
+	if (!accs || !json_object_array_length(accs) ||
+	    !json_object_object_get_ex(json_object_array_get_idx(accs, 0), "factors", &fs))
+		return 0;
+	if (json_object_array_length(fs))
+		*has_secret = json_object_object_get_ex(json_object_array_get_idx(fs, 0), "secret", &sec);
+	return json_object_array_length(fs);
+}
+
+static void test_admin(void)
+{
+	int64_t now = 1800000000;
+	char dir[600], id[16] = "", id2[16] = "";
+	struct tf_options o = { .dir = dir, .clock = fixed_clock, .clock_ctx = &now };
+	struct keep k = { .all = json_object_new_array() };
+	struct tf_sink sink = { keep_result, NULL, &k };
+	const char *users = "HOTP/T30\talice\t-\t3132333435363738393031323334353637383930\n"
+	                    "HOTP/T30\tbob\t-\t3132333435363738393031323334353637383931\n";
+	const char *alice[] = { "alice" }, *nobody[] = { "nobody" };
+	unsigned pins = 7;
+	int secret;
+	tf *h = NULL;
+	tf_status r;
+
+	snprintf(dir, sizeof dir, "%s/admin", base);
+	check(tf_create(&h, &o, NULL, NULL) == TF_OK, "admin: a store to administer");
+
+	/* import: all or nothing, one key one replay state, --resume */
+	r = tf_import(h, &(struct tf_import_args){ .text = users, .pins_dropped = &pins }, &sink);
+	check(r == TF_OK && kept(&k) == 1 && !strcmp(str(&k, 0, "format"), "usersfile") &&
+	      num(&k, 0, "added") == 2 && pins == 0,
+	      "tf_import detects a usersfile and adds its 2 accounts (%s)", tf_error_message(h));
+	keep_reset(&k);
+	r = tf_import(h, &(struct tf_import_args){ .text = users }, &sink);
+	check(r == TF_USAGE && kept(&k) == 0 && strstr(tf_error_message(h), "has that totp key already"),
+	      "tf_import refuses a key an account has already, and writes nothing (%s)", tf_error_message(h));
+	r = tf_import(h, &(struct tf_import_args){ .text = users, .resume = 1 }, &sink);
+	check(r == TF_OK && num(&k, 0, "skipped") == 2 && num(&k, 0, "duplicate_factors") == 2,
+	      "tf_import with resume skips what was imported before");
+	keep_reset(&k);
+	r = tf_import(h, &(struct tf_import_args){ .text = "no such format\n" }, &sink);
+	check(r == TF_USAGE && !strcmp(tf_error_word(h), "usage") && kept(&k) == 0,
+	      "tf_import of what it cannot tell is a usage error (%s)", tf_error_message(h));
+	r = tf_import(h, &(struct tf_import_args){ .text = "\" RATE_LIMIT 3 30\nABCDEFGHIJKLMNOP\n",
+	              .format = TF_IMPORT_GOOGLE_AUTHENTICATOR }, &sink);
+	check(r == TF_USAGE && strstr(tf_error_message(h), "give --user"),
+	      "tf_import of a google-authenticator file needs a user");
+
+	/* export */
+	keep_reset(&k);
+	r = tf_export(h, &(struct tf_export_args){ 0 }, &sink);
+	check(r == TF_OK && kept(&k) == 1 && !strcmp(str(&k, 0, "format"), "twofactl-export") &&
+	      json_object_array_length(field(&k, 0, "accounts")) == 2 && export_factors(&k, &secret) == 1 && !secret,
+	      "tf_export hands back one document with both accounts, and no key without include_secrets");
+	keep_reset(&k);
+	r = tf_export(h, &(struct tf_export_args){ .names = alice, .nnames = 1, .include_secrets = 1 }, &sink);
+	check(r == TF_OK && json_object_array_length(field(&k, 0, "accounts")) == 1 &&
+	      export_factors(&k, &secret) == 1 && secret, "tf_export of one name with include_secrets has its key");
+	keep_reset(&k);
+	r = tf_export(h, &(struct tf_export_args){ .names = nobody, .nnames = 1 }, &sink);
+	check(r == TF_NOENT && kept(&k) == 0, "tf_export of a missing name is TF_NOENT and hands back nothing");
+	k.refuse = 1;
+	r = tf_export(h, &(struct tf_export_args){ .include_secrets = 1 }, &sink);
+	check(r == TF_STORE, "tf_export to a sink that cannot take it is TF_STORE");
+
+	/* recovery */
+	keep_reset(&k);
+	r = tf_recovery_file(h, &(struct tf_recovery_file_args){ .name = "alice", .reason = "phone stolen",
+	                     .notice = keep_notice, .notice_ctx = &k }, &sink);
+	check(r == TF_OK && kept(&k) == 1 && !strcmp(str(&k, 0, "status"), "pending") &&
+	      strlen(str(&k, 0, "id")) == 8 && k.notices == 0,
+	      "tf_recovery_file files a pending ticket (no address: nobody to tell, no notice)");
+	snprintf(id, sizeof id, "%s", str(&k, 0, "id"));
+	r = tf_recovery_file(h, &(struct tf_recovery_file_args){ .name = "nobody", .reason = "x" }, &sink);
+	check(r == TF_NOENT, "tf_recovery_file for a missing account is TF_NOENT");
+	r = tf_recovery_file(h, &(struct tf_recovery_file_args){ .name = "alice", .reason = "two\nlines" }, &sink);
+	check(r == TF_USAGE, "tf_recovery_file refuses a reason of two lines");
+	keep_reset(&k);
+	now += 10;
+	r = tf_recovery_file(h, &(struct tf_recovery_file_args){ .name = "bob", .reason = "lost",
+	                     .contact = "bob@example.org", .notice = keep_notice, .notice_ctx = &k }, &sink);
+	check(r == TF_OK && k.notices == 1 && strstr(k.last_notice, "not delivered") &&
+	      !strcmp(str(&k, 0, "contact"), "bob@example.org"),
+	      "a message that cannot go out (no smtp.url) is a notice, not a failure (%s)", k.last_notice);
+	snprintf(id2, sizeof id2, "%s", str(&k, 0, "id"));
+	keep_reset(&k);
+	r = tf_recovery_list(h, &(struct tf_recovery_list_args){ .status = TF_TICKET_PENDING }, &sink);
+	check(r == TF_OK && kept(&k) == 2 && !strcmp(str(&k, 0, "id"), id) && !strcmp(str(&k, 1, "id"), id2),
+	      "tf_recovery_list streams the pending tickets, oldest first");
+	keep_reset(&k);
+	r = tf_recovery_deny(h, &(struct tf_recovery_deny_args){ .id = id2, .by = "support", .reason = "no" }, &sink);
+	check(r == TF_OK && !strcmp(str(&k, 0, "status"), "denied") && !strcmp(str(&k, 0, "by"), "support") &&
+	      !strcmp(str(&k, 0, "answer"), "no"), "tf_recovery_deny decides a ticket");
+	r = tf_recovery_approve(h, &(struct tf_recovery_approve_args){ .id = id2 }, &sink);
+	check(r == TF_USAGE && strstr(tf_error_message(h), "already denied by support"),
+	      "a ticket is decided once (%s)", tf_error_message(h));
+	keep_reset(&k);
+	r = tf_recovery_approve(h, &(struct tf_recovery_approve_args){ .id = id }, &sink);
+	check(r == TF_OK && !strcmp(str(&k, 0, "status"), "approved") && !strcmp(str(&k, 0, "by"), "admin"),
+	      "tf_recovery_approve decides the other (by \"admin\" when nobody is named)");
+	keep_reset(&k);
+	r = tf_export(h, &(struct tf_export_args){ .names = alice, .nnames = 1 }, &sink);
+	check(r == TF_OK && export_factors(&k, &secret) == 0, "approved: the account has no factor left");
+	keep_reset(&k);
+	r = tf_recovery_show(h, &(struct tf_recovery_show_args){ .id = "nope" }, &sink);
+	check(r == TF_USAGE && kept(&k) == 0, "tf_recovery_show refuses what is not a ticket id");
+	r = tf_recovery_show(h, &(struct tf_recovery_show_args){ .id = "AAAAAAAA" }, &sink);
+	check(r == TF_NOENT, "tf_recovery_show of no ticket is TF_NOENT");
+	r = tf_recovery_show(h, &(struct tf_recovery_show_args){ .id = id }, &sink);
+	check(r == TF_OK && num(&k, 0, "decided") == now, "tf_recovery_show reads the ticket back");
+
+	/* expire: decided tickets go after recovery.retention (90 days) */
+	keep_reset(&k);
+	now += 89 * 86400;
+	r = tf_expire(h, &(struct tf_expire_args){ .dry_run = 1 }, &sink);
+	check(r == TF_OK && kept(&k) == 1 && num(&k, 0, "tickets") == 0 && num(&k, 0, "accounts") == 2,
+	      "tf_expire keeps tickets decided 89 days ago");
+	keep_reset(&k);
+	now += 86400;
+	r = tf_expire(h, &(struct tf_expire_args){ .dry_run = 1 }, &sink);
+	check(r == TF_OK && num(&k, 0, "tickets") == 2 && json_object_get_boolean(field(&k, 0, "dry_run")),
+	      "a dry run counts the 2 tickets 90 days old");
+	keep_reset(&k);
+	r = tf_expire(h, &(struct tf_expire_args){ 0 }, &sink);
+	check(r == TF_OK && num(&k, 0, "tickets") == 2, "tf_expire removes them");
+	r = tf_recovery_show(h, &(struct tf_recovery_show_args){ .id = id }, &sink);
+	check(r == TF_NOENT, "and they are gone");
+
+	/* audit */
+	keep_reset(&k);
+	r = tf_audit_show(h, &(struct tf_audit_show_args){ .user = "bob" }, &sink);
+	check(r == TF_OK && kept(&k) == 3 && !strcmp(str(&k, 0, "event"), "import") &&
+	      !strcmp(str(&k, 1, "event"), "recovery.file") && !strcmp(str(&k, 2, "event"), "recovery.deny") &&
+	      num(&k, 0, "seq") > 0, "tf_audit_show streams one account's lines with their seq");
+	keep_reset(&k);
+	r = tf_audit_show(h, &(struct tf_audit_show_args){ .since = now }, &sink);
+	check(r == TF_OK && kept(&k) == 0, "and --since filters (nothing was audited by expire's sweep)");
+	keep_reset(&k);
+	r = tf_audit_verify(h, &sink);
+	check(r == TF_OK && kept(&k) == 1 && json_object_get_boolean(field(&k, 0, "intact")) &&
+	      num(&k, 0, "lines") >= 10, "tf_audit_verify finds the log intact (%lld lines)",
+	      (long long)num(&k, 0, "lines"));
+
+	/* fsck, rekey */
+	keep_reset(&k);
+	r = tf_fsck(h, &(struct tf_fsck_args){ .notice = keep_notice, .notice_ctx = &k }, &sink);
+	check(r == TF_OK && kept(&k) == 1 && json_object_get_boolean(field(&k, 0, "clean")) && k.notices == 0,
+	      "tf_fsck finds a clean store");
+	keep_reset(&k);
+	r = tf_rekey(h, &(struct tf_rekey_args){ 0 }, &sink);
+	check(r == TF_OK && num(&k, 0, "files") == 2 && json_object_get_boolean(field(&k, 0, "rekeyed")),
+	      "tf_rekey seals the 2 accounts again");
+	keep_reset(&k);
+	r = tf_export(h, &(struct tf_export_args){ .names = alice, .nnames = 1 }, &sink);
+	check(r == TF_OK && kept(&k) == 1, "the same handle reads the rekeyed store");
+	keep_reset(&k);
+	r = tf_audit_verify(h, &sink);
+	check(r == TF_OK && json_object_get_boolean(field(&k, 0, "intact")), "and its resealed log verifies");
+	tf_close(&h);
+
+	json_object_put(k.all);
+}
+
 int main(void)
 {
 	if (!mkdtemp(base)) {
@@ -86,6 +321,7 @@ int main(void)
 		return 1;
 	}
 	test_open_close();
+	test_admin();
 	rm_rf(base);
 	printf("1..%d\n", n_run);
 	return n_fail != 0;
