@@ -12,7 +12,7 @@
 
 #define MAX_KEYS 64
 
-enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY, K_TLS, K_POLICY, K_ORIGINS, K_UV };
+enum ktype { K_TEXT, K_UINT, K_DURATION, K_PATH, K_URL, K_METHOD, K_READONLY, K_TLS, K_POLICY, K_ORIGINS, K_UV, K_SYSLOG };
 
 struct key_spec {
 	const char *key;
@@ -58,6 +58,7 @@ static const struct key_spec keys[] = {
 	{ "sms.body", K_TEXT, 1, 1000, "to={to}&text={text}", "request body with {to} {text}" },
 	{ "sms.header_file", K_PATH, 0, 0, NULL, "file with one header line, e.g. the gateway token" },
 	{ "sms.content_type", K_TEXT, 3, 100, "application/x-www-form-urlencoded", "content type of the request body" },
+	{ "audit.syslog", K_SYSLOG, 0, 0, "off", "a copy of each audit event for syslog: off, on (/dev/log) or a socket's path" },
 	{ "role.admin", K_TEXT, 1, 1000, "root", "serve: administrators (users, uids, @groups; the store's owner always)" },
 	{ "role.frontend", K_TEXT, 1, 1000, NULL, "serve: the client section's web application (users, uids, @groups)" },
 	{ "role.pam", K_TEXT, 1, 1000, NULL, "serve: PAM callers that may check, verify and send" },
@@ -124,6 +125,10 @@ static int validate(const struct key_spec *k, const char *v)
 	case K_METHOD:
 		if (strcmp(v, "POST") && strcmp(v, "GET") && strcmp(v, "PUT"))
 			return fail(EXIT_USAGE, "%s: '%s' is not GET, POST or PUT", k->key, safe(v));
+		break;
+	case K_SYSLOG:
+		if (strcmp(v, "on") && strcmp(v, "off") && (v[0] != '/' || strlen(v) > 107))
+			return fail(EXIT_USAGE, "%s: '%s' is not on, off or the absolute path of a socket", k->key, safe(v));
 		break;
 	case K_TLS:
 		if (strcmp(v, "try") && strcmp(v, "starttls") && strcmp(v, "none"))

@@ -193,3 +193,25 @@ int time_parse(const char *s, int64_t now, int64_t *out)
 	}
 	return date_parse(s, out);
 }
+
+int size_parse(const char *s, uint64_t *bytes)
+{
+	static const char units[] = "KMG";
+	size_t n = strlen(s);
+	unsigned shift = 0;
+	char digits[24];
+	int64_t v;
+
+	if (n && strchr(units, s[n - 1])) {
+		shift = 10u * (unsigned)(strchr(units, s[n - 1]) - units + 1);
+		n--;
+	}
+	if (n == 0 || n >= sizeof digits)
+		return CORE_EINVAL;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (int_parse(digits, 0, (INT64_C(1) << 40) >> shift, &v))
+		return CORE_EINVAL;
+	*bytes = (uint64_t)v << shift;
+	return CORE_OK;
+}

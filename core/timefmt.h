@@ -10,6 +10,9 @@
 int duration_parse(const char *s, int64_t *secs) WUR;
 /* Decimal integer within [lo, hi], nothing else on the line. */
 int int_parse(const char *s, int64_t lo, int64_t hi, int64_t *out) WUR;
+/* A size in bytes: digits and an optional K, M or G (powers of 1024);
+ * at most 1 TiB. */
+int size_parse(const char *s, uint64_t *bytes) WUR;
 /* UTC ISO 8601, e.g. 2026-11-23T07:51:26Z (gmtime_r: pure arithmetic). */
 void time_iso(int64_t t, char out[32]);
 

@@ -204,6 +204,16 @@ tf_status tf_audit_show(tf *h, const struct tf_audit_show_args *a, const struct 
  * naming the first bad line, when the log is not intact. */
 tf_status tf_audit_verify(tf *h, const struct tf_sink *out) TF_WUR;
 
+/* audit rotate: close audit.log with a sealed line and go on in a new file
+ * whose first line carries the chain (the closed one goes to DIR/audit/).
+ * Nothing is done under min_size bytes; keep > 0 keeps only that many
+ * closed files. One result: {rotated, closed, last_seq, removed, size}. */
+struct tf_audit_rotate_args {
+	uint64_t min_size;
+	unsigned keep;
+};
+tf_status tf_audit_rotate(tf *h, const struct tf_audit_rotate_args *a, const struct tf_sink *out) TF_WUR;
+
 /* recovery: lost-device tickets. A ticket's result is {id, user, status,
  * reason, contact, created, decided, by, answer} (twofactl-json(7)). */
 typedef enum tf_ticket_status {

@@ -39,6 +39,8 @@ tf_status tf_audit(tf *h, const char *event, const char *name, const char *resul
 	if (detail)
 		json_object_object_add(o, "detail", json_object_new_string(detail));
 	st = store_audit(h->s, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (!st)
+		tf_syslog_copy(h, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return st ? tf_fail_store(h, st) : TF_OK;
 }

@@ -59,6 +59,9 @@ tf_status tf_check_name(tf *h, const char *name) TF_WUR;
 tf_status tf_audit(tf *h, const char *event, const char *name, const char *result,
                    const char *ip, const char *detail) TF_WUR;
 
+/* A copy of an audited event for syslog (lib/syslog.c; audit.syslog). */
+void tf_syslog_copy(tf *h, const char *event_json);
+
 /* Configuration values, checked: TF_STORE with the message when malformed. */
 tf_status tf_config_uint(tf *h, const char *key, unsigned def, unsigned lo, unsigned hi,
                          unsigned *out) TF_WUR;

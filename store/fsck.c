@@ -472,6 +472,7 @@ int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, v
 	 * reader's lock, so no rekey runs under it. */
 	if ((ret = repair ? store_lock_all(s) : st_read_begin(s)))
 		return ret;
+	fsck_rotation(&f);   /* first: a rotation it finishes puts audit.log back */
 	for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
 		struct stat st;
 		int fd = openat(s->dirfd, top[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -520,7 +521,6 @@ int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, v
 	for (int ns = 0; ns < NS_COUNT; ns++)
 		fsck_ns(&f, (enum ns)ns);
 	fsck_orgs_listed(&f);
-	fsck_rotation(&f);
 	fsck_audit(&f, now);
 	if (f.qfd >= 0)
 		close(f.qfd);

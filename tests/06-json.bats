@@ -185,6 +185,10 @@ run_every_command() {
 	j expire 0 --at $((t + 86400 * 40)) expire
 	j audit 0 audit --user alice
 	j "audit verify" 0 audit verify
+	j "audit rotate" 0 audit rotate --if-larger 1G
+	j "audit rotate" 0 audit rotate --keep 5
+	j audit 0 audit
+	j "audit verify" 0 audit verify
 	j fsck 0 fsck
 	j health 0 health
 	j export 0 export

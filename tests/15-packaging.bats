@@ -114,7 +114,11 @@ setup() {
 	# skips itself when systemd is PID 1 (the timer does the job) or the
 	# binary is gone, and runs the installed binary otherwise.
 	run -0 grep -v -e '^#' -e '^$' "$cron"
-	assert_equal "${#lines[@]}" 1
+	assert_equal "${#lines[@]}" 2
+	# and the nightly rotation of the audit log, standing aside the same way
+	read -r m h dom mon dow user cmd <<<"${lines[1]}"
+	assert_equal "$m $h $dom $mon $dow $user" "17 3 * * * _twofactl"
+	assert_equal "$cmd" "[ -d /run/systemd/system ] || [ ! -x /usr/bin/twofactl ] || TWOFACTL_DIR=/var/lib/twofactl /usr/bin/twofactl -q audit rotate --if-larger 16M --keep 52"
 	read -r m h dom mon dow user cmd <<<"${lines[0]}"
 	assert_equal "$m $h $dom $mon $dow $user" "*/5 * * * * _twofactl"
 	assert_equal "$cmd" "[ -d /run/systemd/system ] || [ ! -x /usr/bin/twofactl ] || TWOFACTL_DIR=/var/lib/twofactl /usr/bin/twofactl -q expire"

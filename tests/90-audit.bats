@@ -144,3 +144,178 @@ setup() {
 	run -0 tf --json audit
 	run -0 jq -se '[.[] | select(.event == "check")] | map([.user, .service, .rhost]) == [["alice", "sshd", "a.example"], ["alice", null, null], ["bob", "su", null], ["bob", null, null]]' <<<"$output"
 }
+
+lines_of() { wc -l <"$1" | tr -d ' '; }
+
+@test "audit rotate closes the log with a sealed line and verify checks across the files" {
+	n=$(lines_of "$TWOFACTL_DIR/audit.log")
+	run -0 --separate-stderr tf --at $((T0 + 100)) audit rotate
+	closed=$(printf 'audit/%020d.log' $((n + 1)))
+	assert_equal "$output" "audit.log closed as $closed (lines 1 to $((n + 1))); audit.log goes on from line $((n + 2))"
+	assert_file_exists "$TWOFACTL_DIR/$closed"
+	assert_equal "$(lines_of "$TWOFACTL_DIR/audit.log")" 1
+	assert_equal "$(stat -c %a "$TWOFACTL_DIR/$closed")" 600
+	tf -q user add carol
+	run -0 tf audit verify
+	assert_output "audit log intact: lines 1 to $((n + 3)) in 2 files"
+	run -0 tf --json audit verify
+	run -0 jq -e ".intact and .lines==$((n + 3)) and .first_seq==1 and .last_seq==$((n + 3)) and .files==2" <<<"$output"
+	# show reads every file, oldest first: nothing is lost from view
+	run -0 tf --json audit
+	run -0 jq -se "map(.seq)==[range(1; $((n + 4)))] and (map(.event) | index(\"audit.closed\")) == $n
+	    and .[$((n + 1))].event==\"audit.opened\" and .[$((n + 1))].closed==\"$closed\" and .[-1].event==\"user.add\"" <<<"$output"
+	run -0 tf audit --user alice
+	assert_line --partial "  verify  alice  ok"
+	# the --json object of the rotation
+	run -0 tf --json audit rotate
+	run -0 jq -e '.schema==1 and .rotated==true and (.closed|test("^audit/[0-9]{20}\\.log$")) and .removed==0' <<<"$output"
+	run -0 tf audit verify
+	assert_output --partial "in 3 files"
+}
+
+@test "audit verify finds a closed file edited, removed from the middle, or swapped" {
+	tf -q audit rotate; tf -q user add carol; tf -q audit rotate; tf -q user add dave
+	mapfile -t closed < <(cd "$TWOFACTL_DIR" && ls audit/*.log)
+	assert_equal "${#closed[@]}" 2
+	cp -a "$TWOFACTL_DIR" "$BATS_TEST_TMPDIR/orig"
+	# an edited line in the first closed file
+	sed -i "2s/^\(.\{100\}\)./\1Q/" "$TWOFACTL_DIR/${closed[0]}"
+	run -5 --separate-stderr tf audit verify
+	assert_equal "$stderr" "twofactl: audit verify: ${closed[0]} line 2: edited (its seal does not verify)"
+	# the second closed file removed: the chain breaks where it was
+	rm -rf "$TWOFACTL_DIR"; cp -a "$BATS_TEST_TMPDIR/orig" "$TWOFACTL_DIR"
+	rm "$TWOFACTL_DIR/${closed[1]}"
+	run -5 --separate-stderr tf audit verify
+	assert_regex "$stderr" "^twofactl: audit verify: audit.log line 1: [0-9]+ line\(s\) removed before it"
+	# the current log renamed to look older than a closed file
+	rm -rf "$TWOFACTL_DIR"; cp -a "$BATS_TEST_TMPDIR/orig" "$TWOFACTL_DIR"
+	mv "$TWOFACTL_DIR/${closed[1]}" "$TWOFACTL_DIR/audit/00000000000000000000.log"
+	run -5 tf audit verify
+	# an opening line cannot be made up: the current log cut to start later
+	rm -rf "$TWOFACTL_DIR"; cp -a "$BATS_TEST_TMPDIR/orig" "$TWOFACTL_DIR"
+	rm "$TWOFACTL_DIR"/audit/*.log
+	sed -i 1d "$TWOFACTL_DIR/audit.log"
+	run -5 --separate-stderr tf audit verify
+	assert_regex "$stderr" "audit.log line 1: [0-9]+ line\(s\) removed before it \(sequence [0-9]+, expected 1\)"
+}
+
+@test "older closed files may be archived away: the chain starts at the oldest kept, and says so" {
+	tf -q audit rotate; tf -q user add carol; tf -q audit rotate; tf -q user add dave
+	first=$(cd "$TWOFACTL_DIR" && ls audit/*.log | head -1)
+	rm "$TWOFACTL_DIR/$first"
+	run -0 tf audit verify
+	assert_output --regexp '^audit log intact: lines [0-9]+ to [0-9]+ in 2 files \(the lines before [0-9]+ were rotated out\)$'
+	run -0 tf --json audit verify
+	run -0 jq -e '.intact and .first_seq > 1' <<<"$output"
+}
+
+@test "audit rotate --keep removes the oldest closed files and records it; --if-larger skips a small log" {
+	run -0 tf audit rotate --if-larger 1M
+	assert_output --regexp '^audit.log is [0-9]+ bytes, under 1048576: not rotated$'
+	run -0 tf --json audit rotate --if-larger 1M
+	run -0 jq -e '.rotated==false and .size > 0' <<<"$output"
+	[ ! -e "$TWOFACTL_DIR/audit" ]
+	for u in c1 c2 c3; do tf -q user add $u; tf -q audit rotate --keep 2; done
+	run -0 bash -c "ls '$TWOFACTL_DIR'/audit/*.log | wc -l"
+	assert_output 2
+	run -0 tf --json audit
+	run -0 jq -se 'map(select(.event=="audit.pruned")) | length==1 and (.[0].detail|test("removed 1 closed file"))' <<<"$output"
+	run -0 tf audit verify
+	run -2 tf audit rotate --keep -1
+	run -2 tf audit rotate --keep x
+	run -2 tf audit rotate --if-larger 12Q
+	run -2 tf audit rotate extra
+}
+
+@test "a rotation cut short is finished by the next rotate, or by fsck --repair" {
+	n=$(lines_of "$TWOFACTL_DIR/audit.log")
+	tf -q audit rotate
+	closed=$(printf 'audit/%020d.log' $((n + 1)))
+	# cut short after the new file was written: both files beside each other
+	mv "$TWOFACTL_DIR/audit.log" "$TWOFACTL_DIR/audit.log.new"
+	mv "$TWOFACTL_DIR/$closed" "$TWOFACTL_DIR/audit.log"
+	run -5 tf fsck
+	assert_output --partial "audit.log.new: an audit rotation was cut short"
+	run -0 tf audit rotate --if-larger 1G
+	assert_file_exists "$TWOFACTL_DIR/$closed"
+	assert_file_not_exists "$TWOFACTL_DIR/audit.log.new"
+	run -0 tf audit verify
+	# cut short after the old log was moved: writers refuse and say why
+	mv "$TWOFACTL_DIR/audit.log" "$TWOFACTL_DIR/audit.log.new"
+	run -5 --separate-stderr tf user add carol
+	assert_equal "$stderr" "twofactl: user add carol: 'audit.log' is missing: nothing was changed: an audit rotation was cut short (run twofactl audit rotate, or fsck --repair, to finish it)"
+	run -0 tf fsck --repair
+	assert_output --partial "audit.log.new: an audit rotation was cut short: finished"
+	tf -q user add carol
+	run -0 tf audit verify
+	# a new file that does not follow is stale: removed, the log kept
+	tf --json audit | head -1 >/dev/null
+	printf '{"seq":1,"prev":"%064d","box":"AAAA"}\n' 0 >"$TWOFACTL_DIR/audit.log.new"
+	run -0 tf audit rotate --if-larger 1G
+	assert_file_not_exists "$TWOFACTL_DIR/audit.log.new"
+	run -0 tf audit verify
+}
+
+@test "rekey seals the closed files again: the chain still verifies across them" {
+	tf -q audit rotate; tf -q user add carol; tf -q audit rotate
+	first=$(cd "$TWOFACTL_DIR" && ls audit/*.log | head -1)
+	before=$(sha256sum <"$TWOFACTL_DIR/$first")
+	run -0 tf rekey
+	assert_not_equal "$(sha256sum <"$TWOFACTL_DIR/$first")" "$before"
+	run -0 tf audit verify
+	assert_output --regexp '^audit log intact: lines 1 to [0-9]+ in 3 files$'
+	run -0 tf --json audit --user carol
+	run -0 jq -se 'map(.event)==["user.add"]' <<<"$output"
+	# with the oldest archived away before the rekey, the anchor is kept
+	rm "$TWOFACTL_DIR/$first"
+	run -0 tf rekey
+	run -0 tf audit verify
+	assert_output --partial "were rotated out"
+	run -1 bash -c "ls -a '$TWOFACTL_DIR' '$TWOFACTL_DIR/audit' | grep '\.rk$'"
+}
+
+@test "rotations racing writers lose no line and never fork the chain" {
+	for i in $(seq 1 12); do
+		tf -q user add "r$i" &
+		tf -q audit rotate &
+	done
+	wait
+	run -0 tf audit verify
+	run -0 tf --json audit
+	run -0 jq -se '(map(select(.event=="user.add" and (.user|startswith("r")))) | length)==12
+	    and (map(.seq) | . == [range(1; length + 1)])' <<<"$output"
+}
+
+@test "audit.syslog copies every event to a syslog socket, without a secret" {
+	sock="$BATS_TEST_TMPDIR/log.sock"
+	python3 -c '
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[1] + ".ready", "w").close()
+s.settimeout(20)
+with open(sys.argv[2], "ab", buffering=0) as f:
+    try:
+        while True:
+            f.write(s.recv(65536) + b"\n")
+    except socket.timeout:
+        pass
+' "$sock" "$BATS_TEST_TMPDIR/syslog" 3>&- &
+	pid=$!
+	for _ in $(seq 100); do [ -e "$sock.ready" ] && break; sleep 0.1; done
+	run -0 tf config set audit.syslog "$sock"
+	tf -q user add zed
+	tf -q --at $((T0 + 120)) verify alice 000000 --ip 192.0.2.9 || true
+	tf -q --at $((T0 + 150)) verify alice "$(tf --at $((T0 + 150)) code alice)"
+	for _ in $(seq 50); do [ "$(grep -c 'verify' "$BATS_TEST_TMPDIR/syslog" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
+	kill $pid 2>/dev/null || true
+	run -0 cat "$BATS_TEST_TMPDIR/syslog"
+	# RFC 3164 over the local socket: authpriv.info, tag twofactl[pid]
+	assert_line --regexp '^<86>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} twofactl\[[0-9]+\]: \{.*"event":"verify".*"user":"alice".*"result":"rejected".*"ip":"192\.0\.2\.9"'
+	assert_line --regexp '"event":"user\.add".*"user":"zed"'
+	refute_output --partial "$(secret_of alice)"
+	# a dead socket never stops a login: the sealed log has the event
+	run -0 tf --at $((T0 + 180)) verify alice "$(tf --at $((T0 + 180)) code alice)"
+	run -0 tf config set audit.syslog off
+	run -2 tf config set audit.syslog relative/path
+}

@@ -76,13 +76,15 @@ need_analyze() { command -v systemd-analyze >/dev/null || skip "systemd-analyze 
 		User=_twofactl
 		Environment=TWOFACTL_DIR=/var/lib/twofactl
 		ExecStart=/usr/bin/twofactl -q expire
+		ExecStart=/usr/bin/twofactl -q audit rotate --if-larger 16M --keep 52
 	EOF
 	run -0 grep -v '^#' "$DEST$(sysusersdir)/twofactl.conf"
 	assert_output 'u _twofactl - "twofactl store owner" /var/lib/twofactl -'
 	run -0 grep -v '^#' "$DEST$(tmpfilesdir)/twofactl.conf"
 	assert_output 'd /var/lib/twofactl 0700 _twofactl _twofactl -'
 	run -0 grep -v '^#' "$DEST/etc/cron.d/twofactl"
-	assert_output '*/5 * * * * _twofactl [ -d /run/systemd/system ] || [ ! -x /usr/bin/twofactl ] || TWOFACTL_DIR=/var/lib/twofactl /usr/bin/twofactl -q expire'
+	assert_line --index 0 '*/5 * * * * _twofactl [ -d /run/systemd/system ] || [ ! -x /usr/bin/twofactl ] || TWOFACTL_DIR=/var/lib/twofactl /usr/bin/twofactl -q expire'
+	assert_line --index 1 '17 3 * * * _twofactl [ -d /run/systemd/system ] || [ ! -x /usr/bin/twofactl ] || TWOFACTL_DIR=/var/lib/twofactl /usr/bin/twofactl -q audit rotate --if-larger 16M --keep 52'
 }
 
 @test "systemd-analyze verify accepts every installed unit, offline, without a warning" {
