@@ -481,7 +481,8 @@ int st_audit_walk(struct store *s, st_line_fn fn, void *ctx, struct store_audit_
 			span->files++;
 			snprintf(span->file, sizeof span->file, "%s", af.label[i]);
 		}
-		if ((ret = st_audit_walk_fd(s, af.fd[i], af.size[i], af.label[i], &c, fn, ctx, bad_line, torn_ok)))
+		if ((ret = st_audit_walk_fd(s, af.fd[i], af.size[i], af.label[i], &c, fn, ctx, bad_line,
+		                            torn_ok || (af.unheld && i == af.n - 1))))
 			break;
 	}
 	if (span) {

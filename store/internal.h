@@ -121,6 +121,7 @@ struct st_audit_files {
 	int *fd;
 	off_t *size;       /* as long as they were under the audit lock */
 	char (*label)[40]; /* "audit/<seq>.log", "audit.log" */
+	int unheld;        /* opened without the audit byte: a writer held it */
 };
 int st_audit_files_open(struct store *s, struct st_audit_files *af);
 void st_audit_files_close(struct st_audit_files *af);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARCH_DIR "audit"
@@ -121,15 +122,40 @@ static int add_file(struct store *s, struct st_audit_files *af, int dirfd, const
 	return ST_OK;
 }
 
+/* A reader's hold of the audit byte, waited for briefly (at most 0.2 s):
+ * an append or a rotation takes milliseconds; a longer holder is a
+ * whole-store writer (rekey, fsck --repair, import) in another process,
+ * and a walk (audit show, verify, health) must not wait for it: it goes on
+ * without the hold, taking a torn last line of audit.log as its end (the
+ * holder may be appending), since nothing but the holder rotates or
+ * appends meanwhile. 1: held. */
+static int audit_read_hold(struct store *s)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOCK_AUDIT, .l_len = 1 };
+
+	if (s->all_locked)
+		return 1;   /* ours already */
+	for (int i = 0; i < 50; i++) {
+		struct timespec ts = { 0, 4000000 };
+
+		if (fcntl(s->lockfd, F_OFD_SETLK, &fl) == 0)
+			return 1;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 int st_audit_files_open(struct store *s, struct st_audit_files *af)
 {
 	char (*names)[32] = NULL;
 	size_t n = 0;
-	int dfd = -1, ret;
+	int dfd = -1, ret, held;
 
 	memset(af, 0, sizeof *af);
-	if ((ret = st_lock_byte(s, LOCK_AUDIT, F_RDLCK)))
-		return ret;
+	held = audit_read_hold(s);
+	af->unheld = !held;
 	if ((ret = list_closed(s, &dfd, &names, &n)))
 		goto out;
 	af->fd = calloc(n + 1, sizeof *af->fd);
@@ -148,12 +174,15 @@ int st_audit_files_open(struct store *s, struct st_audit_files *af)
 	if (!ret)
 		ret = add_file(s, af, s->dirfd, "audit.log", "audit.log");
 out:
-	st_unlock_byte(s, LOCK_AUDIT);
+	if (held)
+		st_unlock_byte(s, LOCK_AUDIT);
 	if (dfd >= 0)
 		close(dfd);
 	free(names);
 	if (ret)
 		st_audit_files_close(af);
+	else
+		af->unheld = !held;
 	return ret;
 }
 
