@@ -41,7 +41,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_METHOD:
-		if (factor_type_parse(arg, &a->method))
+		if (factor_type_parse(arg, &a->method) || a->method == F_WEBAUTHN)
 			USAGE(state, "--method: '%s' is not one of totp, hotp, email, sms", safe(arg));
 		break;
 	case OPT_SMS_CODE:
