@@ -250,6 +250,30 @@ struct tf_code_args {
 };
 tf_status tf_code(tf *h, const struct tf_code_args *a, const struct tf_sink *out) TF_WUR;
 
+/* backup issue NAME: a fresh set of backup codes replaces the old one,
+ * which stays when the sink cannot take the new (shown once, a secret):
+ * {name, backup_codes}. */
+struct tf_backup_issue_args {
+	const char *name;
+	unsigned count;             /* 1 to 20; 0: 10 */
+};
+tf_status tf_backup_issue(tf *h, const struct tf_backup_issue_args *a, const struct tf_sink *out) TF_WUR;
+
+/* backup list NAME: how many are left (never the codes): {name, left, issued}. */
+struct tf_backup_list_args {
+	const char *name;
+};
+tf_status tf_backup_list(tf *h, const struct tf_backup_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* backup revoke NAME: every code, or the one given (TF_NOENT when it is
+ * not one of the account's unused codes): {name, revoked, left}. */
+struct tf_backup_revoke_args {
+	const char *name;
+	const char *code;           /* a secret; NULL with all */
+	int all;
+};
+tf_status tf_backup_revoke(tf *h, const struct tf_backup_revoke_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of factors ==== */
 
 /* ==== administration: recovery, expire, audit, fsck, rekey, export, import (lib/recovery.c, lib/expire.c, lib/audit.c, lib/fsck.c, lib/rekey.c, lib/export.c) ==== */
