@@ -274,6 +274,32 @@ struct tf_backup_revoke_args {
 };
 tf_status tf_backup_revoke(tf *h, const struct tf_backup_revoke_args *a, const struct tf_sink *out) TF_WUR;
 
+/* trust add NAME: remember a device; its random token is shown once (a
+ * secret; only its keyed hash is kept, and nothing when the sink cannot
+ * take it): {name, id, token, expires}. */
+struct tf_trust_add_args {
+	const char *name;
+	unsigned days;              /* 1 to 365; 0: config trust.days (30) */
+	const char *label;          /* NULL: none */
+};
+tf_status tf_trust_add(tf *h, const struct tf_trust_add_args *a, const struct tf_sink *out) TF_WUR;
+
+/* trust list NAME: one result per device: {id, label, created, expires,
+ * expired, last_used}. */
+struct tf_trust_list_args {
+	const char *name;
+};
+tf_status tf_trust_list(tf *h, const struct tf_trust_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* trust revoke NAME: one device (TF_NOENT when there is none of that id)
+ * or all: {name, revoked}. */
+struct tf_trust_revoke_args {
+	const char *name;
+	uint32_t id;                /* 0 with all */
+	int all;
+};
+tf_status tf_trust_revoke(tf *h, const struct tf_trust_revoke_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of factors ==== */
 
 /* ==== administration: recovery, expire, audit, fsck, rekey, export, import (lib/recovery.c, lib/expire.c, lib/audit.c, lib/fsck.c, lib/rekey.c, lib/export.c) ==== */
