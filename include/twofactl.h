@@ -300,6 +300,37 @@ struct tf_trust_revoke_args {
 };
 tf_status tf_trust_revoke(tf *h, const struct tf_trust_revoke_args *a, const struct tf_sink *out) TF_WUR;
 
+/* whitelist add NAME CIDR: logins of the account (or, with org, of every
+ * account of the organisation NAME) from the address or range skip the
+ * second factor; adding it again updates its TTL and note. A range that
+ * covers every IPv4 address or a large part of the Internet needs
+ * allow_broad (an administrator's). One result: {name | org, net, expires}. */
+struct tf_whitelist_add_args {
+	const char *name;
+	const char *cidr;
+	int64_t ttl;                /* seconds; 0: never expires */
+	const char *note;           /* NULL: none */
+	int org;
+	int allow_broad;
+};
+tf_status tf_whitelist_add(tf *h, const struct tf_whitelist_add_args *a, const struct tf_sink *out) TF_WUR;
+
+/* whitelist list NAME: one result per entry: {net, created, expires,
+ * expired, note}. */
+struct tf_whitelist_list_args {
+	const char *name;
+	int org;
+};
+tf_status tf_whitelist_list(tf *h, const struct tf_whitelist_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* whitelist del NAME CIDR: TF_NOENT when it is not there: {name, net, result}. */
+struct tf_whitelist_del_args {
+	const char *name;
+	const char *cidr;
+	int org;
+};
+tf_status tf_whitelist_del(tf *h, const struct tf_whitelist_del_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of factors ==== */
 
 /* ==== administration: recovery, expire, audit, fsck, rekey, export, import (lib/recovery.c, lib/expire.c, lib/audit.c, lib/fsck.c, lib/rekey.c, lib/export.c) ==== */
