@@ -243,7 +243,7 @@ tf_status tf_disable(tf *h, const struct tf_disable_args *a, const struct tf_sin
 
 /* code NAME: an app's current code (HOTP: the next, not used up), for an
  * administrator testing a setup. One result (a secret): {name, factor,
- * code, valid_for?} (valid_for: TOTP). */
+ * code, valid_for?} (valid_for: TOTP). An administrator's handle only. */
 struct tf_code_args {
 	const char *name;
 	uint32_t factor;            /* 0: as show */

@@ -300,6 +300,10 @@ tf_status tf_code(tf *h, const struct tf_code_args *a, const struct tf_sink *out
 	tf_status ret;
 	int r;
 
+	/* the code that logs in now: an administrator's test aid only (serve's
+	 * table lets no other role reach it either) */
+	if ((ret = tf_require_admin(h, "code")))
+		return ret;
 	if ((ret = tf_sess_begin(h, &ss, a->name)))
 		goto out;
 	f = pick_otp(ss.a, a->factor);

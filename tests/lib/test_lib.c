@@ -467,6 +467,14 @@ static void test_factors(void)
 		r = tf_whitelist_add(fe, &(struct tf_whitelist_add_args){ .name = "alice", .cidr = "::/0",
 		                     .allow_broad = 1 }, &out);
 		check(r == TF_USAGE && !strcmp(tf_error_word(fe), "forbidden"), "and so is its allow_broad");
+		r = tf_code(fe, &(struct tf_code_args){ .name = "alice" }, &out);
+		check(r == TF_USAGE && !strcmp(tf_error_word(fe), "forbidden"), "and its tf_code");
+		o.role = TF_ROLE_PAM;
+		tf_close(&fe);
+		if (tf_open(&fe, &o) == TF_OK) {
+			r = tf_code(fe, &(struct tf_code_args){ .name = "alice" }, &out);
+			check(r == TF_USAGE && !strcmp(tf_error_word(fe), "forbidden"), "and a PAM handle's tf_code");
+		}
 	} else {
 		check(0, "a front end's handle opens (%s)", tf_error_message(fe));
 	}
