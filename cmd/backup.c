@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl backup issue|list|revoke */
 #include "cmd/cmd.h"
-#include "core/auth.h"
+#include "core/input.h"
 #include "core/timefmt.h"
 
 #include <sodium.h>
@@ -59,47 +59,32 @@ static const struct argp issue_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_issue(json_object *o)
+{
+	json_object *name, *codes;
+
+	json_object_object_get_ex(o, "name", &name);
+	json_object_object_get_ex(o, "backup_codes", &codes);
+	if (!g.quiet)
+		printf("backup codes for '%s' (each works once; they are not shown again):\n",
+		       json_object_get_string(name));
+	for (size_t i = 0; i < json_object_array_length(codes); i++)
+		printf("%s\n", json_object_get_string(json_object_array_get_idx(codes, i)));
+}
+
 static int backup_issue(int argc, char **argv)
 {
 	struct backup_args a = { .count = ACCT_BACKUP_DEFAULT };
-	struct tf_sess ss;
-	char (*codes)[BACKUP_DISPLAY] = NULL;
-	char ctx[80];
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&issue_argp, argc, argv, &a);
 	set_ctx("backup issue %s", safe(a.name));
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	codes = sodium_malloc(sizeof *codes * a.count);
-	snprintf(ctx, sizeof ctx, "%s", tf_acct_ctx(&ss));
-	if (!codes || auth_issue_backup(ss.a, a.count, ss.a->code_key, ctx, codes, g.now)) {
-		ret = fail(EXIT_STORE, "cannot make backup codes");
-		goto out;
-	}
-	/* shown once: on standard output before the new set replaces the old,
-	 * which stays when they cannot be written */
-	if (g.json) {
-		json_object *o = json_object_new_object(), *arr = json_object_new_array();
-
-		for (unsigned i = 0; i < a.count; i++)
-			json_object_array_add(arr, json_object_new_string(codes[i]));
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "backup_codes", arr);
-		emit_json(o);
-	} else {
-		if (!g.quiet)
-			printf("backup codes for '%s' (each works once; they are not shown again):\n", a.name);
-		for (unsigned i = 0; i < a.count; i++)
-			printf("%s\n", codes[i]);
-	}
-	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
-	    (ret = tf_audit(g.h, "backup.issue", a.name, "ok", NULL, NULL)))
-		goto out;
-out:
-	if (codes)
-		sodium_free(codes);
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_backup_issue(h, &(struct tf_backup_issue_args){ .name = a.name, .count = a.count },
+	                      CLI_SINK(render_issue));
+	cli_close(h);
 	return ret;
 }
 
@@ -108,33 +93,34 @@ static const struct argp list_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_list(json_object *o)
+{
+	json_object *left, *issued;
+	char t[32];
+
+	json_object_object_get_ex(o, "left", &left);
+	json_object_object_get_ex(o, "issued", &issued);
+	printf("%lld backup code%s left", (long long)json_object_get_int64(left),
+	       json_object_get_int64(left) == 1 ? "" : "s");
+	if (issued) {
+		time_iso(json_object_get_int64(issued), t);
+		printf(" (issued %s)", t);
+	}
+	printf("\n");
+}
+
 static int backup_list(int argc, char **argv)
 {
 	struct backup_args a = { 0 };
-	struct tf_sess ss;
-	char t[32];
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&list_argp, argc, argv, &a);
 	set_ctx("backup list %s", safe(a.name));
-	if (!(ret = sess_begin(&ss, a.name))) {
-		if (g.json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "name", json_object_new_string(a.name));
-			json_object_object_add(o, "left", json_object_new_int64(ss.a->nbackup));
-			json_object_object_add(o, "issued", ss.a->backup_issued ?
-			                       json_object_new_int64(ss.a->backup_issued) : NULL);
-			emit_json(o);
-		} else {
-			time_iso(ss.a->backup_issued, t);
-			printf("%u backup code%s left", ss.a->nbackup, ss.a->nbackup == 1 ? "" : "s");
-			if (ss.a->backup_issued)
-				printf(" (issued %s)", t);
-			printf("\n");
-		}
-	}
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_backup_list(h, &(struct tf_backup_list_args){ .name = a.name }, CLI_SINK(render_list));
+	cli_close(h);
 	return ret;
 }
 
@@ -149,12 +135,23 @@ static const struct argp revoke_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_revoke(json_object *o)
+{
+	json_object *revoked, *left;
+
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "revoked", &revoked);
+	json_object_object_get_ex(o, "left", &left);
+	printf("revoked %lld backup code%s; %lld left\n", (long long)json_object_get_int64(revoked),
+	       json_object_get_int64(revoked) == 1 ? "" : "s", (long long)json_object_get_int64(left));
+}
+
 static int backup_revoke(int argc, char **argv)
 {
 	struct backup_args a = { 0 };
-	struct tf_sess ss;
-	char code[CODE_MAX_INPUT + 2], norm[CODE_MAX_INPUT + 1], ctx[80];
-	unsigned before = 0, revoked = 0;
+	char code[CODE_MAX_INPUT + 2] = "", norm[CODE_MAX_INPUT + 1] = "";
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&revoke_argp, argc, argv, &a);
@@ -164,45 +161,19 @@ static int backup_revoke(int argc, char **argv)
 	if (!a.all) {
 		if ((ret = read_stdin_line(code, sizeof code, "backup code")))
 			return ret;
-		if (code_classify(code, norm, sizeof norm) != CODE_BACKUP) {
+		/* its shape, before the store is opened (the library checks it too) */
+		ret = code_classify(code, norm, sizeof norm) != CODE_BACKUP;
+		sodium_memzero(norm, sizeof norm);
+		if (ret) {
 			sodium_memzero(code, sizeof code);
 			return fail(EXIT_USAGE, "malformed backup code");
 		}
 	}
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	before = ss.a->nbackup;
-	if (a.all) {
-		sodium_memzero(ss.a->backup, sizeof ss.a->backup);
-		ss.a->nbackup = 0;
-	} else {
-		struct auth_params p = { .code_key = ss.a->code_key, .context = ctx,
-		                         .allow_backup = 1, .now = g.now };
-		struct auth_outcome o;
-
-		snprintf(ctx, sizeof ctx, "%s", tf_acct_ctx(&ss));
-		if (auth_check(ss.a, norm, CODE_BACKUP, &p, &o) || o.result != AUTH_OK) {
-			ret = fail(EXIT_NOENT, "no such backup code");
-			goto out;
-		}
-	}
-	revoked = before - ss.a->nbackup;
-	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "backup.revoke", a.name, "ok", NULL, NULL)))
-		goto out;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "revoked", json_object_new_int64(revoked));
-		json_object_object_add(o, "left", json_object_new_int64(ss.a->nbackup));
-		emit_json(o);
-	} else if (!g.quiet) {
-		printf("revoked %u backup code%s; %u left\n", revoked, revoked == 1 ? "" : "s", ss.a->nbackup);
-	}
-out:
+	if (!(ret = cli_open(&h)))
+		ret = tf_backup_revoke(h, &(struct tf_backup_revoke_args){ .name = a.name,
+		                       .code = a.all ? NULL : code, .all = a.all }, CLI_SINK(render_revoke));
+	cli_close(h);
 	sodium_memzero(code, sizeof code);
-	sodium_memzero(norm, sizeof norm);
-	sess_end(&ss);
 	return ret;
 }
 

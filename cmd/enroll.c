@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl enroll | confirm | show | code | disable */
 #include "cmd/cmd.h"
-#include "core/role.h"
-#include "lib/shared.h"
-#include "cmd/cmd.h"
-#include "lib/shared.h"
 #include "core/b32.h"
 #include "core/qr.h"
-#include "core/timefmt.h"
-#include "core/uri.h"
+#include "core/role.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +16,8 @@
 
 struct enroll_args {
 	const char *name, *code, *issuer, *label, *out_file, *sms_code;
-	enum factor_type method;
-	enum otp_algo algo;
+	tf_method method;
+	tf_otp_algo algo;
 	unsigned digits, period;
 	uint32_t factor;
 	enum qr_format qr;
@@ -34,6 +29,32 @@ struct enroll_args {
 enum { OPT_METHOD = 0x400, OPT_ALGO, OPT_DIGITS, OPT_PERIOD, OPT_ISSUER, OPT_QR, OPT_LABEL,
        OPT_FACTOR, OPT_FORCE, OPT_SMS_CODE, OPT_BYLINK, OPT_LINK };
 
+static int method_parse(const char *s, tf_method *m)
+{
+	static const char *const names[] = { "totp", "hotp", "email", "sms" };
+	static const tf_method methods[] = { TF_METHOD_TOTP, TF_METHOD_HOTP, TF_METHOD_EMAIL, TF_METHOD_SMS };
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(s, names[i])) {
+			*m = methods[i];
+			return 0;
+		}
+	return -1;
+}
+
+static int algo_parse(const char *s, tf_otp_algo *a)
+{
+	if (!strcasecmp(s, "sha1"))
+		*a = TF_ALGO_SHA1;
+	else if (!strcasecmp(s, "sha256"))
+		*a = TF_ALGO_SHA256;
+	else if (!strcasecmp(s, "sha512"))
+		*a = TF_ALGO_SHA512;
+	else
+		return -1;
+	return 0;
+}
+
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct enroll_args *a = state->input;
@@ -41,7 +62,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_METHOD:
-		if (factor_type_parse(arg, &a->method))
+		if (method_parse(arg, &a->method))
 			USAGE(state, "--method: '%s' is not one of totp, hotp, email, sms", safe(arg));
 		break;
 	case OPT_SMS_CODE:
@@ -54,7 +75,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->link = 1;
 		break;
 	case OPT_ALGO:
-		if (otp_algo_parse(arg, &a->algo))
+		if (algo_parse(arg, &a->algo))
 			USAGE(state, "--algo: '%s' is not one of sha1, sha256, sha512", safe(arg));
 		break;
 	case OPT_DIGITS:
@@ -264,77 +285,6 @@ out:
 	return ret;
 }
 
-/* Print what a user needs to add the factor to an app: URI, key, QR. */
-static int present(const struct tf_sess *ss, const struct factor *f, const struct enroll_args *a,
-                   const char *issuer, int *fd)
-{
-	char *uri = NULL, b32[2 * OTP_MAX_KEY], grouped[3 * OTP_MAX_KEY];
-	int ret;
-
-	if (otpauth_uri(f, issuer, ss->a->name, &uri) != CORE_OK ||
-	    b32_encode(f->key, f->keylen, b32, sizeof b32) != CORE_OK ||
-	    b32_group(b32, grouped, sizeof grouped) != CORE_OK) {
-		ret = fail(EXIT_STORE, "cannot encode the key");
-		goto out;
-	}
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(ss->a->name));
-		json_object_object_add(o, "factor", json_object_new_int64(f->id));
-		json_object_object_add(o, "type", json_object_new_string(factor_type_name(f->type)));
-		json_object_object_add(o, "status", json_object_new_string(f->status == FS_ACTIVE ? "active" : "pending"));
-		json_object_object_add(o, "uri", json_object_new_string(uri));
-		json_object_object_add(o, "secret", json_object_new_string(b32));
-		json_object_object_add(o, "algorithm", json_object_new_string(otp_algo_name(f->algo)));
-		json_object_object_add(o, "digits", json_object_new_int64(f->digits));
-		if (f->type == F_TOTP)
-			json_object_object_add(o, "period", json_object_new_int64(f->period));
-		else
-			json_object_object_add(o, "counter", json_object_new_uint64(f->counter));
-		json_object_object_add(o, "qr_file", a->out_file ? json_object_new_string(a->out_file) : NULL);
-		if (a->qr_embed) {
-			json_object *q = qr_json(uri, a->qr);
-
-			if (!q) {
-				json_object_put(o);
-				ret = fail(EXIT_STORE, "cannot render the QR code");
-				goto out;
-			}
-			json_object_object_add(o, a->qr == QR_SVG ? "qr_svg" : "qr_png_base64", q);
-		}
-		emit_json(o);
-	} else if (a->qr_stdout) {
-		/* the QR code alone: nothing else on stdout */
-	} else if (g.quiet) {
-		printf("%s\n", uri);
-	} else {
-		printf("account: %s\nfactor:  %u (%s, %s)\nuri:     %s\nkey:     %s\n",
-		       ss->a->name, f->id, factor_type_name(f->type),
-		       f->status == FS_ACTIVE ? "active" : "pending until confirmed", uri, grouped);
-		printf("         %s, %u digits", otp_algo_name(f->algo), f->digits);
-		if (f->type == F_TOTP)
-			printf(", every %u s\n", f->period);
-		else
-			printf(", counter %llu\n", (unsigned long long)f->counter);
-	}
-	fflush(stdout);
-	ret = a->qr_embed ? EXIT_OK : emit_qr(uri, a, fd);
-	if (!ret && !g.json && !g.quiet && a->out_file)
-		printf("QR code written to '%s'\n", a->out_file);
-	if (!ret && !g.json && !g.quiet && !a->qr_stdout && f->status == FS_PENDING)
-		printf("Scan the QR code or type the key into an authenticator app, then run:\n"
-		       "  twofactl confirm %s CODE\n", ss->a->name);
-out:
-	if (uri) {
-		sodium_memzero(uri, strlen(uri));
-		free(uri);
-	}
-	sodium_memzero(b32, sizeof b32);
-	sodium_memzero(grouped, sizeof grouped);
-	return ret;
-}
-
 static const struct argp enroll_argp = {
 	enroll_options, parse, "NAME",
 	"Enrol an authenticator app: make a random key, print the otpauth:// URI, "
@@ -346,139 +296,135 @@ static const struct argp enroll_argp = {
 	common_children, NULL, NULL
 };
 
-/* Email or SMS as a method: a pending factor, confirmed by a code sent now. */
-struct channel_enrol {
-	const struct enroll_args *a;
-	enum channel ch;
-	uint32_t fid;
+/* A string field of a result ("" when absent). */
+static const char *field(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "";
+}
+
+static int64_t field_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* A result that carries, for the text, where a message went ("to"):
+ * --json prints it without, as it always has. */
+static int result_without_to(void *ctx, json_object *o)
+{
+	if (g.json)
+		json_object_object_del(o, "to");
+	return cli_result(ctx, o);
+}
+
+/* What a user needs to add an app's factor: URI, key, QR. The QR code goes
+ * to the file prepared, to stdout, or (--json) inside the object. */
+struct present_out {
+	struct enroll_args *a;
+	int fd;
 };
 
-/* Under the lock, once the code went out: the pending factor (replacing
- * one of the same kind), unless the method became active meanwhile. */
-static int add_pending_channel(struct tf_sess *ss, void *ctx)
+static int present(struct present_out *p, json_object *o)
 {
-	struct channel_enrol *ce = ctx;
-	struct factor *f;
+	const struct enroll_args *a = p->a;
+	const char *uri = field(o, "uri"), *name = field(o, "name");
+	int pending = strcmp(field(o, "status"), "active") != 0, ret;
 
-	if (account_channel_factor(ss->a, ce->ch, FS_ACTIVE))
-		return fail(EXIT_USAGE, "%s became an active method meanwhile", channel_name(ce->ch));
-	for (unsigned i = ss->a->nf; i-- > 0;)
-		if (ss->a->f[i].status == FS_PENDING && ss->a->f[i].type == ce->a->method)
-			account_factor_del(ss->a, ss->a->f[i].id);
-	f = account_factor_add(ss->a, g.now);
-	if (!f)
-		return fail(EXIT_USAGE, "account has %d factors already: disable one first", ACCT_MAX_FACTORS);
-	f->type = ce->a->method;
-	f->status = FS_PENDING;
-	f->digits = OTC_DIGITS;
-	if (ce->a->label && core_strlcpy(f->label, ce->a->label, sizeof f->label))
-		return fail(EXIT_USAGE, "label too long");
-	ce->fid = f->id;
-	return EXIT_OK;
+	if (g.json) {
+		json_object_object_add(o, "qr_file", a->out_file ? json_object_new_string(a->out_file) : NULL);
+		if (a->qr_embed) {
+			json_object *q = qr_json(uri, a->qr);
+
+			if (!q)
+				return fail(EXIT_STORE, "cannot render the QR code");
+			json_object_object_add(o, a->qr == QR_SVG ? "qr_svg" : "qr_png_base64", q);
+		}
+		emit_json(json_object_get(o));
+	} else if (a->qr_stdout) {
+		/* the QR code alone: nothing else on stdout */
+	} else if (g.quiet) {
+		printf("%s\n", uri);
+	} else {
+		char grouped[3 * OTP_MAX_KEY];
+
+		if (b32_group(field(o, "secret"), grouped, sizeof grouped) != CORE_OK)
+			return fail(EXIT_STORE, "cannot encode the key");
+		printf("account: %s\nfactor:  %lld (%s, %s)\nuri:     %s\nkey:     %s\n",
+		       name, (long long)field_int(o, "factor"), field(o, "type"),
+		       pending ? "pending until confirmed" : "active", uri, grouped);
+		sodium_memzero(grouped, sizeof grouped);
+		printf("         %s, %lld digits", field(o, "algorithm"), (long long)field_int(o, "digits"));
+		if (json_object_object_get_ex(o, "period", NULL))
+			printf(", every %lld s\n", (long long)field_int(o, "period"));
+		else
+			printf(", counter %llu\n", (unsigned long long)json_object_get_uint64(
+			       json_object_object_get(o, "counter")));
+	}
+	fflush(stdout);
+	ret = a->qr_embed ? EXIT_OK : emit_qr(uri, a, &p->fd);
+	if (!ret && !g.json && !g.quiet && a->out_file)
+		printf("QR code written to '%s'\n", a->out_file);
+	if (!ret && !g.json && !g.quiet && !a->qr_stdout && pending)
+		printf("Scan the QR code or type the key into an authenticator app, then run:\n"
+		       "  twofactl confirm %s CODE\n", name);
+	return ret;
+}
+
+static int present_result(void *ctx, json_object *o)
+{
+	return present(ctx, o);
+}
+
+/* enroll --method email|sms: the session id of the message sent. */
+static void render_channel(json_object *o)
+{
+	if (g.quiet)
+		printf("%s\n", field(o, "session"));
+	else
+		printf("sent a confirmation code by %s to %s: session %s\n"
+		       "then run: twofactl confirm %s CODE\n", field(o, "type"), field(o, "to"),
+		       field(o, "session"), field(o, "name"));
 }
 
 static int enroll_channel(const struct enroll_args *a)
 {
-	struct channel_enrol ce = { .a = a, .ch = a->method == F_EMAIL ? CH_EMAIL : CH_SMS };
-	struct tf_sess ss;
-	char session[4], detail[32];
-	unsigned pending = 0;
+	tf *h = NULL;
 	int ret;
 
-	if ((ret = sess_begin(&ss, a->name)))
-		goto out;
-	if (account_channel_factor(ss.a, ce.ch, FS_ACTIVE)) {
-		ret = fail(EXIT_USAGE, "%s is already an active method", channel_name(ce.ch));
-		goto out;
-	}
-	if (!destination(g.h, ss.a, ce.ch)) {
-		ret = EXIT_NEED_ENROL;
-		goto out;
-	}
-	for (unsigned i = 0; i < ss.a->nf; i++)
-		pending += ss.a->f[i].status == FS_PENDING && ss.a->f[i].type == a->method;
-	if (ss.a->nf - pending >= ACCT_MAX_FACTORS) {
-		ret = fail(EXIT_USAGE, "account has %d factors already: disable one first", ACCT_MAX_FACTORS);
-		goto out;
-	}
-	if (a->label && strlen(a->label) > LABEL_MAX) {
-		ret = fail(EXIT_USAGE, "label too long");
-		goto out;
-	}
-	/* nothing is saved but the resend slot unless the code reached the server */
-	if ((ret = send_code(&ss, ce.ch, P_ENROLL, session, add_pending_channel, &ce)))
-		goto out;
-	snprintf(detail, sizeof detail, "%s factor %u", channel_name(ce.ch), ce.fid);
-	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "enroll", a->name, "pending", NULL, detail)))
-		goto out;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a->name));
-		json_object_object_add(o, "factor", json_object_new_int64(ce.fid));
-		json_object_object_add(o, "type", json_object_new_string(factor_type_name(a->method)));
-		json_object_object_add(o, "status", json_object_new_string("pending"));
-		json_object_object_add(o, "session", json_object_new_string(session));
-		emit_json(o);
-	} else if (g.quiet) {
-		printf("%s\n", session);
-	} else {
-		printf("sent a confirmation code by %s to %s: session %s\n"
-		       "then run: twofactl confirm %s CODE\n", channel_name(ce.ch),
-		       ce.ch == CH_EMAIL ? ss.a->email : ss.a->phone, session, a->name);
-	}
-out:
-	sess_end(&ss);
+	if ((ret = check_name(a->name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_enroll(h, &(struct tf_enroll_args){ .name = a->name, .method = a->method, .label = a->label },
+	                &(const struct tf_sink){ result_without_to, NULL, &(struct cli_out){ render_channel } });
+	cli_close(h);
 	return ret;
 }
 
 int cmd_enroll(int argc, char **argv)
 {
-	struct enroll_args a = { .method = F_TOTP, .digits = 6, .period = 30, .max_args = 1 };
-	struct tf_sess ss = { 0 };
-	struct factor *f;
-	int ret, fd = -1;
-	char detail[32];
+	struct enroll_args a = { .method = TF_METHOD_TOTP, .digits = 6, .period = 30, .max_args = 1 };
+	struct present_out p = { .a = &a, .fd = -1 };
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&enroll_argp, argc, argv, &a);
 	set_ctx("enroll %s", safe(a.name));
-	if (a.method == F_EMAIL || a.method == F_SMS) {
+	if (a.method == TF_METHOD_EMAIL || a.method == TF_METHOD_SMS) {
 		if (a.out_file || a.qr_set)
 			return fail(EXIT_USAGE, "--qr and -o are for authenticator apps, not %s",
-			            factor_type_name(a.method));
+			            a.method == TF_METHOD_EMAIL ? "email" : "sms");
 		return enroll_channel(&a);
 	}
-	if ((ret = check_name(a.name)) || (ret = prepare_qr(&a, &fd)))
+	if ((ret = check_name(a.name)) || (ret = prepare_qr(&a, &p.fd)))
 		return ret;
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	/* A new enrolment of the same kind replaces one still pending. */
-	for (unsigned i = ss.a->nf; i-- > 0;)
-		if (ss.a->f[i].status == FS_PENDING && ss.a->f[i].type == a.method)
-			account_factor_del(ss.a, ss.a->f[i].id);
-	f = account_factor_add(ss.a, g.now);
-	if (!f) {
-		ret = fail(EXIT_USAGE, "account has %d factors already: disable one first", ACCT_MAX_FACTORS);
-		goto out;
-	}
-	f->type = a.method;
-	f->status = FS_PENDING;
-	f->algo = a.algo;
-	f->digits = a.digits;
-	f->period = a.method == F_TOTP ? a.period : 0;
-	f->keylen = otp_algo_keylen(a.algo);
-	randombytes_buf(f->key, f->keylen);
-	if (a.label && core_strlcpy(f->label, a.label, sizeof f->label)) {
-		ret = fail(EXIT_USAGE, "label too long");
-		goto out;
-	}
-	snprintf(detail, sizeof detail, "%s factor %u", factor_type_name(f->type), f->id);
-	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "enroll", a.name, "pending", NULL, detail)))
-		goto out;
-	ret = present(&ss, f, &a, a.issuer ? a.issuer : tf_config_issuer(g.h), &fd);
-out:
-	abandon_qr(&a, &fd);
-	sess_end(&ss);
+	if (!(ret = cli_open(&h)))
+		ret = tf_enroll(h, &(struct tf_enroll_args){ .name = a.name, .method = a.method, .algo = a.algo,
+		                .digits = a.digits, .period = a.period, .issuer = a.issuer, .label = a.label },
+		                &(const struct tf_sink){ present_result, NULL, &p });
+	cli_close(h);
+	abandon_qr(&a, &p.fd);
 	return ret;
 }
 
@@ -497,63 +443,28 @@ static const struct argp show_argp = {
 	"factor to another device or restore an app.", common_children, NULL, NULL
 };
 
-static struct factor *pick_otp(struct account *acct, uint32_t id)
-{
-	struct factor *best = NULL;
-
-	if (id) {
-		best = account_factor(acct, id);
-		return best && (best->type == F_TOTP || best->type == F_HOTP) ? best : NULL;
-	}
-	for (unsigned i = 0; i < acct->nf; i++) {
-		struct factor *f = &acct->f[i];
-
-		if (f->type != F_TOTP && f->type != F_HOTP)
-			continue;
-		/* active ones first, then the newest */
-		if (!best || (f->status == FS_ACTIVE && best->status != FS_ACTIVE) ||
-		    (f->status == best->status && f->id > best->id))
-			best = f;
-	}
-	return best;
-}
-
 int cmd_show(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 1 };
-	struct tf_sess ss = { 0 };
-	struct factor *f;
-	char code[CODE_MAX_INPUT + 2];
+	struct present_out p = { .a = &a, .fd = -1 };
+	char code[CODE_MAX_INPUT + 2] = "";
 	/* A front end (serve, not admin) sees a key only with its current code. */
 	int need_code = g.serve && g.role != ROLE_ADMIN;
-	int ret, fd = -1;
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&show_argp, argc, argv, &a);
 	set_ctx("show %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (need_code && (ret = get_code(NULL, code, sizeof code))) ||
-	    (ret = prepare_qr(&a, &fd)))
+	    (ret = prepare_qr(&a, &p.fd)))
 		goto out;
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	f = pick_otp(ss.a, a.factor);
-	if (!f) {
-		ret = fail(EXIT_NOENT, a.factor ? "no such TOTP/HOTP factor" : "no authenticator app enrolled");
-		goto out;
-	}
-	if (need_code) {
-		struct attempt_opts o = { .event = "show", .only_factor = f->id };
-		struct auth_outcome res;
-
-		if ((ret = attempt(&ss, code, &o, &res)))
-			goto out;
-	}
-	if ((ret = tf_audit(g.h, "show", a.name, "ok", NULL, NULL)))
-		goto out;
-	ret = present(&ss, f, &a, a.issuer ? a.issuer : tf_config_issuer(g.h), &fd);
+	if (!(ret = cli_open(&h)))
+		ret = tf_show(h, &(struct tf_show_args){ .name = a.name, .factor = a.factor, .issuer = a.issuer,
+		              .code = need_code ? code : NULL }, &(const struct tf_sink){ present_result, NULL, &p });
+	cli_close(h);
 out:
 	sodium_memzero(code, sizeof code);
-	abandon_qr(&a, &fd);
-	sess_end(&ss);
+	abandon_qr(&a, &p.fd);
 	return ret;
 }
 
@@ -571,49 +482,24 @@ static const struct argp code_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_code(json_object *o)
+{
+	printf("%s\n", field(o, "code"));
+}
+
 int cmd_code(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 1 };
-	struct tf_sess ss;
-	struct factor *f;
-	char code[OTP_MAX_DIGITS + 1];
-	int ret, r;
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&code_argp, argc, argv, &a);
 	set_ctx("code %s", safe(a.name));
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	f = pick_otp(ss.a, a.factor);
-	if (!f) {
-		ret = fail(EXIT_NOENT, a.factor ? "no such TOTP/HOTP factor" : "no authenticator app enrolled");
-		goto out;
-	}
-	if (f->type == F_TOTP)
-		r = otp_totp(f->key, f->keylen, f->algo, g.now, f->period, f->digits, code);
-	else
-		r = otp_hotp(f->key, f->keylen, f->algo, f->counter, f->digits, code);
-	if (r != CORE_OK) {
-		ret = fail(EXIT_STORE, "cannot compute the code");
-		goto out;
-	}
-	if ((ret = tf_audit(g.h, "code", a.name, "ok", NULL, NULL)))
-		goto out;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "factor", json_object_new_int64(f->id));
-		json_object_object_add(o, "code", json_object_new_string(code));
-		if (f->type == F_TOTP)
-			json_object_object_add(o, "valid_for", json_object_new_int64(
-				(int64_t)f->period - g.now % (int64_t)f->period));
-		emit_json(o);
-	} else {
-		printf("%s\n", code);
-	}
-	sodium_memzero(code, sizeof code);
-out:
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_code(h, &(struct tf_code_args){ .name = a.name, .factor = a.factor },
+	              &(const struct tf_sink){ cli_result, NULL, &(struct cli_out){ render_code } });
+	cli_close(h);
 	return ret;
 }
 
@@ -640,96 +526,49 @@ static const struct argp confirm_argp = {
 	common_children, NULL, NULL
 };
 
-static int print_backup(const char *name, char (*codes)[BACKUP_DISPLAY], unsigned n,
-                        json_object *o)
+/* The factor is active (and the backup codes, when there are new ones), or
+ * with --by-link, where the activation link went. */
+static void render_confirm(json_object *o)
 {
-	if (g.json) {
-		json_object *arr = json_object_new_array();
+	json_object *codes;
+	const char *name = field(o, "name");
 
-		for (unsigned i = 0; i < n; i++)
-			json_object_array_add(arr, json_object_new_string(codes[i]));
-		json_object_object_add(o, "backup_codes", arr);
-		return 0;
+	if (json_object_object_get_ex(o, "link_expires", NULL)) {
+		if (!g.quiet)
+			printf("code accepted; the activation link was sent to %s\n", field(o, "to"));
+		return;
 	}
 	if (!g.quiet)
+		printf("factor %lld of '%s' is active\n", (long long)field_int(o, "factor"), name);
+	if (!json_object_object_get_ex(o, "backup_codes", &codes))
+		return;
+	if (!g.quiet)
 		printf("backup codes for '%s' (each works once; they are not shown again):\n", name);
-	for (unsigned i = 0; i < n; i++)
-		printf("%s\n", codes[i]);
-	return 0;
+	for (size_t i = 0; i < json_object_array_length(codes); i++)
+		printf("%s\n", json_object_get_string(json_object_array_get_idx(codes, i)));
 }
 
-/* confirm --by-link: the code was right (and its use saved); email the link
- * that activates, without holding the account's lock while it goes out. */
-static int send_activation(struct tf_sess *ss, uint32_t fid)
+#define CONFIRM_SINK (&(const struct tf_sink){ result_without_to, cli_flush, &(struct cli_out){ render_confirm } })
+
+/* The shape of an activation token, "NAME:" and 43 characters: the name,
+ * for messages, or -1 when it is not one. */
+static int token_name(const char *in, char *name, size_t cap)
 {
-	struct account *snap = NULL;
-	struct factor *f;
-	char token[ACCT_NAME_MAX + 64], *url = NULL;
-	uint8_t hash[CODE_HASH_BYTES];
-	uint32_t epoch = ss->a->sent_epoch;
-	int64_t ttl;
-	int ret;
+	const char *colon = strrchr(in, ':');
+	size_t n = colon ? (size_t)(colon - in) : 0;
 
-	if (!destination(g.h, ss->a, CH_EMAIL))
-		return EXIT_NEED_ENROL;
-	if ((ret = tf_config_duration(g.h, "enroll.ttl", 86400, &ttl)) ||
-	    (ret = link_token_make(ss, "activate", token, sizeof token, hash)) ||
-	    (ret = link_token_url(g.h, "activate.url", token, &url)))
-		goto out;
-	if (!(snap = account_new())) {
-		ret = fail(EXIT_STORE, "cannot allocate secure memory");
-		goto out;
-	}
-	memcpy(snap, ss->a, sizeof *snap);
-	tf_sess_release(ss);
-	{
-		struct msg_var v[] = { { "name", snap->name }, { "issuer", tf_config_issuer(g.h) }, { "url", url } };
-
-		if ((ret = deliver(g.h, snap, CH_EMAIL, "activate", v, 3)))
-			goto out;
-	}
-	if ((ret = tf_sess_retake(ss)))
-		goto out;
-	f = account_factor(ss->a, fid);
-	if (!f || f->status != FS_PENDING || strcmp(ss->a->email, snap->email) || ss->a->sent_epoch != epoch) {
-		ret = fail(EXIT_DELIVERY, "the enrolment or the address changed while the message was sent: "
-		           "nothing recorded, confirm again");
-		goto out;
-	}
-	memcpy(ss->a->act_hash, hash, sizeof hash);
-	ss->a->act_expires = g.now + ttl;
-	ss->a->act_factor = fid;
-	if ((ret = tf_sess_save(ss)) || (ret = tf_audit(g.h, "confirm.link-sent", ss->name, "pending", NULL, NULL)))
-		goto out;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(ss->a->name));
-		json_object_object_add(o, "factor", json_object_new_int64(fid));
-		json_object_object_add(o, "status", json_object_new_string("pending"));
-		json_object_object_add(o, "link_expires", json_object_new_int64(ss->a->act_expires));
-		emit_json(o);
-	} else if (!g.quiet) {
-		printf("code accepted; the activation link was sent to %s\n", ss->a->email);
-	}
-out:
-	sodium_memzero(token, sizeof token);
-	sodium_memzero(hash, sizeof hash);
-	if (url) {
-		sodium_memzero(url, strlen(url));
-		free(url);
-	}
-	account_free(snap);
-	return ret;
+	if (!colon || !n || strlen(colon + 1) != 43 || n >= cap)
+		return -1;
+	memcpy(name, in, n);
+	name[n] = '\0';
+	return 0;
 }
 
 /* confirm --link: the token from the emailed link activates the factor. */
 static int confirm_link(void)
 {
-	struct tf_sess ss = { 0 };
-	struct factor *f;
-	char *in = sodium_malloc(ACCT_NAME_MAX + 80), *secret, (*codes)[BACKUP_DISPLAY] = NULL;
-	unsigned nb = 0;
+	char *in = sodium_malloc(ACCT_NAME_MAX + 80), name[ACCT_NAME_MAX + 80];
+	tf *h = NULL;
 	int ret;
 
 	set_ctx("confirm --link");
@@ -737,58 +576,16 @@ static int confirm_link(void)
 		return fail(EXIT_STORE, "cannot allocate secure memory");
 	if ((ret = read_stdin_line(in, ACCT_NAME_MAX + 80, "activation token")))
 		goto done;
-	if (!(secret = link_token_split(in))) {
+	if (token_name(in, name, sizeof name)) {
 		ret = fail(EXIT_USAGE, "malformed activation token");
 		goto done;
 	}
-	set_ctx("confirm --link %s", safe(in));
-	if ((ret = sess_begin(&ss, in)))
+	set_ctx("confirm --link %s", safe(name));
+	if ((ret = check_name(name)) || (ret = cli_open(&h)))
 		goto done;
-	if (!ss.a->act_expires || g.now >= ss.a->act_expires ||
-	    !link_token_matches(&ss, "activate", secret, ss.a->act_hash) ||
-	    !(f = account_factor(ss.a, ss.a->act_factor)) || f->status != FS_PENDING) {
-		if (!(ret = tf_audit(g.h, "confirm.link", ss.a->name, "rejected", NULL, NULL)))
-			ret = fail(EXIT_REJECTED, "the activation link is not valid (wrong, used or expired)");
-		goto done;
-	}
-	f->status = FS_ACTIVE;
-	f->confirmed = g.now;
-	ss.a->must_enrol = 0;   /* enrolled again after a recovery */
-	ss.a->act_expires = 0;
-	ss.a->act_factor = 0;
-	sodium_memzero(ss.a->act_hash, sizeof ss.a->act_hash);
-	if (ss.a->nbackup == 0) {
-		nb = ACCT_BACKUP_DEFAULT;
-		codes = sodium_malloc(sizeof *codes * nb);
-		if (!codes || auth_issue_backup(ss.a, nb, ss.a->code_key, tf_acct_ctx(&ss), codes, g.now)) {
-			ret = fail(EXIT_STORE, "cannot make backup codes");
-			goto done;
-		}
-	}
-	/* the backup codes are shown once: written out before anything is kept */
-	if (g.json) {
-		json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "name", json_object_new_string(ss.a->name));
-		json_object_object_add(j, "factor", json_object_new_int64(f->id));
-		json_object_object_add(j, "type", json_object_new_string(factor_type_name(f->type)));
-		json_object_object_add(j, "status", json_object_new_string("active"));
-		if (nb)
-			print_backup(ss.a->name, codes, nb, j);
-		emit_json(j);
-	} else {
-		if (!g.quiet)
-			printf("factor %u of '%s' is active\n", f->id, ss.a->name);
-		if (nb)
-			print_backup(ss.a->name, codes, nb, NULL);
-	}
-	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
-	    (ret = tf_audit(g.h, "confirm", ss.a->name, "active", NULL, "by link")))
-		goto done;
+	ret = tf_confirm_link(h, &(struct tf_confirm_link_args){ .token = in }, CONFIRM_SINK);
+	cli_close(h);
 done:
-	if (codes)
-		sodium_free(codes);
-	sess_end(&ss);
 	sodium_free(in);
 	return ret;
 }
@@ -796,18 +593,9 @@ done:
 int cmd_confirm(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 2 };
-	struct attempt_opts o = { .event = "confirm", .defer = 1 };
-	struct attempt_opts so = { .event = "confirm.sms", .only_factor = UINT32_MAX, .defer = 1,
-	                           .otc_purposes = 1u << P_CONFIRM, .otc_channels = 1u << CH_SMS };
-	struct auth_outcome out, sout;
-	struct tf_sess ss = { 0 };
-	struct factor *f = NULL;
-	char code[CODE_MAX_INPUT + 2], sms[CODE_MAX_INPUT + 2] = "", ctx[80];
-	char (*codes)[BACKUP_DISPLAY] = NULL;
-	unsigned nb = 0;
-	uint32_t fid;
-	int64_t ttl;
-	int ret, with_sms = 0;
+	char code[CODE_MAX_INPUT + 2] = "", sms[CODE_MAX_INPUT + 2] = "";
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&confirm_argp, argc, argv, &a);
 	if (a.link)
@@ -819,102 +607,14 @@ int cmd_confirm(int argc, char **argv)
 	if (a.sms_code && (ret = !strcmp(a.sms_code, "-") ? read_stdin_line(sms, sizeof sms, "SMS code") :
 	                          get_code(a.sms_code, sms, sizeof sms)))
 		goto out;
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	for (unsigned i = 0; i < ss.a->nf; i++) {
-		struct factor *c = &ss.a->f[i];
-
-		if (c->status == FS_PENDING && (a.factor ? c->id == a.factor : (!f || c->id > f->id)))
-			f = c;
-	}
-	if (!f) {
-		ret = fail(EXIT_NOENT, "no pending enrolment: run twofactl enroll first");
-		goto out;
-	}
-	if ((ret = tf_config_duration(g.h, "enroll.ttl", 86400, &ttl)))
-		goto out;
-	if (g.now - f->created > ttl) {
-		ret = fail(EXIT_NOENT, "the pending enrolment expired: run twofactl enroll again");
-		goto out;
-	}
-	if ((f->type == F_TOTP || f->type == F_HOTP) && account_channel_factor(ss.a, CH_SMS, FS_ACTIVE)) {
-		/* seed 002: linking an app to an SMS account needs the SMS code too */
-		if (!sms[0]) {
-			ret = fail(EXIT_USAGE, "the account's active method is SMS: give --sms-code "
-			           "(send one with: twofactl send %s --via sms --purpose confirm)", a.name);
-			goto out;
-		}
-		if ((ret = attempt(&ss, sms, &so, &sout)))
-			goto out;
-		with_sms = 1;
-	}
-	if (f->type == F_EMAIL || f->type == F_SMS) {
-		o.otc_purposes = 1u << P_ENROLL;
-		o.otc_channels = 1u << (f->type == F_EMAIL ? CH_EMAIL : CH_SMS);
-	}
-	fid = f->id;
-	o.only_factor = fid;
-	if ((ret = attempt(&ss, code, &o, &out)))
-		goto out;
-	if (a.by_link) {   /* the codes are spent; the link finishes the activation */
-		if ((ret = tf_sess_save(&ss)) || (with_sms && (ret = attempt_audit(&ss, &so, &sout))) ||
-		    (ret = attempt_audit(&ss, &o, &out)))
-			goto out;
-		ret = send_activation(&ss, fid);
-		goto out;
-	}
-	f = account_factor(ss.a, fid);
-	f->status = FS_ACTIVE;
-	f->confirmed = g.now;
-	ss.a->must_enrol = 0;   /* enrolled again after a recovery */
-	if (ss.a->nbackup == 0) {
-		nb = ACCT_BACKUP_DEFAULT;
-		codes = sodium_malloc(sizeof *codes * nb);
-		snprintf(ctx, sizeof ctx, "%s", tf_acct_ctx(&ss));
-		if (!codes || auth_issue_backup(ss.a, nb, ss.a->code_key, ctx, codes, g.now)) {
-			ret = fail(EXIT_STORE, "cannot make backup codes");
-			goto out;
-		}
-	}
-	/* the backup codes are shown once: written out before the activation
-	 * (and the codes it spends) is kept */
-	if (g.json) {
-		json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "name", json_object_new_string(a.name));
-		json_object_object_add(j, "factor", json_object_new_int64(f->id));
-		json_object_object_add(j, "type", json_object_new_string(factor_type_name(f->type)));
-		json_object_object_add(j, "status", json_object_new_string("active"));
-		if (nb)
-			print_backup(a.name, codes, nb, j);
-		emit_json(j);
-	} else {
-		if (!g.quiet)
-			printf("factor %u of '%s' is active\n", f->id, a.name);
-		if (nb)
-			print_backup(a.name, codes, nb, NULL);
-	}
-	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
-	    (with_sms && (ret = attempt_audit(&ss, &so, &sout))) || (ret = attempt_audit(&ss, &o, &out)) ||
-	    (ret = tf_audit(g.h, "confirm", a.name, "active", NULL, NULL)))
-		goto out;
-	if (f->type == F_EMAIL || f->type == F_SMS) {
-		/* seed 003: the user is told the method is on; a failed notice does
-		 * not undo the activation, and the account is not held meanwhile */
-		struct msg_var v[] = { { "name", a.name }, { "issuer", tf_config_issuer(g.h) },
-		                       { "method", factor_type_name(f->type) } };
-
-		tf_sess_release(&ss);
-		if (deliver(g.h, ss.a, f->type == F_EMAIL ? CH_EMAIL : CH_SMS, "success", v, 3))
-			fprintf(stderr, "twofactl: %s: warning: the method is active, but the success "
-			        "message was not delivered\n", g.ctx);
-	}
+	if (!(ret = cli_open(&h)))
+		ret = tf_confirm(h, &(struct tf_confirm_args){ .name = a.name, .code = code,
+		                 .sms_code = sms[0] ? sms : NULL, .factor = a.factor, .by_link = a.by_link },
+		                 CONFIRM_SINK);
+	cli_close(h);
 out:
 	sodium_memzero(code, sizeof code);
 	sodium_memzero(sms, sizeof sms);
-	if (codes)
-		sodium_free(codes);
-	sess_end(&ss);
 	return ret;
 }
 
@@ -934,15 +634,21 @@ static const struct argp disable_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_disable(json_object *o)
+{
+	int64_t removed = field_int(o, "removed");
+
+	if (!g.quiet)
+		printf("removed %lld factor%s of '%s'; two-factor authentication is %s\n", (long long)removed,
+		       removed == 1 ? "" : "s", field(o, "name"),
+		       json_object_get_boolean(json_object_object_get(o, "enabled")) ? "still on" : "off");
+}
+
 int cmd_disable(int argc, char **argv)
 {
 	struct enroll_args a = { .max_args = 2 };
-	struct attempt_opts o = { .event = "disable.verify", .allow_backup = 1,
-	                          .otc_purposes = 1u << P_CONFIRM };
-	struct auth_outcome out;
-	struct tf_sess ss;
-	char code[CODE_MAX_INPUT + 2];
-	unsigned removed = 0;
+	char code[CODE_MAX_INPUT + 2] = "";
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&disable_argp, argc, argv, &a);
@@ -951,54 +657,12 @@ int cmd_disable(int argc, char **argv)
 		return ret;
 	if (a.force && a.code)
 		return fail(EXIT_USAGE, "give a CODE or --force, not both");
-	if (a.force && (ret = allow_force()))
-		return ret;
 	if (!a.force && (ret = get_code(a.code, code, sizeof code)))
 		return ret;
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	if (a.factor && !account_factor(ss.a, a.factor)) {
-		ret = fail(EXIT_NOENT, "no such factor %u", a.factor);
-		goto out;
-	}
-	if (!a.factor && ss.a->nf == 0 && ss.a->nbackup == 0) {
-		ret = fail(EXIT_NOENT, "two-factor authentication is not enabled");
-		goto out;
-	}
-	if (!a.force && (ret = attempt(&ss, code, &o, &out)))
-		goto out;
-	if (a.factor) {
-		account_factor_del(ss.a, a.factor);
-		removed = 1;
-	} else {
-		removed = ss.a->nf;
-		while (ss.a->nf)
-			account_factor_del(ss.a, ss.a->f[0].id);
-	}
-	auth_revoke_sent(ss.a);   /* codes and links sent so far die with the factor */
-	if (account_active_count(ss.a) == 0) {
-		sodium_memzero(ss.a->backup, sizeof ss.a->backup);
-		ss.a->nbackup = 0;
-		sodium_memzero(ss.a->backup_used, sizeof ss.a->backup_used);
-		ss.a->nbackup_used = 0;
-	}
-	if ((ret = tf_sess_save(&ss)) ||
-	    (ret = tf_audit(g.h, a.force ? "disable.force" : "disable", a.name, "ok", NULL, NULL)))
-		goto out;
-	if (g.json) {
-		json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "name", json_object_new_string(a.name));
-		json_object_object_add(j, "removed", json_object_new_int64(removed));
-		json_object_object_add(j, "enabled", json_object_new_boolean(account_active_count(ss.a) > 0));
-		json_object_object_add(j, "forced", json_object_new_boolean(a.force));
-		emit_json(j);
-	} else if (!g.quiet) {
-		printf("removed %u factor%s of '%s'; two-factor authentication is %s\n", removed,
-		       removed == 1 ? "" : "s", a.name, account_active_count(ss.a) ? "still on" : "off");
-	}
-out:
+	if (!(ret = cli_open(&h)))
+		ret = tf_disable(h, &(struct tf_disable_args){ .name = a.name, .code = a.force ? NULL : code,
+		                 .factor = a.factor, .force = a.force }, CLI_SINK(render_disable));
+	cli_close(h);
 	sodium_memzero(code, sizeof code);
-	sess_end(&ss);
 	return ret;
 }

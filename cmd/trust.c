@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl trust add|list|revoke: remembered devices */
 #include "cmd/cmd.h"
-#include "core/policy.h"
 #include "core/timefmt.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,45 +67,27 @@ static const struct argp add_argp = {
 	"the device expires or is revoked.", common_children, NULL, NULL
 };
 
+static void render_add(json_object *o)
+{
+	json_object *token;
+
+	json_object_object_get_ex(o, "token", &token);
+	printf("%s\n", json_object_get_string(token));
+}
+
 static int trust_add_cmd(int argc, char **argv)
 {
 	struct trust_args a = { .want = 1 };
-	struct tf_sess ss;
-	char token[TRUST_TOKEN_CHARS + 1] = "";
-	uint32_t id = 0;
-	unsigned days;
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&add_argp, argc, argv, &a);
 	set_ctx("trust add %s", safe(a.name));
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	if ((ret = tf_config_uint(g.h, "trust.days", 30, 1, 365, &days)))
-		goto out;
-	if (!a.days)
-		a.days = days;
-	if (trust_add(ss.a, ss.a->code_key, tf_acct_ctx(&ss), g.now, a.days * 86400, a.label, token, &id)) {
-		ret = fail(EXIT_STORE, "cannot make a device token");
-		goto out;
-	}
-	/* shown once: written out before the device is remembered */
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "id", json_object_new_int64(id));
-		json_object_object_add(o, "token", json_object_new_string(token));
-		json_object_object_add(o, "expires", json_object_new_int64(g.now + a.days * 86400));
-		emit_json(o);
-	} else {
-		printf("%s\n", token);
-	}
-	if ((ret = out_flush()) || (ret = tf_sess_save(&ss)) ||
-	    (ret = tf_audit(g.h, "trust.add", a.name, "ok", NULL, a.label)))
-		goto out;
-out:
-	sodium_memzero(token, sizeof token);
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_trust_add(h, &(struct tf_trust_add_args){ .name = a.name, .days = (unsigned)a.days,
+	                   .label = a.label }, CLI_SINK(render_add));
+	cli_close(h);
 	return ret;
 }
 
@@ -116,39 +96,38 @@ static const struct argp list_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_list(json_object *o)
+{
+	json_object *id, *label, *created, *expires, *expired, *used;
+	char c[32], e[32], u[32] = "never";
+
+	json_object_object_get_ex(o, "id", &id);
+	json_object_object_get_ex(o, "label", &label);
+	json_object_object_get_ex(o, "created", &created);
+	json_object_object_get_ex(o, "expires", &expires);
+	json_object_object_get_ex(o, "expired", &expired);
+	json_object_object_get_ex(o, "last_used", &used);
+	time_iso(json_object_get_int64(created), c);
+	time_iso(json_object_get_int64(expires), e);
+	if (used)
+		time_iso(json_object_get_int64(used), u);
+	printf("%-4lld %-28s created %s  expires %s%s  last used %s\n", (long long)json_object_get_int64(id),
+	       label ? printable(json_object_get_string(label)) : "-", c, e,
+	       json_object_get_boolean(expired) ? " (expired)" : "", u);
+}
+
 static int trust_list_cmd(int argc, char **argv)
 {
 	struct trust_args a = { .want = 1 };
-	struct tf_sess ss;
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&list_argp, argc, argv, &a);
 	set_ctx("trust list %s", safe(a.name));
-	if (!(ret = sess_begin(&ss, a.name)))
-		for (unsigned i = 0; i < ss.a->ntr; i++) {
-			const struct trusted *t = &ss.a->tr[i];
-			char c[32], e[32], u[32] = "never";
-
-			if (g.json) {
-				json_object *o = json_object_new_object();
-
-				json_object_object_add(o, "id", json_object_new_int64(t->id));
-				json_object_object_add(o, "label", t->label[0] ? json_object_new_string(t->label) : NULL);
-				json_object_object_add(o, "created", json_object_new_int64(t->created));
-				json_object_object_add(o, "expires", json_object_new_int64(t->expires));
-				json_object_object_add(o, "expired", json_object_new_boolean(g.now >= t->expires));
-				json_object_object_add(o, "last_used", t->last_used ? json_object_new_int64(t->last_used) : NULL);
-				emit_json(o);
-				continue;
-			}
-			time_iso(t->created, c);
-			time_iso(t->expires, e);
-			if (t->last_used)
-				time_iso(t->last_used, u);
-			printf("%-4u %-28s created %s  expires %s%s  last used %s\n", t->id,
-			       t->label[0] ? printable(t->label) : "-", c, e, g.now >= t->expires ? " (expired)" : "", u);
-		}
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_trust_list(h, &(struct tf_trust_list_args){ .name = a.name }, CLI_SINK(render_list));
+	cli_close(h);
 	return ret;
 }
 
@@ -157,12 +136,22 @@ static const struct argp revoke_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_revoke(json_object *o)
+{
+	json_object *n;
+
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "revoked", &n);
+	printf("revoked %lld device%s\n", (long long)json_object_get_int64(n),
+	       json_object_get_int64(n) == 1 ? "" : "s");
+}
+
 static int trust_revoke_cmd(int argc, char **argv)
 {
 	struct trust_args a = { .want = 2 };
-	struct tf_sess ss;
 	int64_t id = 0;
-	unsigned n = 0;
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&revoke_argp, argc, argv, &a);
@@ -171,29 +160,11 @@ static int trust_revoke_cmd(int argc, char **argv)
 		return fail(EXIT_USAGE, "give a device ID or --all");
 	if (a.id && int_parse(a.id, 1, UINT32_MAX, &id))
 		return fail(EXIT_USAGE, "'%s' is not a device id", safe(a.id));
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	if (a.all) {
-		n = ss.a->ntr;
-		while (ss.a->ntr)
-			(void)trust_revoke(ss.a, ss.a->tr[0].id);
-	} else if (!(n = (unsigned)trust_revoke(ss.a, (uint32_t)id))) {
-		ret = fail(EXIT_NOENT, "no device %lld", (long long)id);
-		goto out;
-	}
-	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "trust.revoke", a.name, "ok", NULL, NULL)))
-		goto out;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "revoked", json_object_new_int64(n));
-		emit_json(o);
-	} else if (!g.quiet) {
-		printf("revoked %u device%s\n", n, n == 1 ? "" : "s");
-	}
-out:
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_trust_revoke(h, &(struct tf_trust_revoke_args){ .name = a.name, .id = (uint32_t)id,
+	                      .all = a.all }, CLI_SINK(render_revoke));
+	cli_close(h);
 	return ret;
 }
 

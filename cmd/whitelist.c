@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* twofactl whitelist add|list|del: addresses whose logins skip 2FA */
 #include "cmd/cmd.h"
-#include "core/policy.h"
 #include "core/timefmt.h"
 
 #include <stdio.h>
@@ -66,130 +65,40 @@ static const struct argp_option org_option[] = {
 	{ 0 }
 };
 
-/* Run fn on the whitelist of an account or organisation, under its lock. */
-typedef int (*wl_fn)(struct wl_entry *wl, unsigned *n, struct wl_args *a, int *changed);
-
-static int with_whitelist(struct wl_args *a, wl_fn fn, const char *event)
+static const char *field(json_object *o, const char *key)
 {
-	int ret, changed = 0;
+	json_object *v;
 
-	if (a->org) {
-		struct store *s = NULL;
-		struct acct_ref ref = { 0 };
-		struct org o;
-
-		if (!(ret = cli_org_begin(a->name, &s, &ref, &o)) && !(ret = fn(o.wl, &o.nwl, a, &changed)) && changed &&
-		    !(ret = org_write(g.h, &ref, &o)))
-			ret = tf_audit(g.h, event, NULL, "ok", NULL, a->name);
-		cli_org_end(s, &ref);
-		return ret;
-	}
-	{
-		struct tf_sess ss;
-
-		if (!(ret = sess_begin(&ss, a->name)) && !(ret = fn(ss.a->wl, &ss.a->nwl, a, &changed)) &&
-		    changed && !(ret = tf_sess_save(&ss)))
-			ret = tf_audit(g.h, event, a->name, "ok", NULL, NULL);
-		sess_end(&ss);
-		return ret;
-	}
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
 }
 
-static int parse_cidr(const char *s, struct cidr *c)
+static void render_add(json_object *o)
 {
-	int r = cidr_parse(s, c);
+	const char *org = field(o, "org");
 
-	if (r == CORE_ERANGE)
-		return fail(EXIT_USAGE, "'%s': prefix too long for the address family", safe(s));
-	if (r)
-		return fail(EXIT_USAGE, "'%s' is not an IPv4 or IPv6 address or CIDR range", safe(s));
-	return EXIT_OK;
+	if (!g.quiet)
+		printf("whitelisted %s for %s '%s'%s\n", field(o, "net"), org ? "organisation" : "account",
+		       org ? org : field(o, "name"), field(o, "expires") ? " (with a TTL)" : "");
 }
 
-static int do_add(struct wl_entry *wl, unsigned *n, struct wl_args *a, int *changed)
+static void render_del(json_object *o)
 {
-	struct cidr c;
-	char net[64];
-	int ret;
-
-	if ((ret = parse_cidr(a->cidr, &c)))
-		return ret;
-	if (a->broad && (ret = allow_admin_option("--allow-broad")))
-		return ret;
-	if (cidr_too_broad(&c) && !a->broad)
-		return fail(EXIT_USAGE, "'%s' is too broad: it covers %s; add --allow-broad if that is "
-		            "really meant", safe(a->cidr), cidr_covers_all_v4(&c) ?
-		            "every IPv4 address" : "a large part of the Internet");
-	ret = wl_add(wl, n, &c, g.now, a->ttl, a->note);
-	if (ret == CORE_EFULL)
-		return fail(EXIT_USAGE, "the whitelist holds %d entries already", ACCT_MAX_WHITELIST);
-	if (ret)
-		return fail(EXIT_USAGE, "note too long");
-	*changed = 1;
-	cidr_format(&c, net);
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, a->org ? "org" : "name", json_object_new_string(a->name));
-		json_object_object_add(o, "net", json_object_new_string(net));
-		json_object_object_add(o, "expires", a->ttl ? json_object_new_int64(g.now + a->ttl) : NULL);
-		emit_json(o);
-	} else if (!g.quiet) {
-		printf("whitelisted %s for %s '%s'%s\n", net, a->org ? "organisation" : "account", a->name,
-		       a->ttl ? " (with a TTL)" : "");
-	}
-	return EXIT_OK;
+	if (!g.quiet)
+		printf("removed %s\n", field(o, "net"));
 }
 
-static int do_del(struct wl_entry *wl, unsigned *n, struct wl_args *a, int *changed)
+static void render_list(json_object *o)
 {
-	struct cidr c;
-	int ret;
+	json_object *expires, *expired;
+	const char *note = field(o, "note");
+	char t[32];
 
-	if ((ret = parse_cidr(a->cidr, &c)))
-		return ret;
-	if (!wl_del(wl, n, &c))
-		return fail(EXIT_NOENT, "'%s' is not whitelisted", safe(a->cidr));
-	*changed = 1;
-	if (!g.quiet && !g.json)
-		printf("removed %s\n", a->cidr);
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a->name));
-		json_object_object_add(o, "net", json_object_new_string(a->cidr));
-		json_object_object_add(o, "result", json_object_new_string("deleted"));
-		emit_json(o);
-	}
-	return EXIT_OK;
-}
-
-static int do_list(struct wl_entry *wl, unsigned *n, struct wl_args *a, int *changed)
-{
-	(void)a;
-	(void)changed;
-	for (unsigned i = 0; i < *n; i++) {
-		char net[64], t[32];
-		int expired = wl[i].expires && g.now >= wl[i].expires;
-
-		cidr_format(&wl[i].net, net);
-		if (g.json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "net", json_object_new_string(net));
-			json_object_object_add(o, "created", json_object_new_int64(wl[i].created));
-			json_object_object_add(o, "expires", wl[i].expires ? json_object_new_int64(wl[i].expires) : NULL);
-			json_object_object_add(o, "expired", json_object_new_boolean(expired));
-			json_object_object_add(o, "note", wl[i].note[0] ? json_object_new_string(wl[i].note) : NULL);
-			emit_json(o);
-		} else {
-			if (wl[i].expires)
-				time_iso(wl[i].expires, t);
-			printf("%-40s %s%s%s%s\n", net, wl[i].expires ? (expired ? "expired " : "until ") : "permanent",
-			       wl[i].expires ? t : "", wl[i].note[0] ? "  # " : "", printable(wl[i].note));
-		}
-	}
-	return EXIT_OK;
+	json_object_object_get_ex(o, "expires", &expires);
+	json_object_object_get_ex(o, "expired", &expired);
+	if (expires)
+		time_iso(json_object_get_int64(expires), t);
+	printf("%-40s %s%s%s%s\n", field(o, "net"), expires ? (json_object_get_boolean(expired) ? "expired " : "until ") :
+	       "permanent", expires ? t : "", note ? "  # " : "", printable(note));
 }
 
 static const struct argp add_argp = {
@@ -205,31 +114,61 @@ static const struct argp list_argp = {
 	org_option, parse, "NAME", "List the whitelist of an account or organisation.", common_children, NULL, NULL
 };
 
+/* An account's whitelist: its name is checked before the store is opened. */
+static int open_for(const struct wl_args *a, tf **h)
+{
+	int ret;
+
+	*h = NULL;
+	if (!a->org && (ret = check_name(a->name)))
+		return ret;
+	return cli_open(h);
+}
+
 static int wl_add_cmd(int argc, char **argv)
 {
 	struct wl_args a = { .want = 2 };
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&add_argp, argc, argv, &a);
 	set_ctx("whitelist add %s", safe(a.name));
-	return with_whitelist(&a, do_add, "whitelist.add");
+	if (!(ret = open_for(&a, &h)))
+		ret = tf_whitelist_add(h, &(struct tf_whitelist_add_args){ .name = a.name, .cidr = a.cidr,
+		                       .ttl = a.ttl, .note = a.note, .org = a.org, .allow_broad = a.broad },
+		                       CLI_SINK(render_add));
+	cli_close(h);
+	return ret;
 }
 
 static int wl_del_cmd(int argc, char **argv)
 {
 	struct wl_args a = { .want = 2 };
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&del_argp, argc, argv, &a);
 	set_ctx("whitelist del %s", safe(a.name));
-	return with_whitelist(&a, do_del, "whitelist.del");
+	if (!(ret = open_for(&a, &h)))
+		ret = tf_whitelist_del(h, &(struct tf_whitelist_del_args){ .name = a.name, .cidr = a.cidr,
+		                       .org = a.org }, CLI_SINK(render_del));
+	cli_close(h);
+	return ret;
 }
 
 static int wl_list_cmd(int argc, char **argv)
 {
 	struct wl_args a = { .want = 1 };
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&list_argp, argc, argv, &a);
 	set_ctx("whitelist list %s", safe(a.name));
-	return with_whitelist(&a, do_list, "whitelist.list");
+	if (!(ret = open_for(&a, &h)))
+		ret = tf_whitelist_list(h, &(struct tf_whitelist_list_args){ .name = a.name, .org = a.org },
+		                        CLI_SINK(render_list));
+	cli_close(h);
+	return ret;
 }
 
 static const struct verb verbs[] = {

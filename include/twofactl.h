@@ -158,6 +158,179 @@ tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *o
 
 /* ==== factors: enroll, confirm, show, disable, code, backup, trust, whitelist (lib/enroll.c, lib/backup.c, lib/trust.c, lib/whitelist.c) ==== */
 
+/* How a second factor is enrolled (enroll --method). */
+typedef enum tf_method {
+	TF_METHOD_TOTP = 0,       /* an authenticator app, time-based */
+	TF_METHOD_HOTP,           /* an authenticator app, counter-based */
+	TF_METHOD_EMAIL,          /* a code by email to the account's address */
+	TF_METHOD_SMS,            /* a code by SMS to the account's mobile number */
+} tf_method;
+
+/* An authenticator app's hash (enroll --algo). */
+typedef enum tf_otp_algo {
+	TF_ALGO_SHA1 = 0,
+	TF_ALGO_SHA256,
+	TF_ALGO_SHA512,
+} tf_otp_algo;
+
+/* enroll NAME: a pending factor, replacing a pending one of the same
+ * method. An app: a random key, and one result carrying it (a secret):
+ * {name, factor, type, status, uri, secret, algorithm, digits, period |
+ * counter}. Email or SMS: a confirmation code is sent first (TF_NEED_ENROL
+ * when the account has no address or number, TF_DELIVERY when it did not
+ * go out: nothing is kept), and one result {name, factor, type, status,
+ * session, to}, where to is the address or number it went to (the
+ * command line's text shows it; its --json leaves it out). */
+struct tf_enroll_args {
+	const char *name;
+	tf_method method;
+	tf_otp_algo algo;           /* apps */
+	unsigned digits;            /* apps: 6 or 8; 0: 6 */
+	unsigned period;            /* TOTP: 10 to 300 seconds; 0: 30 */
+	const char *issuer;         /* apps: shown in the app; NULL: config issuer */
+	const char *label;          /* NULL: none; one line of at most 64 bytes */
+};
+tf_status tf_enroll(tf *h, const struct tf_enroll_args *a, const struct tf_sink *out) TF_WUR;
+
+/* confirm NAME CODE: activate a pending factor with a code it shows (or
+ * the code sent for a pending email/SMS method, which is then told of its
+ * success; a failed notice is said through the error hook with status
+ * TF_OK and word "warning"). An app on an account whose active method is
+ * SMS needs the SMS code too (send --purpose confirm). One result {name,
+ * factor, type, status, backup_codes?}: when the account had no backup
+ * codes, ten fresh ones, shown this once (a secret): the sink must take
+ * them (and flush) before anything is kept. With by_link, the code is
+ * spent and a link that activates is emailed instead: {name, factor,
+ * status, link_expires, to} (to: the address, which --json leaves out). */
+struct tf_confirm_args {
+	const char *name;
+	const char *code;           /* a secret: the caller wipes it */
+	const char *sms_code;       /* NULL: none; a secret */
+	uint32_t factor;            /* 0: the newest pending one */
+	int by_link;
+};
+tf_status tf_confirm(tf *h, const struct tf_confirm_args *a, const struct tf_sink *out) TF_WUR;
+
+/* confirm --link: the token of an emailed activation link ("NAME:" and 43
+ * characters) activates its factor: TF_REJECTED when it is wrong, used
+ * or expired. The result is confirm's. */
+struct tf_confirm_link_args {
+	const char *token;          /* a secret: the caller wipes it */
+};
+tf_status tf_confirm_link(tf *h, const struct tf_confirm_link_args *a, const struct tf_sink *out) TF_WUR;
+
+/* show NAME: an app's key again, to add it to another device: enroll's
+ * result for the factor (a secret). Anyone but an administrator must give
+ * the factor's current code. */
+struct tf_show_args {
+	const char *name;
+	uint32_t factor;            /* 0: the newest app, active ones first */
+	const char *issuer;         /* NULL: config issuer */
+	const char *code;           /* needed unless the handle is an administrator's; a secret */
+};
+tf_status tf_show(tf *h, const struct tf_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* disable NAME: remove the account's factors (or one), and its backup
+ * codes when no active factor is left. Needs a valid code, or force (an
+ * administrator's, audited). One result {name, removed, enabled, forced}. */
+struct tf_disable_args {
+	const char *name;
+	const char *code;           /* a secret; NULL with force */
+	uint32_t factor;            /* 0: every factor */
+	int force;
+};
+tf_status tf_disable(tf *h, const struct tf_disable_args *a, const struct tf_sink *out) TF_WUR;
+
+/* code NAME: an app's current code (HOTP: the next, not used up), for an
+ * administrator testing a setup. One result (a secret): {name, factor,
+ * code, valid_for?} (valid_for: TOTP). An administrator's handle only. */
+struct tf_code_args {
+	const char *name;
+	uint32_t factor;            /* 0: as show */
+};
+tf_status tf_code(tf *h, const struct tf_code_args *a, const struct tf_sink *out) TF_WUR;
+
+/* backup issue NAME: a fresh set of backup codes replaces the old one,
+ * which stays when the sink cannot take the new (shown once, a secret):
+ * {name, backup_codes}. */
+struct tf_backup_issue_args {
+	const char *name;
+	unsigned count;             /* 1 to 20; 0: 10 */
+};
+tf_status tf_backup_issue(tf *h, const struct tf_backup_issue_args *a, const struct tf_sink *out) TF_WUR;
+
+/* backup list NAME: how many are left (never the codes): {name, left, issued}. */
+struct tf_backup_list_args {
+	const char *name;
+};
+tf_status tf_backup_list(tf *h, const struct tf_backup_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* backup revoke NAME: every code, or the one given (TF_NOENT when it is
+ * not one of the account's unused codes): {name, revoked, left}. */
+struct tf_backup_revoke_args {
+	const char *name;
+	const char *code;           /* a secret; NULL with all */
+	int all;
+};
+tf_status tf_backup_revoke(tf *h, const struct tf_backup_revoke_args *a, const struct tf_sink *out) TF_WUR;
+
+/* trust add NAME: remember a device; its random token is shown once (a
+ * secret; only its keyed hash is kept, and nothing when the sink cannot
+ * take it): {name, id, token, expires}. */
+struct tf_trust_add_args {
+	const char *name;
+	unsigned days;              /* 1 to 365; 0: config trust.days (30) */
+	const char *label;          /* NULL: none */
+};
+tf_status tf_trust_add(tf *h, const struct tf_trust_add_args *a, const struct tf_sink *out) TF_WUR;
+
+/* trust list NAME: one result per device: {id, label, created, expires,
+ * expired, last_used}. */
+struct tf_trust_list_args {
+	const char *name;
+};
+tf_status tf_trust_list(tf *h, const struct tf_trust_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* trust revoke NAME: one device (TF_NOENT when there is none of that id)
+ * or all: {name, revoked}. */
+struct tf_trust_revoke_args {
+	const char *name;
+	uint32_t id;                /* 0 with all */
+	int all;
+};
+tf_status tf_trust_revoke(tf *h, const struct tf_trust_revoke_args *a, const struct tf_sink *out) TF_WUR;
+
+/* whitelist add NAME CIDR: logins of the account (or, with org, of every
+ * account of the organisation NAME) from the address or range skip the
+ * second factor; adding it again updates its TTL and note. A range that
+ * covers every IPv4 address or a large part of the Internet needs
+ * allow_broad (an administrator's). One result: {name | org, net, expires}. */
+struct tf_whitelist_add_args {
+	const char *name;
+	const char *cidr;
+	int64_t ttl;                /* seconds; 0: never expires */
+	const char *note;           /* NULL: none */
+	int org;
+	int allow_broad;
+};
+tf_status tf_whitelist_add(tf *h, const struct tf_whitelist_add_args *a, const struct tf_sink *out) TF_WUR;
+
+/* whitelist list NAME: one result per entry: {net, created, expires,
+ * expired, note}. */
+struct tf_whitelist_list_args {
+	const char *name;
+	int org;
+};
+tf_status tf_whitelist_list(tf *h, const struct tf_whitelist_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* whitelist del NAME CIDR: TF_NOENT when it is not there: {name, net, result}. */
+struct tf_whitelist_del_args {
+	const char *name;
+	const char *cidr;
+	int org;
+};
+tf_status tf_whitelist_del(tf *h, const struct tf_whitelist_del_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of factors ==== */
 
 /* ==== administration: recovery, expire, audit, fsck, rekey, export, import (lib/recovery.c, lib/expire.c, lib/audit.c, lib/fsck.c, lib/rekey.c, lib/export.c) ==== */

@@ -257,3 +257,10 @@ setup() {
 	assert_equal "${#lines[@]}" 10
 	run -0 tf verify alice "${lines[0]}"
 }
+
+@test "enroll --method webauthn is a usage error of the option: keys are registered with webauthn register" {
+	run -2 --separate-stderr tf enroll alice --method webauthn --qr none
+	assert_equal "$stderr" "twofactl enroll: --method: 'webauthn' is not one of totp, hotp, email, sms"
+	run -0 tf --json user show alice
+	run -0 jq -e '.factors==[]' <<<"$output"
+}

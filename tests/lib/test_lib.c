@@ -314,6 +314,188 @@ static void test_admin(void)
 	json_object_put(k.all);
 }
 
+/* ---- factors: enroll, confirm, show, disable, code, backup, trust, whitelist ---- */
+
+/* tests/lib/fixture_factors.c: an account (no public use case makes one yet) */
+int factors_fixture_user(tf *h, const char *name);
+
+/* Keeps a copy of the results (the library wipes a secret's strings once
+ * the sink returns); fails every result when refuse is set. */
+struct factors_sink {
+	json_object *last;
+	int n, refuse;
+};
+
+static int factors_take(void *ctx, json_object *o)
+{
+	struct factors_sink *k = ctx;
+
+	if (k->refuse)
+		return -1;
+	json_object_put(k->last);
+	k->last = json_tokener_parse(json_object_to_json_string(o));
+	k->n++;
+	return 0;
+}
+
+static const char *factors_str(const struct factors_sink *k, const char *key)
+{
+	json_object *v;
+
+	return k->last && json_object_object_get_ex(k->last, key, &v) && v ? json_object_get_string(v) : "";
+}
+
+static int64_t factors_int(const struct factors_sink *k, const char *key)
+{
+	json_object *v;
+
+	return k->last && json_object_object_get_ex(k->last, key, &v) ? json_object_get_int64(v) : -1;
+}
+
+static void factors_reset(struct factors_sink *k)
+{
+	json_object_put(k->last);
+	memset(k, 0, sizeof *k);
+}
+
+static void test_factors(void)
+{
+	int64_t now = 1800000000;
+	char dir[600], code[16] = "", backup[40] = "", token[80] = "";
+	struct tf_options o = { .dir = dir, .clock = fixed_clock, .clock_ctx = &now };
+	struct factors_sink k = { 0 };
+	const struct tf_sink out = { factors_take, NULL, &k };
+	json_object *arr;
+	tf *h = NULL, *fe = NULL;
+	tf_status r;
+
+	snprintf(dir, sizeof dir, "%s/factors", base);
+	if (tf_create(&h, &o, NULL, NULL) != TF_OK || factors_fixture_user(h, "alice")) {
+		check(0, "factors: a store with an account (%s)", h ? tf_error_message(h) : "no handle");
+		tf_close(&h);
+		return;
+	}
+
+	/* refusals before anything is looked at */
+	r = tf_enroll(h, &(struct tf_enroll_args){ .name = "nobody", .method = TF_METHOD_TOTP }, &out);
+	check(r == TF_NOENT && k.n == 0, "tf_enroll of a missing account is TF_NOENT, no result (%s)",
+	      tf_error_message(h));
+	r = tf_whitelist_add(h, &(struct tf_whitelist_add_args){ .name = "alice", .cidr = "10.0.0.300" }, &out);
+	check(r == TF_USAGE && strstr(tf_error_message(h), "not an IPv4 or IPv6"),
+	      "tf_whitelist_add refuses a bad address (%s)", tf_error_message(h));
+	r = tf_trust_add(h, &(struct tf_trust_add_args){ .name = "alice", .days = 366 }, &out);
+	check(r == TF_USAGE, "tf_trust_add refuses 366 days");
+	r = tf_backup_revoke(h, &(struct tf_backup_revoke_args){ .name = "alice" }, &out);
+	check(r == TF_USAGE && strstr(tf_error_message(h), "--all"), "tf_backup_revoke needs a code or all");
+
+	/* enroll, code, confirm: the factor is active, with ten backup codes */
+	r = tf_enroll(h, &(struct tf_enroll_args){ .name = "alice", .method = TF_METHOD_TOTP }, &out);
+	check(r == TF_OK && !strcmp(factors_str(&k, "status"), "pending") && strlen(factors_str(&k, "secret")) >= 32 &&
+	      !strncmp(factors_str(&k, "uri"), "otpauth://totp/", 15), "tf_enroll TOTP: a pending factor and its key");
+	r = tf_code(h, &(struct tf_code_args){ .name = "alice" }, &out);
+	check(r == TF_OK && strlen(factors_str(&k, "code")) == 6 && factors_int(&k, "valid_for") > 0,
+	      "tf_code: the current code of the pending factor");
+	snprintf(code, sizeof code, "%s", factors_str(&k, "code"));
+	r = tf_confirm(h, &(struct tf_confirm_args){ .name = "alice", .code = code }, &out);
+	arr = NULL;
+	if (k.last)
+		json_object_object_get_ex(k.last, "backup_codes", &arr);
+	check(r == TF_OK && !strcmp(factors_str(&k, "status"), "active") && json_object_array_length(arr) == 10,
+	      "tf_confirm activates it and hands ten backup codes");
+	if (arr && json_object_array_length(arr))
+		snprintf(backup, sizeof backup, "%s", json_object_get_string(json_object_array_get_idx(arr, 0)));
+	r = tf_confirm(h, &(struct tf_confirm_args){ .name = "alice", .code = code }, &out);
+	check(r != TF_OK, "the same confirm again is refused (%d: %s)", r, tf_error_message(h));
+
+	/* backup: a new set the sink cannot take leaves the old one */
+	k.refuse = 1;
+	r = tf_backup_issue(h, &(struct tf_backup_issue_args){ .name = "alice" }, &out);
+	k.refuse = 0;
+	check(r == TF_STORE, "tf_backup_issue whose codes cannot be taken is TF_STORE");
+	r = tf_backup_revoke(h, &(struct tf_backup_revoke_args){ .name = "alice", .code = backup }, &out);
+	check(r == TF_OK && factors_int(&k, "revoked") == 1 && factors_int(&k, "left") == 9,
+	      "an old backup code still works after it: revoked 1, 9 left");
+	r = tf_backup_revoke(h, &(struct tf_backup_revoke_args){ .name = "alice", .code = backup }, &out);
+	check(r == TF_NOENT, "a revoked backup code is gone (TF_NOENT)");
+	r = tf_backup_list(h, &(struct tf_backup_list_args){ .name = "alice" }, &out);
+	check(r == TF_OK && factors_int(&k, "left") == 9 && factors_int(&k, "issued") == now,
+	      "tf_backup_list: 9 left, issued now");
+
+	/* trust: nothing kept when the token cannot be taken */
+	k.refuse = 1;
+	r = tf_trust_add(h, &(struct tf_trust_add_args){ .name = "alice", .label = "lab" }, &out);
+	k.refuse = 0;
+	check(r == TF_STORE, "tf_trust_add whose token cannot be taken is TF_STORE");
+	k.n = 0;
+	r = tf_trust_list(h, &(struct tf_trust_list_args){ .name = "alice" }, &out);
+	check(r == TF_OK && k.n == 0, "and no device is remembered");
+	r = tf_trust_add(h, &(struct tf_trust_add_args){ .name = "alice", .days = 2, .label = "lab" }, &out);
+	check(r == TF_OK && strlen(factors_str(&k, "token")) > 20 && factors_int(&k, "expires") == now + 2 * 86400,
+	      "tf_trust_add: a token, expiring in 2 days");
+	snprintf(token, sizeof token, "%s", factors_str(&k, "token"));
+	r = tf_check(h, &(struct tf_check_args){ .name = "alice", .device_token = token }, &out);
+	check(r == TF_OK, "tf_check with that token skips the code (%s)", factors_str(&k, "reason"));
+	r = tf_trust_revoke(h, &(struct tf_trust_revoke_args){ .name = "alice", .all = 1 }, &out);
+	check(r == TF_OK && factors_int(&k, "revoked") == 1, "tf_trust_revoke all: 1");
+	r = tf_check(h, &(struct tf_check_args){ .name = "alice", .device_token = token }, &out);
+	check(r == TF_NEED_CODE, "after it the token no longer skips the code");
+
+	/* whitelist */
+	r = tf_whitelist_add(h, &(struct tf_whitelist_add_args){ .name = "alice", .cidr = "0.0.0.0/0" }, &out);
+	check(r == TF_USAGE && strstr(tf_error_message(h), "too broad"), "0.0.0.0/0 is too broad");
+	r = tf_whitelist_add(h, &(struct tf_whitelist_add_args){ .name = "alice", .cidr = "10.1.2.3/8",
+	                     .ttl = 3600 }, &out);
+	check(r == TF_OK && !strcmp(factors_str(&k, "net"), "10.0.0.0/8") && factors_int(&k, "expires") == now + 3600,
+	      "tf_whitelist_add clears the host bits, expires in an hour");
+	k.n = 0;
+	r = tf_whitelist_list(h, &(struct tf_whitelist_list_args){ .name = "alice" }, &out);
+	check(r == TF_OK && k.n == 1 && !strcmp(factors_str(&k, "net"), "10.0.0.0/8"), "tf_whitelist_list: one entry");
+	r = tf_check(h, &(struct tf_check_args){ .name = "alice", .ip = "10.9.9.9" }, &out);
+	check(r == TF_OK, "tf_check from inside it skips the code");
+	r = tf_whitelist_del(h, &(struct tf_whitelist_del_args){ .name = "alice", .cidr = "10.0.0.0/8" }, &out);
+	check(r == TF_OK && !strcmp(factors_str(&k, "result"), "deleted"), "tf_whitelist_del");
+	r = tf_whitelist_del(h, &(struct tf_whitelist_del_args){ .name = "alice", .cidr = "10.0.0.0/8" }, &out);
+	check(r == TF_NOENT, "deleting it again is TF_NOENT");
+
+	/* a front end's handle: the key again only with a code; no --force, no broad ranges */
+	o.role = TF_ROLE_FRONTEND;
+	if (tf_open(&fe, &o) == TF_OK) {
+		r = tf_show(fe, &(struct tf_show_args){ .name = "alice" }, &out);
+		check(r == TF_USAGE, "a front end's tf_show without a code is refused");
+		r = tf_disable(fe, &(struct tf_disable_args){ .name = "alice", .force = 1 }, &out);
+		check(r == TF_USAGE && !strcmp(tf_error_word(fe), "forbidden"), "a front end's tf_disable force is forbidden");
+		r = tf_whitelist_add(fe, &(struct tf_whitelist_add_args){ .name = "alice", .cidr = "::/0",
+		                     .allow_broad = 1 }, &out);
+		check(r == TF_USAGE && !strcmp(tf_error_word(fe), "forbidden"), "and so is its allow_broad");
+		r = tf_code(fe, &(struct tf_code_args){ .name = "alice" }, &out);
+		check(r == TF_USAGE && !strcmp(tf_error_word(fe), "forbidden"), "and its tf_code");
+		o.role = TF_ROLE_PAM;
+		tf_close(&fe);
+		if (tf_open(&fe, &o) == TF_OK) {
+			r = tf_code(fe, &(struct tf_code_args){ .name = "alice" }, &out);
+			check(r == TF_USAGE && !strcmp(tf_error_word(fe), "forbidden"), "and a PAM handle's tf_code");
+		}
+	} else {
+		check(0, "a front end's handle opens (%s)", tf_error_message(fe));
+	}
+	tf_close(&fe);
+	o.role = TF_ROLE_NONE;
+
+	/* an administrator's show and disable */
+	r = tf_show(h, &(struct tf_show_args){ .name = "alice" }, &out);
+	check(r == TF_OK && !strcmp(factors_str(&k, "status"), "active"), "an administrator's tf_show needs no code");
+	r = tf_disable(h, &(struct tf_disable_args){ .name = "alice", .force = 1 }, &out);
+	check(r == TF_OK && factors_int(&k, "removed") == 1, "tf_disable force removes the factor");
+	r = tf_code(h, &(struct tf_code_args){ .name = "alice" }, &out);
+	check(r == TF_NOENT, "and no code is left to show");
+
+	memset(code, 0, sizeof code);
+	memset(backup, 0, sizeof backup);
+	memset(token, 0, sizeof token);
+	factors_reset(&k);
+	tf_close(&h);
+}
+
 int main(void)
 {
 	if (!mkdtemp(base)) {
@@ -322,6 +504,7 @@ int main(void)
 	}
 	test_open_close();
 	test_admin();
+	test_factors();
 	rm_rf(base);
 	printf("1..%d\n", n_run);
 	return n_fail != 0;
