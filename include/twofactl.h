@@ -137,6 +137,31 @@ void tf_secret_free(tf_secret **s);
 
 /* ==== login: check, verify (code, password, WebAuthn assertion), send, passwd, reset, webauthn (lib/check.c, lib/verify.c, lib/send.c, lib/password.c, lib/webauthn.c) ==== */
 
+/* send NAME --via email|sms --purpose login|enroll|confirm: a one-time
+ * code (6 digits, code.ttl, once, hashed) with a 3-digit session id.
+ * TF_OK, TF_NOENT (no such account, or no pending enrolment of the
+ * channel), TF_NEED_ENROL (the channel is not an enrolled method, or no
+ * address), TF_LOCKED (locked out, or word "rate_limited": code.resend),
+ * TF_DELIVERY (nothing recorded). One result: {name, via, purpose,
+ * session, expires, to}; "to", the address or number the code went to,
+ * is for the caller's own message (the command line's --json leaves it
+ * out). */
+typedef enum tf_channel {
+	TF_CHANNEL_EMAIL = 0,
+	TF_CHANNEL_SMS,
+} tf_channel;
+typedef enum tf_code_purpose {
+	TF_CODE_LOGIN = 0,
+	TF_CODE_ENROLL,             /* resend the code of a pending enrolment */
+	TF_CODE_CONFIRM,
+} tf_code_purpose;
+struct tf_send_args {
+	const char *name;
+	tf_channel via;
+	tf_code_purpose purpose;
+};
+tf_status tf_send(tf *h, const struct tf_send_args *a, const struct tf_sink *out) TF_WUR;
+
 /* check NAME, after the password was accepted: may this login skip the
  * second factor? TF_OK (policy off, optional and not enrolled, a
  * whitelisted address, a remembered device, a service account),
