@@ -175,6 +175,36 @@ struct tf_check_args {
 };
 tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *out) TF_WUR;
 
+/* passwd NAME: set the account's password (at least 8 characters,
+ * Argon2id). Clears the password's failure budget and ends the codes and
+ * links sent so far. TF_OK, TF_USAGE (too short), TF_NOENT. One result:
+ * {name, password}. */
+struct tf_passwd_args {
+	const char *name;
+	const char *password;       /* a secret: the caller wipes it */
+};
+tf_status tf_passwd(tf *h, const struct tf_passwd_args *a, const struct tf_sink *out) TF_WUR;
+
+/* reset send NAME: email a single-use password reset link (reset.url with
+ * {token}, valid reset.ttl). TF_OK, TF_LOCKED (the user turned the email
+ * reset off, or sent moments ago), TF_NEED_ENROL (no email address),
+ * TF_DELIVERY (nothing recorded). One result: {name, expires, to}; "to"
+ * is the address (the command line's --json leaves it out). */
+struct tf_reset_send_args {
+	const char *name;
+};
+tf_status tf_reset_send(tf *h, const struct tf_reset_send_args *a, const struct tf_sink *out) TF_WUR;
+
+/* reset redeem: check a reset token ("NAME:SECRET") once; with a
+ * password, set it. TF_OK, TF_REJECTED (wrong, used or expired), TF_USAGE
+ * (malformed), TF_LOCKED (email reset turned off). One result: {name,
+ * password_set}. */
+struct tf_reset_redeem_args {
+	const char *token;          /* a secret: the caller wipes it */
+	const char *password;       /* the new password, or NULL; a secret */
+};
+tf_status tf_reset_redeem(tf *h, const struct tf_reset_redeem_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of login ==== */
 
 /* ==== accounts and organisations: init, user, org, config, oidc, health (lib/user.c, lib/org.c, lib/config.c, lib/oidc.c, lib/health.c) ==== */
