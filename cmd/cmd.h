@@ -243,8 +243,6 @@ int cmd_passwd(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_oidc(int argc, char **argv);
 int cmd_webauthn(int argc, char **argv);
-/* verify NAME --assertion FILE (cmd/webauthn.c); *factor gets the key's id. */
-int verify_assertion(struct tf_sess *ss, const char *file, const char *ip, uint32_t *factor);
 /* An exit code that is a command's answer, not a failure: 0, and check's
  * 10 and 11 (twofactl.c). */
 int answered(int rc);

@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: ISC */
-/* twofactl passwd | reset send | reset redeem: passwords as the first factor */
+/* twofactl passwd | reset send | reset redeem: passwords as the first
+ * factor (lib/password.c) */
 #include "cmd/cmd.h"
-#include "cmd/cmd.h"
-#include "lib/shared.h"
-#include "core/auth.h"
-#include "core/lockout.h"
-#include "core/timefmt.h"
 
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define PW_MIN 8
 #define PW_MAX 1000
+#define TOKEN_MAX (64 + 80)   /* NAME (at most 64), ':', 43 characters, and room */
 
 struct pw_args {
 	const char *name;
@@ -36,18 +31,22 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* Hash pw with Argon2id into the account. */
-static int set_password(struct account *a, const char *pw)
+/* Under --json the result as the library gives it but for "to": the
+ * address is said in the text only. */
+static int result_without_to(void *ctx, json_object *o)
 {
-	size_t n = strlen(pw);
+	json_object *copy;
+	int r;
 
-	if (n < PW_MIN)
-		return fail(EXIT_USAGE, "a password needs at least %d characters", PW_MIN);
-	if (crypto_pwhash_str(a->pwhash, pw, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		return fail(EXIT_STORE, "cannot hash the password (out of memory?)");
-	auth_revoke_sent(a);   /* codes and links sent before the change die with the old password */
-	return EXIT_OK;
+	if (!g.json)
+		return cli_result(ctx, o);
+	copy = json_object_new_object();
+	json_object_object_foreach(o, k, v)
+		if (strcmp(k, "to"))
+			json_object_object_add(copy, k, json_object_get(v));
+	r = cli_result(ctx, copy);
+	json_object_put(copy);
+	return r;
 }
 
 static const struct argp passwd_argp = {
@@ -58,10 +57,20 @@ static const struct argp passwd_argp = {
 	"that budget and ends the codes and links sent so far.", common_children, NULL, NULL
 };
 
+static void render_passwd(json_object *o)
+{
+	json_object *v;
+
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "name", &v);
+	printf("password of '%s' changed\n", json_object_get_string(v));
+}
+
 int cmd_passwd(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
-	struct tf_sess ss = { 0 };
+	tf *h = NULL;
 	char *pw;
 	int ret;
 
@@ -74,24 +83,12 @@ int cmd_passwd(int argc, char **argv)
 		goto done;
 	}
 	set_ctx("passwd %s", safe(a.name));
-	if ((ret = check_name(a.name)) || (ret = read_stdin_line(pw, PW_MAX + 2, "password")))
+	if ((ret = check_name(a.name)) || (ret = read_stdin_line(pw, PW_MAX + 2, "password")) ||
+	    (ret = cli_open(&h)))
 		goto done;
-	if (!(ret = sess_begin(&ss, a.name)) && !(ret = set_password(ss.a, pw))) {
-		budget_reset(&ss.a->lk_pw);   /* old guesses were against a password that is gone */
-		if (!(ret = tf_sess_save(&ss)))
-			ret = tf_audit(g.h, "passwd", a.name, "ok", NULL, NULL);
-	}
-	sess_end(&ss);
-	if (!ret && !g.quiet && !g.json)
-		printf("password of '%s' changed\n", a.name);
-	if (!ret && g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "password", json_object_new_boolean(1));
-		emit_json(o);
-	}
+	ret = tf_passwd(h, &(struct tf_passwd_args){ .name = a.name, .password = pw }, CLI_SINK(render_passwd));
 done:
+	cli_close(h);
 	sodium_free(pw);
 	return ret;
 }
@@ -108,100 +105,31 @@ static const struct argp send_argp = {
 	"delivery fails (nothing recorded).", common_children, NULL, NULL
 };
 
+static void render_reset_send(json_object *o)
+{
+	json_object *v;
+
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "to", &v);
+	printf("sent a password reset link to %s\n", json_object_get_string(v));
+}
+
 static int reset_send(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
-	struct tf_sess ss;
-	struct account *snap = NULL;
-	char token[ACCT_NAME_MAX + 2 + 64], *url = NULL, minutes[24];
-	uint8_t hash[CODE_HASH_BYTES];
-	int64_t ttl, resend, last, prev_sent;
-	uint32_t epoch;
-	int ret, sent;
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&send_argp, argc, argv, &a);
 	if (!a.name)
 		return fail(EXIT_USAGE, "missing account NAME");
 	set_ctx("reset send %s", safe(a.name));
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	if (ss.a->email_reset_off) {
-		ret = fail(EXIT_LOCKED, "the email reset is turned off for %s (user set %s --email-reset on)",
-		           a.name, a.name);
-		goto out;
-	}
-	if (!destination(g.h, ss.a, CH_EMAIL)) {
-		ret = EXIT_NEED_ENROL;
-		goto out;
-	}
-	if ((ret = tf_config_duration(g.h, "reset.ttl", 3600, &ttl)) ||
-	    (ret = tf_config_duration(g.h, "code.resend", 30, &resend)))
-		goto out;
-	last = ss.a->reset_sent ? ss.a->reset_sent : ss.a->reset_expires ? ss.a->reset_expires - ttl : 0;
-	if (last && g.now < last + resend) {
-		ret = fail(EXIT_LOCKED, "a reset link was sent moments ago: wait %lld s before another",
-		           (long long)(last + resend - g.now));
-		goto out;
-	}
-	/* 1. under the lock: the token, its hash (bound to this address), and
-	 * the resend slot reserved */
-	if ((ret = link_token_make(&ss, "reset", token, sizeof token, hash)) ||
-	    (ret = link_token_url(g.h, "reset.url", token, &url)))
-		goto out;
-	if (!(snap = account_new())) {
-		ret = fail(EXIT_STORE, "cannot allocate secure memory");
-		goto out;
-	}
-	prev_sent = ss.a->reset_sent;
-	epoch = ss.a->sent_epoch;
-	ss.a->reset_sent = g.now;
-	if ((ret = tf_sess_save(&ss)))
-		goto out;
-	memcpy(snap, ss.a, sizeof *snap);
-	/* 2. without it: a slow mail server never holds the account */
-	tf_sess_release(&ss);
-	snprintf(minutes, sizeof minutes, "%lld", (long long)(ttl + 59) / 60);
-	{
-		struct msg_var v[] = { { "name", snap->name }, { "issuer", tf_config_issuer(g.h) },
-		                       { "url", url }, { "minutes", minutes } };
-
-		sent = deliver(g.h, snap, CH_EMAIL, "reset", v, 4);
-	}
-	/* 3. under it again: the link is recorded, or the slot given back */
-	if ((ret = tf_sess_retake(&ss)))
-		goto out;
-	if (!sent && (strcmp(ss.a->email, snap->email) || ss.a->sent_epoch != epoch || ss.a->email_reset_off))
-		sent = fail(EXIT_DELIVERY, "the account's address or settings changed while the message was "
-		            "sent: nothing recorded, send again");
-	if (sent) {
-		if (ss.a->reset_sent == g.now)
-			ss.a->reset_sent = prev_sent;
-		TF_IGNORE(tf_sess_save(&ss));
-		ret = sent;
-		goto out;
-	}
-	memcpy(ss.a->reset_hash, hash, sizeof hash);   /* a new link replaces the old */
-	ss.a->reset_expires = g.now + ttl;
-	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "reset.send", a.name, "sent", NULL, NULL)))
-		goto out;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "expires", json_object_new_int64(ss.a->reset_expires));
-		emit_json(o);
-	} else if (!g.quiet) {
-		printf("sent a password reset link to %s\n", ss.a->email);
-	}
-out:
-	sodium_memzero(token, sizeof token);
-	sodium_memzero(hash, sizeof hash);
-	if (url) {
-		sodium_memzero(url, strlen(url));
-		free(url);
-	}
-	account_free(snap);
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_reset_send(h, &(struct tf_reset_send_args){ .name = a.name },
+	                    &(const struct tf_sink){ result_without_to, cli_flush, &(struct cli_out){ render_reset_send } });
+	cli_close(h);
 	return ret;
 }
 
@@ -214,15 +142,37 @@ static const struct argp redeem_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_redeem(json_object *o)
+{
+	json_object *v;
+
+	json_object_object_get_ex(o, "name", &v);
+	printf("%s\n", json_object_get_string(v));
+}
+
+/* The NAME of a "NAME:SECRET" token, for messages; 0 when malformed (the
+ * library checks the token again). */
+static int token_name(const char *in, char *name, size_t cap)
+{
+	const char *colon = strrchr(in, ':');
+	size_t n = colon ? (size_t)(colon - in) : 0;
+
+	if (!colon || !n || strlen(colon + 1) != 43 || n >= cap)
+		return 0;
+	memcpy(name, in, n);
+	name[n] = '\0';
+	return 1;
+}
+
 static int reset_redeem(int argc, char **argv)
 {
 	struct pw_args a = { 0 };
-	struct tf_sess ss = { 0 };
-	char *in, *pw, *secret;
-	int ret, ok, have_pw;
+	char *in, *pw, name[TOKEN_MAX];
+	tf *h = NULL;
+	int ret, have_pw;
 
 	cmd_parse(&redeem_argp, argc, argv, &a);   /* before any allocation (batch, completion) */
-	in = sodium_malloc(ACCT_NAME_MAX + 80);
+	in = sodium_malloc(TOKEN_MAX);
 	pw = sodium_malloc(PW_MAX + 2);
 	set_ctx("reset redeem");
 	if (!in || !pw) {
@@ -233,56 +183,24 @@ static int reset_redeem(int argc, char **argv)
 		ret = fail(EXIT_USAGE, "the token is read from standard input, not argv");
 		goto done;
 	}
-	if ((ret = read_stdin_line(in, ACCT_NAME_MAX + 80, "reset token")))
+	if ((ret = read_stdin_line(in, TOKEN_MAX, "reset token")))
 		goto done;
 	have_pw = read_stdin_line_opt(pw, PW_MAX + 2);
 	if (have_pw < 0) {
 		ret = EXIT_USAGE;
 		goto done;
 	}
-	if (!(secret = link_token_split(in))) {
+	if (!token_name(in, name, sizeof name)) {
 		ret = fail(EXIT_USAGE, "malformed reset token");
 		goto done;
 	}
-	set_ctx("reset redeem %s", safe(in));
-	if ((ret = sess_begin(&ss, in)))
+	set_ctx("reset redeem %s", safe(name));
+	if ((ret = cli_open(&h)))
 		goto done;
-	if (ss.a->email_reset_off) {
-		ret = fail(EXIT_LOCKED, "the email reset is turned off for this account");
-		goto done;
-	}
-	ok = ss.a->reset_expires && link_token_matches(&ss, "reset", secret, ss.a->reset_hash);
-	if (!ok || g.now >= ss.a->reset_expires) {
-		if (ok) {   /* expired: it goes */
-			ss.a->reset_expires = 0;
-			sodium_memzero(ss.a->reset_hash, sizeof ss.a->reset_hash);
-			if ((ret = tf_sess_save(&ss)))
-				goto done;
-		}
-		if (!(ret = tf_audit(g.h, "reset.redeem", ss.a->name, "rejected", NULL, NULL)))
-			ret = fail(EXIT_REJECTED, "the reset link is not valid (wrong, used or expired)");
-		goto done;
-	}
-	ss.a->reset_expires = 0;
-	sodium_memzero(ss.a->reset_hash, sizeof ss.a->reset_hash);
-	if (have_pw && (ret = set_password(ss.a, pw)))
-		goto done;
-	if (have_pw)   /* the password's budget only: the codes' is never reset by mail */
-		budget_reset(&ss.a->lk_pw);
-	if ((ret = tf_sess_save(&ss)) ||
-	    (ret = tf_audit(g.h, "reset.redeem", ss.a->name, have_pw ? "password set" : "ok", NULL, NULL)))
-		goto done;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(ss.a->name));
-		json_object_object_add(o, "password_set", json_object_new_boolean(have_pw));
-		emit_json(o);
-	} else {
-		printf("%s\n", ss.a->name);
-	}
+	ret = tf_reset_redeem(h, &(struct tf_reset_redeem_args){ .token = in, .password = have_pw ? pw : NULL },
+	                      CLI_SINK(render_redeem));
 done:
-	sess_end(&ss);
+	cli_close(h);
 	sodium_free(in);
 	sodium_free(pw);
 	return ret;

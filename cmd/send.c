@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: ISC */
-/* twofactl send: one-time codes by email and SMS */
+/* twofactl send: one-time codes by email and SMS (lib/send.c) */
 #include "cmd/cmd.h"
-#include "lib/shared.h"
-#include "core/auth.h"
-#include "core/lockout.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 struct send_args {
 	const char *name;
-	enum channel via;
-	enum purpose purpose;
+	tf_channel via;
+	tf_code_purpose purpose;
 	int via_set, nargs;
 };
 
@@ -30,12 +26,22 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_VIA:
-		if (channel_parse(arg, &a->via))
+		if (!strcmp(arg, "email"))
+			a->via = TF_CHANNEL_EMAIL;
+		else if (!strcmp(arg, "sms"))
+			a->via = TF_CHANNEL_SMS;
+		else
 			USAGE(state, "--via: '%s' is not email or sms", safe(arg));
 		a->via_set = 1;
 		break;
 	case OPT_PURPOSE:
-		if (purpose_parse(arg, &a->purpose))
+		if (!strcmp(arg, "login"))
+			a->purpose = TF_CODE_LOGIN;
+		else if (!strcmp(arg, "enroll"))
+			a->purpose = TF_CODE_ENROLL;
+		else if (!strcmp(arg, "confirm"))
+			a->purpose = TF_CODE_CONFIRM;
+		else
 			USAGE(state, "--purpose: '%s' is not login, enroll or confirm", safe(arg));
 		break;
 	case ARGP_KEY_ARG:
@@ -70,60 +76,52 @@ static const struct argp argp = {
 	"method is not enrolled.", common_children, NULL, NULL
 };
 
-/* send --purpose enroll: the pending enrolment is still there after the delivery */
-static int still_pending(struct tf_sess *ss, void *ctx)
+/* The text answer: the session id (alone with -q), and where the code went. */
+static void render(json_object *o)
 {
-	const struct send_args *a = ctx;
+	json_object *v;
+	const char *f[4] = { "purpose", "via", "to", "session" }, *s[4];
 
-	if (!account_channel_factor(ss->a, a->via, FS_PENDING))
-		return fail(EXIT_NOENT, "the pending %s enrolment went away while the message was sent",
-		            channel_name(a->via));
-	return EXIT_OK;
+	for (int i = 0; i < 4; i++) {
+		json_object_object_get_ex(o, f[i], &v);
+		s[i] = json_object_get_string(v);
+	}
+	if (g.quiet)
+		printf("%s\n", s[3]);
+	else
+		printf("sent a %s code by %s to %s: session %s\n", s[0], s[1], s[2], s[3]);
+}
+
+/* Under --json the result as the library gives it but for "to": the
+ * address is said in the text only. */
+static int send_result(void *ctx, json_object *o)
+{
+	json_object *copy;
+	int r;
+
+	if (!g.json)
+		return cli_result(ctx, o);
+	copy = json_object_new_object();
+	json_object_object_foreach(o, k, v)
+		if (strcmp(k, "to"))
+			json_object_object_add(copy, k, json_object_get(v));
+	r = cli_result(ctx, copy);
+	json_object_put(copy);
+	return r;
 }
 
 int cmd_send(int argc, char **argv)
 {
-	struct send_args a = { .purpose = P_LOGIN };
-	struct tf_sess ss;
-	char session[4], detail[48];
+	struct send_args a = { .purpose = TF_CODE_LOGIN };
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&argp, argc, argv, &a);
 	set_ctx("send %s", safe(a.name));
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	if (a.purpose == P_ENROLL) {
-		if (!account_channel_factor(ss.a, a.via, FS_PENDING)) {
-			ret = fail(EXIT_NOENT, "no pending %s enrolment: run twofactl enroll %s --method %s",
-			           channel_name(a.via), a.name, channel_name(a.via));
-			goto out;
-		}
-	} else if (!account_channel_factor(ss.a, a.via, FS_ACTIVE)) {
-		ret = fail(EXIT_NEED_ENROL, "%s is not an enrolled method of %s: run twofactl enroll %s --method %s",
-		           channel_name(a.via), a.name, a.name, channel_name(a.via));
-		goto out;
-	}
-	if ((ret = send_code(&ss, a.via, a.purpose, session, a.purpose == P_ENROLL ? still_pending : NULL, &a)))
-		goto out;
-	snprintf(detail, sizeof detail, "%s %s", channel_name(a.via), purpose_name(a.purpose));
-	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(g.h, "send", a.name, "sent", NULL, detail)))
-		goto out;
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "via", json_object_new_string(channel_name(a.via)));
-		json_object_object_add(o, "purpose", json_object_new_string(purpose_name(a.purpose)));
-		json_object_object_add(o, "session", json_object_new_string(session));
-		json_object_object_add(o, "expires", json_object_new_int64(ss.a->otc[a.via].expires));
-		emit_json(o);
-	} else if (g.quiet) {
-		printf("%s\n", session);
-	} else {
-		printf("sent a %s code by %s to %s: session %s\n", purpose_name(a.purpose),
-		       channel_name(a.via), a.via == CH_EMAIL ? ss.a->email : ss.a->phone, session);
-	}
-out:
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_send(h, &(struct tf_send_args){ .name = a.name, .via = a.via, .purpose = a.purpose },
+	              &(const struct tf_sink){ send_result, cli_flush, &(struct cli_out){ render } });
+	cli_close(h);
 	return ret;
 }

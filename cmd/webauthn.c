@@ -1,244 +1,14 @@
 /* SPDX-License-Identifier: ISC */
-/* twofactl webauthn challenge|register|list|del, and verify --assertion
- *
- * A ceremony: 'webauthn challenge' keeps a single-use challenge (hashed)
- * in the account and prints the options for navigator.credentials.create
- * or .get; the browser's answer comes back to 'webauthn register' or
- * 'verify --assertion', which take the challenge out of the account
- * whatever their verdict, then check client data, authenticator data and
- * signature (libfido2). */
+/* twofactl webauthn challenge|register|list|del (lib/webauthn.c, which
+ * also checks verify --assertion) */
 #include "cmd/cmd.h"
-#include "lib/shared.h"
-#include "core/auth.h"
-#include "core/lockout.h"
-#include "core/policy.h"
 #include "core/timefmt.h"
-#include "core/webauthn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define WA_CDJ_MAX 8192
-#define WA_ATTOBJ_MAX 16384
-#define WA_AUTHDATA_MAX 4096
-#define WA_SIG_MAX 1024
-
-/* The relying party's settings, read once per command. */
-struct wa_conf {
-	const char *rp_id;
-	char origins[1024];
-	enum wa_uv uv;
-	int64_t ttl;
-};
-
-static int wa_conf_load(struct store *s, struct wa_conf *c)
-{
-	const char *v;
-	int ret;
-
-	memset(c, 0, sizeof *c);
-	c->rp_id = store_config_get(s, "webauthn.rp_id");
-	if (!c->rp_id || !*c->rp_id)
-		return fail(EXIT_STORE, "config: webauthn.rp_id is not set (the relying party's domain)");
-	if (!wa_rp_id_valid(c->rp_id))
-		return fail(EXIT_STORE, "config: webauthn.rp_id = '%s' is not a domain such as example.org", safe(c->rp_id));
-	v = store_config_get(s, "webauthn.origins");
-	if (v && *v) {
-		if (!wa_origins_valid(v) || strlen(v) >= sizeof c->origins)
-			return fail(EXIT_STORE, "config: webauthn.origins = '%s' is not a list of origins", safe(v));
-		memcpy(c->origins, v, strlen(v) + 1);
-	} else if ((size_t)snprintf(c->origins, sizeof c->origins, "https://%s", c->rp_id) >= sizeof c->origins) {
-		return fail(EXIT_STORE, "config: webauthn.rp_id is too long");
-	}
-	v = store_config_get(s, "webauthn.user_verification");
-	c->uv = WA_UV_PREFERRED;
-	if (v && *v && wa_uv_parse(v, &c->uv))
-		return fail(EXIT_STORE, "config: webauthn.user_verification = '%s' is not discouraged, preferred "
-		            "or required", safe(v));
-	if ((ret = tf_config_duration(g.h, "webauthn.challenge_ttl", 300, &c->ttl)))
-		return ret;
-	return EXIT_OK;
-}
-
-/* A small JSON object, the browser's answer, from FILE or stdin ("-" or
- * NULL); an exit code, with the message printed. */
-static int read_json(const char *file, const char *what, json_object **out)
-{
-	char *buf = read_input(file ? file : "-", 65536);
-
-	*out = NULL;
-	if (!buf)
-		return fail(EXIT_USAGE, "cannot read the %s from '%s': %s", what, file ? safe(file) : "-",
-		            strerror(errno));
-	*out = json_tokener_parse(buf);
-	sodium_memzero(buf, strlen(buf));
-	free(buf);
-	if (!*out || !json_object_is_type(*out, json_type_object)) {
-		json_object_put(*out);
-		*out = NULL;
-		return fail(EXIT_USAGE, "the %s is not a JSON object", what);
-	}
-	return EXIT_OK;
-}
-
-/* A base64url (or standard base64) string. */
-static int b64_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
-{
-	if (sodium_base642bin(out, cap, s, strlen(s), "=", len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) &&
-	    sodium_base642bin(out, cap, s, strlen(s), NULL, len, NULL, sodium_base64_VARIANT_ORIGINAL))
-		return -1;
-	return 0;
-}
-
-/* The browser's PublicKeyCredential as JSON (what its toJSON() gives):
- * id and rawId at the top, the rest under "response". A field is looked
- * up in "response" first, then at the top. */
-static json_object *cred_field(json_object *root, const char *key)
-{
-	json_object *resp = NULL, *v = NULL;
-
-	if (json_object_object_get_ex(root, "response", &resp) && json_object_is_type(resp, json_type_object) &&
-	    json_object_object_get_ex(resp, key, &v))
-		return v;
-	return json_object_object_get_ex(root, key, &v) ? v : NULL;
-}
-
-static int b64_field(json_object *root, const char *key, uint8_t *out, size_t cap, size_t *len)
-{
-	json_object *v = cred_field(root, key);
-
-	*len = 0;
-	if (!v || !json_object_is_type(v, json_type_string))
-		return -1;
-	return b64_decode(json_object_get_string(v), out, cap, len);
-}
-
-/* The credential id: rawId, or id; both when given must agree. */
-static int cred_id_field(json_object *root, uint8_t *out, size_t *len)
-{
-	uint8_t other[WA_CRED_MAX];
-	size_t olen = 0;
-	int has_raw = !b64_field(root, "rawId", out, WA_CRED_MAX, len);
-
-	if (!has_raw)
-		return b64_field(root, "id", out, WA_CRED_MAX, len) || !*len ? -1 : 0;
-	if (cred_field(root, "id") && (b64_field(root, "id", other, sizeof other, &olen) || olen != *len ||
-	                               memcmp(other, out, olen)))
-		return -1;
-	return *len ? 0 : -1;
-}
-
-static void b64u(const uint8_t *p, size_t len, char *out, size_t cap)
-{
-	sodium_bin2base64(out, cap, p, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-static json_object *b64u_obj(const uint8_t *p, size_t len)
-{
-	char buf[2 * WA_CRED_MAX + 4];
-
-	b64u(p, len, buf, sizeof buf);
-	return json_object_new_string(buf);
-}
-
-static int has_credential(const struct account *a)
-{
-	for (unsigned i = 0; i < a->nf; i++)
-		if (a->f[i].type == F_WEBAUTHN && a->f[i].status == FS_ACTIVE)
-			return 1;
-	return 0;
-}
-
-/* The account's credentials, as PublicKeyCredentialDescriptorJSON (desc)
- * or as plain ids. */
-static json_object *cred_list(const struct account *a, int desc)
-{
-	json_object *arr = json_object_new_array();
-
-	for (unsigned i = 0; i < a->nf; i++) {
-		const struct factor *f = &a->f[i];
-		json_object *d;
-
-		if (f->type != F_WEBAUTHN || f->status != FS_ACTIVE)
-			continue;
-		if (!desc) {
-			json_object_array_add(arr, b64u_obj(f->cred, f->credlen));
-			continue;
-		}
-		d = json_object_new_object();
-		json_object_object_add(d, "type", json_object_new_string("public-key"));
-		json_object_object_add(d, "id", b64u_obj(f->cred, f->credlen));
-		json_object_array_add(arr, d);
-	}
-	return arr;
-}
-
-static json_object *origins_json(const char *list)
-{
-	json_object *arr = json_object_new_array();
-	char buf[1024], *save = NULL;
-
-	snprintf(buf, sizeof buf, "%s", list);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		size_t n;
-
-		while (*t == ' ')
-			t++;
-		n = strlen(t);
-		while (n && t[n - 1] == ' ')
-			t[--n] = '\0';
-		json_object_array_add(arr, json_object_new_string(t));
-	}
-	return arr;
-}
-
-/* What a front end passes to navigator.credentials.create() or .get()
- * (through PublicKeyCredential.parseCreationOptionsFromJSON() or
- * parseRequestOptionsFromJSON(), or by decoding the base64url fields). */
-static json_object *options_json(const struct account *a, const struct wa_conf *c,
-                                 enum wa_purpose p, const char *challenge)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "challenge", json_object_new_string(challenge));
-	json_object_object_add(o, "timeout", json_object_new_int64(c->ttl * 1000));
-	if (p == WA_REGISTER) {
-		json_object *rp = json_object_new_object(), *user = json_object_new_object(),
-		            *params = json_object_new_array(), *sel = json_object_new_object();
-		static const int algs[] = { WA_ES256, WA_EDDSA, WA_RS256 };
-
-		json_object_object_add(rp, "id", json_object_new_string(c->rp_id));
-		json_object_object_add(rp, "name", json_object_new_string(tf_config_issuer(g.h)));
-		json_object_object_add(o, "rp", rp);
-		json_object_object_add(user, "id", b64u_obj(a->wa_user, sizeof a->wa_user));
-		json_object_object_add(user, "name", json_object_new_string(a->name));
-		json_object_object_add(user, "displayName", json_object_new_string(a->name));
-		json_object_object_add(o, "user", user);
-		for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
-			json_object *pp = json_object_new_object();
-
-			json_object_object_add(pp, "type", json_object_new_string("public-key"));
-			json_object_object_add(pp, "alg", json_object_new_int(algs[i]));
-			json_object_array_add(params, pp);
-		}
-		json_object_object_add(o, "pubKeyCredParams", params);
-		json_object_object_add(o, "excludeCredentials", cred_list(a, 1));
-		json_object_object_add(sel, "residentKey", json_object_new_string("preferred"));
-		json_object_object_add(sel, "userVerification", json_object_new_string(wa_uv_name(c->uv)));
-		json_object_object_add(o, "authenticatorSelection", sel);
-		json_object_object_add(o, "attestation", json_object_new_string("none"));
-	} else {
-		json_object_object_add(o, "rpId", json_object_new_string(c->rp_id));
-		json_object_object_add(o, "allowCredentials", cred_list(a, 1));
-		json_object_object_add(o, "userVerification", json_object_new_string(wa_uv_name(c->uv)));
-	}
-	return o;
-}
 
 struct wa_args {
 	const char *name, *id, *file, *label, *purpose;
@@ -299,147 +69,36 @@ static const struct argp ch_argp = {
 	"--assertion FILE', which use the challenge up, accepted or not.", common_children, NULL, NULL
 };
 
+static void render_challenge(json_object *o)
+{
+	json_object *v;
+
+	json_object_object_get_ex(o, "challenge", &v);
+	printf("%s\n", json_object_get_string(v));
+}
+
 static int wa_challenge(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
-	struct tf_sess ss = { 0 };
-	struct wa_conf c;
-	enum wa_purpose p = WA_LOGIN;
-	uint8_t ch[WA_CHALLENGE_BYTES];
-	char chs[2 * WA_CHALLENGE_BYTES];
+	tf_webauthn_purpose p = TF_WEBAUTHN_LOGIN;
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&ch_argp, argc, argv, &a);
 	set_ctx("webauthn challenge %s", safe(a.name));
-	if (a.purpose && wa_purpose_parse(a.purpose, &p))
+	if (a.purpose && !strcmp(a.purpose, "register"))
+		p = TF_WEBAUTHN_REGISTER;
+	else if (a.purpose && strcmp(a.purpose, "login"))
 		return fail(EXIT_USAGE, "--purpose: '%s' is not register or login", safe(a.purpose));
-	if ((ret = check_name(a.name)) || (ret = sess_begin(&ss, a.name)))
-		goto out;
-	if ((ret = wa_conf_load(ss.s, &c)))
-		goto out;
-	if (p == WA_LOGIN && !has_credential(ss.a)) {
-		ret = fail(EXIT_NOENT, "no WebAuthn credential is registered: issue a register challenge first");
-		goto out;
-	}
-	if (p == WA_REGISTER)
-		wa_user_handle(ss.a);
-	wa_challenge_issue(ss.a, p, g.now, c.ttl, ch);
-	b64u(ch, sizeof ch, chs, sizeof chs);
-	if ((ret = tf_sess_save(&ss)) ||
-	    (ret = tf_audit(g.h, "webauthn.challenge", a.name, "ok", NULL, wa_purpose_name(p))))
-		goto out;
-	if (g.json) {
-		json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "name", json_object_new_string(a.name));
-		json_object_object_add(j, "purpose", json_object_new_string(wa_purpose_name(p)));
-		json_object_object_add(j, "challenge", json_object_new_string(chs));
-		json_object_object_add(j, "expires", json_object_new_int64(g.now + c.ttl));
-		json_object_object_add(j, "timeout", json_object_new_int64(c.ttl * 1000));
-		json_object_object_add(j, "rp_id", json_object_new_string(c.rp_id));
-		json_object_object_add(j, "origins", origins_json(c.origins));
-		json_object_object_add(j, "user_verification", json_object_new_string(wa_uv_name(c.uv)));
-		if (p == WA_REGISTER)
-			json_object_object_add(j, "user_handle", b64u_obj(ss.a->wa_user, sizeof ss.a->wa_user));
-		json_object_object_add(j, "credential_ids", cred_list(ss.a, 0));
-		json_object_object_add(j, "publicKey", options_json(ss.a, &c, p, chs));
-		emit_json(j);
-	} else {
-		printf("%s\n", chs);
-	}
-out:
-	sodium_memzero(ch, sizeof ch);
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_webauthn_challenge(h, &(struct tf_webauthn_challenge_args){ .name = a.name, .purpose = p },
+	                            CLI_SINK(render_challenge));
+	cli_close(h);
 	return ret;
 }
 
 /* ---- webauthn register ---- */
-
-/* A registration as the browser sends it, decoded. */
-struct wa_reg_in {
-	uint8_t id[WA_CRED_MAX];
-	size_t idlen;
-	uint8_t cdj[WA_CDJ_MAX];
-	size_t cdjlen;
-	uint8_t *attobj;
-	size_t attobjlen;
-	char label[LABEL_MAX + 1];
-	struct wa_client_data cd;
-	struct wa_attobj ao;
-	struct wa_authdata ad;
-};
-
-static int reg_read(const char *file, struct wa_reg_in *in)
-{
-	json_object *o, *v = NULL;
-	int ret;
-
-	if ((ret = read_json(file, "registration", &o)))
-		return ret;
-	ret = EXIT_USAGE;
-	in->attobj = malloc(WA_ATTOBJ_MAX);
-	if (!in->attobj) {
-		ret = fail(EXIT_STORE, "out of memory");
-	} else if (cred_id_field(o, in->id, &in->idlen)) {
-		fail(EXIT_USAGE, "malformed registration: rawId (or id), base64url, is needed");
-	} else if (b64_field(o, "clientDataJSON", in->cdj, sizeof in->cdj, &in->cdjlen) ||
-	           wa_client_data_parse(in->cdj, in->cdjlen, &in->cd)) {
-		fail(EXIT_USAGE, "malformed registration: response.clientDataJSON is not base64url client data");
-	} else if (b64_field(o, "attestationObject", in->attobj, WA_ATTOBJ_MAX, &in->attobjlen) ||
-	           wa_attobj_split(in->attobj, in->attobjlen, &in->ao) ||
-	           wa_authdata_parse(in->ao.authdata, in->ao.authdata_len, &in->ad)) {
-		fail(EXIT_USAGE, "malformed registration: response.attestationObject is not a base64url CBOR "
-		     "attestation object (fmt, attStmt, authData)");
-	} else {
-		ret = EXIT_OK;
-	}
-	if (!ret && json_object_object_get_ex(o, "label", &v) && json_object_is_type(v, json_type_string) &&
-	    json_object_get_string_len(v) <= LABEL_MAX)
-		snprintf(in->label, sizeof in->label, "%s", json_object_get_string(v));
-	json_object_put(o);
-	return ret;
-}
-
-/* The verdict on a registration for account a at time now: NULL and
- * *cred filled when it is accepted, else why not. The challenge it names
- * is taken out of the account either way. *exit is EXIT_REJECTED, or
- * EXIT_USAGE for a credential the account has already, or EXIT_STORE when
- * libfido2 cannot be loaded. */
-static const char *reg_check(struct account *a, const struct wa_conf *c, const struct wa_reg_in *in,
-                             int64_t now, struct wa_cred *cred, int *exit_code, char *err, size_t errlen)
-{
-	enum wa_ch_result r = wa_challenge_take(a, in->cd.challenge, in->cd.challenge_len, WA_REGISTER, now);
-	uint8_t cdh[32];
-	const char *why;
-	int st;
-
-	*exit_code = EXIT_REJECTED;
-	if (r != WA_CH_OK)
-		return wa_ch_result_text(r);
-	if ((why = wa_client_data_check(&in->cd, "webauthn.create", c->origins)) ||
-	    (why = wa_authdata_check(&in->ad, c->rp_id, c->uv)))
-		return why;
-	if (!(in->ad.flags & WA_FLAG_AT))
-		return "the authenticator data holds no credential (AT flag missing)";
-	crypto_hash_sha256(cdh, in->cdj, in->cdjlen);
-	st = wa_cred_parse(&in->ao, cdh, c->rp_id, c->uv == WA_UV_REQUIRED, cred, err, errlen);
-	if (st == CORE_ECRYPTO) {
-		*exit_code = EXIT_STORE;
-		return err;
-	}
-	if (st)
-		return err;
-	if (cred->idlen != in->idlen || sodium_memcmp(cred->id, in->id, in->idlen))
-		return "the credential id is not the one in the attestation";
-	for (unsigned i = 0; i < a->nf; i++)
-		if (a->f[i].type == F_WEBAUTHN && a->f[i].credlen == cred->idlen &&
-		    !memcmp(a->f[i].cred, cred->id, cred->idlen)) {
-			*exit_code = EXIT_USAGE;
-			snprintf(err, errlen, "that credential is registered already (factor %u)", a->f[i].id);
-			return err;
-		}
-	return NULL;
-}
 
 static const struct argp_option reg_options[] = {
 	{ "file", OPT_FILE, "FILE", 0, "Read the registration from FILE (default: standard input)", 0 },
@@ -462,82 +121,41 @@ static const struct argp reg_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_register(json_object *o)
+{
+	json_object *alg, *factor, *name;
+
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "alg", &alg);
+	json_object_object_get_ex(o, "factor", &factor);
+	json_object_object_get_ex(o, "name", &name);
+	printf("registered %s key as factor %lld of '%s'\n", json_object_get_string(alg),
+	       (long long)json_object_get_int64(factor), json_object_get_string(name));
+}
+
 static int wa_register(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
-	struct tf_sess ss = { 0 };
-	struct wa_reg_in *in = calloc(1, sizeof *in);
-	struct wa_cred cred;
-	struct wa_conf c;
-	struct factor *f = NULL;
-	char err[256] = "", label[LABEL_MAX + 1] = "";
-	const char *why;
-	int ret, code;
+	const char *file;
+	char *text;
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&reg_argp, argc, argv, &a);
 	set_ctx("webauthn register %s", safe(a.name));
-	if (!in)
-		return fail(EXIT_STORE, "out of memory");
-	if ((ret = check_name(a.name)) || (ret = reg_read(a.file, in)))
-		goto out;
-	snprintf(label, sizeof label, "%s", a.label ? a.label : in->label);
-	if ((ret = sess_begin(&ss, a.name)) || (ret = wa_conf_load(ss.s, &c)))
-		goto out;
-	why = reg_check(ss.a, &c, in, g.now, &cred, &code, err, sizeof err);
-	if (!why) {
-		f = account_factor_add(ss.a, g.now);
-		if (!f) {
-			why = "the account has as many factors as it may";
-			code = EXIT_USAGE;
-		} else {
-			f->type = F_WEBAUTHN;
-			f->status = FS_ACTIVE;
-			f->confirmed = g.now;
-			memcpy(f->cred, cred.id, cred.idlen);
-			f->credlen = cred.idlen;
-			memcpy(f->pub, cred.pub, cred.publen);
-			f->publen = cred.publen;
-			f->cose = cred.cose;
-			f->sign_count = cred.count;
-			memcpy(f->label, label, sizeof f->label);
-		}
-	}
-	if (why && code == EXIT_STORE) {
-		ret = fail(EXIT_STORE, "%s", why);
-		goto out;
-	}
-	/* the challenge is used up whatever the verdict */
-	if ((ret = tf_sess_save(&ss)) ||
-	    (ret = tf_audit(g.h, "webauthn.register", a.name, why ? "rejected" : "ok", NULL,
-	                 why ? why : wa_alg_name(cred.cose))))
-		goto out;
-	if (why) {
-		if (!strcmp(why, "origin not allowed"))
-			ret = fail(code, "registration refused: origin '%s' is not in webauthn.origins", safe(in->cd.origin));
-		else
-			ret = fail(code, "registration refused: %s", why);
-		goto out;
-	}
-	if (g.json) {
-		json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "name", json_object_new_string(a.name));
-		json_object_object_add(j, "factor", json_object_new_int64(f->id));
-		json_object_object_add(j, "alg", json_object_new_string(wa_alg_name(cred.cose)));
-		json_object_object_add(j, "credential_id", b64u_obj(cred.id, cred.idlen));
-		json_object_object_add(j, "sign_count", json_object_new_int64(cred.count));
-		json_object_object_add(j, "fmt", json_object_new_string(in->ao.fmt));
-		emit_json(j);
-	} else if (!g.quiet) {
-		printf("registered %s key as factor %u of '%s'\n", wa_alg_name(cred.cose), f->id, a.name);
-	}
-out:
-	sess_end(&ss);
-	if (in) {
-		free(in->attobj);
-		sodium_memzero(in, sizeof *in);
-		free(in);
-	}
+	if ((ret = check_name(a.name)))
+		return ret;
+	file = a.file ? a.file : "-";
+	if (!(text = read_input(file, 65536)))
+		return fail(EXIT_USAGE, "cannot read the registration from '%s': %s", a.file ? safe(a.file) : "-",
+		            strerror(errno));
+	if (!(ret = cli_open(&h)))
+		ret = tf_webauthn_register(h, &(struct tf_webauthn_register_args){ .name = a.name,
+		                           .registration = text, .label = a.label }, CLI_SINK(render_register));
+	cli_close(h);
+	sodium_memzero(text, strlen(text));
+	free(text);
 	return ret;
 }
 
@@ -547,40 +165,34 @@ static const struct argp list_argp = {
 	NULL, parse, "NAME", "List an account's WebAuthn credentials.", common_children, NULL, NULL
 };
 
+static void render_list(json_object *o)
+{
+	json_object *id, *alg, *label, *count, *last;
+	char t[32] = "never";
+
+	json_object_object_get_ex(o, "id", &id);
+	json_object_object_get_ex(o, "alg", &alg);
+	json_object_object_get_ex(o, "label", &label);
+	json_object_object_get_ex(o, "sign_count", &count);
+	if (json_object_object_get_ex(o, "last_used", &last) && last)
+		time_iso(json_object_get_int64(last), t);
+	printf("%-4lld %-6s %-24s counter %lld, last used %s\n", (long long)json_object_get_int64(id),
+	       json_object_get_string(alg), json_object_get_string_len(label) ? safe(json_object_get_string(label)) : "-",
+	       (long long)json_object_get_int64(count), t);
+}
+
 static int wa_list(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
-	struct tf_sess ss;
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&list_argp, argc, argv, &a);
 	set_ctx("webauthn list %s", safe(a.name));
-	if (!(ret = sess_begin(&ss, a.name)))
-		for (unsigned i = 0; i < ss.a->nf; i++) {
-			const struct factor *f = &ss.a->f[i];
-			char id[2 * WA_CRED_MAX + 4], t[32] = "never";
-
-			if (f->type != F_WEBAUTHN)
-				continue;
-			b64u(f->cred, f->credlen, id, sizeof id);
-			if (g.json) {
-				json_object *o = json_object_new_object();
-
-				json_object_object_add(o, "id", json_object_new_int64(f->id));
-				json_object_object_add(o, "credential_id", json_object_new_string(id));
-				json_object_object_add(o, "alg", json_object_new_string(wa_alg_name(f->cose)));
-				json_object_object_add(o, "label", json_object_new_string(f->label));
-				json_object_object_add(o, "sign_count", json_object_new_int64(f->sign_count));
-				json_object_object_add(o, "last_used", f->last_used ? json_object_new_int64(f->last_used) : NULL);
-				emit_json(o);
-				continue;
-			}
-			if (f->last_used)
-				time_iso(f->last_used, t);
-			printf("%-4u %-6s %-24s counter %u, last used %s\n", f->id, wa_alg_name(f->cose),
-			       f->label[0] ? safe(f->label) : "-", f->sign_count, t);
-		}
-	sess_end(&ss);
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
+		return ret;
+	ret = tf_webauthn_list(h, &(struct tf_webauthn_list_args){ .name = a.name }, CLI_SINK(render_list));
+	cli_close(h);
 	return ret;
 }
 
@@ -589,182 +201,34 @@ static const struct argp del_argp = {
 	common_children, NULL, NULL
 };
 
+static void render_del(json_object *o)
+{
+	json_object *factor, *name;
+
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "factor", &factor);
+	json_object_object_get_ex(o, "name", &name);
+	printf("removed WebAuthn credential %lld of '%s'\n", (long long)json_object_get_int64(factor),
+	       json_object_get_string(name));
+}
+
 static int wa_del(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
-	struct tf_sess ss;
-	struct factor *f;
 	int64_t id;
+	tf *h = NULL;
 	int ret;
 
 	cmd_parse(&del_argp, argc, argv, &a);
 	set_ctx("webauthn del %s", safe(a.name));
 	if (!a.id || int_parse(a.id, 1, UINT32_MAX, &id))
 		return fail(EXIT_USAGE, "give the credential's factor ID");
-	if ((ret = sess_begin(&ss, a.name)))
-		goto out;
-	f = account_factor(ss.a, (uint32_t)id);
-	if (!f || f->type != F_WEBAUTHN) {
-		ret = fail(EXIT_NOENT, "no WebAuthn credential %lld", (long long)id);
-		goto out;
-	}
-	account_factor_del(ss.a, (uint32_t)id);
-	if (!(ret = tf_sess_save(&ss)))
-		ret = tf_audit(g.h, "webauthn.del", a.name, "ok", NULL, NULL);
-	if (!ret && !g.quiet && !g.json)
-		printf("removed WebAuthn credential %lld of '%s'\n", (long long)id, a.name);
-	if (!ret && g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(a.name));
-		json_object_object_add(o, "factor", json_object_new_int64(id));
-		json_object_object_add(o, "result", json_object_new_string("deleted"));
-		emit_json(o);
-	}
-out:
-	sess_end(&ss);
-	return ret;
-}
-
-/* ---- verify NAME --assertion FILE ---- */
-
-/* An assertion as the browser sends it, decoded. */
-struct wa_login_in {
-	uint8_t id[WA_CRED_MAX];
-	size_t idlen;
-	uint8_t cdj[WA_CDJ_MAX];
-	size_t cdjlen;
-	uint8_t auth[WA_AUTHDATA_MAX];
-	size_t authlen;
-	uint8_t sig[WA_SIG_MAX];
-	size_t siglen;
-	uint8_t user[64];
-	size_t userlen;
-	struct wa_client_data cd;
-	struct wa_authdata ad;
-};
-
-static int login_read(const char *file, struct wa_login_in *in)
-{
-	json_object *o, *v;
-	int ret;
-
-	if ((ret = read_json(file, "assertion", &o)))
+	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
-	ret = EXIT_USAGE;
-	if (cred_id_field(o, in->id, &in->idlen))
-		fail(EXIT_USAGE, "malformed assertion: rawId (or id), base64url, is needed");
-	else if (b64_field(o, "clientDataJSON", in->cdj, sizeof in->cdj, &in->cdjlen) ||
-	         wa_client_data_parse(in->cdj, in->cdjlen, &in->cd))
-		fail(EXIT_USAGE, "malformed assertion: response.clientDataJSON is not base64url client data");
-	else if (b64_field(o, "authenticatorData", in->auth, sizeof in->auth, &in->authlen) ||
-	         wa_authdata_parse(in->auth, in->authlen, &in->ad))
-		fail(EXIT_USAGE, "malformed assertion: response.authenticatorData is not base64url authenticator data");
-	else if (b64_field(o, "signature", in->sig, sizeof in->sig, &in->siglen) || !in->siglen)
-		fail(EXIT_USAGE, "malformed assertion: response.signature, base64url, is needed");
-	else if ((v = cred_field(o, "userHandle")) && !json_object_is_type(v, json_type_null) &&
-	         b64_field(o, "userHandle", in->user, sizeof in->user, &in->userlen))
-		fail(EXIT_USAGE, "malformed assertion: response.userHandle is not base64url");
-	else
-		ret = EXIT_OK;
-	json_object_put(o);
-	return ret;
-}
-
-/* The verdict on an assertion for account a at time now: NULL when it is
- * accepted (*f is the credential, *count its new counter), else why not.
- * The challenge it names is taken out of the account either way.
- * *exit_code is EXIT_STORE when libfido2 cannot be loaded. */
-static const char *login_check(struct account *a, const struct wa_conf *c, const struct wa_login_in *in,
-                               int64_t now, struct factor **fp, uint32_t *count, int *exit_code,
-                               char *err, size_t errlen)
-{
-	enum wa_ch_result r = wa_challenge_take(a, in->cd.challenge, in->cd.challenge_len, WA_LOGIN, now);
-	struct factor *f = NULL;
-	uint8_t cdh[32];
-	const char *why;
-	int st;
-
-	*fp = NULL;
-	*exit_code = EXIT_REJECTED;
-	if (r != WA_CH_OK)
-		return wa_ch_result_text(r);
-	if ((why = wa_client_data_check(&in->cd, "webauthn.get", c->origins)))
-		return why;
-	for (unsigned i = 0; i < a->nf; i++)
-		if (a->f[i].type == F_WEBAUTHN && a->f[i].status == FS_ACTIVE && a->f[i].credlen == in->idlen &&
-		    sodium_memcmp(a->f[i].cred, in->id, in->idlen) == 0)
-			f = &a->f[i];
-	if (!f)
-		return "unknown credential";
-	if (in->userlen && (!a->has_wa_user || in->userlen != sizeof a->wa_user ||
-	                    sodium_memcmp(in->user, a->wa_user, sizeof a->wa_user)))
-		return "the user handle is not this account's";
-	if ((why = wa_authdata_check(&in->ad, c->rp_id, c->uv)))
-		return why;
-	crypto_hash_sha256(cdh, in->cdj, in->cdjlen);
-	st = wa_verify(f->cose, f->pub, f->publen, c->rp_id, in->auth, in->authlen, cdh, in->sig, in->siglen,
-	               c->uv == WA_UV_REQUIRED, count, err, errlen);
-	if (st == CORE_ECRYPTO && !strncmp(err, "cannot load", 11)) {
-		*exit_code = EXIT_STORE;
-		return err;
-	}
-	if (st)
-		return "signature does not verify";
-	if ((*count || f->sign_count) && *count <= f->sign_count)
-		return "signature counter went back: the authenticator may be cloned";
-	*fp = f;
-	return NULL;
-}
-
-int verify_assertion(struct tf_sess *ss, const char *file, const char *ip, uint32_t *factor)
-{
-	struct wa_login_in *in = calloc(1, sizeof *in);
-	struct wa_conf c;
-	struct factor *f = NULL;
-	const char *why;
-	char err[256] = "";
-	unsigned after;
-	uint32_t count = 0;
-	int ret, code;
-
-	*factor = 0;
-	if (!in)
-		return fail(EXIT_STORE, "out of memory");
-	if ((ret = login_read(file, in)) || (ret = wa_conf_load(ss->s, &c)))
-		goto out;
-	if ((ret = tf_config_uint(g.h, "lockout.after", LOCK_DEFAULT_AFTER, 1, LOCK_HARD, &after)) ||
-	    (ret = lockout_gate(ss, "verify", ip, "webauthn")))
-		goto out;
-	why = login_check(ss->a, &c, in, g.now, &f, &count, &code, err, sizeof err);
-	if (why && code == EXIT_STORE) {
-		ret = fail(EXIT_STORE, "%s", why);
-		goto out;
-	}
-	if (why) {
-		lock_fail(ss->a, g.now, after);
-	} else {
-		f->sign_count = count;
-		f->last_used = g.now;
-		lock_success(ss->a);
-		ss->a->verified++;
-		login_close_all(ss->a);
-		*factor = f->id;
-	}
-	/* the challenge is used up and the failure counted before the answer */
-	if ((ret = tf_sess_save(ss)) ||
-	    (ret = tf_audit(g.h, "verify", ss->name, why ? "rejected" : "ok-webauthn", ip, why)))
-		goto out;
-	if (!why)
-		ret = EXIT_OK;
-	else if (!strcmp(why, "origin not allowed"))
-		ret = fail(EXIT_REJECTED, "assertion rejected: origin '%s' is not in webauthn.origins",
-		           safe(in->cd.origin));
-	else
-		ret = fail(EXIT_REJECTED, "assertion rejected: %s", why);
-out:
-	sodium_memzero(in, sizeof *in);
-	free(in);
+	ret = tf_webauthn_del(h, &(struct tf_webauthn_del_args){ .name = a.name, .id = (uint32_t)id },
+	                      CLI_SINK(render_del));
+	cli_close(h);
 	return ret;
 }
 

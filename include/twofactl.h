@@ -137,6 +137,73 @@ void tf_secret_free(tf_secret **s);
 
 /* ==== login: check, verify (code, password, WebAuthn assertion), send, passwd, reset, webauthn (lib/check.c, lib/verify.c, lib/send.c, lib/password.c, lib/webauthn.c) ==== */
 
+/* verify NAME CODE: a TOTP or HOTP code, a backup code, or a login code
+ * sent by email or SMS, accepted once. TF_OK, TF_REJECTED (word
+ * "replayed" for a code used already), TF_LOCKED (word "rate_limited"
+ * under an imported RATE_LIMIT), TF_USAGE for a malformed code. The code
+ * is spent on disk before the answer, {name, result, method, factor,
+ * drift, backup_left} (twofactl-json(7), verify), is handed over and
+ * flushed; when the sink cannot take it the code is given back unused
+ * and the result is TF_STORE. A successful verify closes the logins
+ * check opened. */
+struct tf_verify_args {
+	const char *name;
+	const char *code;           /* a secret: the caller wipes it */
+	const char *ip;             /* the login's address (audited), or NULL */
+};
+tf_status tf_verify(tf *h, const struct tf_verify_args *a, const struct tf_sink *out) TF_WUR;
+
+/* verify NAME --password: the account's password (Argon2id), with the
+ * first factor's own failure budget (never the codes'). TF_OK,
+ * TF_REJECTED (wrong, or password login turned off), TF_NOENT (no
+ * password set), TF_LOCKED. One result: {name, result, method}. */
+struct tf_verify_password_args {
+	const char *name;
+	const char *password;       /* a secret: the caller wipes it */
+	const char *ip;             /* audited, or NULL */
+};
+tf_status tf_verify_password(tf *h, const struct tf_verify_password_args *a,
+                             const struct tf_sink *out) TF_WUR;
+
+/* verify NAME --assertion: a WebAuthn assertion over a login challenge of
+ * tf_webauthn_challenge (lib/webauthn.c). The challenge is used up and a
+ * failure counted in the codes' budget whatever the verdict. TF_OK,
+ * TF_REJECTED, TF_USAGE (malformed), TF_LOCKED, TF_STORE (no
+ * webauthn.rp_id, libfido2 missing). One result: {name, result, method,
+ * factor}. */
+struct tf_verify_assertion_args {
+	const char *name;
+	const char *assertion;      /* the browser's PublicKeyCredential as JSON text */
+	const char *ip;             /* audited, or NULL */
+};
+tf_status tf_verify_assertion(tf *h, const struct tf_verify_assertion_args *a,
+                              const struct tf_sink *out) TF_WUR;
+
+/* send NAME --via email|sms --purpose login|enroll|confirm: a one-time
+ * code (6 digits, code.ttl, once, hashed) with a 3-digit session id.
+ * TF_OK, TF_NOENT (no such account, or no pending enrolment of the
+ * channel), TF_NEED_ENROL (the channel is not an enrolled method, or no
+ * address), TF_LOCKED (locked out, or word "rate_limited": code.resend),
+ * TF_DELIVERY (nothing recorded). One result: {name, via, purpose,
+ * session, expires, to}; "to", the address or number the code went to,
+ * is for the caller's own message (the command line's --json leaves it
+ * out). */
+typedef enum tf_channel {
+	TF_CHANNEL_EMAIL = 0,
+	TF_CHANNEL_SMS,
+} tf_channel;
+typedef enum tf_code_purpose {
+	TF_CODE_LOGIN = 0,
+	TF_CODE_ENROLL,             /* resend the code of a pending enrolment */
+	TF_CODE_CONFIRM,
+} tf_code_purpose;
+struct tf_send_args {
+	const char *name;
+	tf_channel via;
+	tf_code_purpose purpose;
+};
+tf_status tf_send(tf *h, const struct tf_send_args *a, const struct tf_sink *out) TF_WUR;
+
 /* check NAME, after the password was accepted: may this login skip the
  * second factor? TF_OK (policy off, optional and not enrolled, a
  * whitelisted address, a remembered device, a service account),
@@ -149,6 +216,81 @@ struct tf_check_args {
 	const char *device_token;   /* a remembered device's token, or NULL (the caller wipes it) */
 };
 tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *out) TF_WUR;
+
+/* passwd NAME: set the account's password (at least 8 characters,
+ * Argon2id). Clears the password's failure budget and ends the codes and
+ * links sent so far. TF_OK, TF_USAGE (too short), TF_NOENT. One result:
+ * {name, password}. */
+struct tf_passwd_args {
+	const char *name;
+	const char *password;       /* a secret: the caller wipes it */
+};
+tf_status tf_passwd(tf *h, const struct tf_passwd_args *a, const struct tf_sink *out) TF_WUR;
+
+/* reset send NAME: email a single-use password reset link (reset.url with
+ * {token}, valid reset.ttl). TF_OK, TF_LOCKED (the user turned the email
+ * reset off, or sent moments ago), TF_NEED_ENROL (no email address),
+ * TF_DELIVERY (nothing recorded). One result: {name, expires, to}; "to"
+ * is the address (the command line's --json leaves it out). */
+struct tf_reset_send_args {
+	const char *name;
+};
+tf_status tf_reset_send(tf *h, const struct tf_reset_send_args *a, const struct tf_sink *out) TF_WUR;
+
+/* reset redeem: check a reset token ("NAME:SECRET") once; with a
+ * password, set it. TF_OK, TF_REJECTED (wrong, used or expired), TF_USAGE
+ * (malformed), TF_LOCKED (email reset turned off). One result: {name,
+ * password_set}. */
+struct tf_reset_redeem_args {
+	const char *token;          /* a secret: the caller wipes it */
+	const char *password;       /* the new password, or NULL; a secret */
+};
+tf_status tf_reset_redeem(tf *h, const struct tf_reset_redeem_args *a, const struct tf_sink *out) TF_WUR;
+
+/* webauthn challenge NAME: a single-use challenge (32 random bytes,
+ * webauthn.challenge_ttl) for a registration or a login; only its hash is
+ * kept. TF_OK, TF_NOENT (a login challenge for an account without a
+ * credential), TF_STORE (webauthn.rp_id not set). One result: {name,
+ * purpose, challenge, expires, timeout, rp_id, origins, user_verification,
+ * user_handle?, credential_ids, publicKey}. */
+typedef enum tf_webauthn_purpose {
+	TF_WEBAUTHN_LOGIN = 0,
+	TF_WEBAUTHN_REGISTER,
+} tf_webauthn_purpose;
+struct tf_webauthn_challenge_args {
+	const char *name;
+	tf_webauthn_purpose purpose;
+};
+tf_status tf_webauthn_challenge(tf *h, const struct tf_webauthn_challenge_args *a,
+                                const struct tf_sink *out) TF_WUR;
+
+/* webauthn register NAME: store a credential from the browser's answer to
+ * navigator.credentials.create() over a register challenge, which is used
+ * up whatever the verdict. TF_OK, TF_REJECTED, TF_USAGE (malformed, or
+ * registered already), TF_STORE. One result: {name, factor, alg,
+ * credential_id, sign_count, fmt}. */
+struct tf_webauthn_register_args {
+	const char *name;
+	const char *registration;   /* the PublicKeyCredential as JSON text */
+	const char *label;          /* NULL: the registration's "label", if any */
+};
+tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a,
+                               const struct tf_sink *out) TF_WUR;
+
+/* webauthn list NAME: one result per credential: {id, credential_id, alg,
+ * label, sign_count, last_used}. */
+struct tf_webauthn_list_args {
+	const char *name;
+};
+tf_status tf_webauthn_list(tf *h, const struct tf_webauthn_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* webauthn del NAME ID: remove a credential. TF_OK, TF_NOENT. One result:
+ * {name, factor, result}. */
+struct tf_webauthn_del_args {
+	const char *name;
+	uint32_t id;                /* its factor number */
+};
+tf_status tf_webauthn_del(tf *h, const struct tf_webauthn_del_args *a, const struct tf_sink *out) TF_WUR;
 
 /* ==== end of login ==== */
 

@@ -496,6 +496,100 @@ static void test_factors(void)
 	tf_close(&h);
 }
 
+/* The login family's use cases on a store without accounts: each says
+ * what the command line says, through the handle and its error hook, and
+ * nothing reaches the sink. */
+struct login_seen {
+	int results, errors;
+	tf_status last;
+	char word[32];
+};
+
+static int login_sink(void *ctx, struct json_object *o)
+{
+	(void)o;
+	((struct login_seen *)ctx)->results++;
+	return 0;
+}
+
+static void login_error(void *ctx, tf_status st, const char *word, const char *message)
+{
+	struct login_seen *s = ctx;
+
+	(void)message;
+	s->errors++;
+	s->last = st;
+	snprintf(s->word, sizeof s->word, "%s", word ? word : "");
+}
+
+static void test_login(void)
+{
+	int64_t now = 1800000000;
+	char dir[600];
+	struct login_seen seen = { 0 };
+	struct tf_options o = { .dir = dir, .clock = fixed_clock, .clock_ctx = &now,
+	                        .on_error = login_error, .error_ctx = &seen };
+	const struct tf_sink out = { login_sink, NULL, &seen };
+	char token[128];
+	tf *h = NULL;
+	tf_status r;
+
+	snprintf(dir, sizeof dir, "%s/login", base);
+	if (tf_create(&h, &o, NULL, NULL) != TF_OK) {
+		check(0, "tf_create for the login tests (%s)", h ? tf_error_message(h) : "no handle");
+		tf_close(&h);
+		return;
+	}
+	seen = (struct login_seen){ 0 };
+
+	r = tf_verify(h, &(struct tf_verify_args){ .name = "alice", .code = "123456" }, &out);
+	check(r == TF_NOENT && !strcmp(tf_error_message(h), "no such account"),
+	      "tf_verify of a missing account: TF_NOENT, 'no such account' (%s)", tf_error_message(h));
+	check(seen.errors == 1 && seen.last == TF_NOENT, "the error hook is told once, with the status");
+	r = tf_verify(h, &(struct tf_verify_args){ .name = "../etc", .code = "123456" }, &out);
+	check(r == TF_USAGE, "tf_verify refuses a malformed name with TF_USAGE (%s)", tf_error_message(h));
+	r = tf_verify(h, &(struct tf_verify_args){ .name = "alice", .code = NULL }, NULL);
+	check(r == TF_NOENT, "tf_verify takes a NULL code and a NULL sink");
+
+	r = tf_verify_password(h, &(struct tf_verify_password_args){ .name = "alice", .password = "hunter22" }, &out);
+	check(r == TF_NOENT, "tf_verify_password of a missing account: TF_NOENT");
+	r = tf_verify_assertion(h, &(struct tf_verify_assertion_args){ .name = "alice", .assertion = "{}" }, &out);
+	check(r == TF_NOENT, "tf_verify_assertion of a missing account: TF_NOENT (%s)", tf_status_word(r));
+
+	r = tf_send(h, &(struct tf_send_args){ .name = "alice", .via = TF_CHANNEL_EMAIL, .purpose = TF_CODE_LOGIN }, &out);
+	check(r == TF_NOENT, "tf_send to a missing account: TF_NOENT (%s)", tf_error_message(h));
+
+	r = tf_passwd(h, &(struct tf_passwd_args){ .name = "alice", .password = "long enough" }, &out);
+	check(r == TF_NOENT, "tf_passwd of a missing account: TF_NOENT");
+	r = tf_reset_send(h, &(struct tf_reset_send_args){ .name = "alice" }, &out);
+	check(r == TF_NOENT, "tf_reset_send to a missing account: TF_NOENT");
+
+	r = tf_reset_redeem(h, &(struct tf_reset_redeem_args){ .token = "alice:short" }, &out);
+	check(r == TF_USAGE && !strcmp(tf_error_message(h), "malformed reset token"),
+	      "tf_reset_redeem of a malformed token: TF_USAGE (%s)", tf_error_message(h));
+	r = tf_reset_redeem(h, &(struct tf_reset_redeem_args){ .token = NULL }, &out);
+	check(r == TF_USAGE, "tf_reset_redeem takes a NULL token as malformed");
+	snprintf(token, sizeof token, "alice:%.43s", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	r = tf_reset_redeem(h, &(struct tf_reset_redeem_args){ .token = token, .password = "long enough" }, &out);
+	check(r == TF_NOENT, "tf_reset_redeem of a well-formed token of a missing account: TF_NOENT (%s)",
+	      tf_error_message(h));
+
+	r = tf_webauthn_challenge(h, &(struct tf_webauthn_challenge_args){ .name = "alice",
+	                          .purpose = TF_WEBAUTHN_REGISTER }, &out);
+	check(r == TF_NOENT, "tf_webauthn_challenge for a missing account: TF_NOENT (%s)", tf_status_word(r));
+	r = tf_webauthn_challenge(h, &(struct tf_webauthn_challenge_args){ .name = "alice",
+	                          .purpose = (tf_webauthn_purpose)7 }, &out);
+	check(r == TF_USAGE, "tf_webauthn_challenge refuses a purpose it does not know: TF_USAGE");
+	r = tf_webauthn_list(h, &(struct tf_webauthn_list_args){ .name = "alice" }, &out);
+	check(r == TF_NOENT, "tf_webauthn_list of a missing account: TF_NOENT");
+	r = tf_webauthn_del(h, &(struct tf_webauthn_del_args){ .name = "alice", .id = 1 }, &out);
+	check(r == TF_NOENT, "tf_webauthn_del of a missing account: TF_NOENT");
+
+	check(seen.results == 0, "no failure handed a result to the sink (%d)", seen.results);
+	check(seen.errors >= 15, "every failure was told to the error hook (%d)", seen.errors);
+	tf_close(&h);
+}
+
 int main(void)
 {
 	if (!mkdtemp(base)) {
@@ -505,6 +599,7 @@ int main(void)
 	test_open_close();
 	test_admin();
 	test_factors();
+	test_login();
 	rm_rf(base);
 	printf("1..%d\n", n_run);
 	return n_fail != 0;
