@@ -154,6 +154,16 @@ tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *o
 
 /* ==== accounts and organisations: init, user, org, config, oidc, health (lib/user.c, lib/org.c, lib/config.c, lib/oidc.c, lib/health.c) ==== */
 
+/* init: create a store with the options' directory and clock (tf_create),
+ * record its creation in the audit log, and leave *h open on it (closed
+ * with tf_close either way, as after tf_open). One result: {dir, key_file}. */
+struct tf_init_args {
+	const char *key_file;       /* keep the master key there (absolute), or NULL */
+	const char *pass_file;      /* wrap it with the passphrase in that file, or NULL */
+};
+tf_status tf_init(tf **h, const struct tf_options *o, const struct tf_init_args *a,
+                  const struct tf_sink *out) TF_WUR;
+
 /* ==== end of accounts ==== */
 
 /* ==== factors: enroll, confirm, show, disable, code, backup, trust, whitelist (lib/enroll.c, lib/backup.c, lib/trust.c, lib/whitelist.c) ==== */
