@@ -154,6 +154,27 @@ tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *o
 
 /* ==== accounts and organisations: init, user, org, config, oidc, health (lib/user.c, lib/org.c, lib/config.c, lib/oidc.c, lib/health.c) ==== */
 
+/* Words the command line takes, as values a caller passes. Each has a
+ * _NONE of 0: not given (user set: unchanged; user list: any). */
+typedef enum tf_policy {        /* an organisation's policy, policy.default */
+	TF_POLICY_NONE = 0,
+	TF_POLICY_REQUIRED,
+	TF_POLICY_OPTIONAL,
+	TF_POLICY_OFF,
+} tf_policy;
+typedef enum tf_switch {        /* an account's own 2FA switch (user set --2fa) */
+	TF_SWITCH_NONE = 0,
+	TF_SWITCH_INHERIT,
+	TF_SWITCH_REQUIRED,
+	TF_SWITCH_OPTIONAL,
+	TF_SWITCH_OFF,
+} tf_switch;
+typedef enum tf_toggle {        /* a setting that is on or off */
+	TF_TOGGLE_NONE = 0,
+	TF_TOGGLE_ON,
+	TF_TOGGLE_OFF,
+} tf_toggle;
+
 /* init: create a store with the options' directory and clock (tf_create),
  * record its creation in the audit log, and leave *h open on it (closed
  * with tf_close either way, as after tf_open). One result: {dir, key_file}. */
@@ -163,6 +184,79 @@ struct tf_init_args {
 };
 tf_status tf_init(tf **h, const struct tf_options *o, const struct tf_init_args *a,
                   const struct tf_sink *out) TF_WUR;
+
+/* user add NAME: a new account. An own 2FA switch other than required, and
+ * an organisation, are for administrators. With service or
+ * generate_password a random password of 32 characters is made: the one
+ * result, {name, created, service, password?}, carries it, shown once
+ * before the account is written (nothing is kept when the sink refuses it). */
+struct tf_user_add_args {
+	const char *name;
+	const char *email;          /* as typed (a domain in Unicode is stored in ASCII), or NULL */
+	const char *phone;          /* with its country code: +420 601 234 567, or NULL */
+	const char *org;            /* an organisation that exists, or NULL */
+	const char *lang;           /* two letters, or NULL: en */
+	tf_switch twofa;            /* NONE: inherit */
+	int service;                /* a service account: exempt from the second factor */
+	int generate_password;
+};
+tf_status tf_user_add(tf *h, const struct tf_user_add_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user list: one result per account the filters let through, sorted by
+ * name: {name, org, methods, enabled, backup_left, locked, 2fa, policy,
+ * policy_source}. Records that cannot be read are skipped, each said, and
+ * the answer is then TF_STORE after the list. */
+struct tf_user_list_args {
+	const char *org;            /* members of this organisation only, or NULL */
+	int enabled;                /* 1: with an active factor only; -1: without; 0: any */
+	int locked;                 /* only accounts locked out or waiting after failures */
+	const char *method;         /* with an active factor of this type (totp, hotp, email,
+	                               sms, webauthn) only, or NULL */
+	tf_policy policy;           /* under this policy only, or NONE */
+};
+tf_status tf_user_list(tf *h, const struct tf_user_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user show NAME. One result: the account as twofactl-json(7) shows it
+ * (contact details, switch and policy, factors, failures and lockouts). */
+struct tf_user_show_args {
+	const char *name;
+};
+tf_status tf_user_show(tf *h, const struct tf_user_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user set NAME: change what is given (at least one). NULL strings and
+ * NONE values are left as they are; an empty string clears. --2fa other
+ * than required, --org and --must-enrol are for administrators; nothing
+ * loosens a required organisation. One result: {name, updated}. */
+struct tf_user_set_args {
+	const char *name;
+	const char *email, *phone, *org, *lang;
+	tf_switch twofa;
+	tf_toggle password_login;   /* off: only a linked OpenID Connect identity logs in */
+	tf_toggle email_reset;      /* off: reset send refuses; a link already sent dies */
+	tf_toggle must_enrol;
+};
+tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user del NAME (for administrators: serve's table), and everything it
+ * holds. One result: {name, deleted}. */
+struct tf_user_del_args {
+	const char *name;
+};
+tf_status tf_user_del(tf *h, const struct tf_user_del_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user unlock NAME: clear both failure budgets. One result: {name, unlocked}. */
+struct tf_user_unlock_args {
+	const char *name;
+};
+tf_status tf_user_unlock(tf *h, const struct tf_user_unlock_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user rename OLD NEW, in one crash-safe step; NEW must be free. One
+ * result: {name, old}. */
+struct tf_user_rename_args {
+	const char *name;
+	const char *new_name;
+};
+tf_status tf_user_rename(tf *h, const struct tf_user_rename_args *a, const struct tf_sink *out) TF_WUR;
 
 /* ==== end of accounts ==== */
 
