@@ -258,6 +258,60 @@ struct tf_user_rename_args {
 };
 tf_status tf_user_rename(tf *h, const struct tf_user_rename_args *a, const struct tf_sink *out) TF_WUR;
 
+/* org add ORG --policy P. One result: {name, policy, created, whitelist}. */
+struct tf_org_add_args {
+	const char *name;
+	tf_policy policy;           /* required */
+};
+tf_status tf_org_add(tf *h, const struct tf_org_add_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org list: one result per organisation, sorted by name, as org add's. */
+tf_status tf_org_list(tf *h, const struct tf_sink *out) TF_WUR;
+
+/* org show ORG. One result, as org add's; with notes, also "notes": each
+ * whitelist entry's note ("" for none), in the same order (the text form
+ * shows them; --json does not ask). */
+struct tf_org_show_args {
+	const char *name;
+	int notes;
+};
+tf_status tf_org_show(tf *h, const struct tf_org_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org set ORG --policy P. When the policy becomes required, each member
+ * without an active factor (service accounts aside) is told once, by email
+ * or else SMS, unless no_notify; a message that cannot be delivered is said
+ * (through the error hook) and listed, never undoing the change. One
+ * result: org add's and {overridden, notified, not_notified}. */
+struct tf_org_set_args {
+	const char *name;
+	tf_policy policy;           /* required */
+	int no_notify;
+};
+tf_status tf_org_set(tf *h, const struct tf_org_set_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org del ORG, when no account belongs to it. One result: {name, result}. */
+struct tf_org_del_args {
+	const char *name;
+};
+tf_status tf_org_del(tf *h, const struct tf_org_del_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org simulate ORG --policy P: changes nothing. One result per member that
+ * would be stopped at its next login, or whose own switch decides or would
+ * be overridden: {name, stopped, reasons, 2fa, policy, policy_source,
+ * backup_left}. The counts go to sum, if set. */
+struct tf_org_simulate_args {
+	const char *name;
+	tf_policy policy;           /* required */
+};
+struct tf_org_simulation {
+	size_t members;             /* of the organisation */
+	size_t stopped;             /* would be stopped */
+	size_t own;                 /* decide by their own switch */
+	tf_policy now;              /* the organisation's policy today */
+};
+tf_status tf_org_simulate(tf *h, const struct tf_org_simulate_args *a, const struct tf_sink *out,
+                          struct tf_org_simulation *sum) TF_WUR;
+
 /* ==== end of accounts ==== */
 
 /* ==== factors: enroll, confirm, show, disable, code, backup, trust, whitelist (lib/enroll.c, lib/backup.c, lib/trust.c, lib/whitelist.c) ==== */
