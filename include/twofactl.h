@@ -312,6 +312,34 @@ struct tf_org_simulation {
 tf_status tf_org_simulate(tf *h, const struct tf_org_simulate_args *a, const struct tf_sink *out,
                           struct tf_org_simulation *sum) TF_WUR;
 
+/* oidc link NAME: an OpenID Connect identity (an https:// issuer and a
+ * subject) to an account; one identity belongs to one account at most.
+ * One result: {name, issuer, subject} (the issuer without a trailing /). */
+struct tf_oidc_link_args {
+	const char *name;
+	const char *issuer;
+	const char *subject;
+};
+tf_status tf_oidc_link(tf *h, const struct tf_oidc_link_args *a, const struct tf_sink *out) TF_WUR;
+
+/* oidc unlink NAME: its identities, or only the one given (issuer and
+ * subject both set); refused when it would leave an account whose password
+ * login is off without a way in. One result: {name, unlinked}. */
+struct tf_oidc_unlink_args {
+	const char *name;
+	const char *issuer;         /* NULL (and subject NULL): every identity */
+	const char *subject;
+};
+tf_status tf_oidc_unlink(tf *h, const struct tf_oidc_unlink_args *a, const struct tf_sink *out) TF_WUR;
+
+/* oidc lookup: the account an identity is linked to, or TF_NOENT. One
+ * result: {name, issuer, subject}. */
+struct tf_oidc_lookup_args {
+	const char *issuer;
+	const char *subject;
+};
+tf_status tf_oidc_lookup(tf *h, const struct tf_oidc_lookup_args *a, const struct tf_sink *out) TF_WUR;
+
 /* ==== end of accounts ==== */
 
 /* ==== factors: enroll, confirm, show, disable, code, backup, trust, whitelist (lib/enroll.c, lib/backup.c, lib/trust.c, lib/whitelist.c) ==== */
