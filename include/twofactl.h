@@ -340,6 +340,25 @@ struct tf_oidc_lookup_args {
 };
 tf_status tf_oidc_lookup(tf *h, const struct tf_oidc_lookup_args *a, const struct tf_sink *out) TF_WUR;
 
+/* health: the store checked for monitoring, in the Nagios convention. h may
+ * be a handle whose tf_open failed (or NULL): the state is then CRITICAL,
+ * with the reason. The lock of the whole store is waited for 2 s at most.
+ * One result: {status, problems, accounts, enabled, backup_low, drift,
+ * tickets_waiting, audit_intact, lock_busy}; the state and the counts
+ * (backup_low and drift list 100 names at most) go to rep. TF_OK when the
+ * report was made, whatever it says. */
+typedef enum tf_health_state {
+	TF_HEALTH_OK = 0,
+	TF_HEALTH_WARNING = 1,
+	TF_HEALTH_CRITICAL = 2,
+	TF_HEALTH_UNKNOWN = 3,
+} tf_health_state;
+struct tf_health_report {
+	tf_health_state state;
+	size_t accounts, enabled, backup_low, drift, tickets_waiting;
+};
+tf_status tf_health(tf *h, const struct tf_sink *out, struct tf_health_report *rep) TF_WUR;
+
 /* ==== end of accounts ==== */
 
 /* ==== factors: enroll, confirm, show, disable, code, backup, trust, whitelist (lib/enroll.c, lib/backup.c, lib/trust.c, lib/whitelist.c) ==== */
