@@ -359,6 +359,56 @@ struct tf_health_report {
 };
 tf_status tf_health(tf *h, const struct tf_sink *out, struct tf_health_report *rep) TF_WUR;
 
+/* A warning of the config commands that is not a failure: word is stable
+ * ("unsealed", "bad_seal", "unknown_key"), message one line a caller may
+ * print after its own prefix. */
+typedef void (*tf_config_warn_fn)(void *ctx, const char *word, const char *message);
+
+/* config get KEY: one result, {key, value, default}; value is the default
+ * (or null) when the key is not set. An unknown key is TF_USAGE. */
+struct tf_config_get_args {
+	const char *key;
+};
+tf_status tf_config_get(tf *h, const struct tf_config_get_args *a, const struct tf_sink *out) TF_WUR;
+
+/* config set KEY VALUE, checked; an empty or NULL value restores the
+ * default. One result: {key, value}. */
+struct tf_config_set_args {
+	const char *key;
+	const char *value;
+};
+tf_status tf_config_set(tf *h, const struct tf_config_set_args *a, const struct tf_sink *out) TF_WUR;
+
+/* config list: one result per key, {key, value, default, description}. A
+ * config file that is not as sealed is warned of ("unsealed") first. */
+struct tf_config_list_args {
+	tf_config_warn_fn warn;     /* may be NULL */
+	void *warn_ctx;
+};
+tf_status tf_config_list(tf *h, const struct tf_config_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* config diff: the settings as sealed against the config file as it is:
+ * one result per key changed, {key, sealed, now}, then {state, changes}.
+ * Warned of: a seal that does not verify ("bad_seal"), keys twofactl does
+ * not know ("unknown_key"); a value a hand edit got wrong is TF_USAGE. */
+struct tf_config_diff_args {
+	tf_config_warn_fn warn;     /* may be NULL */
+	void *warn_ctx;
+};
+tf_status tf_config_diff(tf *h, const struct tf_config_diff_args *a, const struct tf_sink *out) TF_WUR;
+
+/* config accept: the changes as config diff shows them, checked, then the
+ * file sealed as it is (audited with the keys changed); then one result,
+ * {accepted, changes}. Open the handle with TF_OPEN_ANY_CONFIG. */
+struct tf_config_accept_args {
+	tf_config_warn_fn warn;     /* may be NULL */
+	void *warn_ctx;
+};
+tf_status tf_config_accept(tf *h, const struct tf_config_accept_args *a, const struct tf_sink *out) TF_WUR;
+
+/* The i'th configuration key (for completion and help); NULL past the end. */
+const char *tf_config_key_name(size_t i);
+
 /* ==== end of accounts ==== */
 
 /* ==== factors: enroll, confirm, show, disable, code, backup, trust, whitelist (lib/enroll.c, lib/backup.c, lib/trust.c, lib/whitelist.c) ==== */
