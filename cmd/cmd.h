@@ -194,6 +194,9 @@ void cli_close(tf *h);
 /* The command line's clock (--at, or when the command started): for
  * options that name a time relative to now (audit --since). */
 int64_t cli_now(void);
+/* The options the command line opens its handles with (-d, --at's clock,
+ * the error hook, the caller's role): for init, which makes the store. */
+void cli_options(struct tf_options *o);
 
 /* Results of the library printed as they come: under --json the object as
  * it is (emit_json), otherwise through the command's render function (which

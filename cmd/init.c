@@ -48,34 +48,27 @@ static const struct argp argp = {
 	"empty, the caller's and writable by nobody else.", common_children, NULL, NULL
 };
 
+static void render(json_object *o)
+{
+	json_object *dir;
+
+	if (g.quiet)
+		return;
+	json_object_object_get_ex(o, "dir", &dir);
+	printf("created store '%s'\n", json_object_get_string(dir));
+}
+
 int cmd_init(int argc, char **argv)
 {
 	struct init_args a = { 0 };
-	const char *dir;
-	char err[512];
-	int st;
+	struct tf_options o;
+	tf *h = NULL;
+	int ret;
 
 	cmd_parse(&argp, argc, argv, &a);
-	dir = store_dir();
-	st = store_create(dir, a.key_file, a.pass_file, err, sizeof err);
-	if (st)
-		return fail(exit_for_store(st), "%s", err);
-	if (g.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "dir", json_object_new_string(dir));
-		json_object_object_add(o, "key_file", a.key_file ? json_object_new_string(a.key_file) : NULL);
-		emit_json(o);
-	} else if (!g.quiet) {
-		printf("created store '%s'\n", dir);
-	}
-	{
-		struct store *s;
-
-		if (open_store(&s))
-			return EXIT_STORE;
-		st = tf_audit(g.h, "init", NULL, "ok", NULL, NULL);
-		close_store(s);
-		return st;
-	}
+	cli_options(&o);
+	ret = tf_init(&h, &o, &(struct tf_init_args){ .key_file = a.key_file, .pass_file = a.pass_file },
+	              CLI_SINK(render));
+	tf_close(&h);
+	return ret;
 }

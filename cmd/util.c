@@ -823,6 +823,16 @@ int cli_open_flags(tf **h, unsigned flags)
 	return ret;
 }
 
+void cli_options(struct tf_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->dir = store_dir();
+	o->clock = cli_clock;
+	o->on_error = cli_error;
+	o->role = g.serve ? (tf_role)g.role : TF_ROLE_ADMIN;
+	o->caller_uid = g.caller_uid;
+}
+
 void cli_close(tf *h)
 {
 	if (h)

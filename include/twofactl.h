@@ -296,6 +296,261 @@ tf_status tf_webauthn_del(tf *h, const struct tf_webauthn_del_args *a, const str
 
 /* ==== accounts and organisations: init, user, org, config, oidc, health (lib/user.c, lib/org.c, lib/config.c, lib/oidc.c, lib/health.c) ==== */
 
+/* Words the command line takes, as values a caller passes. Each has a
+ * _NONE of 0: not given (user set: unchanged; user list: any). */
+typedef enum tf_policy {        /* an organisation's policy, policy.default */
+	TF_POLICY_NONE = 0,
+	TF_POLICY_REQUIRED,
+	TF_POLICY_OPTIONAL,
+	TF_POLICY_OFF,
+} tf_policy;
+typedef enum tf_switch {        /* an account's own 2FA switch (user set --2fa) */
+	TF_SWITCH_NONE = 0,
+	TF_SWITCH_INHERIT,
+	TF_SWITCH_REQUIRED,
+	TF_SWITCH_OPTIONAL,
+	TF_SWITCH_OFF,
+} tf_switch;
+typedef enum tf_toggle {        /* a setting that is on or off */
+	TF_TOGGLE_NONE = 0,
+	TF_TOGGLE_ON,
+	TF_TOGGLE_OFF,
+} tf_toggle;
+
+/* init: create a store with the options' directory and clock (tf_create),
+ * record its creation in the audit log, and leave *h open on it (closed
+ * with tf_close either way, as after tf_open). One result: {dir, key_file}. */
+struct tf_init_args {
+	const char *key_file;       /* keep the master key there (absolute), or NULL */
+	const char *pass_file;      /* wrap it with the passphrase in that file, or NULL */
+};
+tf_status tf_init(tf **h, const struct tf_options *o, const struct tf_init_args *a,
+                  const struct tf_sink *out) TF_WUR;
+
+/* user add NAME: a new account. An own 2FA switch other than required, and
+ * an organisation, are for administrators. With service or
+ * generate_password a random password of 32 characters is made: the one
+ * result, {name, created, service, password?}, carries it, shown once
+ * before the account is written (nothing is kept when the sink refuses it). */
+struct tf_user_add_args {
+	const char *name;
+	const char *email;          /* as typed (a domain in Unicode is stored in ASCII), or NULL */
+	const char *phone;          /* with its country code: +420 601 234 567, or NULL */
+	const char *org;            /* an organisation that exists, or NULL */
+	const char *lang;           /* two letters, or NULL: en */
+	tf_switch twofa;            /* NONE: inherit */
+	int service;                /* a service account: exempt from the second factor */
+	int generate_password;
+};
+tf_status tf_user_add(tf *h, const struct tf_user_add_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user list: one result per account the filters let through, sorted by
+ * name: {name, org, methods, enabled, backup_left, locked, 2fa, policy,
+ * policy_source}. Records that cannot be read are skipped, each said, and
+ * the answer is then TF_STORE after the list. */
+struct tf_user_list_args {
+	const char *org;            /* members of this organisation only, or NULL */
+	int enabled;                /* 1: with an active factor only; -1: without; 0: any */
+	int locked;                 /* only accounts locked out or waiting after failures */
+	const char *method;         /* with an active factor of this type (totp, hotp, email,
+	                               sms, webauthn) only, or NULL */
+	tf_policy policy;           /* under this policy only, or NONE */
+};
+tf_status tf_user_list(tf *h, const struct tf_user_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user show NAME. One result: the account as twofactl-json(7) shows it
+ * (contact details, switch and policy, factors, failures and lockouts). */
+struct tf_user_show_args {
+	const char *name;
+};
+tf_status tf_user_show(tf *h, const struct tf_user_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user set NAME: change what is given (at least one). NULL strings and
+ * NONE values are left as they are; an empty string clears. --2fa other
+ * than required, --org and --must-enrol are for administrators; nothing
+ * loosens a required organisation. One result: {name, updated}. */
+struct tf_user_set_args {
+	const char *name;
+	const char *email, *phone, *org, *lang;
+	tf_switch twofa;
+	tf_toggle password_login;   /* off: only a linked OpenID Connect identity logs in */
+	tf_toggle email_reset;      /* off: reset send refuses; a link already sent dies */
+	tf_toggle must_enrol;
+};
+tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user del NAME (for administrators: serve's table), and everything it
+ * holds. One result: {name, deleted}. */
+struct tf_user_del_args {
+	const char *name;
+};
+tf_status tf_user_del(tf *h, const struct tf_user_del_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user unlock NAME: clear both failure budgets. One result: {name, unlocked}. */
+struct tf_user_unlock_args {
+	const char *name;
+};
+tf_status tf_user_unlock(tf *h, const struct tf_user_unlock_args *a, const struct tf_sink *out) TF_WUR;
+
+/* user rename OLD NEW, in one crash-safe step; NEW must be free. One
+ * result: {name, old}. */
+struct tf_user_rename_args {
+	const char *name;
+	const char *new_name;
+};
+tf_status tf_user_rename(tf *h, const struct tf_user_rename_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org add ORG --policy P. One result: {name, policy, created, whitelist}. */
+struct tf_org_add_args {
+	const char *name;
+	tf_policy policy;           /* required */
+};
+tf_status tf_org_add(tf *h, const struct tf_org_add_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org list: one result per organisation, sorted by name, as org add's. */
+tf_status tf_org_list(tf *h, const struct tf_sink *out) TF_WUR;
+
+/* org show ORG. One result, as org add's; with notes, also "notes": each
+ * whitelist entry's note ("" for none), in the same order (the text form
+ * shows them; --json does not ask). */
+struct tf_org_show_args {
+	const char *name;
+	int notes;
+};
+tf_status tf_org_show(tf *h, const struct tf_org_show_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org set ORG --policy P. When the policy becomes required, each member
+ * without an active factor (service accounts aside) is told once, by email
+ * or else SMS, unless no_notify; a message that cannot be delivered is said
+ * (through the error hook) and listed, never undoing the change. One
+ * result: org add's and {overridden, notified, not_notified}. */
+struct tf_org_set_args {
+	const char *name;
+	tf_policy policy;           /* required */
+	int no_notify;
+};
+tf_status tf_org_set(tf *h, const struct tf_org_set_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org del ORG, when no account belongs to it. One result: {name, result}. */
+struct tf_org_del_args {
+	const char *name;
+};
+tf_status tf_org_del(tf *h, const struct tf_org_del_args *a, const struct tf_sink *out) TF_WUR;
+
+/* org simulate ORG --policy P: changes nothing. One result per member that
+ * would be stopped at its next login, or whose own switch decides or would
+ * be overridden: {name, stopped, reasons, 2fa, policy, policy_source,
+ * backup_left}. The counts go to sum, if set. */
+struct tf_org_simulate_args {
+	const char *name;
+	tf_policy policy;           /* required */
+};
+struct tf_org_simulation {
+	size_t members;             /* of the organisation */
+	size_t stopped;             /* would be stopped */
+	size_t own;                 /* decide by their own switch */
+	tf_policy now;              /* the organisation's policy today */
+};
+tf_status tf_org_simulate(tf *h, const struct tf_org_simulate_args *a, const struct tf_sink *out,
+                          struct tf_org_simulation *sum) TF_WUR;
+
+/* oidc link NAME: an OpenID Connect identity (an https:// issuer and a
+ * subject) to an account; one identity belongs to one account at most.
+ * One result: {name, issuer, subject} (the issuer without a trailing /). */
+struct tf_oidc_link_args {
+	const char *name;
+	const char *issuer;
+	const char *subject;
+};
+tf_status tf_oidc_link(tf *h, const struct tf_oidc_link_args *a, const struct tf_sink *out) TF_WUR;
+
+/* oidc unlink NAME: its identities, or only the one given (issuer and
+ * subject both set); refused when it would leave an account whose password
+ * login is off without a way in. One result: {name, unlinked}. */
+struct tf_oidc_unlink_args {
+	const char *name;
+	const char *issuer;         /* NULL (and subject NULL): every identity */
+	const char *subject;
+};
+tf_status tf_oidc_unlink(tf *h, const struct tf_oidc_unlink_args *a, const struct tf_sink *out) TF_WUR;
+
+/* oidc lookup: the account an identity is linked to, or TF_NOENT. One
+ * result: {name, issuer, subject}. */
+struct tf_oidc_lookup_args {
+	const char *issuer;
+	const char *subject;
+};
+tf_status tf_oidc_lookup(tf *h, const struct tf_oidc_lookup_args *a, const struct tf_sink *out) TF_WUR;
+
+/* health: the store checked for monitoring, in the Nagios convention. h may
+ * be a handle whose tf_open failed (or NULL): the state is then CRITICAL,
+ * with the reason. The lock of the whole store is waited for 2 s at most.
+ * One result: {status, problems, accounts, enabled, backup_low, drift,
+ * tickets_waiting, audit_intact, lock_busy}; the state and the counts
+ * (backup_low and drift list 100 names at most) go to rep. TF_OK when the
+ * report was made, whatever it says. */
+typedef enum tf_health_state {
+	TF_HEALTH_OK = 0,
+	TF_HEALTH_WARNING = 1,
+	TF_HEALTH_CRITICAL = 2,
+	TF_HEALTH_UNKNOWN = 3,
+} tf_health_state;
+struct tf_health_report {
+	tf_health_state state;
+	size_t accounts, enabled, backup_low, drift, tickets_waiting;
+};
+tf_status tf_health(tf *h, const struct tf_sink *out, struct tf_health_report *rep) TF_WUR;
+
+/* A warning of the config commands that is not a failure: word is stable
+ * ("unsealed", "bad_seal", "unknown_key"), message one line a caller may
+ * print after its own prefix. */
+typedef void (*tf_config_warn_fn)(void *ctx, const char *word, const char *message);
+
+/* config get KEY: one result, {key, value, default}; value is the default
+ * (or null) when the key is not set. An unknown key is TF_USAGE. */
+struct tf_config_get_args {
+	const char *key;
+};
+tf_status tf_config_get(tf *h, const struct tf_config_get_args *a, const struct tf_sink *out) TF_WUR;
+
+/* config set KEY VALUE, checked; an empty or NULL value restores the
+ * default. One result: {key, value}. */
+struct tf_config_set_args {
+	const char *key;
+	const char *value;
+};
+tf_status tf_config_set(tf *h, const struct tf_config_set_args *a, const struct tf_sink *out) TF_WUR;
+
+/* config list: one result per key, {key, value, default, description}. A
+ * config file that is not as sealed is warned of ("unsealed") first. */
+struct tf_config_list_args {
+	tf_config_warn_fn warn;     /* may be NULL */
+	void *warn_ctx;
+};
+tf_status tf_config_list(tf *h, const struct tf_config_list_args *a, const struct tf_sink *out) TF_WUR;
+
+/* config diff: the settings as sealed against the config file as it is:
+ * one result per key changed, {key, sealed, now}, then {state, changes}.
+ * Warned of: a seal that does not verify ("bad_seal"), keys twofactl does
+ * not know ("unknown_key"); a value a hand edit got wrong is TF_USAGE. */
+struct tf_config_diff_args {
+	tf_config_warn_fn warn;     /* may be NULL */
+	void *warn_ctx;
+};
+tf_status tf_config_diff(tf *h, const struct tf_config_diff_args *a, const struct tf_sink *out) TF_WUR;
+
+/* config accept: the changes as config diff shows them, checked, then the
+ * file sealed as it is (audited with the keys changed); then one result,
+ * {accepted, changes}. Open the handle with TF_OPEN_ANY_CONFIG. */
+struct tf_config_accept_args {
+	tf_config_warn_fn warn;     /* may be NULL */
+	void *warn_ctx;
+};
+tf_status tf_config_accept(tf *h, const struct tf_config_accept_args *a, const struct tf_sink *out) TF_WUR;
+
+/* The i'th configuration key (for completion and help); NULL past the end. */
+const char *tf_config_key_name(size_t i);
+
 /* ==== end of accounts ==== */
 
 /* ==== factors: enroll, confirm, show, disable, code, backup, trust, whitelist (lib/enroll.c, lib/backup.c, lib/trust.c, lib/whitelist.c) ==== */

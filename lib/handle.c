@@ -96,6 +96,7 @@ tf_status tf_open(tf **out, const struct tf_options *o)
 	h->error_ctx = o->error_ctx;
 	h->clock = o->clock;
 	h->clock_ctx = o->clock_ctx;
+	h->lock_timeout = o->lock_timeout;
 	h->templates_dir = o->templates_dir;
 	h->role = o->role == TF_ROLE_NONE ? TF_ROLE_ADMIN : o->role;
 	h->caller_uid = o->caller_uid;

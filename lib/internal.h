@@ -15,6 +15,7 @@ struct tf {
 	struct store *s;
 	tf_clock_fn clock;
 	void *clock_ctx;
+	unsigned lock_timeout;    /* the caller's (tf_options), or 0: the store's */
 	tf_role role;
 	uint32_t caller_uid;
 	tf_error_fn on_error;     /* the front end's: called once per failure */

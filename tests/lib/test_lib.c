@@ -590,6 +590,179 @@ static void test_login(void)
 	tf_close(&h);
 }
 
+/* accounts: the results a sink is handed, kept as one array */
+struct acc_kept {
+	json_object *all;
+	int refuse;     /* the sink says it could not take them */
+	size_t pwlen;   /* of a password seen (the library wipes it on return) */
+	char pw[64];
+};
+
+static int acc_keep(void *ctx, struct json_object *o)
+{
+	struct acc_kept *k = ctx;
+	json_object *v;
+
+	if (k->refuse)
+		return -1;
+	if (json_object_object_get_ex(o, "password", &v) && v)
+		snprintf(k->pw, sizeof k->pw, "%s", json_object_get_string(v)), k->pwlen = strlen(k->pw);
+	json_object_array_add(k->all, json_object_get(o));
+	return 0;
+}
+
+static const char *acc_field(struct acc_kept *k, size_t i, const char *key)
+{
+	json_object *o = json_object_array_get_idx(k->all, i), *v;
+
+	return o && json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+static void acc_reset(struct acc_kept *k)
+{
+	json_object_put(k->all);
+	k->all = json_object_new_array();
+	k->refuse = 0;
+	k->pwlen = 0;
+	memset(k->pw, 0, sizeof k->pw);
+}
+
+static int acc_same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static void test_accounts(void)
+{
+	int64_t now = 1800000000;
+	char dir[600];
+	struct tf_options o = { .dir = dir, .clock = fixed_clock, .clock_ctx = &now };
+	struct acc_kept k = { .all = json_object_new_array() };
+	struct tf_sink out = { .result = acc_keep, .ctx = &k };
+	struct tf_health_report rep;
+	tf *h = NULL, *fe = NULL;
+	tf_status r;
+
+	snprintf(dir, sizeof dir, "%s/accounts", base);
+	r = tf_init(&h, &o, &(struct tf_init_args){ 0 }, &out);
+	check(r == TF_OK && acc_same(acc_field(&k, 0, "dir"), dir), "tf_init makes a store and says where (%s)",
+	      tf_error_message(h));
+	acc_reset(&k);
+
+	r = tf_org_add(h, &(struct tf_org_add_args){ .name = "acme", .policy = TF_POLICY_REQUIRED }, &out);
+	check(r == TF_OK && acc_same(acc_field(&k, 0, "policy"), "required"), "tf_org_add: acme, required");
+	r = tf_org_add(h, &(struct tf_org_add_args){ .name = "acme", .policy = TF_POLICY_OFF }, NULL);
+	check(r != TF_OK, "tf_org_add refuses a second acme (%s)", tf_error_message(h));
+	acc_reset(&k);
+
+	r = tf_user_add(h, &(struct tf_user_add_args){ .name = "alice", .email = "alice@example.org",
+	                .org = "acme" }, &out);
+	check(r == TF_OK && acc_same(acc_field(&k, 0, "name"), "alice") && !acc_field(&k, 0, "password"),
+	      "tf_user_add: alice in acme, no password made");
+	r = tf_user_add(h, &(struct tf_user_add_args){ .name = "alice" }, NULL);
+	check(r != TF_OK, "tf_user_add refuses a second alice (%s: %s)", tf_error_word(h), tf_error_message(h));
+	r = tf_user_add(h, &(struct tf_user_add_args){ .name = "bob", .generate_password = 1 }, &out);
+	check(r == TF_OK && k.pwlen == 32 && json_object_array_length(k.all) == 2,
+	      "tf_user_add with generate_password hands the password of 32 characters over");
+	check(acc_field(&k, 1, "password") && strcmp(acc_field(&k, 1, "password"), k.pw) != 0,
+	      "and wipes it once the sink has returned (a reference kept holds no password)");
+	acc_reset(&k);
+
+	/* a sink that cannot take a shown-once password: nothing is kept */
+	k.refuse = 1;
+	r = tf_user_add(h, &(struct tf_user_add_args){ .name = "carol", .service = 1 }, &out);
+	check(r == TF_STORE, "tf_user_add whose password the sink refuses is a store error (%s)",
+	      tf_error_message(h));
+	acc_reset(&k);
+	r = tf_user_show(h, &(struct tf_user_show_args){ .name = "carol" }, &out);
+	check(r == TF_NOENT && json_object_array_length(k.all) == 0, "and carol was not kept");
+	acc_reset(&k);
+
+	r = tf_user_list(h, &(struct tf_user_list_args){ 0 }, &out);
+	check(r == TF_OK && json_object_array_length(k.all) == 2 && acc_same(acc_field(&k, 0, "name"), "alice") &&
+	      acc_same(acc_field(&k, 1, "name"), "bob"), "tf_user_list streams one result per account, sorted");
+	acc_reset(&k);
+	r = tf_user_list(h, &(struct tf_user_list_args){ .org = "acme" }, &out);
+	check(r == TF_OK && json_object_array_length(k.all) == 1 && acc_same(acc_field(&k, 0, "name"), "alice"),
+	      "tf_user_list filters by organisation");
+	acc_reset(&k);
+
+	r = tf_user_set(h, &(struct tf_user_set_args){ .name = "bob", .lang = "cs" }, &out);
+	check(r == TF_OK, "tf_user_set changes bob's language (%s)", tf_error_message(h));
+	acc_reset(&k);
+	r = tf_user_show(h, &(struct tf_user_show_args){ .name = "bob" }, &out);
+	check(r == TF_OK && acc_same(acc_field(&k, 0, "lang"), "cs") && acc_same(acc_field(&k, 0, "name"), "bob"),
+	      "tf_user_show shows it");
+	acc_reset(&k);
+
+	/* a front end may not exempt an account from the second factor */
+	o.role = TF_ROLE_FRONTEND;
+	r = tf_open(&fe, &o);
+	check(r == TF_OK, "a front end's handle opens the store");
+	r = tf_user_add(fe, &(struct tf_user_add_args){ .name = "dave", .twofa = TF_SWITCH_OFF }, NULL);
+	check(r == TF_USAGE && acc_same(tf_error_word(fe), "forbidden"),
+	      "tf_user_add --2fa off is refused to a front end (%s)", tf_error_message(fe));
+	r = tf_user_set(fe, &(struct tf_user_set_args){ .name = "bob", .must_enrol = TF_TOGGLE_ON }, NULL);
+	check(r == TF_USAGE && acc_same(tf_error_word(fe), "forbidden"), "so is --must-enrol");
+	tf_close(&fe);
+	o.role = TF_ROLE_NONE;
+	r = tf_user_show(h, &(struct tf_user_show_args){ .name = "dave" }, NULL);
+	check(r == TF_NOENT, "dave was not added");
+
+	r = tf_user_rename(h, &(struct tf_user_rename_args){ .name = "bob", .new_name = "robert" }, &out);
+	check(r == TF_OK && acc_same(acc_field(&k, 0, "old"), "bob") && acc_same(acc_field(&k, 0, "name"), "robert"),
+	      "tf_user_rename: bob is robert (%s)", tf_error_message(h));
+	r = tf_user_rename(h, &(struct tf_user_rename_args){ .name = "robert", .new_name = "alice" }, NULL);
+	check(r != TF_OK, "tf_user_rename onto an account that exists is refused (%s)", tf_error_message(h));
+	acc_reset(&k);
+
+	r = tf_oidc_link(h, &(struct tf_oidc_link_args){ .name = "alice", .issuer = "https://id.example.org/",
+	                 .subject = "s-1" }, &out);
+	check(r == TF_OK && acc_same(acc_field(&k, 0, "issuer"), "https://id.example.org"),
+	      "tf_oidc_link: the issuer without its trailing / (%s)", tf_error_message(h));
+	r = tf_oidc_link(h, &(struct tf_oidc_link_args){ .name = "robert", .issuer = "https://id.example.org",
+	                 .subject = "s-1" }, NULL);
+	check(r != TF_OK, "one identity belongs to one account (%s)", tf_error_message(h));
+	acc_reset(&k);
+	r = tf_oidc_lookup(h, &(struct tf_oidc_lookup_args){ .issuer = "https://id.example.org",
+	                   .subject = "s-1" }, &out);
+	check(r == TF_OK && acc_same(acc_field(&k, 0, "name"), "alice"), "tf_oidc_lookup finds alice");
+	r = tf_oidc_unlink(h, &(struct tf_oidc_unlink_args){ .name = "alice" }, NULL);
+	check(r == TF_OK, "tf_oidc_unlink drops it");
+	r = tf_oidc_lookup(h, &(struct tf_oidc_lookup_args){ .issuer = "https://id.example.org",
+	                   .subject = "s-1" }, NULL);
+	check(r == TF_NOENT, "and lookup then finds nothing");
+	acc_reset(&k);
+
+	r = tf_config_set(h, &(struct tf_config_set_args){ .key = "lockout.after", .value = "7" }, NULL);
+	check(r == TF_OK, "tf_config_set lockout.after 7 (%s)", tf_error_message(h));
+	r = tf_config_get(h, &(struct tf_config_get_args){ .key = "lockout.after" }, &out);
+	check(r == TF_OK && acc_same(acc_field(&k, 0, "value"), "7"), "tf_config_get reads it back");
+	r = tf_config_set(h, &(struct tf_config_set_args){ .key = "no.such.key", .value = "1" }, NULL);
+	check(r == TF_USAGE, "tf_config_set of an unknown key is a usage error (%s)", tf_error_message(h));
+	check(tf_config_key_name(0) != NULL && tf_config_key_name(100000) == NULL,
+	      "tf_config_key_name walks the keys and ends");
+	acc_reset(&k);
+
+	r = tf_org_del(h, &(struct tf_org_del_args){ .name = "acme" }, NULL);
+	check(r != TF_OK, "tf_org_del refuses an organisation with members (%s)", tf_error_message(h));
+	r = tf_user_del(h, &(struct tf_user_del_args){ .name = "alice" }, NULL);
+	check(r == TF_OK, "tf_user_del alice");
+	r = tf_org_del(h, &(struct tf_org_del_args){ .name = "acme" }, NULL);
+	check(r == TF_OK, "then tf_org_del acme (%s)", tf_error_message(h));
+	r = tf_org_list(h, &out);
+	check(r == TF_OK && json_object_array_length(k.all) == 0, "and tf_org_list lists nothing");
+	acc_reset(&k);
+
+	memset(&rep, 0, sizeof rep);
+	r = tf_health(h, &out, &rep);
+	check(r == TF_OK && rep.state == TF_HEALTH_OK && rep.accounts == 1 && acc_same(acc_field(&k, 0, "status"), "OK"),
+	      "tf_health: OK, one account (state %d, %zu accounts, %s)", (int)rep.state, rep.accounts,
+	      acc_field(&k, 0, "status") ? acc_field(&k, 0, "status") : "no status");
+	tf_close(&h);
+	json_object_put(k.all);
+}
+
 int main(void)
 {
 	if (!mkdtemp(base)) {
@@ -600,6 +773,7 @@ int main(void)
 	test_admin();
 	test_factors();
 	test_login();
+	test_accounts();
 	rm_rf(base);
 	printf("1..%d\n", n_run);
 	return n_fail != 0;
