@@ -88,9 +88,7 @@ static tf_health_state examine(tf *h, struct scan *sc, json_object *problems, si
 	} else {
 		store_unlock_all(h->s);
 	}
-	/* the audit walk takes the audit lock, which the holder of the whole
-	 * store's has: while it is busy the chain is not checked, like the records */
-	if (!*busy && store_audit_walk(h->s, NULL, NULL, &bad)) {
+	if (store_audit_walk(h->s, NULL, NULL, &bad)) {
 		*audit_ok = 0;
 		state = TF_HEALTH_CRITICAL;
 		problem(problems, "%s", store_error(h->s));
