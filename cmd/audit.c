@@ -101,18 +101,18 @@ static void render_line(json_object *o)
 	char when[32];
 
 	time_iso(json_object_object_get_ex(o, "t", &v) ? json_object_get_int64(v) : 0, when);
-	printf("%s", when);
+	fprintf(g.out, "%s", when);
 	for (int i = 0; i < 3; i++)
-		printf("  %s", json_object_object_get_ex(o, keys[i], &v) ? printable(json_object_get_string(v)) : "-");
+		fprintf(g.out, "  %s", json_object_object_get_ex(o, keys[i], &v) ? printable(json_object_get_string(v)) : "-");
 	if (json_object_object_get_ex(o, "ip", &v))
-		printf("  ip=%s", printable(json_object_get_string(v)));
+		fprintf(g.out, "  ip=%s", printable(json_object_get_string(v)));
 	if (json_object_object_get_ex(o, "service", &v))
-		printf("  service=%s", printable(json_object_get_string(v)));
+		fprintf(g.out, "  service=%s", printable(json_object_get_string(v)));
 	if (json_object_object_get_ex(o, "rhost", &v))
-		printf("  rhost=%s", printable(json_object_get_string(v)));
+		fprintf(g.out, "  rhost=%s", printable(json_object_get_string(v)));
 	if (json_object_object_get_ex(o, "detail", &v))
-		printf("  (%s)", printable(json_object_get_string(v)));
-	printf("\n");
+		fprintf(g.out, "  (%s)", printable(json_object_get_string(v)));
+	fprintf(g.out, "\n");
 }
 
 /* audit verify: the count when intact (a broken log is said as a failure). */
@@ -134,12 +134,12 @@ static void render_verify(json_object *o)
 		l = json_object_get_uint64(last);
 		n = json_object_get_uint64(files);
 		if (n <= 1 && f <= 1)
-			printf("audit.log intact: %llu lines\n", (unsigned long long)json_object_get_uint64(v));
+			fprintf(g.out, "audit.log intact: %llu lines\n", (unsigned long long)json_object_get_uint64(v));
 		else if (f <= 1)
-			printf("audit log intact: lines 1 to %llu in %llu files\n", (unsigned long long)l,
+			fprintf(g.out, "audit log intact: lines 1 to %llu in %llu files\n", (unsigned long long)l,
 			       (unsigned long long)n);
 		else
-			printf("audit log intact: lines %llu to %llu in %llu file%s (the lines before %llu were "
+			fprintf(g.out, "audit log intact: lines %llu to %llu in %llu file%s (the lines before %llu were "
 			       "rotated out)\n", (unsigned long long)f, (unsigned long long)l, (unsigned long long)n,
 			       n == 1 ? "" : "s", (unsigned long long)f);
 	}
@@ -158,19 +158,19 @@ static void render_rotate(json_object *o)
 		json_object_object_get_ex(o, "last_seq", &w);
 		last = json_object_get_uint64(w);
 		json_object_object_get_ex(o, "closed", &v);
-		printf("audit.log closed as %s (lines 1 to %llu); audit.log goes on from line %llu\n",
+		fprintf(g.out, "audit.log closed as %s (lines 1 to %llu); audit.log goes on from line %llu\n",
 		       json_object_get_string(v), (unsigned long long)last, (unsigned long long)last + 1);
 		json_object_object_get_ex(o, "removed", &v);
 		if (json_object_get_uint64(v))
-			printf("removed the %llu oldest closed file(s)\n", (unsigned long long)json_object_get_uint64(v));
+			fprintf(g.out, "removed the %llu oldest closed file(s)\n", (unsigned long long)json_object_get_uint64(v));
 		return;
 	}
 	json_object_object_get_ex(o, "size", &v);
 	json_object_object_get_ex(o, "min_size", &w);
 	if (json_object_get_uint64(v) == 0)
-		printf("audit.log is empty: not rotated\n");
+		fprintf(g.out, "audit.log is empty: not rotated\n");
 	else
-		printf("audit.log is %llu bytes, under %llu: not rotated\n", (unsigned long long)json_object_get_uint64(v),
+		fprintf(g.out, "audit.log is %llu bytes, under %llu: not rotated\n", (unsigned long long)json_object_get_uint64(v),
 		       (unsigned long long)json_object_get_uint64(w));
 }
 
@@ -180,7 +180,7 @@ int cmd_audit(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &a);
 	if (a.verify || a.rotate)
 		set_ctx(a.verify ? "audit verify" : "audit rotate");
 	if ((ret = cli_open(&h)))

@@ -66,10 +66,10 @@ static void render_issue(json_object *o)
 	json_object_object_get_ex(o, "name", &name);
 	json_object_object_get_ex(o, "backup_codes", &codes);
 	if (!g.quiet)
-		printf("backup codes for '%s' (each works once; they are not shown again):\n",
+		fprintf(g.out, "backup codes for '%s' (each works once; they are not shown again):\n",
 		       json_object_get_string(name));
 	for (size_t i = 0; i < json_object_array_length(codes); i++)
-		printf("%s\n", json_object_get_string(json_object_array_get_idx(codes, i)));
+		fprintf(g.out, "%s\n", json_object_get_string(json_object_array_get_idx(codes, i)));
 }
 
 static int backup_issue(int argc, char **argv)
@@ -78,7 +78,7 @@ static int backup_issue(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&issue_argp, argc, argv, &a);
+	CMD_PARSE(&issue_argp, argc, argv, &a);
 	set_ctx("backup issue %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
@@ -100,13 +100,13 @@ static void render_list(json_object *o)
 
 	json_object_object_get_ex(o, "left", &left);
 	json_object_object_get_ex(o, "issued", &issued);
-	printf("%lld backup code%s left", (long long)json_object_get_int64(left),
+	fprintf(g.out, "%lld backup code%s left", (long long)json_object_get_int64(left),
 	       json_object_get_int64(left) == 1 ? "" : "s");
 	if (issued) {
 		time_iso(json_object_get_int64(issued), t);
-		printf(" (issued %s)", t);
+		fprintf(g.out, " (issued %s)", t);
 	}
-	printf("\n");
+	fprintf(g.out, "\n");
 }
 
 static int backup_list(int argc, char **argv)
@@ -115,7 +115,7 @@ static int backup_list(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&list_argp, argc, argv, &a);
+	CMD_PARSE(&list_argp, argc, argv, &a);
 	set_ctx("backup list %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
@@ -143,7 +143,7 @@ static void render_revoke(json_object *o)
 		return;
 	json_object_object_get_ex(o, "revoked", &revoked);
 	json_object_object_get_ex(o, "left", &left);
-	printf("revoked %lld backup code%s; %lld left\n", (long long)json_object_get_int64(revoked),
+	fprintf(g.out, "revoked %lld backup code%s; %lld left\n", (long long)json_object_get_int64(revoked),
 	       json_object_get_int64(revoked) == 1 ? "" : "s", (long long)json_object_get_int64(left));
 }
 
@@ -154,7 +154,7 @@ static int backup_revoke(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&revoke_argp, argc, argv, &a);
+	CMD_PARSE(&revoke_argp, argc, argv, &a);
 	set_ctx("backup revoke %s", safe(a.name));
 	if ((ret = check_name(a.name)))
 		return ret;

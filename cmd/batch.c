@@ -99,9 +99,8 @@ static void first_line(const char *s, char *out, size_t cap)
 int run_captured(char **argv, int n, const char *in, size_t inlen,
                  char **out, size_t *outlen, char **err, size_t *errlen)
 {
-	FILE *saved_out = stdout, *saved_err = stderr, *mo, *me;
-	volatile int rc;
-	int jumped;
+	FILE *saved_out = g.out, *saved_err = g.err, *mo, *me;
+	int rc;
 
 	mo = open_memstream(out, outlen);
 	me = open_memstream(err, errlen);
@@ -112,8 +111,8 @@ int run_captured(char **argv, int n, const char *in, size_t inlen,
 			fclose(me);
 		return EXIT_STORE;
 	}
-	stdout = mo;
-	stderr = me;
+	g.out = mo;
+	g.err = me;
 	g.ctx[0] = '\0';
 	g.err_word = NULL;
 	g.err_msg[0] = '\0';
@@ -121,18 +120,14 @@ int run_captured(char **argv, int n, const char *in, size_t inlen,
 	g.in_buf = in ? in : "";
 	g.in_len = in ? inlen : 0;
 	g.in_pos = 0;
-	jumped = setjmp(g.batch_jmp);
-	if (jumped)
-		rc = jumped;
-	else
-		rc = run_command(n, argv);
+	rc = run_command(n, argv);
 	batch_line_done();
 	g.in_mem = 0;
 	g.in_buf = NULL;
 	fflush(mo);
 	fflush(me);
-	stdout = saved_out;
-	stderr = saved_err;
+	g.out = saved_out;
+	g.err = saved_err;
 	fclose(mo);
 	fclose(me);
 	return rc;
@@ -148,7 +143,7 @@ int cmd_batch(int argc, char **argv)
 	int64_t at;
 	const char *dir, *via_service, *rhost;
 
-	cmd_parse(&argp, argc, argv, NULL);
+	CMD_PARSE(&argp, argc, argv, NULL);
 	json = g.json;
 	quiet = g.quiet;
 	at_set = g.at_set;
@@ -223,7 +218,7 @@ int cmd_batch(int argc, char **argv)
 		} else {
 			first_line(rc == EXIT_OK ? (out ? out : "") : (err && *err ? err : (out ? out : "")),
 			           first, sizeof first);
-			printf("%lu\t%d\t%s\n", lineno, rc, first);
+			fprintf(g.out, "%lu\t%d\t%s\n", lineno, rc, first);
 		}
 		if (out) {
 			sodium_memzero(out, outlen);   /* may hold codes or keys */
@@ -234,7 +229,7 @@ int cmd_batch(int argc, char **argv)
 	free(line);
 	g.batch = 0;
 	batch_store_release();
-	if (!quiet && !json && isatty(STDERR_FILENO))
-		fprintf(stderr, "batch: %lu ok, %lu failed\n", ok, failed);
+	if (!quiet && !json && out_isatty(g.err))
+		fprintf(g.err, "batch: %lu ok, %lu failed\n", ok, failed);
 	return last_fail;
 }

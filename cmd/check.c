@@ -71,23 +71,23 @@ static void render(json_object *o)
 	json_object_object_get_ex(o, "result", &v);
 	result = json_object_get_string(v);
 	json_object_object_get_ex(o, "reason", &v);
-	printf("%s\n", json_object_get_string(v));
+	fprintf(g.out, "%s\n", json_object_get_string(v));
 	json_object_object_get_ex(o, "policy", &v);
-	printf("policy: %s", json_object_get_string(v));
+	fprintf(g.out, "policy: %s", json_object_get_string(v));
 	json_object_object_get_ex(o, "policy_source", &v);
-	printf(" (%s)\n", printable(json_object_get_string(v)));
+	fprintf(g.out, " (%s)\n", printable(json_object_get_string(v)));
 	json_object_object_get_ex(o, "methods", &methods);
 	if (strcmp(result, "pass")) {
-		printf("%s:", !strcmp(result, "code") ? "methods" : "may enrol");
+		fprintf(g.out, "%s:", !strcmp(result, "code") ? "methods" : "may enrol");
 		for (size_t i = 0; i < json_object_array_length(methods); i++)
-			printf(" %s", json_object_get_string(json_object_array_get_idx(methods, i)));
-		printf("\n");
+			fprintf(g.out, " %s", json_object_get_string(json_object_array_get_idx(methods, i)));
+		fprintf(g.out, "\n");
 	}
 	if (json_object_object_get_ex(o, "missing", &missing)) {
 		for (size_t i = 0; i < json_object_array_length(missing); i++) {
 			const char *m = json_object_get_string(json_object_array_get_idx(missing, i));
 
-			printf(!strcmp(m, "phone") ? "no mobile number known: SMS needs one (user set --phone)\n"
+			fprintf(g.out, !strcmp(m, "phone") ? "no mobile number known: SMS needs one (user set --phone)\n"
 			                           : "no email address known: email codes need one (user set --email)\n");
 		}
 	}
@@ -100,7 +100,7 @@ int cmd_check(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &a);
 	set_ctx("check %s", safe(a.name));
 	if ((ret = check_name(a.name)))
 		return ret;

@@ -27,12 +27,15 @@ enum exit_code {
 };
 
 #include <errno.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <unistd.h>
 
 struct globals {
+	/* Where a command writes: stdout and stderr, or (inside batch and
+	 * serve) buffers of the line or request being answered. */
+	FILE *out, *err;
 	const char *dir;
 	int batch;              /* inside twofactl batch */
-	jmp_buf batch_jmp;
 	int json;
 	int quiet;
 	int at_set;
@@ -59,13 +62,30 @@ struct globals {
 	int out_failed;         /* standard output refused what was written (said once) */
 	/* Inside twofactl __complete: a command stops at its parser. */
 	int complete;
-	jmp_buf complete_jmp;
 	const struct argp *complete_argp;
 	const struct verb *complete_verbs;
 	int complete_depth;     /* 1 when a verb was taken */
 	tf *h;                  /* the open store (inside batch and serve: the session's) */
 };
 extern struct globals g;
+
+static inline int out_puts(const char *s)
+{
+	return fputs(s, g.out) == EOF || fputc('\n', g.out) == EOF ? EOF : 0;
+}
+
+static inline int out_putc(int c)
+{
+	return fputc(c, g.out);
+}
+
+/* A terminal (never a buffer of batch or serve). */
+static inline int out_isatty(FILE *f)
+{
+	int fd = fileno(f);
+
+	return fd >= 0 && isatty(fd);
+}
 
 /* The options every command accepts (also before the command). */
 extern const struct argp common_argp;
@@ -76,11 +96,19 @@ message is recorded like fail()'s, for serve and --json). */
 void usage_error(const struct argp_state *state, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define USAGE(state, ...) do { usage_error(state, __VA_ARGS__); return EINVAL; } while (0)
 
-/* Parse a command's options; argv[0] is "twofactl CMD". Exits 2 on a usage
- * error and 0 after --help, as argp does; inside batch, a usage error ends
- * the line instead (longjmp back to the batch loop, before the command has
- * taken any resource). */
-void cmd_parse(const struct argp *argp, int argc, char **argv, void *input);
+/* Parse a command's options; argv[0] is "twofactl CMD". On the command
+ * line, exits 2 on a usage error and 0 after --help, as argp does (the
+ * process ends there); inside batch and serve, a usage error returns 2,
+ * said like fail()'s; inside __complete, the parser is all that is wanted:
+ * it returns CMD_PARSED. 0: go on. A command starts with CMD_PARSE, which
+ * returns from the command on anything but 0, before it takes a resource. */
+#define CMD_PARSED (-1)
+int cmd_parse(const struct argp *argp, int argc, char **argv, void *input);
+#define CMD_PARSE(argp, argc, argv, input) do { \
+		int cmd_parse_rc_ = cmd_parse(argp, argc, argv, input); \
+		if (cmd_parse_rc_) \
+			return cmd_parse_rc_ == CMD_PARSED ? EXIT_OK : cmd_parse_rc_; \
+	} while (0)
 /* The argp parser of a command without arguments of its own. */
 error_t parse_no_args(int key, char *arg, struct argp_state *state);
 

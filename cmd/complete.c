@@ -32,9 +32,9 @@ static void cand(const struct comp *c, const char *word, const char *desc)
 
 		while (n && desc[n - 1] == ' ')
 			n--;
-		printf("%s\t%.*s\n", word, (int)n, desc);
+		fprintf(g.out, "%s\t%.*s\n", word, (int)n, desc);
 	} else {
-		printf("%s\n", word);
+		fprintf(g.out, "%s\n", word);
 	}
 }
 
@@ -166,10 +166,10 @@ static void option_value(const struct comp *c, const struct opt *o)
 			return;
 		}
 	if (!strcmp(n, "dir"))
-		printf("@dirs\n");
+		fprintf(g.out, "@dirs\n");
 	else if (!strcmp(n, "output") || !strcmp(n, "file") || !strcmp(n, "assertion") ||
 	         !strcmp(n, "key-file") || !strcmp(n, "passphrase-file"))
-		printf("@files\n");
+		fprintf(g.out, "@files\n");
 	else if (!strcmp(n, "org"))
 		names(c, 1);
 	else if (!strcmp(n, "user"))
@@ -206,7 +206,7 @@ static void positional(const struct comp *c, const struct argp *argp, int pos)
 	else if (!strcmp(kind, "ORG"))
 		names(c, 1);
 	else if (!strcmp(kind, "FILE"))
-		printf("@files\n");
+		fprintf(g.out, "@files\n");
 	else if (!strcmp(kind, "KEY"))
 		for (size_t k = 0; config_key_name(k); k++)
 			cand(c, config_key_name(k), NULL);
@@ -296,7 +296,7 @@ int cmd_complete(int argc, char **argv)
 	struct opt global[24];
 	size_t nglobal;
 	int n = argc - 1, r;
-	volatile int i = 0;   /* read after the longjmp below */
+	int i = 0;
 
 	if (n < 1 || n > WORDS_MAX)
 		return EXIT_OK;
@@ -355,10 +355,9 @@ int cmd_complete(int argc, char **argv)
 	g.complete_verbs = NULL;
 	g.complete_depth = 0;
 	w[n - 1] = NULL;
-	r = setjmp(g.complete_jmp);
-	if (!r)
-		(void)run_command(n - 1 - i, w + i);
+	(void)run_command(n - 1 - i, w + i);   /* returns at its parser (or its verbs) */
 	g.complete = 0;
+	r = g.complete_argp ? 1 : g.complete_verbs ? 2 : 0;
 	if (r == 2) {   /* a noun: its verbs, or options when a dash is typed */
 		if (c.cur[0] == '-') {
 			options(&c, global, nglobal);

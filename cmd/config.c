@@ -61,7 +61,7 @@ static void warn(void *ctx, const char *word, const char *message)
 	(void)ctx;
 	if (g.quiet && !strcmp(word, "bad_seal"))
 		return;
-	fprintf(stderr, "twofactl: %s: %s\n", g.ctx, message);
+	fprintf(g.err, "twofactl: %s: %s\n", g.ctx, message);
 }
 
 /* config get prints the value; without one there is nothing to print */
@@ -73,7 +73,7 @@ static void render_get(json_object *o)
 
 	got_value = v != NULL;
 	if (v)
-		printf("%s\n", v);
+		fprintf(g.out, "%s\n", v);
 }
 
 static int config_get(int argc, char **argv)
@@ -82,7 +82,7 @@ static int config_get(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&get_argp, argc, argv, &a);
+	CMD_PARSE(&get_argp, argc, argv, &a);
 	got_value = 0;
 	if (!(ret = cli_open_flags(&h, TF_OPEN_ANY_CONFIG)))
 		ret = tf_config_get(h, &(struct tf_config_get_args){ .key = a.argv[0] }, CLI_SINK(render_get));
@@ -96,7 +96,7 @@ static int config_set(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&set_argp, argc, argv, &a);
+	CMD_PARSE(&set_argp, argc, argv, &a);
 	set_ctx("config set %s", safe(a.argv[0]));
 	if (!(ret = cli_open(&h)))   /* the text form says nothing */
 		ret = tf_config_set(h, &(struct tf_config_set_args){ .key = a.argv[0], .value = a.argv[1] },
@@ -111,7 +111,7 @@ static void render_list(json_object *o)
 	const char *v = jstr(o, "value");
 
 	json_object_object_get_ex(o, "default", &def);
-	printf("%-20s %-28s # %s%s\n", jstr(o, "key"), v ? v : "", jstr(o, "description"),
+	fprintf(g.out, "%-20s %-28s # %s%s\n", jstr(o, "key"), v ? v : "", jstr(o, "description"),
 	       json_object_get_boolean(def) ? " (default)" : "");
 }
 
@@ -121,7 +121,7 @@ static int config_list(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&list_argp, argc, argv, &a);
+	CMD_PARSE(&list_argp, argc, argv, &a);
 	if (!(ret = cli_open_flags(&h, TF_OPEN_ANY_CONFIG)))
 		ret = tf_config_list(h, &(struct tf_config_list_args){ .warn = warn }, CLI_SINK(render_list));
 	cli_close(h);
@@ -143,9 +143,9 @@ static void render_change(json_object *o)
 		if (g.quiet)
 			return;
 		if (!strcmp(json_object_get_string(v), "sealed"))
-			printf("config is as sealed\n");
+			fprintf(g.out, "config is as sealed\n");
 		else if (!json_object_get_int64(n))
-			printf("only comments or blank lines differ from the sealed config (%s)\n",
+			fprintf(g.out, "only comments or blank lines differ from the sealed config (%s)\n",
 			       json_object_get_string(v));
 	} else if (json_object_object_get_ex(o, "accepted", &v)) {   /* accept's */
 		int64_t n;
@@ -153,13 +153,13 @@ static void render_change(json_object *o)
 		json_object_object_get_ex(o, "changes", &v);
 		n = json_object_get_int64(v);
 		if (!g.quiet)
-			printf("config sealed as it is (%lld change%s kept)\n", (long long)n, n == 1 ? "" : "s");
+			fprintf(g.out, "config sealed as it is (%lld change%s kept)\n", (long long)n, n == 1 ? "" : "s");
 	} else if (!was) {
-		printf("+ %s = %s\n", key, now);
+		fprintf(g.out, "+ %s = %s\n", key, now);
 	} else if (!now) {
-		printf("- %s = %s\n", key, was);
+		fprintf(g.out, "- %s = %s\n", key, was);
 	} else {
-		printf("- %s = %s\n+ %s = %s\n", key, was, key, now);
+		fprintf(g.out, "- %s = %s\n+ %s = %s\n", key, was, key, now);
 	}
 }
 
@@ -187,7 +187,7 @@ static int config_diff(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&diff_argp, argc, argv, &a);
+	CMD_PARSE(&diff_argp, argc, argv, &a);
 	if (!(ret = cli_open_flags(&h, TF_OPEN_ANY_CONFIG)))
 		ret = tf_config_diff(h, &(struct tf_config_diff_args){ .warn = warn }, CLI_SINK(render_change));
 	cli_close(h);
@@ -200,7 +200,7 @@ static int config_accept(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&accept_argp, argc, argv, &a);
+	CMD_PARSE(&accept_argp, argc, argv, &a);
 	if (!(ret = cli_open_flags(&h, TF_OPEN_ANY_CONFIG)))
 		ret = tf_config_accept(h, &(struct tf_config_accept_args){ .warn = warn }, CLI_SINK(render_change));
 	cli_close(h);

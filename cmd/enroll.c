@@ -178,7 +178,7 @@ static int prepare_qr(struct enroll_args *a, int *fd)
 		else if (a->out_file)
 			return fail(EXIT_USAGE, "-o '%s': name the format with --qr png|svg|utf8|ansi",
 			            safe(a->out_file));
-		else if (isatty(STDOUT_FILENO) && !g.json && !g.quiet)
+		else if (out_isatty(g.out) && !g.json && !g.quiet)
 			a->qr = plain_terminal() ? QR_UTF8 : QR_ANSI;
 		else
 			a->qr = QR_NONE;
@@ -192,7 +192,7 @@ static int prepare_qr(struct enroll_args *a, int *fd)
 		            a->qr == QR_ANSI ? "ansi" : "utf8");
 	if (!a->out_file && !a->qr_stdout && !a->qr_embed && (a->qr == QR_PNG || a->qr == QR_SVG))
 		return fail(EXIT_USAGE, "--qr %s needs -o FILE, -o - or --json", a->qr == QR_PNG ? "png" : "svg");
-	if (a->qr_stdout && a->qr == QR_PNG && isatty(STDOUT_FILENO))
+	if (a->qr_stdout && a->qr == QR_PNG && out_isatty(g.out))
 		return fail(EXIT_USAGE, "-o -: will not write a PNG image to a terminal");
 	if (a->out_file && g.serve)
 		return failw(EXIT_USAGE, "forbidden", "-o: a request cannot write files of the server");
@@ -255,7 +255,7 @@ static int emit_qr(const char *uri, const struct enroll_args *a, int *fd)
 	if (qr_render(uri, a->qr, &buf, &len) != CORE_OK)
 		return fail(EXIT_STORE, "cannot render the QR code");
 	if (*fd < 0) {
-		fwrite(buf, 1, len, stdout);
+		fwrite(buf, 1, len, g.out);
 		goto out;
 	}
 	while (off < len) {
@@ -346,29 +346,29 @@ static int present(struct present_out *p, json_object *o)
 	} else if (a->qr_stdout) {
 		/* the QR code alone: nothing else on stdout */
 	} else if (g.quiet) {
-		printf("%s\n", uri);
+		fprintf(g.out, "%s\n", uri);
 	} else {
 		char grouped[3 * OTP_MAX_KEY];
 
 		if (b32_group(field(o, "secret"), grouped, sizeof grouped) != CORE_OK)
 			return fail(EXIT_STORE, "cannot encode the key");
-		printf("account: %s\nfactor:  %lld (%s, %s)\nuri:     %s\nkey:     %s\n",
+		fprintf(g.out, "account: %s\nfactor:  %lld (%s, %s)\nuri:     %s\nkey:     %s\n",
 		       name, (long long)field_int(o, "factor"), field(o, "type"),
 		       pending ? "pending until confirmed" : "active", uri, grouped);
 		sodium_memzero(grouped, sizeof grouped);
-		printf("         %s, %lld digits", field(o, "algorithm"), (long long)field_int(o, "digits"));
+		fprintf(g.out, "         %s, %lld digits", field(o, "algorithm"), (long long)field_int(o, "digits"));
 		if (json_object_object_get_ex(o, "period", NULL))
-			printf(", every %lld s\n", (long long)field_int(o, "period"));
+			fprintf(g.out, ", every %lld s\n", (long long)field_int(o, "period"));
 		else
-			printf(", counter %llu\n", (unsigned long long)json_object_get_uint64(
+			fprintf(g.out, ", counter %llu\n", (unsigned long long)json_object_get_uint64(
 			       json_object_object_get(o, "counter")));
 	}
-	fflush(stdout);
+	fflush(g.out);
 	ret = a->qr_embed ? EXIT_OK : emit_qr(uri, a, &p->fd);
 	if (!ret && !g.json && !g.quiet && a->out_file)
-		printf("QR code written to '%s'\n", a->out_file);
+		fprintf(g.out, "QR code written to '%s'\n", a->out_file);
 	if (!ret && !g.json && !g.quiet && !a->qr_stdout && pending)
-		printf("Scan the QR code or type the key into an authenticator app, then run:\n"
+		fprintf(g.out, "Scan the QR code or type the key into an authenticator app, then run:\n"
 		       "  twofactl confirm %s CODE\n", name);
 	return ret;
 }
@@ -382,9 +382,9 @@ static int present_result(void *ctx, json_object *o)
 static void render_channel(json_object *o)
 {
 	if (g.quiet)
-		printf("%s\n", field(o, "session"));
+		fprintf(g.out, "%s\n", field(o, "session"));
 	else
-		printf("sent a confirmation code by %s to %s: session %s\n"
+		fprintf(g.out, "sent a confirmation code by %s to %s: session %s\n"
 		       "then run: twofactl confirm %s CODE\n", field(o, "type"), field(o, "to"),
 		       field(o, "session"), field(o, "name"));
 }
@@ -409,7 +409,7 @@ int cmd_enroll(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&enroll_argp, argc, argv, &a);
+	CMD_PARSE(&enroll_argp, argc, argv, &a);
 	set_ctx("enroll %s", safe(a.name));
 	if (a.method == TF_METHOD_EMAIL || a.method == TF_METHOD_SMS) {
 		if (a.out_file || a.qr_set)
@@ -453,7 +453,7 @@ int cmd_show(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&show_argp, argc, argv, &a);
+	CMD_PARSE(&show_argp, argc, argv, &a);
 	set_ctx("show %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (need_code && (ret = get_code(NULL, code, sizeof code))) ||
 	    (ret = prepare_qr(&a, &p.fd)))
@@ -484,7 +484,7 @@ static const struct argp code_argp = {
 
 static void render_code(json_object *o)
 {
-	printf("%s\n", field(o, "code"));
+	fprintf(g.out, "%s\n", field(o, "code"));
 }
 
 int cmd_code(int argc, char **argv)
@@ -493,7 +493,7 @@ int cmd_code(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&code_argp, argc, argv, &a);
+	CMD_PARSE(&code_argp, argc, argv, &a);
 	set_ctx("code %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
@@ -535,17 +535,17 @@ static void render_confirm(json_object *o)
 
 	if (json_object_object_get_ex(o, "link_expires", NULL)) {
 		if (!g.quiet)
-			printf("code accepted; the activation link was sent to %s\n", field(o, "to"));
+			fprintf(g.out, "code accepted; the activation link was sent to %s\n", field(o, "to"));
 		return;
 	}
 	if (!g.quiet)
-		printf("factor %lld of '%s' is active\n", (long long)field_int(o, "factor"), name);
+		fprintf(g.out, "factor %lld of '%s' is active\n", (long long)field_int(o, "factor"), name);
 	if (!json_object_object_get_ex(o, "backup_codes", &codes))
 		return;
 	if (!g.quiet)
-		printf("backup codes for '%s' (each works once; they are not shown again):\n", name);
+		fprintf(g.out, "backup codes for '%s' (each works once; they are not shown again):\n", name);
 	for (size_t i = 0; i < json_object_array_length(codes); i++)
-		printf("%s\n", json_object_get_string(json_object_array_get_idx(codes, i)));
+		fprintf(g.out, "%s\n", json_object_get_string(json_object_array_get_idx(codes, i)));
 }
 
 #define CONFIRM_SINK (&(const struct tf_sink){ result_without_to, cli_flush, &(struct cli_out){ render_confirm } })
@@ -597,7 +597,7 @@ int cmd_confirm(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&confirm_argp, argc, argv, &a);
+	CMD_PARSE(&confirm_argp, argc, argv, &a);
 	if (a.link)
 		return confirm_link();
 	set_ctx("confirm %s", safe(a.name));
@@ -639,7 +639,7 @@ static void render_disable(json_object *o)
 	int64_t removed = field_int(o, "removed");
 
 	if (!g.quiet)
-		printf("removed %lld factor%s of '%s'; two-factor authentication is %s\n", (long long)removed,
+		fprintf(g.out, "removed %lld factor%s of '%s'; two-factor authentication is %s\n", (long long)removed,
 		       removed == 1 ? "" : "s", field(o, "name"),
 		       json_object_get_boolean(json_object_object_get(o, "enabled")) ? "still on" : "off");
 }
@@ -651,7 +651,7 @@ int cmd_disable(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&disable_argp, argc, argv, &a);
+	CMD_PARSE(&disable_argp, argc, argv, &a);
 	set_ctx("disable %s", safe(a.name));
 	if ((ret = check_name(a.name)))
 		return ret;

@@ -51,14 +51,14 @@ static void progress(void *ctx, size_t done, size_t total)
 
 	if (done == total) {
 		if (*shown)
-			fprintf(stderr, "\r\033[K");
+			fprintf(g.err, "\r\033[K");
 		*shown = 0;
 		return;
 	}
 	if (total)
-		fprintf(stderr, "\rexpire: swept %zu/%zu", done, total);
+		fprintf(g.err, "\rexpire: swept %zu/%zu", done, total);
 	else
-		fprintf(stderr, "\rexpire: scanned %zu", done);
+		fprintf(g.err, "\rexpire: scanned %zu", done);
 	*shown = 1;
 }
 
@@ -74,13 +74,13 @@ static void render(json_object *o)
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		n[i] = json_object_object_get_ex(o, keys[i], &v) ? json_object_get_int64(v) : 0;
 	json_object_object_get_ex(o, "dry_run", &v);
-	printf("%s%lld accounts: %lld expired codes, %lld whitelist entries, %lld devices, "
+	fprintf(g.out, "%s%lld accounts: %lld expired codes, %lld whitelist entries, %lld devices, "
 	       "%lld unconfirmed enrolments, %lld old logins, %lld decided tickets removed; %lld warnings sent",
 	       json_object_get_boolean(v) ? "dry run: " : "", (long long)n[0], (long long)n[1], (long long)n[2],
 	       (long long)n[3], (long long)n[4], (long long)n[5], (long long)n[6], (long long)n[7]);
 	if (n[8])
-		printf(", %lld failed", (long long)n[8]);
-	printf("\n");
+		fprintf(g.out, ", %lld failed", (long long)n[8]);
+	fprintf(g.out, "\n");
 }
 
 int cmd_expire(int argc, char **argv)
@@ -89,7 +89,7 @@ int cmd_expire(int argc, char **argv)
 	tf *h = NULL;
 	int ret, shown = 0;
 
-	cmd_parse(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &a);
 	if (!(ret = cli_open(&h)))
 		ret = tf_expire(h, &(struct tf_expire_args){ .dry_run = a.dry_run,
 		                .progress = show_progress() ? progress : NULL, .progress_ctx = &shown },

@@ -65,7 +65,7 @@ static void reading(void *ctx, const char *name)
 
 static void render_export(json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	out_puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 int cmd_export(int argc, char **argv)
@@ -74,11 +74,11 @@ int cmd_export(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&export_argp, argc, argv, &a);
+	CMD_PARSE(&export_argp, argc, argv, &a);
 	if ((ret = cli_open(&h)))
 		goto out;
 	if (a.secrets)
-		fprintf(stderr, "twofactl: export: warning: the output holds authenticator keys: "
+		fprintf(g.err, "twofactl: export: warning: the output holds authenticator keys: "
 		        "keep it as safe as the master key, and delete it after use\n");
 	ret = tf_export(h, &(struct tf_export_args){ .names = (const char *const *)a.names,
 	                .nnames = (size_t)a.nnames, .include_secrets = a.secrets, .reading = reading },
@@ -158,7 +158,7 @@ static const struct argp import_argp = {
 static void import_notice(void *ctx, const char *text)
 {
 	(void)ctx;
-	fprintf(stderr, "twofactl: import: %s\n", text);
+	fprintf(g.err, "twofactl: import: %s\n", text);
 }
 
 /* On a terminal: how many were written; the line goes when it is over. */
@@ -168,11 +168,11 @@ static void import_progress(void *ctx, size_t done, size_t total)
 
 	if (done == total) {
 		if (*shown)
-			fprintf(stderr, "\r\033[K");
+			fprintf(g.err, "\r\033[K");
 		*shown = 0;
 		return;
 	}
-	fprintf(stderr, "\rimport: %zu", done);
+	fprintf(g.err, "\rimport: %zu", done);
 	*shown = 1;
 }
 
@@ -188,10 +188,10 @@ static void render_import(json_object *o)
 	skipped = json_object_object_get_ex(o, "skipped", &v) ? json_object_get_int64(v) : 0;
 	dup = json_object_object_get_ex(o, "duplicate_factors", &v) ? json_object_get_int64(v) : 0;
 	json_object_object_get_ex(o, "format", &v);
-	printf("imported from %s: %lld new account%s, %lld updated, %lld skipped\n", json_object_get_string(v),
+	fprintf(g.out, "imported from %s: %lld new account%s, %lld updated, %lld skipped\n", json_object_get_string(v),
 	       (long long)added, added == 1 ? "" : "s", (long long)updated, (long long)skipped);
 	if (dup)
-		printf("note: %lld authenticator key%s imported before: skipped\n", (long long)dup,
+		fprintf(g.out, "note: %lld authenticator key%s imported before: skipped\n", (long long)dup,
 		       dup == 1 ? " was" : "s were");
 }
 
@@ -216,7 +216,7 @@ int cmd_import(int argc, char **argv)
 	char *text;
 	int ret, shown = 0;
 
-	cmd_parse(&import_argp, argc, argv, &a);
+	CMD_PARSE(&import_argp, argc, argv, &a);
 	set_ctx("import %s", safe(a.file));
 	text = read_input(a.file, 64u << 20);
 	if (!text)
@@ -238,7 +238,7 @@ int cmd_import(int argc, char **argv)
 	                .progress_ctx = &shown, .notice = import_notice, .pins_dropped = &pins },
 	                CLI_SINK(render_import));
 	if (pins && !g.json && !g.quiet)
-		printf("note: %u usersfile PIN%s not carried over (twofactl checks codes, not PINs)\n",
+		fprintf(g.out, "note: %u usersfile PIN%s not carried over (twofactl checks codes, not PINs)\n",
 		       pins, pins == 1 ? " was" : "s were");
 out:
 	cli_close(h);

@@ -55,7 +55,7 @@ static void render(json_object *o)
 		const char *action = json_object_object_get_ex(o, "action", &w) && w ? json_object_get_string(w) : NULL;
 
 		json_object_object_get_ex(o, "problem", &w);
-		printf("%s: %s%s%s\n", json_object_get_string(v), json_object_get_string(w), action ? ": " : "",
+		fprintf(g.out, "%s: %s%s%s\n", json_object_get_string(v), json_object_get_string(w), action ? ": " : "",
 		       action ? action : "");
 		return;
 	}
@@ -63,7 +63,7 @@ static void render(json_object *o)
 		return;
 	json_object_object_get_ex(o, "problems", &v);
 	json_object_object_get_ex(o, "repaired", &w);
-	printf("%u problem%s found, %u repaired\n", (unsigned)json_object_get_int64(v),
+	fprintf(g.out, "%u problem%s found, %u repaired\n", (unsigned)json_object_get_int64(v),
 	       json_object_get_int64(v) == 1 ? "" : "s", (unsigned)json_object_get_int64(w));
 }
 
@@ -72,7 +72,7 @@ static void held(void *ctx, const char *text)
 {
 	(void)ctx;
 	if (!g.quiet && !g.json)
-		printf("%s\n", text);
+		fprintf(g.out, "%s\n", text);
 }
 
 int cmd_fsck(int argc, char **argv)
@@ -81,7 +81,7 @@ int cmd_fsck(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &a);
 	/* a config that is not as sealed is a finding, not a reason to check
 	 * nothing */
 	if (!(ret = cli_open_flags(&h, TF_OPEN_ANY_CONFIG)))

@@ -29,12 +29,12 @@ static void render_text(json_object *o, const struct tf_health_report *r)
 	json_object_object_get_ex(o, "status", &status);
 	json_object_object_get_ex(o, "problems", &problems);
 	np = json_object_array_length(problems);
-	printf("TWOFACTL %s - ", json_object_get_string(status));
+	fprintf(g.out, "TWOFACTL %s - ", json_object_get_string(status));
 	if (!np)
-		printf("%zu accounts, %zu with 2FA", r->accounts, r->enabled);
+		fprintf(g.out, "%zu accounts, %zu with 2FA", r->accounts, r->enabled);
 	for (size_t i = 0; i < np; i++)
-		printf("%s%s", i ? "; " : "", json_object_get_string(json_object_array_get_idx(problems, i)));
-	printf(" | accounts=%zu enabled=%zu backup_low=%zu drift=%zu tickets_waiting=%zu\n",
+		fprintf(g.out, "%s%s", i ? "; " : "", json_object_get_string(json_object_array_get_idx(problems, i)));
+	fprintf(g.out, " | accounts=%zu enabled=%zu backup_low=%zu drift=%zu tickets_waiting=%zu\n",
 	       r->accounts, r->enabled, r->backup_low, r->drift, r->tickets_waiting);
 }
 
@@ -55,7 +55,7 @@ int cmd_health(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&argp, argc, argv, NULL);
+	CMD_PARSE(&argp, argc, argv, NULL);
 	if (open_handle_quiet(&h)) {
 		/* a store that cannot be opened is a CRITICAL answer, not a failure said */
 	}

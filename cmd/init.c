@@ -55,7 +55,7 @@ static void render(json_object *o)
 	if (g.quiet)
 		return;
 	json_object_object_get_ex(o, "dir", &dir);
-	printf("created store '%s'\n", json_object_get_string(dir));
+	fprintf(g.out, "created store '%s'\n", json_object_get_string(dir));
 }
 
 int cmd_init(int argc, char **argv)
@@ -65,7 +65,7 @@ int cmd_init(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &a);
 	cli_options(&o);
 	ret = tf_init(&h, &o, &(struct tf_init_args){ .key_file = a.key_file, .pass_file = a.pass_file },
 	              CLI_SINK(render));

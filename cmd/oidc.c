@@ -63,7 +63,7 @@ static const struct argp link_argp = {
 static void render_link(json_object *o)
 {
 	if (!g.quiet)
-		printf("linked %s %s to '%s'\n", printable(jstr(o, "issuer")), printable(jstr(o, "subject")),
+		fprintf(g.out, "linked %s %s to '%s'\n", printable(jstr(o, "issuer")), printable(jstr(o, "subject")),
 		       jstr(o, "name"));
 }
 
@@ -73,7 +73,7 @@ static int oidc_link_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&link_argp, argc, argv, &a);
+	CMD_PARSE(&link_argp, argc, argv, &a);
 	if (!a.name)
 		return fail(EXIT_USAGE, "missing account NAME");
 	set_ctx("oidc link %s", safe(a.name));
@@ -101,7 +101,7 @@ static void render_unlink(json_object *o)
 		return;
 	json_object_object_get_ex(o, "unlinked", &n);
 	removed = json_object_get_int64(n);
-	printf("unlinked %lld identit%s of '%s'\n", (long long)removed, removed == 1 ? "y" : "ies", jstr(o, "name"));
+	fprintf(g.out, "unlinked %lld identit%s of '%s'\n", (long long)removed, removed == 1 ? "y" : "ies", jstr(o, "name"));
 }
 
 static int oidc_unlink_cmd(int argc, char **argv)
@@ -110,7 +110,7 @@ static int oidc_unlink_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&unlink_argp, argc, argv, &a);
+	CMD_PARSE(&unlink_argp, argc, argv, &a);
 	if (!a.name)
 		return fail(EXIT_USAGE, "missing account NAME");
 	set_ctx("oidc unlink %s", safe(a.name));
@@ -129,7 +129,7 @@ static const struct argp lookup_argp = {
 
 static void render_lookup(json_object *o)
 {
-	printf("%s\n", jstr(o, "name"));
+	fprintf(g.out, "%s\n", jstr(o, "name"));
 }
 
 static int oidc_lookup_cmd(int argc, char **argv)
@@ -138,7 +138,7 @@ static int oidc_lookup_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&lookup_argp, argc, argv, &a);
+	CMD_PARSE(&lookup_argp, argc, argv, &a);
 	if (a.name)
 		return fail(EXIT_USAGE, "unexpected argument '%s'", safe(a.name));
 	if (!(ret = cli_open(&h)))

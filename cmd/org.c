@@ -79,7 +79,7 @@ static const struct argp add_argp = {
 static void render_add(json_object *o)
 {
 	if (!g.quiet)
-		printf("added organisation '%s' (policy %s)\n", jstr(o, "name"), jstr(o, "policy"));
+		fprintf(g.out, "added organisation '%s' (policy %s)\n", jstr(o, "name"), jstr(o, "policy"));
 }
 
 static int org_add(int argc, char **argv)
@@ -88,7 +88,7 @@ static int org_add(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&add_argp, argc, argv, &a);
+	CMD_PARSE(&add_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 1)))
 		return ret;
 	set_ctx("org add %s", a.name);
@@ -131,17 +131,17 @@ static void render_set(json_object *o)
 	json_object_object_get_ex(o, "overridden", &overridden);
 	ns = json_object_array_length(sent);
 	nover = (size_t)json_object_get_int64(overridden);
-	printf("organisation '%s' now has policy %s\n", jstr(o, "name"), jstr(o, "policy"));
+	fprintf(g.out, "organisation '%s' now has policy %s\n", jstr(o, "name"), jstr(o, "policy"));
 	if (nover)
-		printf("it overrides the own 2fa switch (off or optional) of %zu member%s\n",
+		fprintf(g.out, "it overrides the own 2fa switch (off or optional) of %zu member%s\n",
 		       nover, nover == 1 ? "" : "s");
 	if (ns)
-		printf("told %zu member%s without a second factor that their next login asks them to set one up\n",
+		fprintf(g.out, "told %zu member%s without a second factor that their next login asks them to set one up\n",
 		       ns, ns == 1 ? "" : "s");
 	for (size_t i = 0; i < json_object_array_length(failed); i++) {
 		json_object *f = json_object_array_get_idx(failed, i);
 
-		printf("not told %s: %s\n", printable(jstr(f, "name")), printable(jstr(f, "error")));
+		fprintf(g.out, "not told %s: %s\n", printable(jstr(f, "name")), printable(jstr(f, "error")));
 	}
 }
 
@@ -151,7 +151,7 @@ static int org_set(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&set_argp, argc, argv, &a);
+	CMD_PARSE(&set_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 1)))
 		return ret;
 	set_ctx("org set %s", a.name);
@@ -175,11 +175,11 @@ static void render_show(json_object *o)
 	json_object_object_get_ex(o, "notes", &notes);
 	json_object_object_get_ex(o, "created", &created);
 	time_iso(json_object_get_int64(created), t);
-	printf("name:       %s\npolicy:     %s\ncreated:    %s\n", jstr(o, "name"), jstr(o, "policy"), t);
+	fprintf(g.out, "name:       %s\npolicy:     %s\ncreated:    %s\n", jstr(o, "name"), jstr(o, "policy"), t);
 	for (size_t i = 0; i < json_object_array_length(wl); i++) {
 		const char *note = json_object_get_string(json_object_array_get_idx(notes, i));
 
-		printf("whitelist:  %s%s%s\n", json_object_get_string(json_object_array_get_idx(wl, i)),
+		fprintf(g.out, "whitelist:  %s%s%s\n", json_object_get_string(json_object_array_get_idx(wl, i)),
 		       note && note[0] ? "  # " : "", printable(note));
 	}
 }
@@ -190,7 +190,7 @@ static int org_show(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&show_argp, argc, argv, &a);
+	CMD_PARSE(&show_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 0)))
 		return ret;
 	set_ctx("org show %s", a.name);
@@ -207,7 +207,7 @@ static const struct argp list_argp = {
 
 static void render_list(json_object *o)
 {
-	printf("%-24s %s\n", jstr(o, "name"), jstr(o, "policy"));
+	fprintf(g.out, "%-24s %s\n", jstr(o, "name"), jstr(o, "policy"));
 }
 
 static int org_list(int argc, char **argv)
@@ -216,7 +216,7 @@ static int org_list(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&list_argp, argc, argv, &a);
+	CMD_PARSE(&list_argp, argc, argv, &a);
 	if (a.name)
 		return fail(EXIT_USAGE, "unexpected argument '%s'", a.name);
 	if (!(ret = cli_open(&h)))
@@ -232,7 +232,7 @@ static const struct argp del_argp = {
 static void render_del(json_object *o)
 {
 	if (!g.quiet)
-		printf("deleted organisation '%s'\n", jstr(o, "name"));
+		fprintf(g.out, "deleted organisation '%s'\n", jstr(o, "name"));
 }
 
 static int org_del(int argc, char **argv)
@@ -241,7 +241,7 @@ static int org_del(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&del_argp, argc, argv, &a);
+	CMD_PARSE(&del_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 0)))
 		return ret;
 	set_ctx("org del %s", a.name);
@@ -258,10 +258,10 @@ static void render_simulated(json_object *o)
 	json_object *r;
 
 	json_object_object_get_ex(o, "reasons", &r);
-	printf("%s:", printable(jstr(o, "name")));
+	fprintf(g.out, "%s:", printable(jstr(o, "name")));
 	for (size_t i = 0; i < json_object_array_length(r); i++)
-		printf("%s %s", i ? ";" : "", json_object_get_string(json_object_array_get_idx(r, i)));
-	printf("\n");
+		fprintf(g.out, "%s %s", i ? ";" : "", json_object_get_string(json_object_array_get_idx(r, i)));
+	fprintf(g.out, "\n");
 }
 
 static const struct argp sim_argp = {
@@ -283,7 +283,7 @@ static int org_simulate(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&sim_argp, argc, argv, &a);
+	CMD_PARSE(&sim_argp, argc, argv, &a);
 	if ((ret = need(&a, 1, 1)))
 		return ret;
 	set_ctx("org simulate %s", a.name);
@@ -292,11 +292,11 @@ static int org_simulate(int argc, char **argv)
 		                      CLI_SINK(render_simulated), &sm);
 	cli_close(h);
 	if (!ret && !g.json && !g.quiet) {
-		printf("%zu of %zu account%s would be stopped under policy %s (now %s); nothing was changed\n",
+		fprintf(g.out, "%zu of %zu account%s would be stopped under policy %s (now %s); nothing was changed\n",
 		       sm.stopped, sm.members, sm.members == 1 ? "" : "s", policy_name(a.policy),
 		       sm.now == TF_POLICY_REQUIRED ? "required" : sm.now == TF_POLICY_OFF ? "off" : "optional");
 		if (sm.own)
-			printf("%zu account%s decide%s by %s own 2fa switch, not by the organisation's policy\n",
+			fprintf(g.out, "%zu account%s decide%s by %s own 2fa switch, not by the organisation's policy\n",
 			       sm.own, sm.own == 1 ? "" : "s", sm.own == 1 ? "s" : "", sm.own == 1 ? "its" : "their");
 	}
 	return ret;

@@ -64,7 +64,7 @@ static void render_passwd(json_object *o)
 	if (g.quiet)
 		return;
 	json_object_object_get_ex(o, "name", &v);
-	printf("password of '%s' changed\n", json_object_get_string(v));
+	fprintf(g.out, "password of '%s' changed\n", json_object_get_string(v));
 }
 
 int cmd_passwd(int argc, char **argv)
@@ -74,7 +74,7 @@ int cmd_passwd(int argc, char **argv)
 	char *pw;
 	int ret;
 
-	cmd_parse(&passwd_argp, argc, argv, &a);   /* before any allocation (batch, completion) */
+	CMD_PARSE(&passwd_argp, argc, argv, &a);   /* before any allocation (batch, completion) */
 	pw = sodium_malloc(PW_MAX + 2);
 	if (!pw)
 		return fail(EXIT_STORE, "cannot allocate secure memory");
@@ -112,7 +112,7 @@ static void render_reset_send(json_object *o)
 	if (g.quiet)
 		return;
 	json_object_object_get_ex(o, "to", &v);
-	printf("sent a password reset link to %s\n", json_object_get_string(v));
+	fprintf(g.out, "sent a password reset link to %s\n", json_object_get_string(v));
 }
 
 static int reset_send(int argc, char **argv)
@@ -121,7 +121,7 @@ static int reset_send(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&send_argp, argc, argv, &a);
+	CMD_PARSE(&send_argp, argc, argv, &a);
 	if (!a.name)
 		return fail(EXIT_USAGE, "missing account NAME");
 	set_ctx("reset send %s", safe(a.name));
@@ -147,7 +147,7 @@ static void render_redeem(json_object *o)
 	json_object *v;
 
 	json_object_object_get_ex(o, "name", &v);
-	printf("%s\n", json_object_get_string(v));
+	fprintf(g.out, "%s\n", json_object_get_string(v));
 }
 
 /* The NAME of a "NAME:SECRET" token, for messages; 0 when malformed (the
@@ -171,7 +171,7 @@ static int reset_redeem(int argc, char **argv)
 	tf *h = NULL;
 	int ret, have_pw;
 
-	cmd_parse(&redeem_argp, argc, argv, &a);   /* before any allocation (batch, completion) */
+	CMD_PARSE(&redeem_argp, argc, argv, &a);   /* before any allocation (batch, completion) */
 	in = sodium_malloc(TOKEN_MAX);
 	pw = sodium_malloc(PW_MAX + 2);
 	set_ctx("reset redeem");

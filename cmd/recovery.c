@@ -61,7 +61,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 static void warn(void *ctx, const char *text)
 {
 	(void)ctx;
-	fprintf(stderr, "twofactl: %s: warning: %s\n", g.ctx, text);
+	fprintf(g.err, "twofactl: %s: warning: %s\n", g.ctx, text);
 }
 
 static const char *field(json_object *o, const char *key)
@@ -74,9 +74,9 @@ static const char *field(json_object *o, const char *key)
 static void render_filed(json_object *o)
 {
 	if (g.quiet)
-		printf("%s\n", field(o, "id"));
+		fprintf(g.out, "%s\n", field(o, "id"));
 	else
-		printf("filed recovery ticket %s for '%s'\n", field(o, "id"), field(o, "user"));
+		fprintf(g.out, "filed recovery ticket %s for '%s'\n", field(o, "id"), field(o, "user"));
 }
 
 static void render_line(json_object *o)
@@ -86,7 +86,7 @@ static void render_line(json_object *o)
 
 	json_object_object_get_ex(o, "created", &v);
 	time_iso(json_object_get_int64(v), when);
-	printf("%s  %-8s  %s  %-20s  %s\n", field(o, "id"), field(o, "status"), when, printable(field(o, "user")),
+	fprintf(g.out, "%s  %-8s  %s  %-20s  %s\n", field(o, "id"), field(o, "status"), when, printable(field(o, "user")),
 	       printable(field(o, "reason")));
 }
 
@@ -99,13 +99,13 @@ static void render_ticket(json_object *o)
 	json_object_object_get_ex(o, "created", &v);
 	time_iso(json_object_get_int64(v), c);
 	time_iso(json_object_object_get_ex(o, "decided", &v) && v ? json_object_get_int64(v) : 0, d);
-	printf("ticket:     %s\nuser:       %s\nstatus:     %s\nreason:     %s\ncontact:    %s\ncreated:    %s\n",
+	fprintf(g.out, "ticket:     %s\nuser:       %s\nstatus:     %s\nreason:     %s\ncontact:    %s\ncreated:    %s\n",
 	       field(o, "id"), printable(field(o, "user")), field(o, "status"), printable(field(o, "reason")),
 	       contact ? printable(contact) : "-", c);
 	if (strcmp(field(o, "status"), "pending"))
-		printf("decided:    %s by %s\n", d, printable(by ? by : ""));
+		fprintf(g.out, "decided:    %s by %s\n", d, printable(by ? by : ""));
 	if (answer)
-		printf("answer:     %s\n", printable(answer));
+		fprintf(g.out, "answer:     %s\n", printable(answer));
 }
 
 static void render_decided(json_object *o)
@@ -114,7 +114,7 @@ static void render_decided(json_object *o)
 
 	if (g.quiet)
 		return;
-	printf("ticket %s %s%s\n", field(o, "id"), status,
+	fprintf(g.out, "ticket %s %s%s\n", field(o, "id"), status,
 	       !strcmp(status, "approved") ? ": every second factor of the account was removed; it must enrol again" : "");
 }
 
@@ -137,7 +137,7 @@ static int rec_file(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&file_argp, argc, argv, &a);
+	CMD_PARSE(&file_argp, argc, argv, &a);
 	if (!a.arg)
 		return fail(EXIT_USAGE, "missing account NAME");
 	set_ctx("recovery file %s", safe(a.arg));
@@ -167,7 +167,7 @@ static int rec_list(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&list_argp, argc, argv, &a);
+	CMD_PARSE(&list_argp, argc, argv, &a);
 	if (a.arg)
 		return fail(EXIT_USAGE, "unexpected argument '%s'", safe(a.arg));
 	if (!(ret = cli_open(&h)))
@@ -195,7 +195,7 @@ static int rec_show(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&show_argp, argc, argv, &a);
+	CMD_PARSE(&show_argp, argc, argv, &a);
 	set_ctx("recovery show %s", a.arg ? safe(a.arg) : "");
 	if ((ret = want_id(&a)))
 		return ret;
@@ -242,7 +242,7 @@ static int rec_approve(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&approve_argp, argc, argv, &a);
+	CMD_PARSE(&approve_argp, argc, argv, &a);
 	set_ctx("recovery approve %s", a.arg ? safe(a.arg) : "");
 	if ((ret = want_id(&a)))
 		return ret;
@@ -259,7 +259,7 @@ static int rec_deny(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&deny_argp, argc, argv, &a);
+	CMD_PARSE(&deny_argp, argc, argv, &a);
 	set_ctx("recovery deny %s", a.arg ? safe(a.arg) : "");
 	if ((ret = want_id(&a)))
 		return ret;

@@ -22,11 +22,11 @@ static void progress(void *ctx, size_t done, size_t total)
 
 	if (done == total) {
 		if (*shown)
-			fprintf(stderr, "\r\033[K");
+			fprintf(g.err, "\r\033[K");
 		*shown = 0;
 		return;
 	}
-	fprintf(stderr, "\rrekey: %zu/%zu", done, total);
+	fprintf(g.err, "\rrekey: %zu/%zu", done, total);
 	*shown = 1;
 }
 
@@ -39,7 +39,7 @@ static void render(json_object *o)
 		return;
 	json_object_object_get_ex(o, "files", &v);
 	n = json_object_get_int64(v);
-	printf("new master key: %lld file%s sealed again\n", (long long)n, n == 1 ? "" : "s");
+	fprintf(g.out, "new master key: %lld file%s sealed again\n", (long long)n, n == 1 ? "" : "s");
 }
 
 int cmd_rekey(int argc, char **argv)
@@ -47,7 +47,7 @@ int cmd_rekey(int argc, char **argv)
 	tf *h = NULL;
 	int ret, shown = 0;
 
-	cmd_parse(&argp, argc, argv, NULL);
+	CMD_PARSE(&argp, argc, argv, NULL);
 	if (!(ret = cli_open(&h)))
 		ret = tf_rekey(h, &(struct tf_rekey_args){ .progress = show_progress() ? progress : NULL,
 		               .progress_ctx = &shown }, CLI_SINK(render));

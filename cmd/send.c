@@ -87,9 +87,9 @@ static void render(json_object *o)
 		s[i] = json_object_get_string(v);
 	}
 	if (g.quiet)
-		printf("%s\n", s[3]);
+		fprintf(g.out, "%s\n", s[3]);
 	else
-		printf("sent a %s code by %s to %s: session %s\n", s[0], s[1], s[2], s[3]);
+		fprintf(g.out, "sent a %s code by %s to %s: session %s\n", s[0], s[1], s[2], s[3]);
 }
 
 /* Under --json the result as the library gives it but for "to": the
@@ -116,7 +116,7 @@ int cmd_send(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &a);
 	set_ctx("send %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;

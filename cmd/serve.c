@@ -181,7 +181,7 @@ static void answer(json_object *id, int exit_code, json_object *output, const ch
 		json_object_object_add(o, "error", NULL);
 	}
 	emit_json(o);
-	fflush(stdout);
+	fflush(g.out);
 }
 
 /* Each line the command printed with --json becomes an item of output. */
@@ -349,7 +349,7 @@ int cmd_serve(int argc, char **argv)
 	enum role role;
 	int ret;
 
-	cmd_parse(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &a);
 	signal(SIGPIPE, SIG_IGN);   /* a client that hangs up ends the session, not the process */
 	caller_of_stdin(&c);
 	g.batch = 1;   /* one open store for the whole session */
@@ -394,7 +394,7 @@ int cmd_serve(int argc, char **argv)
 			request_free(&req);
 			consume(r, len);
 		}
-		if (ferror(stdout))
+		if (ferror(g.out))
 			break;   /* the client is gone */
 	}
 	ret = EXIT_OK;

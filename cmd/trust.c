@@ -72,7 +72,7 @@ static void render_add(json_object *o)
 	json_object *token;
 
 	json_object_object_get_ex(o, "token", &token);
-	printf("%s\n", json_object_get_string(token));
+	fprintf(g.out, "%s\n", json_object_get_string(token));
 }
 
 static int trust_add_cmd(int argc, char **argv)
@@ -81,7 +81,7 @@ static int trust_add_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&add_argp, argc, argv, &a);
+	CMD_PARSE(&add_argp, argc, argv, &a);
 	set_ctx("trust add %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
@@ -111,7 +111,7 @@ static void render_list(json_object *o)
 	time_iso(json_object_get_int64(expires), e);
 	if (used)
 		time_iso(json_object_get_int64(used), u);
-	printf("%-4lld %-28s created %s  expires %s%s  last used %s\n", (long long)json_object_get_int64(id),
+	fprintf(g.out, "%-4lld %-28s created %s  expires %s%s  last used %s\n", (long long)json_object_get_int64(id),
 	       label ? printable(json_object_get_string(label)) : "-", c, e,
 	       json_object_get_boolean(expired) ? " (expired)" : "", u);
 }
@@ -122,7 +122,7 @@ static int trust_list_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&list_argp, argc, argv, &a);
+	CMD_PARSE(&list_argp, argc, argv, &a);
 	set_ctx("trust list %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
@@ -143,7 +143,7 @@ static void render_revoke(json_object *o)
 	if (g.quiet)
 		return;
 	json_object_object_get_ex(o, "revoked", &n);
-	printf("revoked %lld device%s\n", (long long)json_object_get_int64(n),
+	fprintf(g.out, "revoked %lld device%s\n", (long long)json_object_get_int64(n),
 	       json_object_get_int64(n) == 1 ? "" : "s");
 }
 
@@ -154,7 +154,7 @@ static int trust_revoke_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&revoke_argp, argc, argv, &a);
+	CMD_PARSE(&revoke_argp, argc, argv, &a);
 	set_ctx("trust revoke %s", safe(a.name));
 	if (!a.all == !a.id)
 		return fail(EXIT_USAGE, "give a device ID or --all");

@@ -80,7 +80,7 @@ static const struct argp help_argp = {
 
 static int cmd_help(int argc, char **argv)
 {
-	cmd_parse(&help_argp, argc, argv, NULL);
+	CMD_PARSE(&help_argp, argc, argv, NULL);
 	if (g.json) {
 		for (const struct command *c = commands; c->name; c++) {
 			json_object *o = json_object_new_object();
@@ -91,8 +91,8 @@ static int cmd_help(int argc, char **argv)
 		}
 		return EXIT_OK;
 	}
-	printf("Usage: twofactl [-d DIR] [--json] [-q] [--at EPOCH] COMMAND [ARG...]\n\n");
-	list_commands(stdout);
+	fprintf(g.out, "Usage: twofactl [-d DIR] [--json] [-q] [--at EPOCH] COMMAND [ARG...]\n\n");
+	list_commands(g.out);
 	return EXIT_OK;
 }
 
@@ -139,8 +139,8 @@ static error_t root_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_NO_ARGS:
 		set_error("usage", "no command: see twofactl help");
-		fprintf(stderr, "Usage: twofactl [OPTION...] COMMAND [ARG...]\n\n");
-		list_commands(stderr);
+		fprintf(g.err, "Usage: twofactl [OPTION...] COMMAND [ARG...]\n\n");
+		list_commands(g.err);
 		exit(EXIT_USAGE);
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -176,7 +176,7 @@ static const struct argp root_argp = {
 
 static int check_stdout(int ret)
 {
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+	if (fflush(g.out) != 0 || ferror(g.out) || fclose(g.out) != 0) {
 		g.ctx[0] = '\0';
 		if (!g.out_failed)   /* else the command said so already */
 			fail(EXIT_STORE, "cannot write standard output");
@@ -197,7 +197,7 @@ static void json_error_at_exit(void)
 	if (!g.err_word)   /* an unknown option or a missing argument (getopt's own message) */
 		set_error("usage", "bad option or missing argument: see the command's --help");
 	emit_json_error(EXIT_USAGE);
-	fflush(stdout);
+	fflush(g.out);
 }
 
 static void scan_line(int argc, char **argv)
@@ -222,12 +222,14 @@ int main(int argc, char **argv)
 	struct root r = { -1 };
 	int ret;
 
+	g.out = stdout;
+	g.err = stderr;
 	setrlimit(RLIMIT_CORE, &nocore);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
 	argp_err_exit_status = EXIT_USAGE;
 	if (sodium_init() < 0 || oath_init() != OATH_OK) {
-		fprintf(stderr, "twofactl: cannot initialise libsodium or liboath\n");
+		fprintf(g.err, "twofactl: cannot initialise libsodium or liboath\n");
 		return EXIT_STORE;
 	}
 	g.now = (int64_t)time(NULL);

@@ -187,10 +187,10 @@ static void render_add(json_object *o)
 	const char *pw = jstr(o, "password");
 
 	if (!g.quiet)
-		printf("added %saccount '%s'%s\n", service ? "service " : "", jstr(o, "name"),
+		fprintf(g.out, "added %saccount '%s'%s\n", service ? "service " : "", jstr(o, "name"),
 		       service ? "; its password (shown only now):" : "");
 	if (pw)
-		printf("%s\n", pw);
+		fprintf(g.out, "%s\n", pw);
 }
 
 static int user_add(int argc, char **argv)
@@ -199,7 +199,7 @@ static int user_add(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&add_argp, argc, argv, &u);
+	CMD_PARSE(&add_argp, argc, argv, &u);
 	set_ctx("user add %s", safe(u.name));
 	if ((ret = check_name(u.name)))
 		return ret;
@@ -221,7 +221,7 @@ static const struct argp set_argp = {
 static void render_set(json_object *o)
 {
 	if (!g.quiet)
-		printf("updated account '%s'\n", jstr(o, "name"));
+		fprintf(g.out, "updated account '%s'\n", jstr(o, "name"));
 }
 
 static int user_set(int argc, char **argv)
@@ -230,7 +230,7 @@ static int user_set(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&set_argp, argc, argv, &u);
+	CMD_PARSE(&set_argp, argc, argv, &u);
 	set_ctx("user set %s", safe(u.name));
 	if (!(ret = cli_open(&h)))
 		ret = tf_user_set(h, &(struct tf_user_set_args){ .name = u.name, .email = u.email, .phone = u.phone,
@@ -262,12 +262,12 @@ static void show_budget(json_object *o, const char *prefix, const char *failures
 {
 	const char *ls = jstr(o, locked);
 
-	printf("%s%lld", prefix, (long long)jint(o, failures));
+	fprintf(g.out, "%s%lld", prefix, (long long)jint(o, failures));
 	if (ls && !strcmp(ls, "hard"))
-		printf("%s", hard);
+		fprintf(g.out, "%s", hard);
 	else if (ls && !strcmp(ls, "delayed"))
-		printf(" (next %sattempt in %lld s)", next, (long long)jint(o, retry));
-	printf("\n");
+		fprintf(g.out, " (next %sattempt in %lld s)", next, (long long)jint(o, retry));
+	fprintf(g.out, "\n");
 }
 
 static void show_factor(json_object *f)
@@ -276,20 +276,20 @@ static void show_factor(json_object *f)
 	json_object *v;
 	char t[32];
 
-	printf("factor %lld:   %s %s", (long long)jint(f, "id"), type, jstr(f, "status"));
+	fprintf(g.out, "factor %lld:   %s %s", (long long)jint(f, "id"), type, jstr(f, "status"));
 	if (label && label[0])
-		printf(" '%s'", printable(label));
+		fprintf(g.out, " '%s'", printable(label));
 	if (!strcmp(type, "totp") || !strcmp(type, "hotp"))
-		printf(", %s, %lld digits", jstr(f, "algorithm"), (long long)jint(f, "digits"));
+		fprintf(g.out, ", %s, %lld digits", jstr(f, "algorithm"), (long long)jint(f, "digits"));
 	if (!strcmp(type, "totp")) {
 		int64_t drift = jint(f, "drift");
 
-		printf(", %lld s, clock drift %+lld step%s", (long long)jint(f, "period"), (long long)drift,
+		fprintf(g.out, ", %lld s, clock drift %+lld step%s", (long long)jint(f, "period"), (long long)drift,
 		       (drift == 1 || drift == -1) ? "" : "s");
 	}
 	if (!strcmp(type, "hotp") && json_object_object_get_ex(f, "counter", &v))
-		printf(", counter %llu", (unsigned long long)json_object_get_uint64(v));
-	printf(", last used %s\n", iso(jint(f, "last_used"), t));
+		fprintf(g.out, ", counter %llu", (unsigned long long)json_object_get_uint64(v));
+	fprintf(g.out, ", last used %s\n", iso(jint(f, "last_used"), t));
 }
 
 /* The text form of user show, from its result. */
@@ -306,38 +306,38 @@ static void render_show(json_object *o)
 	json_object_object_get_ex(o, "oidc", &ids);
 	for (size_t i = 0; i < json_object_array_length(factors); i++)
 		active += !strcmp(jstr(json_object_array_get_idx(factors, i), "status"), "active");
-	printf("name:       %s\n", jstr(o, "name"));
+	fprintf(g.out, "name:       %s\n", jstr(o, "name"));
 	if (email && shown && strcmp(shown, email))   /* an internationalised domain: as typed, then as sent */
-		printf("email:      %s (%s)\n", printable(shown), email);
+		fprintf(g.out, "email:      %s (%s)\n", printable(shown), email);
 	else
-		printf("email:      %s\n", email ? printable(email) : "-");
-	printf("phone:      %s\n", phone ? printable(phone) : "-");
-	printf("org:        %s\n", org ? printable(org) : "-");
-	printf("lang:       %s\n", printable(jstr(o, "lang")));
-	printf("created:    %s\n", iso(jint(o, "created"), t));
-	printf("2fa:        %s", active ? "on" : "off");
+		fprintf(g.out, "email:      %s\n", email ? printable(email) : "-");
+	fprintf(g.out, "phone:      %s\n", phone ? printable(phone) : "-");
+	fprintf(g.out, "org:        %s\n", org ? printable(org) : "-");
+	fprintf(g.out, "lang:       %s\n", printable(jstr(o, "lang")));
+	fprintf(g.out, "created:    %s\n", iso(jint(o, "created"), t));
+	fprintf(g.out, "2fa:        %s", active ? "on" : "off");
 	if (active)
-		printf(" (%u active factor%s)", active, active == 1 ? "" : "s");
-	printf("\n");
-	printf("2fa switch: %s\n", jstr(o, "2fa"));
-	printf("policy:     %s (%s)%s\n", jstr(o, "policy"), printable(jstr(o, "policy_source")),
+		fprintf(g.out, " (%u active factor%s)", active, active == 1 ? "" : "s");
+	fprintf(g.out, "\n");
+	fprintf(g.out, "2fa switch: %s\n", jstr(o, "2fa"));
+	fprintf(g.out, "policy:     %s (%s)%s\n", jstr(o, "policy"), printable(jstr(o, "policy_source")),
 	       jbool(o, "policy_overrides_switch") ?
 	       ": the organisation's required policy overrides the account's own switch" : "");
 	if (jbool(o, "must_enrol"))
-		printf("enrolment:  required at the next login (after a lost-device recovery), "
+		fprintf(g.out, "enrolment:  required at the next login (after a lost-device recovery), "
 		       "until a factor is active\n");
 	if (jbool(o, "service"))
-		printf("service:    yes (password login, exempt from the second factor, not from lockout)\n");
-	printf("password:   %s%s\n", jbool(o, "password") ? "set" : "none",
+		fprintf(g.out, "service:    yes (password login, exempt from the second factor, not from lockout)\n");
+	fprintf(g.out, "password:   %s%s\n", jbool(o, "password") ? "set" : "none",
 	       jbool(o, "password_login") ? "" : ", password login off");
-	printf("reset:      email reset %s\n", jbool(o, "email_reset") ? "on" : "off");
+	fprintf(g.out, "reset:      email reset %s\n", jbool(o, "email_reset") ? "on" : "off");
 	for (size_t i = 0; i < json_object_array_length(ids); i++) {
 		json_object *id = json_object_array_get_idx(ids, i);
 
-		printf("oidc:       %s %s\n", printable(jstr(id, "issuer")), printable(jstr(id, "subject")));
+		fprintf(g.out, "oidc:       %s %s\n", printable(jstr(id, "issuer")), printable(jstr(id, "subject")));
 	}
-	printf("backup:     %lld code%s left\n", (long long)backup, backup == 1 ? "" : "s");
-	printf("support:    %s\n", active ? "requests by phone must not be trusted while 2FA is on: "
+	fprintf(g.out, "backup:     %lld code%s left\n", (long long)backup, backup == 1 ? "" : "s");
+	fprintf(g.out, "support:    %s\n", active ? "requests by phone must not be trusted while 2FA is on: "
 	       "ask for a code" : "requests by phone may be trusted (2FA is off)");
 	show_budget(o, "failures:   ", "failures", "locked", "retry_in",
 	            " (locked out: only 'twofactl user unlock' helps)", "");
@@ -358,7 +358,7 @@ static int user_show(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&name_argp_show, argc, argv, &u);
+	CMD_PARSE(&name_argp_show, argc, argv, &u);
 	set_ctx("user show %s", safe(u.name));
 	if ((ret = check_name(u.name)))
 		return ret;
@@ -375,7 +375,7 @@ static const struct argp name_argp_del = {
 static void render_del(json_object *o)
 {
 	if (!g.quiet)
-		printf("deleted account '%s'\n", jstr(o, "name"));
+		fprintf(g.out, "deleted account '%s'\n", jstr(o, "name"));
 }
 
 static int user_del(int argc, char **argv)
@@ -384,7 +384,7 @@ static int user_del(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&name_argp_del, argc, argv, &u);
+	CMD_PARSE(&name_argp_del, argc, argv, &u);
 	set_ctx("user del %s", safe(u.name));
 	if ((ret = check_name(u.name)))
 		return ret;
@@ -401,7 +401,7 @@ static const struct argp name_argp_unlock = {
 static void render_unlock(json_object *o)
 {
 	if (!g.quiet)
-		printf("unlocked account '%s'\n", jstr(o, "name"));
+		fprintf(g.out, "unlocked account '%s'\n", jstr(o, "name"));
 }
 
 static int user_unlock(int argc, char **argv)
@@ -410,7 +410,7 @@ static int user_unlock(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&name_argp_unlock, argc, argv, &u);
+	CMD_PARSE(&name_argp_unlock, argc, argv, &u);
 	set_ctx("user unlock %s", safe(u.name));
 	if ((ret = check_name(u.name)))
 		return ret;
@@ -491,7 +491,7 @@ static const struct argp list_argp = {
 
 static void render_list(json_object *o)
 {
-	puts(jstr(o, "name"));
+	out_puts(jstr(o, "name"));
 }
 
 static int user_list(int argc, char **argv)
@@ -500,7 +500,7 @@ static int user_list(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&list_argp, argc, argv, &a);
+	CMD_PARSE(&list_argp, argc, argv, &a);
 	if (!(ret = cli_open(&h)))
 		ret = tf_user_list(h, &a, CLI_SINK(render_list));
 	cli_close(h);
@@ -520,7 +520,7 @@ static const struct argp rename_argp = {
 static void render_rename(json_object *o)
 {
 	if (!g.quiet)
-		printf("renamed '%s' to '%s'\n", jstr(o, "old"), jstr(o, "name"));
+		fprintf(g.out, "renamed '%s' to '%s'\n", jstr(o, "old"), jstr(o, "name"));
 }
 
 static int user_rename(int argc, char **argv)
@@ -529,7 +529,7 @@ static int user_rename(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&rename_argp, argc, argv, &u);
+	CMD_PARSE(&rename_argp, argc, argv, &u);
 	if (!u.newname)
 		return fail(EXIT_USAGE, "missing NEW name");
 	set_ctx("user rename %s", safe(u.name));

@@ -34,6 +34,10 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	int64_t v;
 
 	switch (key) {
+	case ARGP_KEY_INIT:   /* argp's own messages (--help, a bad option) go where the command writes */
+		state->out_stream = g.out;
+		state->err_stream = g.err;
+		return ARGP_ERR_UNKNOWN;
 	case 'd':
 		g.dir = arg;
 		break;
@@ -82,27 +86,28 @@ error_t parse_no_args(int key, char *arg, struct argp_state *state)
 	return ARGP_ERR_UNKNOWN;
 }
 
-void cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
+int cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
-	(void)argc;
-	(void)argv;
-	(void)input;
+	FILE *out = stdout, *err = stderr;
+	error_t e;
+
 	if (g.complete) {   /* twofactl __complete: the parser is all it wants */
 		g.complete_argp = argp;
-		longjmp(g.complete_jmp, 1);
+		return CMD_PARSED;
 	}
 	if (!g.batch) {
-		int ret;
-
 		argp_parse(argp, argc, argv, 0, NULL, input);
 		/* the command line is whole: -d is known, nothing is open yet
 		 * (inside batch and serve, the first command did this) */
-		if ((ret = act_as_store_owner(store_dir())))
-			exit(ret);
-		return;
+		return act_as_store_owner(store_dir());
 	}
-	if (argp_parse(argp, argc, argv, ARGP_NO_EXIT, NULL, input))
-		longjmp(g.batch_jmp, EXIT_USAGE);
+	/* getopt says a bad option on stderr itself: the line's, for the parse */
+	stdout = g.out;
+	stderr = g.err;
+	e = argp_parse(argp, argc, argv, ARGP_NO_EXIT, NULL, input);
+	stdout = out;
+	stderr = err;
+	return e ? EXIT_USAGE : EXIT_OK;
 }
 
 void set_ctx(const char *fmt, ...)
@@ -125,11 +130,11 @@ static int vfailw(int code, const char *word, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	record_error(word ? word : exit_word(code), msg);
-	fflush(stdout);
+	fflush(g.out);
 	if (g.ctx[0])
-		fprintf(stderr, "twofactl: %s: %s\n", g.ctx, msg);
+		fprintf(g.err, "twofactl: %s: %s\n", g.ctx, msg);
 	else
-		fprintf(stderr, "twofactl: %s\n", msg);
+		fprintf(g.err, "twofactl: %s\n", msg);
 	return code;
 }
 
@@ -246,7 +251,7 @@ int plain_terminal(void)
 
 int show_progress(void)
 {
-	return isatty(STDERR_FILENO) && !plain_terminal() && !g.quiet && !g.json;
+	return out_isatty(g.err) && !plain_terminal() && !g.quiet && !g.json;
 }
 
 const char *safe(const char *s)
@@ -682,7 +687,7 @@ int out_flush(void)
 {
 	int e;
 
-	if (fflush(stdout) == 0 && !ferror(stdout))
+	if (fflush(g.out) == 0 && !ferror(g.out))
 		return EXIT_OK;
 	e = errno;
 	g.out_failed = 1;
@@ -698,7 +703,7 @@ void emit_json(json_object *o)
 	json_object_object_foreach(o, k, v)
 		json_object_object_add(out, k, json_object_get(v));
 	json_object_put(o);
-	puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	out_puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(out);
 }
 
@@ -766,11 +771,11 @@ int run_verbs(const char *noun, const struct verb *verbs, int argc, char **argv)
 				return v->fn(argc - 1, argv + 1);
 			}
 		g.complete_verbs = verbs;
-		longjmp(g.complete_jmp, 2);
+		return EXIT_OK;
 	}
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
-		FILE *f = argc < 2 ? stderr : stdout;
+		FILE *f = argc < 2 ? g.err : g.out;
 
 		fprintf(f, "Usage: twofactl %s VERB [OPTION...] [ARG...]\n\nVerbs:\n", noun);
 		for (const struct verb *v = verbs; v->name; v++)
@@ -852,7 +857,7 @@ int cli_result(void *ctx, json_object *o)
 		emit_json(json_object_get(o));
 	else if (c && c->render)
 		c->render(o);
-	return ferror(stdout) ? -1 : 0;
+	return ferror(g.out) ? -1 : 0;
 }
 
 int cli_flush(void *ctx)

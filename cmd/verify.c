@@ -83,14 +83,14 @@ static void render(json_object *o)
 	json_object_object_get_ex(o, "method", &v);
 	method = json_object_get_string(v);
 	if (!strcmp(method, "webauthn")) {
-		printf("accepted (webauthn)\n");
+		fprintf(g.out, "accepted (webauthn)\n");
 	} else if (!strcmp(method, "backup")) {
 		json_object_object_get_ex(o, "backup_left", &v);
-		printf("accepted (backup code; %d left)\n", json_object_get_int(v));
+		fprintf(g.out, "accepted (backup code; %d left)\n", json_object_get_int(v));
 	} else if (!strcmp(method, "email") || !strcmp(method, "sms")) {
-		printf("accepted (%s code)\n", method);
+		fprintf(g.out, "accepted (%s code)\n", method);
 	} else {
-		printf("accepted\n");
+		fprintf(g.out, "accepted\n");
 	}
 }
 
@@ -144,7 +144,7 @@ int cmd_verify(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &a);
 	set_ctx("verify %s", safe(a.name));
 	if (a.assertion)
 		return verify_assertion(&a);

@@ -74,7 +74,7 @@ static void render_challenge(json_object *o)
 	json_object *v;
 
 	json_object_object_get_ex(o, "challenge", &v);
-	printf("%s\n", json_object_get_string(v));
+	fprintf(g.out, "%s\n", json_object_get_string(v));
 }
 
 static int wa_challenge(int argc, char **argv)
@@ -84,7 +84,7 @@ static int wa_challenge(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&ch_argp, argc, argv, &a);
+	CMD_PARSE(&ch_argp, argc, argv, &a);
 	set_ctx("webauthn challenge %s", safe(a.name));
 	if (a.purpose && !strcmp(a.purpose, "register"))
 		p = TF_WEBAUTHN_REGISTER;
@@ -130,7 +130,7 @@ static void render_register(json_object *o)
 	json_object_object_get_ex(o, "alg", &alg);
 	json_object_object_get_ex(o, "factor", &factor);
 	json_object_object_get_ex(o, "name", &name);
-	printf("registered %s key as factor %lld of '%s'\n", json_object_get_string(alg),
+	fprintf(g.out, "registered %s key as factor %lld of '%s'\n", json_object_get_string(alg),
 	       (long long)json_object_get_int64(factor), json_object_get_string(name));
 }
 
@@ -142,7 +142,7 @@ static int wa_register(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&reg_argp, argc, argv, &a);
+	CMD_PARSE(&reg_argp, argc, argv, &a);
 	set_ctx("webauthn register %s", safe(a.name));
 	if ((ret = check_name(a.name)))
 		return ret;
@@ -176,7 +176,7 @@ static void render_list(json_object *o)
 	json_object_object_get_ex(o, "sign_count", &count);
 	if (json_object_object_get_ex(o, "last_used", &last) && last)
 		time_iso(json_object_get_int64(last), t);
-	printf("%-4lld %-6s %-24s counter %lld, last used %s\n", (long long)json_object_get_int64(id),
+	fprintf(g.out, "%-4lld %-6s %-24s counter %lld, last used %s\n", (long long)json_object_get_int64(id),
 	       json_object_get_string(alg), json_object_get_string_len(label) ? safe(json_object_get_string(label)) : "-",
 	       (long long)json_object_get_int64(count), t);
 }
@@ -187,7 +187,7 @@ static int wa_list(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&list_argp, argc, argv, &a);
+	CMD_PARSE(&list_argp, argc, argv, &a);
 	set_ctx("webauthn list %s", safe(a.name));
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
@@ -209,7 +209,7 @@ static void render_del(json_object *o)
 		return;
 	json_object_object_get_ex(o, "factor", &factor);
 	json_object_object_get_ex(o, "name", &name);
-	printf("removed WebAuthn credential %lld of '%s'\n", (long long)json_object_get_int64(factor),
+	fprintf(g.out, "removed WebAuthn credential %lld of '%s'\n", (long long)json_object_get_int64(factor),
 	       json_object_get_string(name));
 }
 
@@ -220,7 +220,7 @@ static int wa_del(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&del_argp, argc, argv, &a);
+	CMD_PARSE(&del_argp, argc, argv, &a);
 	set_ctx("webauthn del %s", safe(a.name));
 	if (!a.id || int_parse(a.id, 1, UINT32_MAX, &id))
 		return fail(EXIT_USAGE, "give the credential's factor ID");

@@ -77,14 +77,14 @@ static void render_add(json_object *o)
 	const char *org = field(o, "org");
 
 	if (!g.quiet)
-		printf("whitelisted %s for %s '%s'%s\n", field(o, "net"), org ? "organisation" : "account",
+		fprintf(g.out, "whitelisted %s for %s '%s'%s\n", field(o, "net"), org ? "organisation" : "account",
 		       org ? org : field(o, "name"), field(o, "expires") ? " (with a TTL)" : "");
 }
 
 static void render_del(json_object *o)
 {
 	if (!g.quiet)
-		printf("removed %s\n", field(o, "net"));
+		fprintf(g.out, "removed %s\n", field(o, "net"));
 }
 
 static void render_list(json_object *o)
@@ -97,7 +97,7 @@ static void render_list(json_object *o)
 	json_object_object_get_ex(o, "expired", &expired);
 	if (expires)
 		time_iso(json_object_get_int64(expires), t);
-	printf("%-40s %s%s%s%s\n", field(o, "net"), expires ? (json_object_get_boolean(expired) ? "expired " : "until ") :
+	fprintf(g.out, "%-40s %s%s%s%s\n", field(o, "net"), expires ? (json_object_get_boolean(expired) ? "expired " : "until ") :
 	       "permanent", expires ? t : "", note ? "  # " : "", printable(note));
 }
 
@@ -131,7 +131,7 @@ static int wl_add_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&add_argp, argc, argv, &a);
+	CMD_PARSE(&add_argp, argc, argv, &a);
 	set_ctx("whitelist add %s", safe(a.name));
 	if (!(ret = open_for(&a, &h)))
 		ret = tf_whitelist_add(h, &(struct tf_whitelist_add_args){ .name = a.name, .cidr = a.cidr,
@@ -147,7 +147,7 @@ static int wl_del_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&del_argp, argc, argv, &a);
+	CMD_PARSE(&del_argp, argc, argv, &a);
 	set_ctx("whitelist del %s", safe(a.name));
 	if (!(ret = open_for(&a, &h)))
 		ret = tf_whitelist_del(h, &(struct tf_whitelist_del_args){ .name = a.name, .cidr = a.cidr,
@@ -162,7 +162,7 @@ static int wl_list_cmd(int argc, char **argv)
 	tf *h = NULL;
 	int ret;
 
-	cmd_parse(&list_argp, argc, argv, &a);
+	CMD_PARSE(&list_argp, argc, argv, &a);
 	set_ctx("whitelist list %s", safe(a.name));
 	if (!(ret = open_for(&a, &h)))
 		ret = tf_whitelist_list(h, &(struct tf_whitelist_list_args){ .name = a.name, .org = a.org },
