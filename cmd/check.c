@@ -96,7 +96,7 @@ static void render(json_object *o)
 int cmd_check(int argc, char **argv)
 {
 	struct check_args a = { 0 };
-	char token[TRUST_TOKEN_CHARS + 8] = "";
+	char token[TF_DEVICE_TOKEN_CHARS + 8] = "";
 	tf *h = NULL;
 	int ret;
 

@@ -8,10 +8,9 @@
 #include <stdint.h>
 
 #include "core/record.h"
-#include "store/store.h"
 /* While issue 14 moves the use cases into lib/, the cmd/ files not yet
  * converted reach lib/'s internals; converted ones need only twofactl.h. */
-#include "lib/shared.h"
+#include "include/twofactl.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -125,8 +124,6 @@ const char *exit_word(int code);
 int allow_force(void);
 /* The same for another administrator's option (--must-enrol, --allow-broad). */
 int allow_admin_option(const char *option);
-int fail_store(struct store *s, int st);   /* maps a store error to its exit code */
-int exit_for_store(int st);
 /* Contact details as typed -> as stored (E.164; an email domain in ASCII).
  * 0, or EINVAL after a usage message naming opt ("--phone"). */
 error_t parse_phone(struct argp_state *state, const char *opt, const char *arg, char *out, size_t cap);
@@ -148,18 +145,12 @@ const char *printable(const char *s);
 /* One line of text without control characters (labels, notes, reasons). */
 int text_line_ok(const char *s);
 
-/* Open the store named by -d / $TWOFACTL_DIR / the default (inside a
- * batch: the batch's one open store); close_store() goes with it. */
-int open_store(struct store **s);
-/* The same with TF_OPEN_* flags (the first opening of the command decides). */
-int open_store_flags(struct store **s, unsigned flags);
 /* The store directory: -d, else $TWOFACTL_DIR, else the default. */
 const char *store_dir(void);
 /* Root on a store directory another user owns becomes that user for good
  * (cmd/owner.c); EXIT_OK, or EXIT_STORE when it cannot. cmd_parse calls it
  * once a command's options are parsed, before the command opens anything. */
 int act_as_store_owner(const char *dir);
-void close_store(struct store *s);
 void batch_store_release(void);
 /* A handle of one's own whose opening failure is not said (health reports
  * it); tf_error_message() tells why. */
@@ -167,15 +158,8 @@ int open_handle_quiet(tf **h);
 /* After each command of a batch or a serve session: the shared handle
  * forgets that command's holds and origin. */
 void batch_line_done(void);
-/* Open the store and lock and read an organisation; cli_org_end lets go. */
-int cli_org_begin(const char *name, struct store **s, struct acct_ref *ref, struct org *o);
-void cli_org_end(struct store *s, struct acct_ref *ref);
-
-/* Open the store (tf handle g.h) and begin a session on the account. */
 /* An account name from the command line: exit 2 with a message when invalid. */
 int check_name(const char *name);
-int sess_begin(struct tf_sess *ss, const char *name);
-void sess_end(struct tf_sess *ss);
 
 /* Read one line (a code or a secret) from stdin; strips the newline.
  * Refuses NUL bytes and lines longer than cap - 1. */

@@ -96,36 +96,32 @@ static const struct opt *find_short(const struct opt *v, size_t n, int key)
 
 /* ---- what goes where ---- */
 
-static int print_account(void *ctx, const struct account *a)
+/* Each account or organisation the library lists: its name. */
+static int offer_name(void *ctx, struct json_object *o)
 {
-	cand(ctx, a->name, NULL);
-	return 0;
-}
+	json_object *v;
 
-static int print_org(void *ctx, const uint8_t *json, size_t len)
-{
-	struct org o;
-
-	if (!org_from_json((const char *)json, len, &o))
-		cand(ctx, o.name, NULL);
+	if (json_object_object_get_ex(o, "name", &v))
+		cand(ctx, json_object_get_string(v), NULL);
 	return 0;
 }
 
 static void names(const struct comp *c, int orgs)
 {
-	struct store *s = NULL;
+	struct tf_sink sink = { offer_name, NULL, (void *)c };
+	tf *h = NULL;
 	int st;
 
 	g.dir = c->dir;
 	g.quiet = 1;
-	if (open_store(&s))
+	if (cli_open(&h))
 		return;   /* no store, or not ours: no names (the message goes to stderr) */
 	if (orgs)
-		st = store_iterate_ns(s, NS_ORGS, print_org, (void *)c);
+		st = tf_org_list(h, &sink);
 	else
-		st = store_iterate(s, print_account, (void *)c);
+		st = tf_user_list(h, &(struct tf_user_list_args){ 0 }, &sink);
 	(void)st;   /* what was listed before a bad file is still worth offering */
-	close_store(s);
+	cli_close(h);
 }
 
 static void words(const struct comp *c, const char *list)

@@ -112,54 +112,6 @@ static void caller_of_stdin(struct caller *c)
 	}
 }
 
-static int user_id(void *ctx, const char *name, uint32_t *uid)
-{
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
-	(void)ctx;
-	if (getpwnam_r(name, &pw, buf, sizeof buf, &res) || !res)
-		return -1;
-	*uid = (uint32_t)pw.pw_uid;
-	return 0;
-}
-
-static int group_id(void *ctx, const char *name, uint32_t *gid)
-{
-	struct group gr, *res = NULL;
-	char buf[8192];
-
-	(void)ctx;
-	if (getgrnam_r(name, &gr, buf, sizeof buf, &res) || !res)
-		return -1;
-	*gid = (uint32_t)gr.gr_gid;
-	return 0;
-}
-
-/* The role: the store's owner and root by default are administrators;
- * role.admin, role.frontend and role.pam name the others. */
-static enum role role_of(struct store *s, const struct caller *c)
-{
-	static const struct { const char *key; enum role role; } keys[] = {
-		{ "role.admin", ROLE_ADMIN }, { "role.frontend", ROLE_FRONTEND }, { "role.pam", ROLE_PAM },
-	};
-	const struct role_resolver r = { user_id, group_id, NULL };
-	const char *admins = store_config_get(s, "role.admin");
-	struct stat st;
-
-	if (stat(store_path(s), &st) == 0 && (uint32_t)st.st_uid == c->uid)
-		return ROLE_ADMIN;
-	if (!admins && c->uid == 0)
-		return ROLE_ADMIN;
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		const char *list = store_config_get(s, keys[i].key);
-
-		if (list && role_list_matches(list, c->uid, c->gids, c->ngids, &r))
-			return keys[i].role;
-	}
-	return ROLE_NONE;
-}
-
 /* ---- requests ---- */
 
 static void answer(json_object *id, int exit_code, json_object *output, const char *word,
@@ -198,22 +150,9 @@ static json_object *collect(char *out)
 	return arr;
 }
 
-static void audit_refusal(const struct caller *c, enum role role,
-                          const struct request *req)
+static void serve_one(struct request *req)
 {
-	char detail[160];
-
-	snprintf(detail, sizeof detail, "uid %u, role %s, command %s", c->uid, role_name(role),
-	         safe(req->argv[0]));
-	/* the refusal stands even when the audit line cannot be written (that
-	 * failure goes to the server's standard error, the journal) */
-	TF_IGNORE(tf_audit(g.h, "serve.forbidden", NULL, "forbidden", NULL, detail));
-}
-
-static void serve_one(const struct caller *c, enum role role,
-                      struct request *req)
-{
-	char *out = NULL, *err = NULL, msg[600];
+	char *out = NULL, *err = NULL;
 	size_t outlen = 0, errlen = 0;
 	int rc;
 
@@ -231,11 +170,9 @@ static void serve_one(const struct caller *c, enum role role,
 		answer(req->id, EXIT_USAGE, NULL, "usage", "argv starts with the command; options go after it");
 		return;
 	}
-	if (!role_allows(role, req->argc, req->argv)) {
-		snprintf(msg, sizeof msg, "%s: not allowed for role %s", safe(req->argv[0]), role_name(role));
-		g.now = (int64_t)time(NULL);
-		audit_refusal(c, role, req);
-		answer(req->id, EXIT_USAGE, NULL, "forbidden", msg);
+	g.now = (int64_t)time(NULL);
+	if (tf_serve_allows(g.h, req->argc, req->argv)) {
+		answer(req->id, EXIT_USAGE, NULL, "forbidden", tf_error_message(g.h));
 		return;
 	}
 	g.json = 1;
@@ -245,7 +182,7 @@ static void serve_one(const struct caller *c, enum role role,
 	g.dir = g.serve_dir;
 	rc = run_captured(req->argv, req->argc, req->in, req->inlen, &out, &outlen, &err, &errlen);
 	if (g.err_word && !strcmp(g.err_word, "forbidden"))
-		audit_refusal(c, role, req);
+		tf_serve_refused(g.h, req->argv[0]);
 	/* check's 10 and 11 are answers; the same codes after a failure (send
 	 * by a channel the account lacks: 11) are errors, with their reason */
 	if (answered(rc))
@@ -344,16 +281,17 @@ int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = { .idle = 60 };
 	struct reader *r = NULL;
-	struct store *s = NULL;
 	struct caller c;
 	enum role role;
+	tf_role trole;
+	tf *h = NULL;
 	int ret;
 
 	CMD_PARSE(&argp, argc, argv, &a);
 	signal(SIGPIPE, SIG_IGN);   /* a client that hangs up ends the session, not the process */
 	caller_of_stdin(&c);
 	g.batch = 1;   /* one open store for the whole session */
-	if ((ret = open_store(&s)))
+	if ((ret = cli_open(&h)))
 		goto out;
 	if (!(r = sodium_malloc(sizeof *r))) {
 		ret = fail(EXIT_STORE, "cannot allocate secure memory");
@@ -361,13 +299,14 @@ int cmd_serve(int argc, char **argv)
 	}
 	r->len = 0;
 	r->eof = 0;
-	role = role_of(s, &c);
+	/* the handle takes the role: the library refuses what it may not do */
+	if ((ret = tf_identify(h, c.uid, c.gids, c.ngids, &trole)))
+		goto out;
+	role = (enum role)trole;
 	g.serve = 1;
 	g.role = (int)role;
 	g.caller_uid = c.uid;
-	g.h->role = (tf_role)role;   /* the library refuses what the role may not do */
-	g.h->caller_uid = c.uid;
-	g.serve_dir = store_path(s);
+	g.serve_dir = tf_dir(h);
 	g.envelope = 1;   /* each answer carries its error */
 	for (;;) {
 		struct request req;
@@ -390,7 +329,7 @@ int cmd_serve(int argc, char **argv)
 			request_free(&req);
 			consume(r, len);
 		} else {
-			serve_one(&c, role, &req);
+			serve_one(&req);
 			request_free(&req);
 			consume(r, len);
 		}

@@ -18,7 +18,7 @@ struct globals g;
 enum { OPT_AT = 0x100, OPT_JSON, OPT_VIA_SERVICE, OPT_RHOST };
 
 static const struct argp_option common_options[] = {
-	{ "dir", 'd', "DIR", 0, "Store directory (default $TWOFACTL_DIR, then " STORE_DEFAULT_DIR ")", -1 },
+	{ "dir", 'd', "DIR", 0, "Store directory (default $TWOFACTL_DIR, then " TF_DEFAULT_DIR ")", -1 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per result on stdout", -1 },
 	{ "quiet", 'q', NULL, 0, "Print nothing but results and errors", -1 },
 	{ "at", OPT_AT, "EPOCH", 0, "Evaluate as if the time were EPOCH (seconds)", -1 },
@@ -191,23 +191,6 @@ int allow_admin_option(const char *option)
 	return EXIT_OK;
 }
 
-int exit_for_store(int st)
-{
-	switch (st) {
-	case ST_OK: return EXIT_OK;
-	case ST_ENOENT: return EXIT_NOENT;
-	case ST_EXIST: return EXIT_USAGE;
-	case ST_BUSY: return EXIT_BUSY;
-	case ST_INVAL: return EXIT_USAGE;
-	default: return EXIT_STORE;
-	}
-}
-
-int fail_store(struct store *s, int st)
-{
-	return fail(exit_for_store(st), "%s", s ? store_error(s) : "store error");
-}
-
 error_t parse_phone(struct argp_state *state, const char *opt, const char *arg, char *out, size_t cap)
 {
 	switch (phone_normalize(arg, out, cap)) {
@@ -363,7 +346,7 @@ const char *store_dir(void)
 {
 	const char *dir = g.dir ? g.dir : getenv("TWOFACTL_DIR");
 
-	return dir && *dir ? dir : STORE_DEFAULT_DIR;
+	return dir && *dir ? dir : TF_DEFAULT_DIR;
 }
 
 /* Inside a batch or serve every line shares one handle: opening the store
@@ -373,20 +356,6 @@ const char *store_dir(void)
 static unsigned handle_refs;
 static int acquire_handle(unsigned flags);
 static void release_handle(void);
-
-int open_store(struct store **s)
-{
-	return open_store_flags(s, 0);
-}
-
-int open_store_flags(struct store **s, unsigned flags)
-{
-	int ret = acquire_handle(flags);
-
-	if (s)
-		*s = ret ? NULL : g.h->s;
-	return ret;
-}
 
 static int acquire_handle(unsigned flags)
 {
@@ -439,7 +408,7 @@ int open_handle_quiet(tf **h)
 		return st;
 	st = tf_open(h, &o);
 	if (*h)
-		(*h)->on_error = cli_error;   /* from now on failures are said */
+		tf_set_error_hook(*h, cli_error, NULL);   /* from now on failures are said */
 	return st;
 }
 
@@ -456,38 +425,12 @@ void batch_line_done(void)
 		TF_IGNORE(tf_set_origin(g.h, NULL, NULL));
 }
 
-void close_store(struct store *s)
-{
-	if (s)
-		release_handle();
-}
-
 int check_name(const char *name)
 {
 	if (!account_name_valid(name))
 		return fail(EXIT_USAGE, "invalid account name '%s': use 1 to 64 of A-Z a-z 0-9 . _ @ + -, "
 		            "not starting with . or -", safe(name));
 	return EXIT_OK;
-}
-
-int sess_begin(struct tf_sess *ss, const char *name)
-{
-	int ret;
-
-	memset(ss, 0, sizeof *ss);
-	if ((ret = check_name(name)) || (ret = acquire_handle(0)))
-		return ret;
-	ss->h = g.h;   /* released by sess_end, whatever tf_sess_begin does */
-	return tf_sess_begin(g.h, ss, name);
-}
-
-void sess_end(struct tf_sess *ss)
-{
-	int had = ss->h != NULL;
-
-	tf_sess_end(ss);
-	if (had)
-		release_handle();
 }
 
 enum line_end { LINE_OK = 0, LINE_ERROR, LINE_NUL, LINE_LONG };
@@ -793,23 +736,6 @@ int run_verbs(const char *noun, const struct verb *verbs, int argc, char **argv)
 	}
 	set_ctx("%s", noun);
 	return fail(EXIT_USAGE, "unknown verb '%s': try twofactl %s --help", safe(argv[1]), noun);
-}
-
-int cli_org_begin(const char *name, struct store **s, struct acct_ref *ref, struct org *o)
-{
-	int ret;
-
-	memset(ref, 0, sizeof *ref);
-	if ((ret = open_store(s)))
-		return ret;
-	return org_begin(g.h, name, ref, o);
-}
-
-void cli_org_end(struct store *s, struct acct_ref *ref)
-{
-	if (g.h)
-		org_end(g.h, ref);
-	close_store(s);
 }
 
 int cli_open(tf **h)

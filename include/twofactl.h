@@ -106,6 +106,9 @@ typedef void (*tf_progress_fn)(void *ctx, size_t done, size_t total);
 
 typedef struct tf tf;
 
+/* Where a store is when nobody says (-d, $TWOFACTL_DIR). */
+#define TF_DEFAULT_DIR "/var/lib/twofactl"
+
 /* Open a store. On failure *h is still set when it could be allocated,
  * so tf_error_message(*h) says why; tf_close() it either way. */
 tf_status tf_open(tf **h, const struct tf_options *o) TF_WUR;
@@ -117,6 +120,13 @@ void tf_close(tf **h);
 tf_status tf_create(tf **h, const struct tf_options *o, const char *key_file,
                     const char *pass_file) TF_WUR;
 
+/* Who is told of each failure from now on (NULL: nobody). */
+void tf_set_error_hook(tf *h, tf_error_fn fn, void *ctx);
+
+/* A status a caller may let go (already said, or a best effort):
+ * warn_unused_result is not silenced by a cast to void. */
+#define TF_IGNORE(call) do { if (call) { /* already said */ } } while (0)
+
 /* The last failure of a call on this handle. */
 const char *tf_error_word(const tf *h);
 const char *tf_error_message(const tf *h);
@@ -127,6 +137,24 @@ int64_t tf_now(const tf *h);
 /* Where the requests come from, recorded with every audit line from now
  * on: the PAM service (sshd, sudo) and the remote host; NULL clears. */
 tf_status tf_set_origin(tf *h, const char *service, const char *rhost) TF_WUR;
+
+/* serve: who the caller is, by the store's role.* keys (the store's owner
+ * is an administrator, and root too unless role.admin is set; role.admin,
+ * role.frontend and role.pam name users, uids and @groups). The handle
+ * takes the role and the uid: from then on the library refuses what the
+ * role may not do, and audits the refusal with the uid. */
+tf_status tf_identify(tf *h, uint32_t uid, const uint32_t *gids, size_t ngids, tf_role *role) TF_WUR;
+
+/* serve: may the handle's role run this request (argv[0] the command,
+ * argv[1] its verb)? TF_OK, or TF_USAGE with the word "forbidden", the
+ * refusal audited with the caller's uid and role. */
+tf_status tf_serve_allows(tf *h, int argc, char *const argv[]) TF_WUR;
+/* A refusal the front end found itself (an option the role may not
+ * use), audited the same way. */
+void tf_serve_refused(tf *h, const char *command);
+
+/* The store directory the handle opened. */
+const char *tf_dir(const tf *h);
 
 /* A secret handed back: NUL-terminated text in sodium_malloc'd memory. */
 typedef struct tf_secret {
@@ -210,6 +238,8 @@ tf_status tf_send(tf *h, const struct tf_send_args *a, const struct tf_sink *out
  * TF_NEED_CODE (a pending login is opened that a successful verify
  * closes), TF_NEED_ENROL, TF_LOCKED. One result: {name, result, reason,
  * policy, policy_source, methods, digits?, missing?} (twofactl-json(7)). */
+/* A remembered device's token (trust add): 43 characters of base64url. */
+#define TF_DEVICE_TOKEN_CHARS 43
 struct tf_check_args {
 	const char *name;
 	const char *ip;             /* the login's address, or NULL */

@@ -173,3 +173,9 @@ void tf_secret_free(tf_secret **s)
 	sodium_free(*s);
 	*s = NULL;
 }
+
+void tf_set_error_hook(tf *h, tf_error_fn fn, void *ctx)
+{
+	h->on_error = fn;
+	h->error_ctx = ctx;
+}

@@ -27,9 +27,6 @@ struct tf {
 	char msg[512];            /* and its message */
 };
 
-/* A status a caller may let go (already said, or a best effort): warn_unused_result
- * is not silenced by a cast to void. */
-#define TF_IGNORE(call) do { if (call) { /* already said */ } } while (0)
 
 /* Record a failure on the handle (and tell the front end's on_error) and
  * return st; word NULL: the status's own word. */

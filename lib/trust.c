@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+_Static_assert(TF_DEVICE_TOKEN_CHARS == TRUST_TOKEN_CHARS, "twofactl.h and core/policy.h agree on a token's length");
+
 /* One line of text without control characters (as enroll's labels). */
 static int one_line(const char *s)
 {
