@@ -200,8 +200,8 @@ tests/pam/pam_loop: tests/pam_loop.c .build-flags
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-FUZZ_NAMES := record base32 cidr uri import config code webauthn request
-FUZZ_CORE  := $(CORE_SRC)
+FUZZ_NAMES := record base32 cidr uri import config code webauthn request verify
+FUZZ_CORE  := $(CORE_SRC) $(STORE_SRC) $(TFLIB_SRC)
 FUZZ_SECONDS ?= 30
 
 # The harnesses run over their seed corpus in make check (no libFuzzer needed)...
