@@ -4,6 +4,8 @@
 #include "include/twofactl.h"
 
 #include <json-c/json.h>
+#include <liboath/oath.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -763,6 +765,76 @@ static void test_accounts(void)
 	json_object_put(k.all);
 }
 
+/* ---- threads: two handles, one code ---- */
+
+struct racer {
+	const char *dir;
+	int64_t now;
+	const char *code;
+	pthread_barrier_t *go;
+	tf_status st;
+};
+
+static int64_t racer_clock(void *ctx)
+{
+	return ((struct racer *)ctx)->now;
+}
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct tf_options o = { .dir = r->dir, .clock = racer_clock, .clock_ctx = r };
+	tf *h = NULL;
+
+	r->st = tf_open(&h, &o);
+	pthread_barrier_wait(r->go);
+	if (r->st == TF_OK)
+		r->st = tf_verify(h, &(struct tf_verify_args){ .name = "alice", .code = r->code }, NULL);
+	tf_close(&h);
+	return NULL;
+}
+
+/* Two threads, each with its own handle on one store, present the same
+ * code at once, round after round: exactly one is accepted, the other is
+ * a replay. Nothing in the library is unsafe on two handles. */
+static void test_threads(void)
+{
+	char dir[300];
+	int64_t start = 1800000000;
+	struct tf_options o = { .dir = dir, .clock = fixed_clock, .clock_ctx = &start };
+	tf *h = NULL;
+	int once = 0, replays = 0, rounds = 20;
+
+	snprintf(dir, sizeof dir, "%s/threads", base);
+	check(tf_create(&h, &o, NULL, NULL) == TF_OK &&
+	      tf_import(h, &(struct tf_import_args){ .text =
+	                "otpauth://totp/x:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=x\n" }, NULL) == TF_OK,
+	      "threads: a store with alice's app (%s)", h ? tf_error_message(h) : "no handle");
+	tf_close(&h);
+	for (int k = 1; k <= rounds; k++) {
+		char code[16];
+		pthread_barrier_t go;
+		pthread_t t[2];
+		struct racer r[2];
+		int64_t now = 1800000000 + 30 * k;
+
+		if (oath_totp_generate("12345678901234567890", 20, (time_t)now, 30, 0, 6, code) != OATH_OK)
+			break;
+		pthread_barrier_init(&go, NULL, 2);
+		for (int i = 0; i < 2; i++) {
+			r[i] = (struct racer){ .dir = dir, .now = now, .code = code, .go = &go };
+			pthread_create(&t[i], NULL, race, &r[i]);
+		}
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&go);
+		once += (r[0].st == TF_OK) + (r[1].st == TF_OK) == 1;
+		replays += (r[0].st == TF_REJECTED) + (r[1].st == TF_REJECTED) == 1;
+	}
+	check(once == rounds, "two threads, one code: accepted exactly once in %d of %d rounds", once, rounds);
+	check(replays == rounds, "and refused as a replay by the other in %d of %d rounds", replays, rounds);
+}
+
 int main(void)
 {
 	if (!mkdtemp(base)) {
@@ -774,6 +846,7 @@ int main(void)
 	test_factors();
 	test_login();
 	test_accounts();
+	test_threads();
 	rm_rf(base);
 	printf("1..%d\n", n_run);
 	return n_fail != 0;
