@@ -301,3 +301,25 @@ int deliver(tf *h, const struct account *a, enum channel ch, const char *purpose
 	free(text);
 	return ret;
 }
+
+/* The user is told by email (else SMS) that 2FA was turned off (method
+ * NULL) or a factor removed, whoever did it: if it was not them, someone
+ * else may be in the account. The account is not held meanwhile; a
+ * message not delivered is a warning, never an undo. */
+void tf_tell_removed(tf *h, struct tf_sess *ss, const char *method)
+{
+	char when[32];
+	struct msg_var v[] = { { "name", ss->name }, { "issuer", tf_config_issuer(h) }, { "time", when },
+	                       { "method", method ? method : "" } };
+	enum channel ch = ss->a->email[0] ? CH_EMAIL : CH_SMS;
+
+	if (!ss->a->email[0] && !ss->a->phone[0])
+		return;   /* nowhere to tell */
+	if (!store_config_get(h->s, ch == CH_EMAIL ? "smtp.url" : "sms.url"))
+		return;   /* no way to: a store that sends nothing */
+	time_iso(tf_now(h), when);
+	tf_sess_release(ss);
+	if (deliver(h, ss->a, ch, method ? "factor-removed" : "2fa-off", v, sizeof v / sizeof v[0]))
+		tf_fail(h, TF_OK, "warning", "warning: %s, but the message telling the user was not delivered",
+		        method ? "the factor was removed" : "two-factor authentication is off");
+}

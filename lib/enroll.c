@@ -2,6 +2,7 @@
 /* lib/enroll.c — a factor's life: enroll, confirm (by code, by link),
  * show, code, disable. */
 #include "lib/shared.h"
+#include "core/timefmt.h"
 #include "core/b32.h"
 #include "core/uri.h"
 
@@ -568,6 +569,7 @@ out:
 
 /* ---- disable ---- */
 
+
 tf_status tf_disable(tf *h, const struct tf_disable_args *a, const struct tf_sink *out)
 {
 	struct attempt_opts o = { .event = "disable.verify", .allow_backup = 1,
@@ -575,6 +577,7 @@ tf_status tf_disable(tf *h, const struct tf_disable_args *a, const struct tf_sin
 	struct auth_outcome res;
 	struct tf_sess ss = { 0 };
 	unsigned removed = 0;
+	enum factor_type rtype = F_TOTP;
 	json_object *j;
 	tf_status ret;
 
@@ -597,6 +600,7 @@ tf_status tf_disable(tf *h, const struct tf_disable_args *a, const struct tf_sin
 	if (!a->force && (ret = attempt(&ss, a->code, &o, &res)))
 		goto out;
 	if (a->factor) {
+		rtype = account_factor(ss.a, a->factor)->type;
 		account_factor_del(ss.a, a->factor);
 		removed = 1;
 	} else {
@@ -619,7 +623,9 @@ tf_status tf_disable(tf *h, const struct tf_disable_args *a, const struct tf_sin
 	json_object_object_add(j, "removed", json_object_new_int64(removed));
 	json_object_object_add(j, "enabled", json_object_new_boolean(account_active_count(ss.a) > 0));
 	json_object_object_add(j, "forced", json_object_new_boolean(a->force));
-	ret = tf_emit(h, out, j);
+	if ((ret = tf_emit(h, out, j)) || !removed)
+		goto out;
+	tf_tell_removed(h, &ss, account_active_count(ss.a) ? factor_type_name(rtype) : NULL);
 out:
 	tf_sess_end(&ss);
 	return ret;

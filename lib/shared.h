@@ -49,6 +49,10 @@ int attempt_audit(struct tf_sess *ss, const struct attempt_opts *o, const struct
  * is no translation) and deliver it over channel ch: TF_OK, or TF_DELIVERY
  * with the server's answer in one line, or TF_STORE/TF_NEED_ENROL for
  * configuration and missing addresses. Nothing is recorded here. */
+/* Tell the user (email, else SMS, where a transport is set) that 2FA was
+ * turned off (method NULL) or a factor of that method removed; lets go of
+ * the account first. Undelivered: a warning, never an undo. */
+void tf_tell_removed(tf *h, struct tf_sess *ss, const char *method);
 int deliver(tf *h, const struct account *a, enum channel ch, const char *purpose,
             const struct msg_var *vars, size_t nvars);
 /* Where a channel's messages go, or NULL (with a failure, TF_NEED_ENROL). */

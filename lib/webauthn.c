@@ -492,12 +492,13 @@ tf_status tf_webauthn_del(tf *h, const struct tf_webauthn_del_args *a, const str
 	account_factor_del(ss.a, a->id);
 	if ((ret = tf_sess_save(&ss)) || (ret = tf_audit(h, "webauthn.del", a->name, "ok", NULL, NULL)))
 		goto out;
-	tf_sess_end(&ss);
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(a->name));
 	json_object_object_add(o, "factor", json_object_new_int64(a->id));
 	json_object_object_add(o, "result", json_object_new_string("deleted"));
-	ret = tf_emit(h, out, o);
+	if ((ret = tf_emit(h, out, o)))
+		goto out;
+	tf_tell_removed(h, &ss, account_active_count(ss.a) ? "webauthn" : NULL);
 out:
 	tf_sess_end(&ss);
 	return ret;

@@ -65,6 +65,31 @@ sms_enrolled() {
 	assert_line "Subject: Example Hosting: two-factor authentication by email is on"
 }
 
+@test "the user is told by email when a factor is removed and when 2FA is turned off, whoever did it" {
+	tf -q --at $T0 enroll alice --qr none >/dev/null
+	tf -q --at $T0 confirm alice "$(tf --at $T0 code alice)" >/dev/null
+	sms_enrolled
+	sms=$(tf --json user show alice | jq -r '.factors[] | select(.type=="sms") | .id')
+	before=$(mail_count plain "$MAIL")
+	run -0 tf --at $((T0 + 60)) disable alice --force --factor "$sms"
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: a login method was removed from your account"
+	assert_output --partial "at 2027-01-15T08:01:00Z a second factor was removed from your Example Hosting account: sms."
+	run -0 tf --at $((T0 + 90)) disable alice "$(tf --at $((T0 + 90)) code alice)"
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: two-factor authentication was turned off"
+	assert_output --partial "two-factor authentication was turned off for your Example Hosting account at"
+	assert_equal "$(mail_count plain "$MAIL")" "$((before + 2))"
+	# a mail server that is down never undoes the removal: a warning, exit 0
+	tf -q --at $((T0 + 120)) enroll alice --qr none >/dev/null
+	tf -q --at $((T0 + 120)) confirm alice "$(tf --at $((T0 + 120)) code alice)" >/dev/null
+	tf -q config set smtp.url "smtp://127.0.0.1:1"
+	run -0 --separate-stderr tf --at $((T0 + 150)) disable alice --force
+	[[ $stderr == *"warning: two-factor authentication is off, but the message telling the user was not delivered"* ]]
+	run -0 tf --json user show alice
+	run -0 jq -e '.enabled == false' <<<"$output"
+}
+
 @test "a login code by email: the message carries the session id and the code, verify accepts it once" {
 	email_enrolled
 	run -0 tf --json --at $((T0 + 60)) send alice --via email
