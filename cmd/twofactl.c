@@ -23,46 +23,54 @@
 const char *argp_program_version = "twofactl " TWOFACTL_VERSION;
 const char *argp_program_bug_address = TWOFACTL_BUG_ADDRESS;
 
+/* The command table, as git's cmd_struct: what each command needs. */
+enum {
+	CMD_STORE = 1,        /* opens a store */
+	CMD_WRITES = 2,       /* may change it (audited) */
+	CMD_NOT_NESTED = 4,   /* never inside batch or serve (it makes a store, or is a session) */
+};
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	unsigned flags;
 	const char *summary;
 };
 
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "init", cmd_init, "create a store: directory, master key, config" },
-	{ "user", cmd_user, "add, list, show, set, del, unlock, rename accounts" },
-	{ "enroll", cmd_enroll, "enrol an app (key, URI, QR), email or SMS" },
-	{ "confirm", cmd_confirm, "activate a pending factor with a code; prints backup codes" },
-	{ "show", cmd_show, "re-show an account's key and QR to sync a new device" },
-	{ "disable", cmd_disable, "turn 2FA off (needs a valid code unless --force)" },
-	{ "verify", cmd_verify, "check a code: exit 0 accepted, 1 rejected, 4 locked out" },
-	{ "code", cmd_code, "print the current code (admin test aid)" },
-	{ "backup", cmd_backup, "issue, list, revoke single-use backup codes" },
-	{ "send", cmd_send, "send a one-time code by email or SMS; prints the session id" },
-	{ "check", cmd_check, "after the password: 0 no code, 10 code needed, 11 enrol" },
-	{ "org", cmd_org, "organisations and their policies: required, optional, off" },
-	{ "whitelist", cmd_whitelist, "addresses whose logins skip 2FA" },
-	{ "trust", cmd_trust, "remembered devices: add, list, revoke" },
-	{ "expire", cmd_expire, "the cron job: expiry, incomplete-login warnings" },
-	{ "audit", cmd_audit, "show the sealed audit log; 'audit verify' checks its chain" },
-	{ "recovery", cmd_recovery, "lost-device tickets: file, list, show, approve, deny" },
-	{ "export", cmd_export, "accounts as JSON (keys only with --include-secrets)" },
-	{ "import", cmd_import, "from pam_oath, google-authenticator, URIs, exports" },
-	{ "rekey", cmd_rekey, "a new master key; every file sealed again (crash-safe)" },
-	{ "fsck", cmd_fsck, "check every file of the store; --repair quarantines bad ones" },
-	{ "passwd", cmd_passwd, "set an account's password (stdin)" },
-	{ "reset", cmd_reset, "password reset by email: send a link, redeem a token" },
-	{ "webauthn", cmd_webauthn, "FIDO2/WebAuthn keys: challenge, register, list, del" },
-	{ "oidc", cmd_oidc, "OpenID Connect identities: link, unlink, lookup" },
-	{ "health", cmd_health, "a monitoring check (Nagios: exit 0/1/2/3)" },
-	{ "batch", cmd_batch, "one command per line of stdin, in one process" },
-	{ "serve", cmd_serve, "JSON requests on stdin for front ends (roles by peer uid)" },
-	{ "config", cmd_config, "get, set, list store configuration" },
-	{ "help", cmd_help, "list the commands" },
-	{ NULL, NULL, NULL }
+	{ "init", cmd_init, CMD_WRITES | CMD_NOT_NESTED, "create a store: directory, master key, config" },
+	{ "user", cmd_user, CMD_STORE | CMD_WRITES, "add, list, show, set, del, unlock, rename accounts" },
+	{ "enroll", cmd_enroll, CMD_STORE | CMD_WRITES, "enrol an app (key, URI, QR), email or SMS" },
+	{ "confirm", cmd_confirm, CMD_STORE | CMD_WRITES, "activate a pending factor with a code; prints backup codes" },
+	{ "show", cmd_show, CMD_STORE | CMD_WRITES, "re-show an account's key and QR to sync a new device" },
+	{ "disable", cmd_disable, CMD_STORE | CMD_WRITES, "turn 2FA off (needs a valid code unless --force)" },
+	{ "verify", cmd_verify, CMD_STORE | CMD_WRITES, "check a code: exit 0 accepted, 1 rejected, 4 locked out" },
+	{ "code", cmd_code, CMD_STORE | CMD_WRITES, "print the current code (admin test aid)" },
+	{ "backup", cmd_backup, CMD_STORE | CMD_WRITES, "issue, list, revoke single-use backup codes" },
+	{ "send", cmd_send, CMD_STORE | CMD_WRITES, "send a one-time code by email or SMS; prints the session id" },
+	{ "check", cmd_check, CMD_STORE | CMD_WRITES, "after the password: 0 no code, 10 code needed, 11 enrol" },
+	{ "org", cmd_org, CMD_STORE | CMD_WRITES, "organisations and their policies: required, optional, off" },
+	{ "whitelist", cmd_whitelist, CMD_STORE | CMD_WRITES, "addresses whose logins skip 2FA" },
+	{ "trust", cmd_trust, CMD_STORE | CMD_WRITES, "remembered devices: add, list, revoke" },
+	{ "expire", cmd_expire, CMD_STORE | CMD_WRITES, "the cron job: expiry, incomplete-login warnings" },
+	{ "audit", cmd_audit, CMD_STORE | CMD_WRITES, "show the sealed audit log; 'audit verify' checks its chain" },
+	{ "recovery", cmd_recovery, CMD_STORE | CMD_WRITES, "lost-device tickets: file, list, show, approve, deny" },
+	{ "export", cmd_export, CMD_STORE, "accounts as JSON (keys only with --include-secrets)" },
+	{ "import", cmd_import, CMD_STORE | CMD_WRITES, "from pam_oath, google-authenticator, URIs, exports" },
+	{ "rekey", cmd_rekey, CMD_STORE | CMD_WRITES, "a new master key; every file sealed again (crash-safe)" },
+	{ "fsck", cmd_fsck, CMD_STORE | CMD_WRITES, "check every file of the store; --repair quarantines bad ones" },
+	{ "passwd", cmd_passwd, CMD_STORE | CMD_WRITES, "set an account's password (stdin)" },
+	{ "reset", cmd_reset, CMD_STORE | CMD_WRITES, "password reset by email: send a link, redeem a token" },
+	{ "webauthn", cmd_webauthn, CMD_STORE | CMD_WRITES, "FIDO2/WebAuthn keys: challenge, register, list, del" },
+	{ "oidc", cmd_oidc, CMD_STORE | CMD_WRITES, "OpenID Connect identities: link, unlink, lookup" },
+	{ "health", cmd_health, CMD_STORE, "a monitoring check (Nagios: exit 0/1/2/3)" },
+	{ "batch", cmd_batch, CMD_STORE | CMD_WRITES | CMD_NOT_NESTED, "one command per line of stdin, in one process" },
+	{ "serve", cmd_serve, CMD_STORE | CMD_WRITES | CMD_NOT_NESTED, "JSON requests on stdin for front ends (roles by peer uid)" },
+	{ "config", cmd_config, CMD_STORE | CMD_WRITES, "get, set, list store configuration" },
+	{ "help", cmd_help, 0, "list the commands" },
+	{ NULL, NULL, 0, NULL }
 };
 
 static void list_commands(FILE *f)
@@ -87,6 +95,8 @@ static int cmd_help(int argc, char **argv)
 
 			json_object_object_add(o, "name", json_object_new_string(c->name));
 			json_object_object_add(o, "summary", json_object_new_string(c->summary));
+			json_object_object_add(o, "store", json_object_new_boolean(c->flags & CMD_STORE));
+			json_object_object_add(o, "writes", json_object_new_boolean(c->flags & CMD_WRITES));
 			emit_json(o);
 		}
 		return EXIT_OK;
@@ -266,6 +276,10 @@ int run_command(int argc, char **argv)
 	for (const struct command *c = commands; c->name; c++) {
 		if (strcmp(c->name, name))
 			continue;
+		if ((c->flags & CMD_NOT_NESTED) && g.batch && !g.complete) {
+			set_ctx("%s", g.serve ? "serve" : "batch");
+			return fail(EXIT_USAGE, "%s is not available inside %s", c->name, g.serve ? "serve" : "a batch");
+		}
 		snprintf(cmdname, sizeof cmdname, "twofactl %s", c->name);
 		argv[0] = cmdname;
 		set_ctx("%s", c->name);
