@@ -156,11 +156,17 @@ void tf_serve_refused(tf *h, const char *command);
 /* The store directory the handle opened. */
 const char *tf_dir(const tf *h);
 
-/* A secret handed back: NUL-terminated text in sodium_malloc'd memory. */
+/* Secrets (a TOTP key and its URI, backup codes, a device token, a reset
+ * token) reach the caller inside a result; the library wipes the result's
+ * strings once the sink returns. A caller that keeps one copies it out
+ * with tf_secret_take: NUL-terminated text in sodium_malloc'd (guarded,
+ * never swapped) memory, wiped and freed by tf_secret_free. NULL when the
+ * result has no such string field (or memory is short). */
 typedef struct tf_secret {
 	char *text;
 	size_t len;
 } tf_secret;
+tf_secret *tf_secret_take(struct json_object *result, const char *field);
 void tf_secret_free(tf_secret **s);
 
 /* ==== login: check, verify (code, password, WebAuthn assertion), send, passwd, reset, webauthn (lib/check.c, lib/verify.c, lib/send.c, lib/password.c, lib/webauthn.c) ==== */

@@ -164,6 +164,26 @@ tf_status tf_set_origin(tf *h, const char *service, const char *rhost)
 	return TF_OK;
 }
 
+tf_secret *tf_secret_take(struct json_object *result, const char *field)
+{
+	json_object *v;
+	tf_secret *s;
+	const char *t;
+
+	if (!result || !json_object_object_get_ex(result, field, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	t = json_object_get_string(v);
+	if (!(s = sodium_malloc(sizeof *s)))
+		return NULL;
+	s->len = strlen(t);
+	if (!(s->text = sodium_malloc(s->len + 1))) {
+		sodium_free(s);
+		return NULL;
+	}
+	memcpy(s->text, t, s->len + 1);
+	return s;
+}
+
 void tf_secret_free(tf_secret **s)
 {
 	if (!s || !*s)

@@ -794,6 +794,12 @@ static void *race(void *arg)
 	return NULL;
 }
 
+static int take_token(void *ctx, struct json_object *o)
+{
+	*(tf_secret **)ctx = tf_secret_take(o, "token");
+	return 0;
+}
+
 /* Two threads, each with its own handle on one store, present the same
  * code at once, round after round: exactly one is accepted, the other is
  * a replay. Nothing in the library is unsafe on two handles. */
@@ -833,6 +839,25 @@ static void test_threads(void)
 	}
 	check(once == rounds, "two threads, one code: accepted exactly once in %d of %d rounds", once, rounds);
 	check(replays == rounds, "and refused as a replay by the other in %d of %d rounds", replays, rounds);
+
+	/* a secret kept past its result: tf_secret_take, tf_secret_free */
+	{
+		tf_secret *tok = NULL;
+		struct tf_sink keep = { take_token, NULL, &tok };
+		tf_status r;
+
+		check(tf_open(&h, &o) == TF_OK && tf_trust_add(h, &(struct tf_trust_add_args){ .name = "alice" },
+		      &keep) == TF_OK, "a device token for alice");
+		check(tok && tok->len == TF_DEVICE_TOKEN_CHARS && strlen(tok->text) == tok->len,
+		      "tf_secret_take keeps it past the result (%zu characters)", tok ? tok->len : 0);
+		r = tok ? tf_check(h, &(struct tf_check_args){ .name = "alice", .device_token = tok->text }, NULL)
+		        : TF_STORE;
+		check(r == TF_OK, "and it is the token: check passes the remembered device (%d)", r);
+		tf_secret_free(&tok);
+		check(tok == NULL, "tf_secret_free wipes, frees and clears it");
+		check(tf_secret_take(NULL, "token") == NULL, "nothing to take: NULL");
+		tf_close(&h);
+	}
 }
 
 int main(void)
