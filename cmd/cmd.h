@@ -110,6 +110,9 @@ int cmd_parse(const struct argp *argp, int argc, char **argv, void *input);
 	} while (0)
 /* The argp parser of a command without arguments of its own. */
 error_t parse_no_args(int key, char *arg, struct argp_state *state);
+/* The parser of a command whose one option is a flag and that takes no
+ * arguments: the input is an int, set to 1 by the flag. */
+error_t parse_flag(int key, char *arg, struct argp_state *state);
 
 void set_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "twofactl: <ctx>: <message>" on stderr; returns code. */

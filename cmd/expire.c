@@ -4,10 +4,6 @@
 
 #include <stdio.h>
 
-struct expire_args {
-	int dry_run;
-};
-
 enum { OPT_DRY = 0xb00 };
 
 static const struct argp_option options[] = {
@@ -15,25 +11,8 @@ static const struct argp_option options[] = {
 	{ 0 }
 };
 
-static error_t parse(int key, char *arg, struct argp_state *state)
-{
-	struct expire_args *a = state->input;
-
-	switch (key) {
-	case OPT_DRY:
-		a->dry_run = 1;
-		break;
-	case ARGP_KEY_ARG:
-		USAGE(state, "unexpected argument '%s'", safe(arg));
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
-}
-
 static const struct argp argp = {
-	options, parse, NULL,
+	options, parse_flag, NULL,
 	"One sweep over the store, for cron or a systemd timer: remove expired "
 	"email/SMS codes, whitelist entries past their TTL, trusted devices past "
 	"their days, enrolments never confirmed (enroll.ttl), and email a warning "
@@ -85,13 +64,13 @@ static void render(json_object *o)
 
 int cmd_expire(int argc, char **argv)
 {
-	struct expire_args a = { 0 };
+	int dry_run = 0;
 	tf *h = NULL;
 	int ret, shown = 0;
 
-	CMD_PARSE(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &dry_run);
 	if (!(ret = cli_open(&h)))
-		ret = tf_expire(h, &(struct tf_expire_args){ .dry_run = a.dry_run,
+		ret = tf_expire(h, &(struct tf_expire_args){ .dry_run = dry_run,
 		                .progress = show_progress() ? progress : NULL, .progress_ctx = &shown },
 		                CLI_SINK(render));
 	cli_close(h);

@@ -4,10 +4,6 @@
 
 #include <stdio.h>
 
-struct fsck_args {
-	int repair;
-};
-
 enum { OPT_REPAIR = 0xe00 };
 
 static const struct argp_option options[] = {
@@ -15,25 +11,8 @@ static const struct argp_option options[] = {
 	{ 0 }
 };
 
-static error_t parse(int key, char *arg, struct argp_state *state)
-{
-	struct fsck_args *a = state->input;
-
-	switch (key) {
-	case OPT_REPAIR:
-		a->repair = 1;
-		break;
-	case ARGP_KEY_ARG:
-		USAGE(state, "unexpected argument '%s'", safe(arg));
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
-}
-
 static const struct argp argp = {
-	options, parse, NULL,
+	options, parse_flag, NULL,
 	"Check the store: every sealed file opens with the key, holds a readable "
 	"record and sits under its own name; no leftover temp files of interrupted "
 	"writes; no symbolic or hard links; modes 0700/0600; the audit chain. With "
@@ -77,15 +56,15 @@ static void held(void *ctx, const char *text)
 
 int cmd_fsck(int argc, char **argv)
 {
-	struct fsck_args a = { 0 };
+	int repair = 0;
 	tf *h = NULL;
 	int ret;
 
-	CMD_PARSE(&argp, argc, argv, &a);
+	CMD_PARSE(&argp, argc, argv, &repair);
 	/* a config that is not as sealed is a finding, not a reason to check
 	 * nothing */
 	if (!(ret = cli_open_flags(&h, TF_OPEN_ANY_CONFIG)))
-		ret = tf_fsck(h, &(struct tf_fsck_args){ .repair = a.repair, .notice = held }, CLI_SINK(render));
+		ret = tf_fsck(h, &(struct tf_fsck_args){ .repair = repair, .notice = held }, CLI_SINK(render));
 	cli_close(h);
 	return ret;
 }

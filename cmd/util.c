@@ -79,6 +79,17 @@ const struct argp_child common_children[] = {
 	{ 0 }
 };
 
+error_t parse_flag(int key, char *arg, struct argp_state *state)
+{
+	if (key == ARGP_KEY_ARG)
+		USAGE(state, "unexpected argument '%s'", safe(arg));
+	if (key > 0 && key < ARGP_KEY_END)   /* the command's one option */
+		*(int *)state->input = 1;
+	else
+		return ARGP_ERR_UNKNOWN;
+	return 0;
+}
+
 error_t parse_no_args(int key, char *arg, struct argp_state *state)
 {
 	if (key == ARGP_KEY_ARG)
