@@ -697,6 +697,17 @@ int store_fs_info(struct store *s, struct store_fs *fs)
 	fs->shared = st_shared(s);
 	fs->xattrs = s->xattrs != 0;
 	fs->marked = s->marked == 1;
+	if (s->direct < 0) {   /* not tried yet: store.lock read once with O_DIRECT */
+		int fd = openat(s->dirfd, "store.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECT);
+		void *buf = NULL;
+
+		s->direct = 0;
+		if (fd >= 0 && posix_memalign(&buf, IO_ALIGN, IO_ALIGN) == 0 && pread(fd, buf, IO_ALIGN, 0) >= 0)
+			s->direct = 1;
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+	}
 	fs->direct = s->direct;
 	if (fstatfs(s->dirfd, &sf) == 0)
 		fs->type = (unsigned long)sf.f_type;

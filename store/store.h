@@ -175,8 +175,8 @@ int store_rekey(struct store *s, store_progress_fn progress, void *ctx, size_t *
 /* What the store's file system allows, for health: shared (other hosts
  * may write behind a cache: FUSE, NFS, SMB, ...), xattrs (user attributes
  * kept: the generation of every record is checked), marked (store.lock
- * says every record carries one), direct (-1 not tried yet, 0 O_DIRECT
- * refused, 1 records are read with O_DIRECT), type (statfs f_type). On a
+ * says every record carries one), direct (O_DIRECT reads allowed: tried
+ * on store.lock when no record was read yet), type (statfs f_type). On a
  * shared file system without xattrs or O_DIRECT a rolled-back or stale
  * record cannot be told from the current one. */
 struct store_fs {
