@@ -557,7 +557,7 @@ static int write_whole(struct store *s, enum ns ns, int dirfd, const char *hex, 
 	char tmp[64];
 	uint8_t rnd[8], *img = NULL;
 	size_t len = 0;
-	int fd, e, ret;
+	int fd, e, ret, oldfd;
 
 	if (st_rec_seal_new(store_subkey(s, SK_AEAD), hex, gen, pt, ptlen, &img, &len) < 0)
 		return st_fail(s, ST_BAD, "out of memory");
@@ -585,9 +585,24 @@ static int write_whole(struct store *s, enum ns ns, int dirfd, const char *hex, 
 		goto undo;
 	}
 	fd = -1;
+	/* the file replaced, held open across the rename: see below */
+	oldfd = openat(dirfd, hex, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (renameat(dirfd, tmp, dirfd, hex) < 0) {
 		ret = st_fail(s, ST_BAD, "cannot replace %s file: %s", kind(ns), strerror(errno));
+		if (oldfd >= 0)
+			close(oldfd);
 		goto undo;
+	}
+	/* A host whose cache still names the replaced inode reads it as older
+	 * than its own attribute, and reads again by name (never set before
+	 * the rename: a crash then would leave the current file refused). */
+	if (oldfd >= 0) {
+		char v[32];
+		int n = snprintf(v, sizeof v, "%llu", (unsigned long long)gen);
+
+		if (s->xattrs != 0)
+			(void)fsetxattr(oldfd, XATTR_GEN, v, (size_t)n, 0);
+		close(oldfd);
 	}
 	free(img);
 	if (fsync(dirfd) < 0)
