@@ -264,7 +264,9 @@ static int pt_room(struct store *s, struct st_rec *r, size_t need)
 		return ST_OK;
 	if (r->pt)
 		sodium_free(r->pt);
-	r->ptcap = need < 65536 ? 65536 : need;
+	/* sodium_malloc fills and sodium_free wipes the whole buffer: no more
+	 * than a record needs (a walk reuses it, growing it now and then) */
+	r->ptcap = (need + 4095) / 4096 * 4096;
 	r->pt = sodium_malloc(r->ptcap);
 	if (!r->pt) {
 		r->ptcap = 0;
@@ -531,8 +533,7 @@ int st_rec_load(struct store *s, enum ns ns, int dirfd, const char *hex, struct 
 		}
 		if (ret == ST_OK || ret == ST_ENOENT)
 			return ret;
-		if (!(r->why == REC_OLDER || r->why == REC_AUTH || (r->why == REC_UNREADABLE && e == ESTALE) ||
-		      (r->why == REC_UNREADABLE && st_shared(s))))
+		if (!(r->why == REC_OLDER || r->why == REC_AUTH || (r->why == REC_UNREADABLE && e == ESTALE)))
 			return ret;
 		if (!st_shared(s)) {
 			if (r->why != REC_AUTH || tries++ > 0)
