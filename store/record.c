@@ -172,6 +172,7 @@ int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t 
 	ref->format = r.version;
 	ref->slot = r.slot;
 	ref->slotsize = r.slotsize;
+	ref->ino = r.ino;
 	*pt = r.pt;
 	*ptlen = r.ptlen;
 	r.pt = NULL;

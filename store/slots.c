@@ -553,8 +553,10 @@ int st_rec_load(struct store *s, enum ns ns, int dirfd, const char *hex, struct 
 /* A whole new file (a new record, one of format 1, one that outgrew its
  * slots): temp file, fsync, attribute, rename, directory fsync. */
 static int write_whole(struct store *s, enum ns ns, int dirfd, const char *hex, uint64_t gen,
-                       const uint8_t *pt, size_t ptlen, uint32_t *slotsize)
+                       const uint8_t *pt, size_t ptlen, uint32_t *slotsize, uint64_t *ino)
 {
+	struct stat st;
+
 	char tmp[64];
 	uint8_t rnd[8], *img = NULL;
 	size_t len = 0;
@@ -580,6 +582,7 @@ static int write_whole(struct store *s, enum ns ns, int dirfd, const char *hex, 
 	}
 	if ((ret = st_gen_set(s, fd, gen)))
 		goto undo;
+	*ino = fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
 	if (close(fd) < 0) {
 		fd = -1;
 		ret = st_fail(s, ST_BAD, "cannot write %s file: %s", kind(ns), strerror(errno));
@@ -617,6 +620,37 @@ undo:
 	return ret;
 }
 
+/* Open the record file for writing in place, and only the inode that was
+ * read: a shared file system's cache may still name the one a rewrite on
+ * another host replaced (writing there would lose the write). On such a
+ * file system the name is opened again for up to STALE_WAIT_MS. */
+static int open_same(struct store *s, const struct acct_ref *ref, int dirfd, int *out)
+{
+	int64_t deadline = 0;
+	unsigned pause_us = 1000;
+
+	for (;;) {
+		int fd = openat(dirfd, ref->hex, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		struct stat st;
+
+		if (fd < 0 && errno != ESTALE)
+			return st_fail(s, ST_BAD, "cannot open %s file '%s/%.2s/%s' for writing: %s", kind(ref->ns),
+			               ns_dirs[ref->ns], ref->hex, ref->hex, strerror(errno));
+		if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == ref->ino) {
+			*out = fd;
+			return ST_OK;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (!st_shared(s) || (deadline && st_mono_ms() >= deadline))
+			return st_fail(s, ST_BAD, "%s file '%s/%.2s/%s' was replaced since it was read: nothing was "
+			               "changed", kind(ref->ns), ns_dirs[ref->ns], ref->hex, ref->hex);
+		if (!deadline)
+			deadline = st_mono_ms() + STALE_WAIT_MS;
+		st_pause(&pause_us);
+	}
+}
+
 /* Write pt as generation ref->gen + 1: in place in the slot that does not
  * hold the current record when the file is of format 2 and has room,
  * whole otherwise. ref->gen, slot and slotsize follow the write. */
@@ -626,24 +660,24 @@ int st_rec_save(struct store *s, struct acct_ref *ref, int dirfd, const uint8_t 
 	unsigned slot = ref->slot ^ 1u;
 	uint8_t *buf = NULL;
 	ssize_t w = 0;
-	int fd, e, ret;
+	int fd = -1, e, ret;
 
 	if (ref->format != FORMAT_SLOTS || slot_need(ptlen) > ref->slotsize) {
 		uint32_t ss = 0;
+		uint64_t ino = 0;
 
-		ret = write_whole(s, ref->ns, dirfd, ref->hex, gen, pt, ptlen, &ss);
+		ret = write_whole(s, ref->ns, dirfd, ref->hex, gen, pt, ptlen, &ss, &ino);
 		if (ret == ST_OK) {
 			ref->gen = gen;
 			ref->format = FORMAT_SLOTS;
 			ref->slot = 0;
 			ref->slotsize = ss;
+			ref->ino = ino;
 		}
 		return ret;
 	}
-	fd = openat(dirfd, ref->hex, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return st_fail(s, ST_BAD, "cannot open %s file '%s/%.2s/%s' for writing: %s", kind(ref->ns),
-		               ns_dirs[ref->ns], ref->hex, ref->hex, strerror(errno));
+	if ((ret = open_same(s, ref, dirfd, &fd)))
+		return ret;
 	if (posix_memalign((void **)&buf, IO_ALIGN, ref->slotsize)) {
 		close(fd);
 		return st_fail(s, ST_BAD, "out of memory");

@@ -47,6 +47,7 @@ struct acct_ref {
 	int format;          /* of the file loaded: 2 is written in place (store/slots.c) */
 	unsigned slot;       /* format 2: the slot holding generation gen */
 	uint32_t slotsize;   /* format 2: bytes per slot */
+	uint64_t ino;        /* format 2: the inode read (written in place only if it is still the one) */
 };
 
 #define STORE_DEFAULT_DIR "/var/lib/twofactl"
