@@ -135,7 +135,7 @@ TEST_PKGS  += valgrind
 CLUSTER_PKGS := glusterfs-server glusterfs-client iproute2
 
 .PHONY: all check unit install uninstall clean demo deps demo-deps bench asan fuzz \
-        fuzz-standalone valgrind FORCE deps-cluster check-cluster
+        fuzz-standalone valgrind FORCE deps-cluster check-cluster bench-store
 
 all: twofactl twofactl.pc $(GENERATED) pam/pam_twofactl.so pam/test/pam_twofactl.so tests/pam/pam_loop
 
@@ -289,6 +289,11 @@ asan:
 
 bench: all
 	bench/run.sh
+	/usr/bin/python3 bench/store.py
+
+# The store's write path alone, against its floors (bench/store.py).
+bench-store: all
+	/usr/bin/python3 bench/store.py
 
 # The demo with every twofactl run under valgrind (memcheck, leaks): any
 # report fails it.

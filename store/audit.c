@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* ---- audit log ----
@@ -78,6 +79,8 @@ static int audit_torn_tail(int fd, off_t size, off_t *torn)
 	return 0;
 }
 
+static int audit_tail_checked(struct store *s, int fd, uint64_t *seq, char prevhex[65], const char *suffix);
+
 int st_audit_ready(struct store *s)
 {
 	int fd, ret;
@@ -103,6 +106,13 @@ int st_audit_ready(struct store *s)
 		ret = st_fail(s, ST_BAD, "'audit.log' ends in a torn line (a write was cut short): "
 		              "nothing was changed; run twofactl fsck --repair");
 		goto out;
+	}
+	{
+		uint64_t seq;
+		char prev[65];
+
+		if ((ret = audit_tail_checked(s, fd, &seq, prev, ": nothing was changed")))
+			goto out;
 	}
 	ret = audit_room(s, fd, st.st_size);
 out:
@@ -181,15 +191,19 @@ out:
 	return ret;
 }
 
-/* The last line's sequence number and chain hash (zeros for an empty log). */
+/* The last line's sequence number and chain hash (zeros for an empty log).
+ * Read into an aligned buffer from an aligned offset, so fd may be open
+ * with O_DIRECT. */
+#define TAIL_MAX 8192
 int st_audit_tail(struct store *s, int fd, uint64_t *seq, char prevhex[65])
 {
 	struct stat st;
-	char buf[8192];
-	off_t start;
-	ssize_t n;
+	char *buf = NULL, *tail;
+	off_t start, astart;
+	size_t want, got = 0, n;
 	char *line, *p;
 	uint8_t h[32];
+	int ret = ST_OK;
 
 	*seq = 0;
 	memset(h, 0, sizeof h);
@@ -198,25 +212,148 @@ int st_audit_tail(struct store *s, int fd, uint64_t *seq, char prevhex[65])
 		return st_fail(s, ST_BAD, "cannot stat 'audit.log': %s", strerror(errno));
 	if (st.st_size == 0)
 		return ST_OK;
-	start = st.st_size > (off_t)sizeof buf - 1 ? st.st_size - (off_t)sizeof buf + 1 : 0;
-	n = pread(fd, buf, (size_t)(st.st_size - start), start);
-	if (n <= 0)
-		return st_fail(s, ST_BAD, "cannot read 'audit.log': %s", strerror(errno));
-	buf[n] = '\0';
-	if (buf[n - 1] != '\n')
-		return st_fail(s, ST_BAD, "'audit.log' ends in a torn line: run twofactl fsck");
-	buf[n - 1] = '\0';
-	line = strrchr(buf, '\n');
-	line = line ? line + 1 : buf;
-	if (line == buf && start > 0)
-		return st_fail(s, ST_BAD, "'audit.log' has an overlong line");
+	start = st.st_size > (off_t)TAIL_MAX - 1 ? st.st_size - (off_t)TAIL_MAX + 1 : 0;
+	astart = start & ~(off_t)4095;
+	want = ((size_t)(st.st_size - astart) + 4095) / 4096 * 4096;
+	if (posix_memalign((void **)&buf, 4096, want + 1))
+		return st_fail(s, ST_BAD, "out of memory");
+	while (got < want) {
+		ssize_t r = pread(fd, buf + got, want - got, astart + (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = st_fail(s, ST_BAD, "cannot read 'audit.log': %s", strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got < (size_t)(st.st_size - astart)) {
+		ret = st_fail(s, ST_BAD, "cannot read 'audit.log': it changed while read");
+		goto out;
+	}
+	tail = buf + (start - astart);
+	n = (size_t)(st.st_size - start);
+	tail[n] = '\0';
+	if (tail[n - 1] != '\n') {
+		ret = st_fail(s, ST_BAD, "'audit.log' ends in a torn line: run twofactl fsck");
+		goto out;
+	}
+	tail[n - 1] = '\0';
+	line = strrchr(tail, '\n');
+	line = line ? line + 1 : tail;
+	if (line == tail && start > 0) {
+		ret = st_fail(s, ST_BAD, "'audit.log' has an overlong line");
+		goto out;
+	}
 	p = strstr(line, "\"seq\":");
-	if (!p)
-		return st_fail(s, ST_BAD, "'audit.log' last line is malformed");
+	if (!p) {
+		ret = st_fail(s, ST_BAD, "'audit.log' last line is malformed");
+		goto out;
+	}
 	*seq = strtoull(p + 6, NULL, 10);
 	crypto_generichash(h, sizeof h, (const uint8_t *)line, strlen(line), NULL, 0);
 	sodium_bin2hex(prevhex, 65, h, sizeof h);
+out:
+	free(buf);
+	return ret;
+}
+
+/* ---- the tail last written (issue 17) ----
+ * After each append, audit.log's XATTR_TAIL attribute gets "<seq> <hex
+ * hash of that line>" (a rotation's new log gets its opening line's): a
+ * user attribute is read coherently where file data is not (a shared file
+ * system's cache). A writer appends only after the tail it reads is that
+ * one (or newer: the attribute lags after a crash): a host never appends
+ * after a stale tail, so the chain cannot fork, and an old copy of the log
+ * put back, or lines cut off its end, stop every writer. On a shared file
+ * system the tail is read again by name with O_DIRECT until it agrees, for
+ * up to STALE_WAIT_MS. */
+int st_audit_tail_set(struct store *s, int fd, uint64_t seq, const uint8_t hash[32])
+{
+	char v[96], hex[65];
+	int n;
+
+	sodium_bin2hex(hex, sizeof hex, hash, 32);
+	n = snprintf(v, sizeof v, "%llu %s", (unsigned long long)seq, hex);
+	if (fsetxattr(fd, XATTR_TAIL, v, (size_t)n, 0) == 0 || errno == ENOTSUP || errno == EOPNOTSUPP)
+		return ST_OK;
+	return st_fail(s, ST_BAD, "cannot record the tail of 'audit.log': %s", strerror(errno));
+}
+
+/* 1 and the tail recorded, 0 when there is none, -1 when it is malformed. */
+static int tail_attr(int fd, uint64_t *seq, char hex[65])
+{
+	char v[96], *end;
+	ssize_t n = fgetxattr(fd, XATTR_TAIL, v, sizeof v - 1);
+
+	if (n < 0)
+		return 0;
+	v[n] = 0;
+	errno = 0;
+	*seq = strtoull(v, &end, 10);
+	if (errno || end == v || *end != ' ' || strlen(end + 1) > 64)
+		return -1;
+	snprintf(hex, 65, "%s", end + 1);
+	return 1;
+}
+
+/* Does a log ending in line seq with hash prevhex end where the attribute
+ * of fd says the last append did? ST_OK, or ST_BAD saying what is wrong
+ * (with suffix). */
+static int tail_agrees(struct store *s, int fd, uint64_t seq, const char prevhex[65], const char *suffix)
+{
+	uint64_t aseq = 0;
+	char ahex[65];
+	int has = tail_attr(fd, &aseq, ahex);
+
+	if (has < 0)
+		return st_fail(s, ST_BAD, "'audit.log' has a tail attribute that is not one%s", suffix);
+	if (has && seq < aseq)
+		return st_fail(s, ST_BAD, "'audit.log' ends at sequence %llu, but sequence %llu was written: "
+		               "lines were cut off its end, or an old copy was put back%s",
+		               (unsigned long long)seq, (unsigned long long)aseq, suffix);
+	if (has && seq == aseq && strcmp(prevhex, ahex))
+		return st_fail(s, ST_BAD, "'audit.log' ends in a line other than the one last written "
+		               "(sequence %llu): a forked chain, or an edit%s", (unsigned long long)aseq, suffix);
 	return ST_OK;
+}
+
+/* The tail of the log, checked against the one last written: ST_OK with
+ * *seq and prevhex, or ST_BAD with what is wrong. fd is the log (its
+ * attribute is read through it); on a shared file system the data is read
+ * by name with O_DIRECT, again until it agrees (bounded). */
+static int audit_tail_checked(struct store *s, int fd, uint64_t *seq, char prevhex[65], const char *suffix)
+{
+	int64_t deadline = 0;
+	unsigned pause_us = 1000;
+	int ret;
+
+	for (;;) {
+		int rfd = fd;
+
+		if (st_shared(s)) {   /* by name, past the cache */
+			rfd = openat(s->dirfd, "audit.log", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECT);
+			if (rfd < 0)
+				rfd = fd;
+		}
+		ret = st_audit_tail(s, rfd, seq, prevhex);
+		if (ret != ST_OK && rfd != fd)   /* O_DIRECT refused at read time, say */
+			ret = st_audit_tail(s, fd, seq, prevhex);
+		if (rfd != fd)
+			close(rfd);
+		if (ret == ST_OK)
+			ret = tail_agrees(s, fd, *seq, prevhex, suffix);
+		if (ret == ST_OK || !st_shared(s))
+			return ret;
+		if (!deadline)
+			deadline = st_mono_ms() + STALE_WAIT_MS;
+		else if (st_mono_ms() >= deadline)
+			return ret;
+		st_pause(&pause_us);
+	}
 }
 
 /* One sealed line (with its newline): the event under the audit key, with
@@ -270,7 +407,7 @@ int st_audit_append_fd(struct store *s, int fd, const char *event_json, uint64_t
 	off_t before;
 	int ret;
 
-	if ((ret = st_audit_tail(s, fd, &seq, prev)))
+	if ((ret = audit_tail_checked(s, fd, &seq, prev, "")))
 		return ret;
 	seq++;
 	line = st_audit_line(store_subkey(s, SK_AUDIT), seq, prev, event_json, &n, h);
@@ -284,6 +421,8 @@ int st_audit_append_fd(struct store *s, int fd, const char *event_json, uint64_t
 		if (before >= 0 && ftruncate(fd, before) == 0)
 			fdatasync(fd);
 		ret = st_fail(s, ST_BAD, "cannot append to 'audit.log': %s", strerror(e));
+	} else {   /* the line is durable: now the tail it makes */
+		ret = st_audit_tail_set(s, fd, seq, h);
 	}
 	free(line);
 	if (seq_out)
@@ -405,19 +544,91 @@ static int walk_line(struct store *s, char *line, size_t n, const char *label, u
 /* Walk one file of the log (its first size bytes), continuing the chain c.
  * With torn_ok, a torn last line ends the walk without an error (fsck
  * reports it on its own). On a bad line *bad_line gets its number. */
+/* On a shared file system: the file open on fd read again past the cache
+ * (O_DIRECT, through /proc/self/fd: the same inode) into memory, to its
+ * end, whatever its cached length says. *size becomes the length up to
+ * its last whole line when that is longer (a line appended meanwhile on
+ * another host, half or whole, is left to the next walk). NULL where
+ * O_DIRECT is refused: the caller reads it as usual. */
+static FILE *direct_stream(int fd, off_t *size, char **mem)
+{
+	char path[64];
+	size_t cap = 1 << 16, got = 0, whole;
+	char *buf = NULL;
+	int dfd;
+
+	*mem = NULL;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	dfd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+	if (dfd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t r;
+
+		if (!buf || got == cap) {
+			char *nb = NULL;
+
+			if (buf)
+				cap *= 2;
+			if (posix_memalign((void **)&nb, 4096, cap)) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			if (buf)
+				memcpy(nb, buf, got);
+			free(buf);
+			buf = nb;
+		}
+		r = pread(dfd, buf + got, cap - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {   /* O_DIRECT refused at read time: read as usual */
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (got % 4096)   /* short: the end of the file */
+			break;
+	}
+	close(dfd);
+	if (!buf)
+		return NULL;
+	for (whole = got; whole > 0 && buf[whole - 1] != '\n'; whole--)
+		;
+	if ((off_t)whole > *size)
+		*size = (off_t)whole;
+	if ((off_t)got < *size)
+		*size = (off_t)got;
+	*mem = buf;
+	if (got == 0) {   /* fmemopen wants a non-empty buffer */
+		buf[0] = '\n';
+		return fmemopen(buf, 1, "r");
+	}
+	return fmemopen(buf, got, "r");
+}
+
 int st_audit_walk_fd(struct store *s, int fd, off_t size, const char *label, struct st_chain *c,
                      st_line_fn fn, void *ctx, uint64_t *bad_line, int torn_ok)
 {
-	FILE *f;
-	char *line = NULL;
+	FILE *f = NULL;
+	char *line = NULL, *mem = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	uint64_t lineno = 0;
 	off_t at = 0;
-	int ret = ST_OK, stop = 0, dfd = dup(fd);
+	int ret = ST_OK, stop = 0, dfd = -1;
 
 	*bad_line = 0;
-	f = dfd >= 0 ? fdopen(dfd, "r") : NULL;
+	if (st_shared(s))
+		f = direct_stream(fd, &size, &mem);
+	if (!f) {
+		dfd = dup(fd);
+		f = dfd >= 0 ? fdopen(dfd, "r") : NULL;
+	}
 	if (!f || fseeko(f, 0, SEEK_SET) < 0) {
 		if (f)
 			fclose(f);
@@ -448,6 +659,7 @@ int st_audit_walk_fd(struct store *s, int fd, off_t size, const char *label, str
 		c->stopped = stop;
 	free(line);
 	fclose(f);
+	free(mem);
 	return ret;
 }
 
@@ -474,6 +686,16 @@ int st_audit_walk(struct store *s, st_line_fn fn, void *ctx, struct store_audit_
 	*bad_line = 0;
 	if (span)
 		memset(span, 0, sizeof *span);
+	if (st_shared(s)) {   /* first the tail read past the cache agrees (bounded) */
+		int lfd = openat(s->dirfd, "audit.log", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		uint64_t seq;
+		char prev[65];
+
+		if (lfd >= 0) {
+			(void)audit_tail_checked(s, lfd, &seq, prev, "");
+			close(lfd);
+		}
+	}
 	if ((ret = st_audit_files_open(s, &af)))
 		return ret;
 	for (size_t i = 0; i < af.n && !c.stopped; i++) {
@@ -484,6 +706,14 @@ int st_audit_walk(struct store *s, st_line_fn fn, void *ctx, struct store_audit_
 		if ((ret = st_audit_walk_fd(s, af.fd[i], af.size[i], af.label[i], &c, fn, ctx, bad_line,
 		                            torn_ok || (af.unheld && i == af.n - 1))))
 			break;
+		/* the whole of audit.log read: does it end where it was last written? */
+		if (!c.stopped && !strcmp(af.label[i], "audit.log")) {
+			char prevhex[65];
+
+			sodium_bin2hex(prevhex, sizeof prevhex, c.prev, sizeof c.prev);
+			if ((ret = tail_agrees(s, af.fd[i], c.last, prevhex, "")))
+				break;
+		}
 	}
 	if (span) {
 		span->first_seq = c.first;

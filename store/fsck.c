@@ -27,6 +27,8 @@ struct fsck {
 	void *ctx;
 	unsigned problems, fixed;
 	int qfd;
+	int unmarked;      /* user attributes are kept, but store.lock has no XATTR_MARK */
+	int mark_failed;   /* --repair could not give some record its generation */
 };
 
 static void finding(struct fsck *f, const char *path, const char *problem, const char *action, int ok)
@@ -147,8 +149,9 @@ static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, cons
 {
 	char path[PATH_MAX];
 	struct stat st;
-	uint8_t *buf = NULL, *pt = NULL;
-	size_t len = 0, ptlen = 0;
+	struct st_rec r = { 0 };
+	uint8_t *pt;
+	size_t ptlen;
 	uint64_t gen;
 	const char *bad;
 
@@ -182,20 +185,44 @@ static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, cons
 		quarantine(f, sfd, name, path, "has more than one hard link");
 		return;
 	}
-	if (st_read_file_at(sfd, name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
-		if (errno == ENOENT)
-			return;   /* removed meanwhile (a rename's last step) */
-		quarantine(f, sfd, name, path, errno == EFBIG ? "is too large" : "cannot be read");
+	if (st_rec_load(f->s, ns, sfd, name, &r, 1) != ST_OK) {
+		char problem[160];
+
+		switch (r.why) {
+		case REC_UNREADABLE: {
+			int e = errno;
+
+			st_rec_free(&r);
+			if (e == ENOENT)
+				return;   /* removed meanwhile (a rename's last step) */
+			quarantine(f, sfd, name, path, e == EFBIG ? "is too large" : "cannot be read");
+			return;
+		}
+		case REC_OLDER:
+			snprintf(problem, sizeof problem, "is older (generation %llu) than the last one written (%llu): "
+			         "an old copy put back", (unsigned long long)r.gen, (unsigned long long)r.xgen);
+			break;
+		case REC_NOATTR:
+			snprintf(problem, sizeof problem, "has no generation attribute: an old copy put back by rename");
+			break;
+		case REC_BADATTR:
+			snprintf(problem, sizeof problem, "has a generation attribute that is not a number");
+			break;
+		case REC_LINKS:
+			snprintf(problem, sizeof problem, "has more than one hard link");
+			break;
+		default:
+			snprintf(problem, sizeof problem, "fails authentication: damaged, tampered or swapped");
+			break;
+		}
+		st_rec_free(&r);
+		quarantine(f, sfd, name, path, problem);
 		return;
 	}
-	if (st_unseal(f->s, ns, name, buf, len, &pt, &ptlen, &gen) != ST_OK) {
-		free(buf);
-		quarantine(f, sfd, name, path, "fails authentication: damaged, tampered or swapped");
-		return;
-	}
-	free(buf);
+	pt = r.pt;
+	ptlen = r.ptlen;
+	gen = r.gen;
 	bad = check_record(f, ns, name, pt, ptlen);
-	sodium_free(pt);
 	if (!bad && ns == NS_ORGS) {
 		int c = st_orgs_check(f->s, name, gen);
 
@@ -205,9 +232,26 @@ static void fsck_leaf(struct fsck *f, enum ns ns, int sfd, const char *sub, cons
 			bad = "is older than the sealed list of organisations says (an old copy put back)";
 	}
 	if (bad) {
+		st_rec_free(&r);
 		quarantine(f, sfd, name, path, bad);
 		return;
 	}
+	if (r.other_bad) {
+		static const char why[] = "the older of its two slots fails authentication (a write cut short, or "
+		                          "tampered): the current record is intact";
+
+		if (!f->repair)
+			finding(f, path, why, NULL, 0);
+		else if (st_rec_clear_slot(f->s, sfd, name, &r) == ST_OK)
+			finding(f, path, why, "the older slot cleared", 1);
+		else
+			finding(f, path, why, f->s->err, 0);
+	}
+	/* a store made before generations: --repair gives every record its
+	 * own (store_fsck marks the store once all have one) */
+	if (!r.has_xgen && f->repair && f->unmarked && st_rec_mark(f->s, sfd, name, gen) != ST_OK)
+		f->mark_failed = 1;
+	st_rec_free(&r);
 	{
 		int fd = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -518,8 +562,20 @@ int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, v
 		st_config_refuse(s);
 		finding(&f, "config", s->err, NULL, 0);
 	}
+	f.unmarked = !st_marked(s) && s->xattrs == 1;
 	for (int ns = 0; ns < NS_COUNT; ns++)
 		fsck_ns(&f, (enum ns)ns);
+	if (f.unmarked) {
+		static const char why[] = "records carry no generation marker (a store made before generations "
+		                          "were kept: an old copy of a record put back goes unnoticed)";
+
+		if (!repair)
+			finding(&f, "store.lock", why, NULL, 0);
+		else if (!f.mark_failed && st_mark_store(s) == ST_OK)
+			finding(&f, "store.lock", why, "every record marked with its generation", 1);
+		else
+			finding(&f, "store.lock", why, f.mark_failed ? "some record could not be marked" : s->err, 0);
+	}
 	fsck_orgs_listed(&f);
 	fsck_audit(&f, now);
 	if (f.qfd >= 0)

@@ -40,6 +40,23 @@
                   KEY_LEN + crypto_secretbox_MACBYTES)
 #define RECORD_NAME_MAX 600
 
+/* Record files of format 2 (store/slots.c): a header of SLOT_HDR bytes and
+ * two slots updated in place; the generation is also kept in the file's
+ * XATTR_GEN attribute, the audit log's tail in XATTR_TAIL, and store.lock's
+ * XATTR_MARK says every record of the store carries its generation. */
+#define FORMAT_SLOTS 2
+#define SLOT_HDR 512
+#define SLOT_META 16           /* generation, ciphertext length, zero */
+#define SLOT_ALIGN 512
+#define SLOT_MAX ((size_t)STORE_MAX_FILE + 2 * SLOT_ALIGN)
+#define REC_MAX (SLOT_HDR + 2 * SLOT_MAX)
+#define XATTR_GEN "user.twofactl.gen"
+#define XATTR_TAIL "user.twofactl.tail"
+#define XATTR_MARK "user.twofactl.generations"
+/* How long a read older than its attribute is read again on a shared file
+ * system before it is taken for an old copy put back. */
+#define STALE_WAIT_MS 3000
+
 extern const char *const ns_dirs[NS_COUNT];
 extern const char *const ns_prefix[NS_COUNT];
 
@@ -68,6 +85,10 @@ struct store {
 	int open_flags;         /* STORE_OPEN_* */
 	int check_mismatch;     /* the last key loaded did not match key.check */
 	int readonly;           /* store.lock could only be opened for reading */
+	int shared;             /* -1 not yet known; 1 other hosts may write behind a cache (slots.c) */
+	int direct;             /* -1 not yet known; 1 records are read with O_DIRECT */
+	int xattrs;             /* -1 not yet known; 0 the file system keeps no user attributes */
+	int marked;             /* -1 not yet known; 1 store.lock carries XATTR_MARK */
 	char ro_err[PATH_MAX + 64];
 	char err[512];
 };
@@ -154,5 +175,43 @@ int st_unseal(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, 
 int st_write_all(int fd, const void *buf, size_t n);
 int st_write_atomic_at(struct store *s, int dirfd, const char *what, const char *name,
                            const void *data, size_t len);
+int64_t st_mono_ms(void);
+void st_pause(unsigned *pause_us);
+
+/* ---- record files (store/slots.c) ---- */
+/* Why a record could not be taken (struct st_rec.why). */
+enum rec_why { REC_OK = 0, REC_UNREADABLE, REC_AUTH, REC_OLDER, REC_NOATTR, REC_BADATTR, REC_LINKS };
+struct st_rec {
+	uint8_t *raw;           /* the file as read (aligned for O_DIRECT) */
+	size_t rawlen, rawcap;
+	uint8_t *pt;            /* the record: sodium_malloc'd, reused, NUL-terminated */
+	size_t ptlen, ptcap;
+	uint64_t gen;           /* of the record opened */
+	uint64_t xgen;          /* the file's generation attribute (has_xgen 1) */
+	int has_xgen;
+	int version;            /* FORMAT_VERSION or FORMAT_SLOTS */
+	unsigned slot;          /* format 2: the slot the record came from */
+	uint32_t slotsize;      /* format 2: bytes per slot */
+	int other_bad;          /* format 2: the other slot holds something that does not open */
+	uint64_t ino;
+	unsigned long nlink;
+	mode_t mode;
+	enum rec_why why;       /* what stopped it (the store's message says more) */
+};
+void st_rec_free(struct st_rec *r);
+int st_rec_decode(struct store *s, enum ns ns, const char *hex, struct st_rec *r, int check_other);
+int st_rec_load(struct store *s, enum ns ns, int dirfd, const char *hex, struct st_rec *r, int check_other);
+int st_rec_save(struct store *s, struct acct_ref *ref, int dirfd, const uint8_t *pt, size_t ptlen);
+int st_rec_seal_new(const uint8_t *aead_key, const char *hex, uint64_t gen, const uint8_t *pt, size_t ptlen,
+                    uint8_t **out, size_t *outlen);
+int st_rec_clear_slot(struct store *s, int dirfd, const char *hex, const struct st_rec *r);
+int st_rec_mark(struct store *s, int dirfd, const char *hex, uint64_t gen);
+int st_shared(struct store *s);
+int st_gen_get(struct store *s, int fd, uint64_t *gen);
+int st_gen_set(struct store *s, int fd, uint64_t gen);
+int st_marked(struct store *s);
+int st_mark_store(struct store *s);
+int st_set_mark_at(int fd);
+int st_audit_tail_set(struct store *s, int fd, uint64_t seq, const uint8_t hash[32]);
 
 #endif

@@ -335,6 +335,7 @@ int store_open_flags(const char *dir, int flags, struct store **out, char *err, 
 		return ST_BAD;
 	}
 	s->dirfd = s->lockfd = -1;
+	s->shared = s->direct = s->xattrs = s->marked = -1;
 	for (int i = 0; i < NS_COUNT; i++)
 		s->nsfd[i] = -1;
 	s->lock_timeout = 15;
@@ -591,6 +592,16 @@ int store_create(const char *dir, const char *key_file, const char *pass_file, c
 			goto out;
 		}
 		free(sealed);
+		/* every record of this store carries its generation (where the
+		 * file system keeps user attributes: elsewhere it cannot) */
+		{
+			int lfd = openat(dfd, "store.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (lfd >= 0) {
+				(void)st_set_mark_at(lfd);
+				close(lfd);
+			}
+		}
 	}
 	{
 		for (int i = 0; i < NS_COUNT; i++) {

@@ -10,12 +10,26 @@
 
 /* ---- locking ---- */
 
-static int64_t mono_ms(void)
+int64_t st_mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A jittered sleep of about *pause_us, which then doubles up to 50 ms:
+ * waiters that collided do not retry in step. */
+void st_pause(unsigned *pause_us)
+{
+	struct timespec ts;
+
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(*pause_us / 2 + randombytes_uniform(*pause_us / 2 + 1)) * 1000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	if (*pause_us < 50000)
+		*pause_us *= 2;
 }
 
 /* OFD lock on [off, off+len) of store.lock, waiting at most lock_timeout
@@ -26,25 +40,17 @@ static int64_t mono_ms(void)
 int st_lock_range(struct store *s, off_t off, off_t len, short type)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = off, .l_len = len };
-	int64_t deadline = mono_ms() + (int64_t)s->lock_timeout * 1000;
-	uint32_t pause_us = 1000;
+	int64_t deadline = st_mono_ms() + (int64_t)s->lock_timeout * 1000;
+	unsigned pause_us = 1000;
 
 	for (;;) {
-		struct timespec ts;
-
 		if (fcntl(s->lockfd, F_OFD_SETLK, &fl) == 0)
 			return ST_OK;
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return st_fail(s, ST_BAD, "cannot lock 'store.lock': %s", strerror(errno));
-		if (mono_ms() >= deadline)
+		if (st_mono_ms() >= deadline)
 			return st_fail(s, ST_BUSY, "store busy: lock not obtained within %d s", s->lock_timeout);
-		/* jitter: waiters that collided do not retry in step */
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(pause_us / 2 + randombytes_uniform(pause_us / 2 + 1)) * 1000L;
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		if (pause_us < 50000)
-			pause_us *= 2;
+		st_pause(&pause_us);
 	}
 }
 

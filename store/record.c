@@ -109,56 +109,26 @@ int store_exists(struct store *s, const struct acct_ref *ref)
 	return r;
 }
 
-/* Open a sealed file's box; *pt is sodium_malloc'd plaintext (NUL-terminated). */
-static int unseal_into(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
-                       uint8_t *pt, size_t ptcap, size_t *ptlen, uint64_t *gen);
-
-/* Open a sealed file's box into a fresh sodium_malloc'd buffer. */
+/* Open a sealed file's box (either format, no generation attribute
+ * checked) into a fresh sodium_malloc'd buffer (NUL-terminated). */
 int st_unseal(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
                   uint8_t **pt, size_t *ptlen, uint64_t *gen)
 {
+	struct st_rec r = { 0 };
 	int ret;
 
-	*pt = sodium_malloc(len + 1);
-	if (!*pt)
-		return st_fail(s, ST_BAD, "cannot allocate secure memory");
-	ret = unseal_into(s, ns, hex, buf, len, *pt, len + 1, ptlen, gen);
+	r.raw = (uint8_t *)buf;
+	r.rawlen = len;
+	ret = st_rec_decode(s, ns, hex, &r, 0);
+	r.raw = NULL;
+	*pt = NULL;
 	if (ret) {
-		sodium_free(*pt);
-		*pt = NULL;
+		st_rec_free(&r);
+		return ret;
 	}
-	return ret;
-}
-
-/* The same into the caller's buffer of ptcap bytes (at least len + 1). */
-static int unseal_into(struct store *s, enum ns ns, const char *hex, const uint8_t *buf, size_t len,
-                       uint8_t *pt, size_t ptcap, size_t *ptlen, uint64_t *gen)
-{
-	uint8_t ad[HDR_LEN + 64];
-	unsigned long long n = 0;
-	const char *d = ns_dirs[ns];
-
-	if (len + 1 > ptcap)
-		return st_fail(s, ST_BAD, "internal error: buffer too small");
-	if (len < HDR_LEN + NONCE_LEN + TAG_LEN || memcmp(buf, MAGIC, 4) != 0)
-		return st_fail(s, ST_BAD, "file '%s/%.2s/%s' is damaged (bad header)", d, hex, hex);
-	if (buf[4] != FORMAT_VERSION)
-		return st_fail(s, ST_BAD, "file '%s/%.2s/%s' has format version %u, this twofactl reads %u",
-		            d, hex, hex, buf[4], FORMAT_VERSION);
-	*gen = 0;
-	for (int i = 0; i < 8; i++)
-		*gen = (*gen << 8) | buf[8 + i];
-	st_make_ad(ad, buf, hex);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL,
-	        buf + HDR_LEN + NONCE_LEN, len - HDR_LEN - NONCE_LEN,
-	        ad, sizeof ad, buf + HDR_LEN, store_subkey(s, SK_AEAD)) != 0) {
-		return st_fail(s, ST_BAD, "%s file '%s/%.2s/%s' fails authentication: "
-		            "tampered, swapped or a wrong master key",
-		            ns == NS_ACCOUNTS ? "account" : ns == NS_ORGS ? "organisation" : "ticket",
-		            d, hex, hex);
-	}
-	pt[n] = 0;
-	*ptlen = (size_t)n;
+	*pt = r.pt;
+	*ptlen = r.ptlen;
+	*gen = r.gen;
 	return ST_OK;
 }
 
@@ -179,9 +149,7 @@ static int missing_org(struct store *s, const char *hex)
 int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t *ptlen)
 {
 	int fd = st_subdir(s, ref->ns, ref->hex, 0), ret;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	struct stat st;
+	struct st_rec r = { 0 };
 	const char *d = ns_dirs[ref->ns];
 
 	*pt = NULL;
@@ -192,27 +160,24 @@ int store_blob_load(struct store *s, struct acct_ref *ref, uint8_t **pt, size_t 
 			return st_fail(s, ST_ENOENT, "no such entry");
 		return st_fail(s, ST_BAD, "cannot open directory '%s': %s", d, strerror(errno));
 	}
-	if (st_read_file_at(fd, ref->hex, &buf, &len, STORE_MAX_FILE, &st) < 0) {
-		int e = errno;
-
-		close(fd);
-		if (e == ENOENT && ref->ns == NS_ORGS)
-			return missing_org(s, ref->hex);
-		if (e == ENOENT)
-			return st_fail(s, ST_ENOENT, "no such entry");
-		if (e == ELOOP)
-			return st_fail(s, ST_BAD, "file '%s/%.2s/%s' is a symbolic link: refused", d, ref->hex, ref->hex);
-		return st_fail(s, ST_BAD, "cannot read file '%s/%.2s/%s': %s", d, ref->hex, ref->hex, strerror(e));
-	}
+	ret = st_rec_load(s, ref->ns, fd, ref->hex, &r, 0);
 	close(fd);
-	if (st.st_nlink != 1) {
-		free(buf);
-		return st_fail(s, ST_BAD, "file '%s/%.2s/%s' has %lu hard links: refused",
-		            d, ref->hex, ref->hex, (unsigned long)st.st_nlink);
+	if (ret == ST_ENOENT && ref->ns == NS_ORGS)
+		ret = missing_org(s, ref->hex);
+	if (ret) {
+		st_rec_free(&r);
+		return ret;
 	}
-	ret = st_unseal(s, ref->ns, ref->hex, buf, len, pt, ptlen, &ref->gen);
-	free(buf);
-	if (ret == ST_OK && ref->ns == NS_ORGS && (ret = st_orgs_check(s, ref->hex, ref->gen))) {
+	ref->gen = r.gen;
+	ref->format = r.version;
+	ref->slot = r.slot;
+	ref->slotsize = r.slotsize;
+	ref->ino = r.ino;
+	*pt = r.pt;
+	*ptlen = r.ptlen;
+	r.pt = NULL;
+	st_rec_free(&r);
+	if (ref->ns == NS_ORGS && (ret = st_orgs_check(s, ref->hex, ref->gen))) {
 		sodium_free(*pt);   /* not listed, or an old copy */
 		*pt = NULL;
 	}
@@ -239,43 +204,23 @@ static int readable(struct store *s, const struct acct_ref *ref, const uint8_t *
 
 int store_blob_save(struct store *s, struct acct_ref *ref, const uint8_t *pt, size_t ptlen)
 {
-	size_t clen = HDR_LEN + NONCE_LEN + ptlen + TAG_LEN;
-	uint8_t *out = NULL, hdr[HDR_LEN], ad[HDR_LEN + 64];
-	unsigned long long ctlen = 0;
-	int fd = -1, ret;
+	int fd, ret;
 
 	if (!ref->locked)
 		return st_fail(s, ST_BAD, "internal error: save without lock");
-	if (clen > STORE_MAX_FILE)
+	if (HDR_LEN + NONCE_LEN + ptlen + TAG_LEN > STORE_MAX_FILE)
 		return st_fail(s, ST_BAD, "record too large");
 	if ((ret = readable(s, ref, pt, ptlen)))   /* nothing invalid is ever written */
 		return ret;
 	if ((ret = st_audit_ready(s)))   /* no change the audit log could not follow */
 		return ret;
-	out = malloc(clen);
-	if (!out)
-		return st_fail(s, ST_BAD, "out of memory");
-	st_make_header(hdr, ref->gen + 1);
-	memcpy(out, hdr, HDR_LEN);
-	randombytes_buf(out + HDR_LEN, NONCE_LEN);
-	st_make_ad(ad, hdr, ref->hex);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + HDR_LEN + NONCE_LEN, &ctlen, pt, ptlen,
-	        ad, sizeof ad, NULL, out + HDR_LEN, store_subkey(s, SK_AEAD));
 	fd = st_subdir(s, ref->ns, ref->hex, 1);
-	if (fd < 0) {
-		ret = st_fail(s, ST_BAD, "cannot open directory '%s': %s", ns_dirs[ref->ns], strerror(errno));
-		goto out;
-	}
-	ret = st_write_atomic_at(s, fd, ref->ns == NS_ACCOUNTS ? "account file" : "record", ref->hex,
-	                      out, HDR_LEN + NONCE_LEN + ctlen);
-	if (ret == ST_OK)
-		ref->gen++;
+	if (fd < 0)
+		return st_fail(s, ST_BAD, "cannot open directory '%s': %s", ns_dirs[ref->ns], strerror(errno));
+	ret = st_rec_save(s, ref, fd, pt, ptlen);
 	if (ret == ST_OK && ref->ns == NS_ORGS)   /* the file first, then the list */
 		ret = st_orgs_update(s, ref->hex, ref->gen);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(out);
+	close(fd);
 	return ret;
 }
 
@@ -389,10 +334,9 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 	int nfd, afd, ret = ST_OK;
 	DIR *top;
 	struct dirent *de;
-	/* one secure buffer for every plaintext: sodium_malloc costs a handful
-	 * of system calls, too many to pay per file of a large store */
-	size_t ptcap = 65536;
-	uint8_t *pt;
+	/* one read buffer and one secure buffer for every record: sodium_malloc
+	 * costs a handful of system calls, too many to pay per file */
+	struct st_rec r = { 0 };
 	struct index *ix = NULL;
 
 	/* nothing was ever written to it: empty (a read-only store cannot
@@ -403,18 +347,13 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 	nfd = st_ns_fd(s, ns);
 	afd = nfd >= 0 ? dup(nfd) : -1;
 	top = afd >= 0 ? fdopendir(afd) : NULL;
-	pt = sodium_malloc(ptcap);
-	if (!top || !pt) {
-		if (afd >= 0 && !top)
+	if (!top) {
+		if (afd >= 0)
 			close(afd);
-		if (top)
-			closedir(top);
-		sodium_free(pt);
 		return st_fail(s, ST_BAD, "cannot list '%s': %s", ns_dirs[ns], strerror(errno));
 	}
 	if (ns == NS_ORGS && !(ix = st_orgs_snapshot(s))) {
 		closedir(top);
-		sodium_free(pt);
 		return ST_BAD;
 	}
 	rewinddir(top);
@@ -433,43 +372,24 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 			break;
 		}
 		while ((fe = readdir(sd))) {
-			uint8_t *buf = NULL;
-			size_t len = 0, ptlen = 0;
-			uint64_t gen;
 			int stop;
 
 			if (!st_is_hex_name(fe->d_name, 64) || strncmp(fe->d_name, de->d_name, 2))
 				continue;
-			if (st_read_file_at(dirfd(sd), fe->d_name, &buf, &len, STORE_MAX_FILE, NULL) < 0) {
-				if (errno == ENOENT)
-					continue;   /* removed meanwhile */
-				ret = skip(s, bad, bctx, st_fail(s, ST_BAD, "cannot read file '%s/%.2s/%s': %s",
-				           ns_dirs[ns], fe->d_name, fe->d_name, strerror(errno)));
-				if (ret)
-					break;
+			ret = st_rec_load(s, ns, dirfd(sd), fe->d_name, &r, 0);
+			if (ret == ST_ENOENT) {   /* removed meanwhile */
+				ret = ST_OK;
 				continue;
 			}
-			if (len + 1 > ptcap) {
-				sodium_free(pt);
-				ptcap = len + 1;
-				pt = sodium_malloc(ptcap);
-				if (!pt) {
-					free(buf);
-					ret = st_fail(s, ST_BAD, "cannot allocate secure memory");
-					break;
-				}
-			}
-			ret = unseal_into(s, ns, fe->d_name, buf, len, pt, ptcap, &ptlen, &gen);
-			free(buf);
 			if (ret == ST_OK && ix) {   /* organisations: only those the sealed list names */
-				int c = st_orgs_snapshot_check(s, ix, fe->d_name, gen);
+				int c = st_orgs_snapshot_check(s, ix, fe->d_name, r.gen);
 
 				if (c > 0) {
-					sodium_memzero(pt, ptlen);
+					sodium_memzero(r.pt, r.ptlen);
 					continue;
 				}
 				if (c < 0) {
-					sodium_memzero(pt, ptlen);
+					sodium_memzero(r.pt, r.ptlen);
 					ret = ST_BAD;
 				}
 			}
@@ -478,8 +398,8 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 					break;
 				continue;
 			}
-			stop = fn(ctx, pt, ptlen);
-			sodium_memzero(pt, ptlen);
+			stop = fn(ctx, r.pt, r.ptlen);
+			sodium_memzero(r.pt, r.ptlen);
 			if (stop == -2) {   /* a record this twofactl cannot read */
 				st_fail(s, ST_BAD, "%s file '%s/%.2s/%s' holds a record this twofactl cannot read",
 				        ns == NS_ACCOUNTS ? "account" : "a", ns_dirs[ns], fe->d_name, fe->d_name);
@@ -500,7 +420,7 @@ static int iterate_ns(struct store *s, enum ns ns, store_blob_fn fn, void *ctx, 
 	}
 out:
 	closedir(top);
-	sodium_free(pt);
+	st_rec_free(&r);
 	st_orgs_snapshot_free(ix);
 	return ret;
 }

@@ -278,11 +278,10 @@ static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 	struct store *s = r->s;
 	char name[RECORD_NAME_MAX], hex[65], rk[72];
 	crypto_generichash_state st;
-	uint8_t h[32], hdr[HDR_LEN], ad[HDR_LEN + 64], *out;
-	unsigned long long ctlen;
+	uint8_t h[32], *out = NULL;
 	struct acct_ref old;
 	int sfd, fd, ok;
-	size_t clen, uplen = 0;
+	size_t clen = 0, uplen = 0;
 	char *up = NULL;
 
 	if (st_record_name(r->ns, pt, len, name) || store_ref_ns(s, r->ns, name, &old)) {
@@ -291,29 +290,23 @@ static int rekey_one(void *ctx, const uint8_t *pt, size_t len)
 	}
 	if (r->ns == NS_ACCOUNTS && rekey_upgrade(s, old.hex, &pt, &len, &up, &uplen) < 0)
 		return -1;
-	clen = HDR_LEN + NONCE_LEN + len + TAG_LEN;
 	crypto_generichash_init(&st, r->newkeys + KEY_LEN * SK_NAME, KEY_LEN, sizeof h);
 	crypto_generichash_update(&st, (const uint8_t *)ns_prefix[r->ns], strlen(ns_prefix[r->ns]));
 	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
 	crypto_generichash_final(&st, h, sizeof h);
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-	out = malloc(clen);
-	if (!out) {
-		wipe_free(up, uplen);
+	/* format 2, generation 1 under its new name, the attribute set before
+	 * the rename moves it into place */
+	ok = st_rec_seal_new(r->newkeys + KEY_LEN * SK_AEAD, hex, 1, pt, len, &out, &clen) == 0;
+	wipe_free(up, uplen);
+	if (!ok) {
 		st_fail(s, ST_BAD, "out of memory");
 		return -1;
 	}
-	st_make_header(hdr, 1);
-	memcpy(out, hdr, HDR_LEN);
-	randombytes_buf(out + HDR_LEN, NONCE_LEN);
-	st_make_ad(ad, hdr, hex);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + HDR_LEN + NONCE_LEN, &ctlen, pt, len, ad, sizeof ad,
-	                                           NULL, out + HDR_LEN, r->newkeys + KEY_LEN * SK_AEAD);
-	wipe_free(up, uplen);
 	snprintf(rk, sizeof rk, "%s.rk", hex);
 	sfd = st_subdir(s, r->ns, hex, 1);
 	fd = sfd >= 0 ? openat(sfd, rk, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
-	ok = fd >= 0 && st_write_all(fd, out, HDR_LEN + NONCE_LEN + ctlen) == 0 && fsync(fd) == 0;
+	ok = fd >= 0 && st_write_all(fd, out, clen) == 0 && fsync(fd) == 0 && st_gen_set(s, fd, 1) == ST_OK;
 	if (fd >= 0 && close(fd) < 0)
 		ok = 0;
 	if (ok)
@@ -401,6 +394,9 @@ static int reseal_audit(struct store *s, const uint8_t *newaudit)
 			if (!ret)
 				ret = st_fail(s, ST_BAD, "rekey: cannot write '%s': %s", rk, strerror(errno));
 		}
+		/* the new log's tail, as an append would have recorded it */
+		if (!ret && !strcmp(af.label[i], "audit.log") && c.last)
+			ret = st_audit_tail_set(s, fileno(rs.out), c.last, rs.prev);
 		fclose(rs.out);
 	}
 	st_audit_files_close(&af);

@@ -313,14 +313,18 @@ static char *event(int64_t now, const char *name, const char *detail, const char
 	return e;
 }
 
-static int write_new_log(struct store *s, const char *line, size_t len)
+/* The new log with its opening line seq, whose chain hash is hash: its
+ * tail attribute set once the line is durable, before it is moved into
+ * place (store/audit.c). */
+static int write_new_log(struct store *s, const char *line, size_t len, uint64_t seq, const uint8_t hash[32])
 {
 	int fd = openat(s->dirfd, NEW_LOG, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int e;
 
 	if (fd < 0)
 		return st_fail(s, ST_BAD, "cannot create '" NEW_LOG "': %s", strerror(errno));
-	if (fchmod(fd, 0600) == 0 && st_write_all(fd, line, len) == 0 && fsync(fd) == 0 && close(fd) == 0)
+	if (fchmod(fd, 0600) == 0 && st_write_all(fd, line, len) == 0 && fsync(fd) == 0 &&
+	    st_audit_tail_set(s, fd, seq, hash) == ST_OK && close(fd) == 0)
 		return ST_OK;
 	e = errno;
 	close(fd);
@@ -413,11 +417,11 @@ int store_audit_rotate(struct store *s, int64_t now, uint64_t min_size, unsigned
 		goto out;
 	}
 	sodium_bin2hex(prev, sizeof prev, h, sizeof h);
-	if (!(line = st_audit_line(store_subkey(s, SK_AUDIT), cseq + 1, prev, ev, &len, NULL))) {
+	if (!(line = st_audit_line(store_subkey(s, SK_AUDIT), cseq + 1, prev, ev, &len, h))) {
 		ret = st_fail(s, ST_BAD, "out of memory");
 		goto out;
 	}
-	if ((ret = write_new_log(s, line, len)))
+	if ((ret = write_new_log(s, line, len, cseq + 1, h)))
 		goto out;
 	close(fd);
 	fd = -1;

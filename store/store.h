@@ -44,6 +44,10 @@ struct acct_ref {
 	int locked;
 	uint64_t gen;        /* generation of the loaded file, 0 if none */
 	unsigned epoch;      /* the key it was made with (see store_lock) */
+	int format;          /* of the file loaded: 2 is written in place (store/slots.c) */
+	unsigned slot;       /* format 2: the slot holding generation gen */
+	uint32_t slotsize;   /* format 2: bytes per slot */
+	uint64_t ino;        /* format 2: the inode read (written in place only if it is still the one) */
 };
 
 #define STORE_DEFAULT_DIR "/var/lib/twofactl"
@@ -168,6 +172,19 @@ int store_fsck(struct store *s, int repair, int64_t now, store_fsck_fn report, v
  * names are keyed), the audit log resealed; crash-safe (see store/rekey.c). */
 typedef void (*store_progress_fn)(void *ctx, size_t done, size_t total);
 int store_rekey(struct store *s, store_progress_fn progress, void *ctx, size_t *count) SWUR;
+
+/* What the store's file system allows, for health: shared (other hosts
+ * may write behind a cache: FUSE, NFS, SMB, ...), xattrs (user attributes
+ * kept: the generation of every record is checked), marked (store.lock
+ * says every record carries one), direct (O_DIRECT reads allowed: tried
+ * on store.lock when no record was read yet), type (statfs f_type). On a
+ * shared file system without xattrs or O_DIRECT a rolled-back or stale
+ * record cannot be told from the current one. */
+struct store_fs {
+	int shared, xattrs, marked, direct;
+	unsigned long type;
+};
+int store_fs_info(struct store *s, struct store_fs *fs);
 
 /* Secure buffers for accounts (sodium_malloc, wiped on free). */
 struct account *account_new(void);

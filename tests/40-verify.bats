@@ -159,8 +159,7 @@ code_at() { tf --at "${1:-$((T0 + 30))}" code alice; }
 @test "a tampered account file is exit 5 and no code is accepted" {
 	f=$(account_files)
 	cp "$f" "$BATS_TEST_TMPDIR/orig"
-	size=$(stat -c %s "$f")
-	printf '\001' | dd of="$f" bs=1 seek=$((size - 5)) conv=notrunc status=none
+	printf '\001' | dd of="$f" bs=1 seek=100 conv=notrunc status=none
 	run -5 --separate-stderr tf --at $((T0 + 30)) verify alice "$(tf --at $((T0 + 30)) code alice 2>/dev/null || echo 123456)"
 	assert_equal "$stderr" "twofactl: verify alice: account file 'accounts/${f: -67}' fails authentication: tampered, swapped or a wrong master key"
 }
@@ -242,7 +241,7 @@ code_at() { tf --at "${1:-$((T0 + 30))}" code alice; }
 	umount "$mnt"
 }
 
-@test "a full disk gives a clear error and leaves the old record intact" {
+@test "a full disk: a change written in place still works; a new file gives a clear error and leaves the old record intact" {
 	mnt="$BATS_TEST_TMPDIR/mnt"
 	mkdir "$mnt"
 	mount -t tmpfs -o size=256k,mode=0700 tmpfs "$mnt" 2>/dev/null || skip "cannot mount a tmpfs here"
@@ -251,13 +250,26 @@ code_at() { tf --at "${1:-$((T0 + 30))}" code alice; }
 	enrolled alice
 	c=$(code_at)
 	head -c 1M /dev/zero >"$mnt/filler" 2>/dev/null || true
-	run -5 --separate-stderr tf --at $((T0 + 30)) verify alice "$c"
-	assert_output ""
-	assert_equal "$stderr" "twofactl: verify alice: cannot write 'account file': No space left on device"
+	# the slots of a record are allocated: a verify needs no new room
+	run -0 tf --at $((T0 + 30)) verify alice "$c"
+	run -1 tf --at $((T0 + 30)) verify alice "$c"
+	# a record that outgrows its slots is written whole, which needs room
+	note=$(printf 'n%.0s' $(seq 60))
+	for i in $(seq 60); do
+		tf -q whitelist add alice "192.0.2.$i/32" --note "$note" 2>"$BATS_TEST_TMPDIR/err" || break
+	done
+	added=$((i - 1))
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	# the record's whole write, or the room the audit log keeps for its next line
+	assert_regex "$output" "^twofactl: whitelist add alice: cannot (write account file|reserve room in 'audit.log'): No space left on device"
 	run -0 find "$TWOFACTL_DIR" -name '.tmp-*'
 	assert_output ""
+	run -0 tf --json whitelist list alice
+	assert_equal "${#lines[@]}" "$added"
 	rm "$mnt/filler"
-	run -0 tf --at $((T0 + 30)) verify alice "$c"
+	run -0 tf --at $((T0 + 60)) verify alice "$(code_at $((T0 + 60)))"
+	run -0 tf fsck
+	assert_output "0 problems found, 0 repaired"
 	umount "$mnt"
 }
 

@@ -173,3 +173,18 @@ help_options() {
 	"$TWOFACTL" "$@" --help | sed -n 's/^ \{1,6\}\(-[^ ,=]\+\)\(, \(--[^ =[]\+\)\)\?.*/\1 \3/p; s/^ \{6\}\(--[^ =[]\+\).*/\1/p' |
 		sed 's/ *$//'
 }
+
+# ---- records and their generations (tests/41-generations.bats) ----
+# A user attribute of FILE (empty when it has none); set it; remove it.
+# Python's os.*xattr: no package beyond what the suites already use.
+xattr_get() {
+	/usr/bin/python3 -c 'import os, sys
+try: sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())
+except OSError: pass' "$1" "$2"
+}
+xattr_set() { /usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], sys.argv[2], sys.argv[3].encode())' "$@"; }
+xattr_del() { /usr/bin/python3 -c 'import os, sys; os.removexattr(sys.argv[1], sys.argv[2])' "$@"; }
+
+# The generation a record file's attribute records.
+gen_of() { xattr_get "$1" user.twofactl.gen; }
+
