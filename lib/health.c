@@ -93,6 +93,23 @@ static tf_health_state examine(tf *h, struct scan *sc, json_object *problems, si
 		state = TF_HEALTH_CRITICAL;
 		problem(problems, "%s", store_error(h->s));
 	}
+	{
+		/* several hosts: what the store cannot vouch for, it says */
+		struct store_fs fs;
+
+		if (store_fs_info(h->s, &fs) == 0 && fs.shared && (!fs.xattrs || !fs.direct)) {
+			if (state == TF_HEALTH_OK)
+				state = TF_HEALTH_WARNING;
+			problem(problems, "the store is on a shared file system without %s: a stale or rolled-back "
+			        "record cannot be told from the current one (README, Several hosts)",
+			        !fs.xattrs ? "user attributes" : "O_DIRECT reads");
+		} else if (store_fs_info(h->s, &fs) == 0 && fs.xattrs && !fs.marked) {
+			if (state == TF_HEALTH_OK)
+				state = TF_HEALTH_WARNING;
+			problem(problems, "records from before generations are not all marked: a rolled-back one "
+			        "may pass; run twofactl fsck --repair once every host runs this version");
+		}
+	}
 	if (tf_config_uint(h, "health.backup_low", 3, 0, 20, &low) ||
 	    tf_config_uint(h, "health.drift", 2, 1, 100, &drift) ||
 	    tf_config_duration(h, "health.ticket_age", 86400, &age))

@@ -239,8 +239,11 @@ flip() { printf '\377' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 	# made before generations were kept: fsck says so, --repair marks every record
 	run -5 tf fsck
 	assert_line --partial "store.lock: records carry no generation marker"
+	run -1 tf health
+	assert_output --partial "records from before generations are not all marked: a rolled-back one may pass; run twofactl fsck --repair once every host runs this version"
 	run -0 tf fsck --repair
 	assert_line --partial "every record marked with its generation"
+	run -0 tf health
 	run -0 tf fsck
 	assert_output "0 problems found, 0 repaired"
 	for f in $(find "$TWOFACTL_DIR/accounts" "$TWOFACTL_DIR/orgs" "$TWOFACTL_DIR/tickets" "$TWOFACTL_DIR/oidc" -type f); do
@@ -345,4 +348,21 @@ flip() { printf '\377' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 		assert_output "0 problems found, 0 repaired"
 	done
 	run -0 tf audit verify
+}
+
+@test "health warns of a shared file system the store cannot vouch for: stale records undetectable" {
+	mnt="$BATS_TEST_TMPDIR/mnt"
+	mkdir "$mnt"
+	mount -t ramfs -o mode=0700 ramfs "$mnt" 2>/dev/null || skip "cannot mount a ramfs here"
+	export TWOFACTL_DIR="$mnt/store"
+	tf -q init
+	run -0 tf health
+	# ramfs keeps no user attributes; taken as shared (as a FUSE or NFS mount is found to be)
+	export TWOFACTL_SHARED=yes
+	run -1 tf health
+	assert_output --partial "the store is on a shared file system without user attributes: a stale or rolled-back record cannot be told from the current one"
+	run -1 tf --json health
+	run -0 jq -se '.[0].status == "WARNING"' <<<"$output"
+	unset TWOFACTL_SHARED
+	umount "$mnt"
 }
