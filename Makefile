@@ -267,7 +267,10 @@ tests/lib/run-lib: $(LIBTEST_SRC) libtwofactl.a .build-flags
 
 unit: tests/unit/run-unit tests/lib/run-lib
 
-check: deps
+# Every test: C unit tests, fuzz seeds, bats suites, then the cluster suites
+# on a GlusterFS volume of this machine (CLUSTER=no skips them; where FUSE is
+# unavailable they are skipped with the reason printed).
+check: deps-cluster
 	$(MAKE) WERROR=-Werror all unit fuzz-standalone
 	tests/run-all
 
