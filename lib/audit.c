@@ -36,6 +36,7 @@ static int show_line(void *ctx, uint64_t seq, const char *event)
 
 tf_status tf_audit_show(tf *h, const struct tf_audit_show_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct show w = { .h = h, .a = a, .out = out };
 	uint64_t bad = 0;
 	int st = store_audit_walk(h->s, show_line, &w, &bad);
@@ -54,6 +55,7 @@ static int counter(void *ctx, uint64_t seq, const char *event)
 
 tf_status tf_audit_verify(tf *h, const struct tf_sink *out)
 {
+	TF_ENTRY_H(h);
 	uint64_t n = 0, bad = 0;
 	struct store_audit_span span;
 	int st = store_audit_span(h->s, counter, &n, &bad, &span);
@@ -78,6 +80,7 @@ tf_status tf_audit_verify(tf *h, const struct tf_sink *out)
 
 tf_status tf_audit_rotate(tf *h, const struct tf_audit_rotate_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct store_rotation r;
 	json_object *o;
 	int st;

@@ -8,6 +8,7 @@
 
 tf_status tf_backup_issue(tf *h, const struct tf_backup_issue_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	unsigned count = a->count ? a->count : ACCT_BACKUP_DEFAULT;
 	struct tf_sess ss = { 0 };
@@ -44,6 +45,7 @@ out:
 
 tf_status tf_backup_list(tf *h, const struct tf_backup_list_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss = { 0 };
 	json_object *o;
 	tf_status ret;
@@ -62,6 +64,7 @@ tf_status tf_backup_list(tf *h, const struct tf_backup_list_args *a, const struc
 
 tf_status tf_backup_revoke(tf *h, const struct tf_backup_revoke_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	char norm[CODE_MAX_INPUT + 1] = "", ctx[80];

@@ -12,6 +12,8 @@
 
 tf_status tf_check_name(tf *h, const char *name)
 {
+	if (!name)
+		return tf_fail(h, TF_USAGE, NULL, "no account name");
 	if (!account_name_valid(name))
 		return tf_fail(h, TF_USAGE, NULL, "invalid account name '%s': use 1 to 64 of A-Z a-z 0-9 . _ @ + -, "
 		               "not starting with . or -", tf_safe(name));

@@ -35,6 +35,7 @@ static tf_status whitelisted(tf *h, const struct account *acct, const uint8_t ip
 
 tf_status tf_check(tf *h, const struct tf_check_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h), wait, warn_after;
 	struct tf_sess ss = { 0 };
 	uint8_t ip[16];

@@ -191,6 +191,7 @@ static void warn(tf_config_warn_fn fn, void *ctx, const char *word, const char *
 
 tf_status tf_config_get(tf *h, const struct tf_config_get_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	const struct key_spec *k = find(a->key);
 	const char *v;
 	json_object *o;
@@ -207,6 +208,7 @@ tf_status tf_config_get(tf *h, const struct tf_config_get_args *a, const struct 
 
 tf_status tf_config_set(tf *h, const struct tf_config_set_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	const struct key_spec *k = find(a->key);
 	const char *v = a->value && *a->value ? a->value : NULL;
 	json_object *o;
@@ -231,6 +233,7 @@ tf_status tf_config_set(tf *h, const struct tf_config_set_args *a, const struct 
 
 tf_status tf_config_list(tf *h, const struct tf_config_list_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	tf_status ret = TF_OK;
 
 	if (store_config_state(h->s) != STORE_CONFIG_SEALED)
@@ -369,6 +372,7 @@ out:
 
 tf_status tf_config_diff(tf *h, const struct tf_config_diff_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	tf_config_warn_fn wfn = a ? a->warn : NULL;
 	void *wctx = a ? a->warn_ctx : NULL;
 	char names[512];
@@ -389,6 +393,7 @@ tf_status tf_config_diff(tf *h, const struct tf_config_diff_args *a, const struc
 
 tf_status tf_config_accept(tf *h, const struct tf_config_accept_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	char names[512], detail[600];
 	unsigned n = 0;
 	json_object *o;

@@ -180,6 +180,7 @@ out:
 
 tf_status tf_enroll(tf *h, const struct tf_enroll_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	struct factor *f;
@@ -259,6 +260,7 @@ static struct factor *pick_otp(struct account *acct, uint32_t id)
 
 tf_status tf_show(tf *h, const struct tf_show_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss = { 0 };
 	struct factor *f;
 	/* A front end sees a key only with its current code. */
@@ -293,6 +295,7 @@ out:
 
 tf_status tf_code(tf *h, const struct tf_code_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	struct factor *f;
@@ -448,6 +451,7 @@ out:
 
 tf_status tf_confirm(tf *h, const struct tf_confirm_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h), ttl;
 	struct attempt_opts o = { .event = "confirm", .defer = 1 };
 	struct attempt_opts so = { .event = "confirm.sms", .only_factor = UINT32_MAX, .defer = 1,
@@ -530,6 +534,7 @@ out:
 
 tf_status tf_confirm_link(tf *h, const struct tf_confirm_link_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	struct factor *f;
@@ -572,6 +577,7 @@ out:
 
 tf_status tf_disable(tf *h, const struct tf_disable_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct attempt_opts o = { .event = "disable.verify", .allow_backup = 1,
 	                          .otc_purposes = 1u << P_CONFIRM };
 	struct auth_outcome res;

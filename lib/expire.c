@@ -269,6 +269,7 @@ static json_object *summary(size_t seen, const struct sweep_counts *c, unsigned 
 
 tf_status tf_expire(tf *h, const struct tf_expire_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct worklist t = { .progress = a->progress, .progress_ctx = a->progress_ctx };
 	struct sweep_counts c = { 0 };

@@ -122,6 +122,7 @@ static int export_org(void *ctx, const uint8_t *json, size_t len)
 
 tf_status tf_export(tf *h, const struct tf_export_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_skipped k = { .h = h };
 	struct exp e = { .h = h, .secrets = a->include_secrets };
@@ -528,6 +529,7 @@ static json_object *import_summary(const struct imp *im)
 
 tf_status tf_import(tf *h, const struct tf_import_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct imp im = { .h = h, .s = h->s, .now = tf_now(h), .resume = a->resume,
 	                  .progress = a->progress, .progress_ctx = a->progress_ctx,
 	                  .notice = a->notice, .notice_ctx = a->notice_ctx };

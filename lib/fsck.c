@@ -24,6 +24,7 @@ static void report(void *ctx, const char *path, const char *problem, const char 
 
 tf_status tf_fsck(tf *h, const struct tf_fsck_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct report_ctx r = { h, out };
 	unsigned problems = 0, fixed = 0;

@@ -157,6 +157,7 @@ int64_t tf_now(const tf *h)
 
 tf_status tf_set_origin(tf *h, const char *service, const char *rhost)
 {
+	TF_ENTRY_H(h);
 	if ((service && !service_name_valid(service)) || (rhost && !rhost_valid(rhost)))
 		return tf_fail(h, TF_USAGE, NULL, "not a service name or a remote host");
 	snprintf(h->service, sizeof h->service, "%s", service ? service : "");

@@ -146,6 +146,7 @@ static tf_health_state examine(tf *h, struct scan *sc, json_object *problems, si
 
 tf_status tf_health(tf *h, const struct tf_sink *out, struct tf_health_report *rep)
 {
+	TF_ENTRY_H(h);
 	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 	struct scan sc = { 0 };
 	tf_health_state state;

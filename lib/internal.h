@@ -28,6 +28,15 @@ struct tf {
 };
 
 
+/* The first statement of every public use case: a NULL handle or NULL
+ * arguments are a usage error, never a crash. */
+#define TF_ENTRY_H(h) do { if (!(h)) return TF_USAGE; } while (0)
+#define TF_ENTRY(h, a) do { \
+		TF_ENTRY_H(h); \
+		if (!(a)) \
+			return tf_fail((h), TF_USAGE, NULL, "no arguments"); \
+	} while (0)
+
 /* Record a failure on the handle (and tell the front end's on_error) and
  * return st; word NULL: the status's own word. */
 tf_status tf_fail(tf *h, tf_status st, const char *word, const char *fmt, ...)

@@ -137,6 +137,7 @@ static tf_status emit_id(tf *h, const struct tf_sink *out, const char *name, con
 
 tf_status tf_oidc_link(tf *h, const struct tf_oidc_link_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct oidc_id id;
 	struct oidc_link l;
 	struct acct_ref lref = { 0 };
@@ -191,6 +192,7 @@ out:
 
 tf_status tf_oidc_unlink(tf *h, const struct tf_oidc_unlink_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct oidc_id only, ids[ACCT_MAX_OIDC];
 	char uid[ACCT_UID_MAX + 1] = "";
 	unsigned n = 0, removed = 0;
@@ -248,6 +250,7 @@ tf_status tf_oidc_unlink(tf *h, const struct tf_oidc_unlink_args *a, const struc
 
 tf_status tf_oidc_lookup(tf *h, const struct tf_oidc_lookup_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct oidc_id id;
 	struct oidc_link l;
 	struct acct_ref lref = { 0 };

@@ -60,6 +60,7 @@ static json_object *org_json(const struct org *o, int notes)
 
 tf_status tf_org_add(tf *h, const struct tf_org_add_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct acct_ref ref = { 0 };
 	struct org o = { 0 };
 	tf_status ret;
@@ -90,6 +91,7 @@ out:
 
 tf_status tf_org_list(tf *h, const struct tf_sink *out)
 {
+	TF_ENTRY_H(h);
 	struct org_index l = { 0 };
 	tf_status ret;
 
@@ -103,6 +105,7 @@ tf_status tf_org_list(tf *h, const struct tf_sink *out)
 
 tf_status tf_org_show(tf *h, const struct tf_org_show_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct acct_ref ref = { 0 };
 	struct org o;
 	tf_status ret;
@@ -196,6 +199,7 @@ static int notify_member(tf *h, const char *org, const char *name, struct accoun
 
 tf_status tf_org_set(tf *h, const struct tf_org_set_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct acct_ref ref = { 0 };
 	struct member_pass m = { 0 };
 	struct account *acct = NULL;
@@ -287,6 +291,7 @@ static int count_member(void *ctx, const struct account *a)
 
 tf_status tf_org_del(tf *h, const struct tf_org_del_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct acct_ref ref = { 0 };
 	struct members m = { 0 };
 	struct org o;
@@ -409,6 +414,7 @@ static int simulate_one(void *ctx, const struct account *a)
 tf_status tf_org_simulate(tf *h, const struct tf_org_simulate_args *a, const struct tf_sink *out,
                           struct tf_org_simulation *sum)
 {
+	TF_ENTRY(h, a);
 	struct acct_ref ref = { 0 };
 	struct org o;
 	struct sim sm = { .h = h, .out = out, .low = 3 };

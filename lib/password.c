@@ -27,6 +27,7 @@ static tf_status set_password(tf *h, struct account *a, const char *pw)
 
 tf_status tf_passwd(tf *h, const struct tf_passwd_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss = { 0 };
 	json_object *o;
 	tf_status ret;
@@ -50,6 +51,7 @@ out:
 
 tf_status tf_reset_send(tf *h, const struct tf_reset_send_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h), ttl, resend, last, prev_sent;
 	struct tf_sess ss = { 0 };
 	struct account *snap = NULL;
@@ -139,6 +141,7 @@ out:
 
 tf_status tf_reset_redeem(tf *h, const struct tf_reset_redeem_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	char *in = NULL, *secret;

@@ -129,6 +129,7 @@ static int text_ok(const char *s, int may_be_empty)
 
 tf_status tf_recovery_file(tf *h, const struct tf_recovery_file_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	struct acct_ref tref = { 0 };
@@ -180,6 +181,7 @@ out:
 
 tf_status tf_recovery_list(tf *h, const struct tf_recovery_list_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct ticket *v = NULL;
 	enum tstatus want = T_PENDING;
 	int filter = a && !status_of(a->status, &want);
@@ -197,6 +199,7 @@ tf_status tf_recovery_list(tf *h, const struct tf_recovery_list_args *a, const s
 
 tf_status tf_recovery_show(tf *h, const struct tf_recovery_show_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct acct_ref ref = { 0 };
 	struct ticket t;
 	tf_status ret;
@@ -357,10 +360,12 @@ out:
 
 tf_status tf_recovery_approve(tf *h, const struct tf_recovery_approve_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	return decide(h, a->id, T_APPROVED, a->by, NULL, a->notice, a->notice_ctx, out);
 }
 
 tf_status tf_recovery_deny(tf *h, const struct tf_recovery_deny_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	return decide(h, a->id, T_DENIED, a->by, a->reason, a->notice, a->notice_ctx, out);
 }

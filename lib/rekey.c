@@ -4,6 +4,7 @@
 
 tf_status tf_rekey(tf *h, const struct tf_rekey_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	json_object *o;
 	size_t n = 0;
 	tf_status ret;

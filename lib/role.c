@@ -56,6 +56,7 @@ static tf_role role_of(tf *h, uint32_t uid, const uint32_t *gids, size_t ngids)
 
 tf_status tf_identify(tf *h, uint32_t uid, const uint32_t *gids, size_t ngids, tf_role *role)
 {
+	TF_ENTRY_H(h);
 	*role = role_of(h, uid, gids, ngids);
 	h->role = *role;
 	h->caller_uid = uid;
@@ -80,6 +81,7 @@ void tf_serve_refused(tf *h, const char *command)
 
 tf_status tf_serve_allows(tf *h, int argc, char *const argv[])
 {
+	TF_ENTRY_H(h);
 	if (role_allows((enum role)h->role, argc, argv))
 		return TF_OK;
 	tf_serve_refused(h, argv[0]);

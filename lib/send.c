@@ -19,6 +19,7 @@ static int still_pending(struct tf_sess *ss, void *ctx)
 
 tf_status tf_send(tf *h, const struct tf_send_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss = { 0 };
 	enum channel ch;
 	enum purpose p;

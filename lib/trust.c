@@ -19,6 +19,7 @@ static int one_line(const char *s)
 
 tf_status tf_trust_add(tf *h, const struct tf_trust_add_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	char token[TRUST_TOKEN_CHARS + 1] = "";
@@ -60,6 +61,7 @@ out:
 
 tf_status tf_trust_list(tf *h, const struct tf_trust_list_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	tf_status ret;
@@ -83,6 +85,7 @@ tf_status tf_trust_list(tf *h, const struct tf_trust_list_args *a, const struct 
 
 tf_status tf_trust_revoke(tf *h, const struct tf_trust_revoke_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss = { 0 };
 	unsigned n = 0;
 	json_object *o;

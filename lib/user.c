@@ -167,6 +167,7 @@ static tf_status service_password(tf *h, struct account *a, char pw[SERVICE_PW_L
 
 tf_status tf_user_add(tf *h, const struct tf_user_add_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct fields u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1 };
 	struct tf_sess ss = { 0 };
@@ -230,6 +231,7 @@ out:
 
 tf_status tf_user_rename(tf *h, const struct tf_user_rename_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss = { 0 };
 	struct acct_ref nref = { 0 };
 	json_object *o;
@@ -379,6 +381,7 @@ static void skip(void *ctx, const char *why)
 
 tf_status tf_user_list(tf *h, const struct tf_user_list_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct listing l = { .now = tf_now(h), .f = { .enabled = -1, .method = -1, .policy = -1 } };
 	struct org_index orgs = { 0 };
 	struct skips k = { h, 0 };
@@ -520,6 +523,7 @@ static json_object *show_json(const struct account *a, const struct policy_out *
 
 tf_status tf_user_show(tf *h, const struct tf_user_show_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss;
 	struct policy_out po;
@@ -537,6 +541,7 @@ tf_status tf_user_show(tf *h, const struct tf_user_show_args *a, const struct tf
 
 tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct fields u = { .pwlogin = toggle(a->password_login), .emailreset = toggle(a->email_reset),
 	                    .mustenrol = toggle(a->must_enrol) };
 	struct tf_sess ss = { 0 };
@@ -569,6 +574,7 @@ tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_s
 
 tf_status tf_user_del(tf *h, const struct tf_user_del_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss;
 	tf_status ret;
 	int st;
@@ -585,6 +591,7 @@ tf_status tf_user_del(tf *h, const struct tf_user_del_args *a, const struct tf_s
 
 tf_status tf_user_unlock(tf *h, const struct tf_user_unlock_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss;
 	tf_status ret;
 

@@ -21,6 +21,7 @@ static const char *method_of(const struct auth_outcome *res, struct account *a)
 
 tf_status tf_verify(tf *h, const struct tf_verify_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct attempt_opts o = { .event = "verify", .ip = a->ip, .allow_backup = 1,
 	                          .otc_purposes = 1u << P_LOGIN, .defer = 1 };
 	struct auth_outcome res;
@@ -68,6 +69,7 @@ out:
 
 tf_status tf_verify_password(tf *h, const struct tf_verify_password_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	unsigned after;

@@ -231,6 +231,7 @@ static json_object *options_json(tf *h, const struct account *a, const struct wa
 
 tf_status tf_webauthn_challenge(tf *h, const struct tf_webauthn_challenge_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	struct wa_conf c;
@@ -369,6 +370,7 @@ static const char *reg_check(struct account *a, const struct wa_conf *c, const s
 
 tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	struct wa_reg_in *in = calloc(1, sizeof *in);
@@ -450,6 +452,7 @@ out:
 
 tf_status tf_webauthn_list(tf *h, const struct tf_webauthn_list_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss = { 0 };
 	tf_status ret;
 
@@ -477,6 +480,7 @@ out:
 
 tf_status tf_webauthn_del(tf *h, const struct tf_webauthn_del_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct tf_sess ss = { 0 };
 	struct factor *f;
 	json_object *o;
@@ -598,6 +602,7 @@ static const char *login_check(struct account *a, const struct wa_conf *c, const
 
 tf_status tf_verify_assertion(tf *h, const struct tf_verify_assertion_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	struct wa_login_in *in = calloc(1, sizeof *in);

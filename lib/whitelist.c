@@ -127,6 +127,7 @@ static tf_status do_list(struct wl_entry *wl, unsigned *n, struct wl_op *op, int
 
 tf_status tf_whitelist_add(tf *h, const struct tf_whitelist_add_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct wl_op op = { .h = h, .out = out, .now = tf_now(h), .cidr = a->cidr, .note = a->note,
 	                    .ttl = a->ttl, .allow_broad = a->allow_broad };
 	json_object *o;
@@ -150,6 +151,7 @@ tf_status tf_whitelist_add(tf *h, const struct tf_whitelist_add_args *a, const s
 
 tf_status tf_whitelist_list(tf *h, const struct tf_whitelist_list_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct wl_op op = { .h = h, .out = out, .now = tf_now(h) };
 
 	return with_whitelist(h, a->name, a->org, do_list, &op, "whitelist.list");
@@ -157,6 +159,7 @@ tf_status tf_whitelist_list(tf *h, const struct tf_whitelist_list_args *a, const
 
 tf_status tf_whitelist_del(tf *h, const struct tf_whitelist_del_args *a, const struct tf_sink *out)
 {
+	TF_ENTRY(h, a);
 	struct wl_op op = { .h = h, .out = out, .now = tf_now(h), .cidr = a->cidr };
 	json_object *o;
 	tf_status ret;

@@ -840,6 +840,26 @@ static void test_threads(void)
 	check(once == rounds, "two threads, one code: accepted exactly once in %d of %d rounds", once, rounds);
 	check(replays == rounds, "and refused as a replay by the other in %d of %d rounds", replays, rounds);
 
+	/* NULL where a daemon's JSON lacked a field: a usage error, never a crash */
+	{
+		tf_status r1, r2, r3, r4, r5, r6, r7;
+
+		check(tf_open(&h, &o) == TF_OK, "a handle for NULL arguments");
+		r1 = tf_verify(NULL, &(struct tf_verify_args){ .name = "alice", .code = "123456" }, NULL);
+		r2 = tf_verify(h, NULL, NULL);
+		r3 = tf_verify(h, &(struct tf_verify_args){ .code = "123456" }, NULL);
+		r4 = tf_check(h, &(struct tf_check_args){ 0 }, NULL);
+		r5 = tf_enroll(h, &(struct tf_enroll_args){ 0 }, NULL);
+		r6 = tf_backup_issue(h, &(struct tf_backup_issue_args){ 0 }, NULL);
+		r7 = tf_send(h, &(struct tf_send_args){ 0 }, NULL);
+		check(r1 == TF_USAGE && r2 == TF_USAGE && r3 == TF_USAGE && r4 == TF_USAGE && r5 == TF_USAGE &&
+		      r6 == TF_USAGE && r7 == TF_USAGE,
+		      "NULL handle, arguments or name: TF_USAGE (%d %d %d %d %d %d %d)", r1, r2, r3, r4, r5, r6, r7);
+		check(tf_org_list(NULL, NULL) == TF_USAGE && tf_audit_verify(NULL, NULL) == TF_USAGE,
+		      "and for the use cases without arguments");
+		tf_close(&h);
+	}
+
 	/* a secret kept past its result: tf_secret_take, tf_secret_free */
 	{
 		tf_secret *tok = NULL;
