@@ -147,11 +147,14 @@ twofactl: $(CMD_SRC:.c=.o) libtwofactl.a .build-flags
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_SRC:.c=.o) libtwofactl.a $(LIBS)
 
+# The library is static only: its dependencies go in Requires and Libs, so
+# the documented `pkg-config --cflags --libs twofactl` links (and json-c's
+# json_object is in the header).
 twofactl.pc: Makefile .build-vars
 	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCLUDEDIR)' 'libdir=$(LIBDIR)' '' \
 	  'Name: twofactl' 'Description: two-factor accounts in an encrypted flat-file store' \
-	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
-	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -ltwofactl' 'Libs.private: -ldl' >$@
+	  'Version: $(VERSION)' 'Requires: $(PKGS)' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -ltwofactl -ldl -pthread' >$@
 
 # Rebuild what depends on the flags, the version, a path or a user when it
 # changes, as git does with GIT-CFLAGS: each file is rewritten only when its

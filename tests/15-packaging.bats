@@ -104,6 +104,34 @@ setup() {
 	assert_line --partial "installed-copy-marker"
 }
 
+@test "a C program links the installed library the documented way: pkg-config --cflags --libs twofactl" {
+	dest="$BATS_TEST_TMPDIR/root"
+	run -0 mk -s -C "$OUTSIDE" install DESTDIR="$dest" PREFIX=/usr
+	cat >"$BATS_TEST_TMPDIR/t.c" <<-'EOF'
+		#include <twofactl.h>
+		#include <stdio.h>
+		static int64_t clk(void *ctx) { (void)ctx; return 1800000000; }
+		int main(int argc, char **argv)
+		{
+			struct tf_options o = { .dir = argv[1], .clock = clk };
+			tf *h = NULL;
+			tf_status st = argc > 1 ? tf_create(&h, &o, NULL, NULL) : TF_USAGE;
+
+			if (!st)
+				st = tf_verify(h, &(struct tf_verify_args){ .name = "nobody", .code = "123456" }, NULL);
+			printf("%s\n", tf_status_word(st));
+			tf_close(&h);
+			return 0;
+		}
+	EOF
+	export PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig"
+	run -0 pkg-config --cflags --libs twofactl
+	# shellcheck disable=SC2046
+	run -0 cc -o "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/t.c" $(pkg-config --cflags --libs twofactl)
+	run -0 "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/store"
+	assert_output "not_found"
+}
+
 @test "the cron file goes where Debian's cron reads it and stands aside for systemd" {
 	dest="$BATS_TEST_TMPDIR/root"
 	run -0 mk -s -C "$OUTSIDE" install DESTDIR="$dest" PREFIX=/usr
