@@ -103,6 +103,11 @@ static tf_health_state examine(tf *h, struct scan *sc, json_object *problems, si
 			problem(problems, "the store is on a shared file system without %s: a stale or rolled-back "
 			        "record cannot be told from the current one (README, Several hosts)",
 			        !fs.xattrs ? "user attributes" : "O_DIRECT reads");
+		} else if (store_fs_info(h->s, &fs) == 0 && !fs.xattrs) {
+			if (state == TF_HEALTH_OK)
+				state = TF_HEALTH_WARNING;
+			problem(problems, "the store's file system keeps no user attributes: an old copy of a record "
+			        "put back cannot be told from the current one");
 		} else if (store_fs_info(h->s, &fs) == 0 && fs.xattrs && !fs.marked) {
 			if (state == TF_HEALTH_OK)
 				state = TF_HEALTH_WARNING;
