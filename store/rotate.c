@@ -108,9 +108,9 @@ static int add_file(struct store *s, struct st_audit_files *af, int dirfd, const
 	struct stat st;
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0)   /* a store always has audit.log: init writes its first line */
 		return errno == ENOENT && !strcmp(label, "audit.log")
-		               ? ST_OK : st_fail(s, ST_BAD, "cannot open '%s': %s", label, strerror(errno));
+		               ? st_audit_missing(s, "") : st_fail(s, ST_BAD, "cannot open '%s': %s", label, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return st_fail(s, ST_BAD, "'%s' is not a plain file", label);
