@@ -319,3 +319,12 @@ with open(sys.argv[2], "ab", buffering=0) as f:
 	run -0 tf config set audit.syslog off
 	run -2 tf config set audit.syslog relative/path
 }
+
+@test "a missing audit.log is not an empty one: verify, show and health say so" {
+	rm "$TWOFACTL_DIR/audit.log"
+	run -5 --separate-stderr tf audit verify
+	assert_equal "$stderr" "twofactl: audit verify: 'audit.log' is missing (restore it; an empty one starts a new chain)"
+	run -5 tf audit
+	run -2 tf health
+	assert_output --partial "'audit.log' is missing"
+}
