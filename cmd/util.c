@@ -368,12 +368,23 @@ static unsigned handle_refs;
 static int acquire_handle(unsigned flags);
 static void release_handle(void);
 
+/* What the library does not read from the environment: the command line does. */
+static void env_options(struct tf_options *o)
+{
+	const char *shared = getenv("TWOFACTL_SHARED");
+
+	o->passphrase_file = getenv("TWOFACTL_PASSPHRASE_FILE");
+	o->shared = shared && !strcmp(shared, "yes") ? TF_SHARED_YES
+	            : shared && !strcmp(shared, "no") ? TF_SHARED_NO : TF_SHARED_DETECT;
+}
+
 static int acquire_handle(unsigned flags)
 {
 	struct tf_options o = { .clock = cli_clock, .on_error = cli_error, .flags = flags };
 	const char *dir = store_dir();
 	int st;
 
+	env_options(&o);
 	if (g.serve) {   /* a request uses the server's store, at the real time unless admin */
 		if (g.dir && strcmp(g.dir, g.serve_dir))
 			return failw(EXIT_USAGE, "forbidden", "a request cannot name another store");
@@ -415,6 +426,7 @@ int open_handle_quiet(tf **h)
 	struct tf_options o = { .dir = store_dir(), .clock = cli_clock };
 	int st;
 
+	env_options(&o);
 	if (!g.batch && (st = act_as_store_owner(o.dir)))
 		return st;
 	st = tf_open(h, &o);
@@ -773,6 +785,7 @@ void cli_options(struct tf_options *o)
 	o->on_error = cli_error;
 	o->role = g.serve ? (tf_role)g.role : TF_ROLE_ADMIN;
 	o->caller_uid = g.caller_uid;
+	env_options(o);
 }
 
 void cli_close(tf *h)

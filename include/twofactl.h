@@ -79,6 +79,14 @@ struct tf_options {
 	const char *templates_dir; /* message templates; NULL: the store's templates.dir,
 	                              else the installed ones */
 	unsigned flags;           /* TF_OPEN_* */
+	/* What the library never reads from the environment itself: */
+	const char *passphrase_file; /* overrides the store's key.passphrase_file, or NULL
+	                                (the command line: $TWOFACTL_PASSPHRASE_FILE) */
+	enum {
+		TF_SHARED_DETECT = 0,     /* tell a shared file system by its type */
+		TF_SHARED_NO,
+		TF_SHARED_YES,            /* (the command line: $TWOFACTL_SHARED=yes|no) */
+	} shared;
 };
 
 /* Open the store even when its config is not as sealed (hand-edited, or

@@ -77,6 +77,7 @@ static int libs_ready(void)
 tf_status tf_open(tf **out, const struct tf_options *o)
 {
 	char err[512];
+	struct store_env env;
 	tf *h;
 	int st;
 
@@ -100,8 +101,10 @@ tf_status tf_open(tf **out, const struct tf_options *o)
 	h->templates_dir = o->templates_dir;
 	h->role = o->role == TF_ROLE_NONE ? TF_ROLE_ADMIN : o->role;
 	h->caller_uid = o->caller_uid;
-	if ((st = store_open_flags(o->dir, o->flags & TF_OPEN_ANY_CONFIG ? STORE_OPEN_ANY_CONFIG : 0,
-	                           &h->s, err, sizeof err)))
+	env.passphrase_file = o->passphrase_file;
+	env.shared = o->shared == TF_SHARED_YES ? 1 : o->shared == TF_SHARED_NO ? 0 : -1;
+	if ((st = store_open_env(o->dir, o->flags & TF_OPEN_ANY_CONFIG ? STORE_OPEN_ANY_CONFIG : 0, &env,
+	                         &h->s, err, sizeof err)))
 		return tf_fail(h, tf_status_of_store(st), NULL, "%s", err);
 	if (o->lock_timeout)
 		store_set_lock_timeout(h->s, (int)o->lock_timeout);

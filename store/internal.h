@@ -66,6 +66,7 @@ struct store {
 	int nsfd[NS_COUNT];
 	int lockfd;
 	char *path;
+	char *pass_env;         /* the opener's passphrase file (store_env), or NULL */
 	uint8_t *keys;          /* sodium_malloc: SK_COUNT subkeys */
 	char *cfg_key[MAX_CONFIG];
 	char *cfg_val[MAX_CONFIG];

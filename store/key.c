@@ -181,9 +181,7 @@ static int key_unwrap(const uint8_t in[WRAP_LEN], const char *pass, uint8_t *key
 
 static const char *passphrase_path(const struct store *s)
 {
-	const char *e = getenv("TWOFACTL_PASSPHRASE_FILE");
-
-	return e && *e ? e : store_config_get(s, "key.passphrase_file");
+	return s->pass_env ? s->pass_env : store_config_get(s, "key.passphrase_file");
 }
 
 /* The bytes of a key file for key: raw, or wrapped when the store is. */
@@ -324,6 +322,12 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 
 int store_open_flags(const char *dir, int flags, struct store **out, char *err, size_t errlen)
 {
+	return store_open_env(dir, flags, NULL, out, err, errlen);
+}
+
+int store_open_env(const char *dir, int flags, const struct store_env *env, struct store **out, char *err,
+                   size_t errlen)
+{
 	struct store *s = calloc(1, sizeof *s);
 	struct stat st;
 	const char *lt;
@@ -336,6 +340,10 @@ int store_open_flags(const char *dir, int flags, struct store **out, char *err, 
 	}
 	s->dirfd = s->lockfd = -1;
 	s->shared = s->direct = s->xattrs = s->marked = -1;
+	if (env && (env->shared == 0 || env->shared == 1))
+		s->shared = env->shared;
+	if (env && env->passphrase_file && *env->passphrase_file)
+		s->pass_env = strdup(env->passphrase_file);
 	for (int i = 0; i < NS_COUNT; i++)
 		s->nsfd[i] = -1;
 	s->lock_timeout = 15;
@@ -417,6 +425,7 @@ void store_close(struct store *s)
 		sodium_free(s->keys);
 	st_config_free(s);
 	free(s->path);
+	free(s->pass_env);
 	free(s);
 }
 

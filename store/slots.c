@@ -83,21 +83,17 @@ static int no_xattrs(int e)
 /* ---- the file system ---- */
 
 /* Other hosts may write behind a cache: FUSE (GlusterFS, ...), NFS, SMB,
- * Ceph, GFS2, OCFS2, 9P, AFS; TWOFACTL_SHARED=yes|no says so instead. */
+ * Ceph, GFS2, OCFS2, 9P, AFS; the opener may say so instead (store_env). */
 int st_shared(struct store *s)
 {
 	static const unsigned long net[] = { 0x65735546, 0x6969, 0x517b, 0xff534d42, 0xfe534d42,
 	                                     0x00c36400, 0x01161970, 0x7461636f, 0x01021997, 0x5346414f };
-	const char *e;
 	struct statfs sf;
 
 	if (s->shared >= 0)
 		return s->shared;
-	e = getenv("TWOFACTL_SHARED");
 	s->shared = 0;
-	if (e && (!strcmp(e, "yes") || !strcmp(e, "no"))) {
-		s->shared = !strcmp(e, "yes");
-	} else if (fstatfs(s->dirfd, &sf) == 0) {
+	if (fstatfs(s->dirfd, &sf) == 0) {
 		for (size_t i = 0; i < sizeof net / sizeof net[0]; i++)
 			if ((unsigned long)sf.f_type == net[i])
 				s->shared = 1;

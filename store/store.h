@@ -65,6 +65,16 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen) SW
  * refuses such a store (exit 5). */
 #define STORE_OPEN_ANY_CONFIG 1
 int store_open_flags(const char *dir, int flags, struct store **out, char *err, size_t errlen) SWUR;
+/* What the opener knows of its environment, where the store must not read
+ * it (a library in a host process): a passphrase file that overrides
+ * key.passphrase_file, and whether the file system is shared (-1: tell
+ * from the file system; 0 or 1: say so). */
+struct store_env {
+	const char *passphrase_file;
+	int shared;
+};
+int store_open_env(const char *dir, int flags, const struct store_env *env, struct store **out, char *err,
+                   size_t errlen) SWUR;
 void store_close(struct store *s);
 const char *store_error(const struct store *s);   /* detail of the last failure */
 const char *store_path(const struct store *s);
