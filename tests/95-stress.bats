@@ -163,14 +163,19 @@ setup() {
 	) &
 	pid=$!
 	: >"$BATS_TEST_TMPDIR/cmdlines"
+	# every process's command line, one per line (other processes of the
+	# machine are kept out below: only twofactl's own are looked at)
 	for i in $(seq 400); do
-		cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' ' >>"$BATS_TEST_TMPDIR/cmdlines" || true
+		for f in /proc/[0-9]*/cmdline; do
+			tr '\0' ' ' <"$f" 2>/dev/null && echo
+		done >>"$BATS_TEST_TMPDIR/cmdlines" || true
 		kill -0 $pid 2>/dev/null || break
 	done
 	wait $pid
-	grep -q "verify acct0" "$BATS_TEST_TMPDIR/cmdlines" || skip "no sample caught a verify"
+	grep -F "$TWOFACTL" "$BATS_TEST_TMPDIR/cmdlines" >"$BATS_TEST_TMPDIR/ours" || true
+	grep -q "verify acct0" "$BATS_TEST_TMPDIR/ours" || skip "no sample caught a verify"
 	for c in $codes; do
-		run -1 grep -q -- "$c" "$BATS_TEST_TMPDIR/cmdlines"
+		run -1 grep -qw -- "$c" "$BATS_TEST_TMPDIR/ours"   # a code as an argument of its own
 	done
 }
 

@@ -62,7 +62,13 @@ waited_through_rekey() {
 	holder=$(hold_store_lock)
 	"$TWOFACTL" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" </dev/null &
 	pid=$!
-	sleep 0.3
+	# until it waits for the lock (the bounded poll sleeps between tries),
+	# with the key it opened the store with: however loaded the machine is
+	for _ in $(seq 200); do
+		grep -q nanosleep "/proc/$pid/wchan" 2>/dev/null && break
+		sleep 0.05
+	done
+	sleep 0.1
 	swap_in_rekeyed
 	before=$(store_digest)
 	kill "$holder"
