@@ -165,12 +165,20 @@ setup() {
 	: >"$BATS_TEST_TMPDIR/cmdlines"
 	# every process's command line, one per line (other processes of the
 	# machine are kept out below: only twofactl's own are looked at)
-	for i in $(seq 400); do
-		for f in /proc/[0-9]*/cmdline; do
-			tr '\0' ' ' <"$f" 2>/dev/null && echo
-		done >>"$BATS_TEST_TMPDIR/cmdlines" || true
-		kill -0 $pid 2>/dev/null || break
-	done
+	/usr/bin/python3 -c '
+import glob, os, sys
+pid, out = int(sys.argv[1]), open(sys.argv[2], "w")
+for _ in range(2000):
+    for f in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            out.write(open(f, "rb").read().replace(b"\0", b" ").decode("utf-8", "replace") + "\n")
+        except OSError:
+            pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        break
+' "$pid" "$BATS_TEST_TMPDIR/cmdlines"
 	wait $pid
 	grep -F "$TWOFACTL" "$BATS_TEST_TMPDIR/cmdlines" >"$BATS_TEST_TMPDIR/ours" || true
 	grep -q "verify acct0" "$BATS_TEST_TMPDIR/ours" || skip "no sample caught a verify"
