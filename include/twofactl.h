@@ -92,6 +92,9 @@ struct tf_options {
 /* Open the store even when its config is not as sealed (hand-edited, or
  * from before seals): for config diff/accept and fsck, which report it. */
 #define TF_OPEN_ANY_CONFIG 1u
+/* Every audit line carries the caller's uid and role (fields "uid",
+ * "role"): for a front end that serves others (twofactl serve). */
+#define TF_OPEN_AUDIT_CALLER 2u
 
 /* Results: every use case hands what it found or made to the caller's
  * sink, one JSON object at a time (lists stream, one object per item).
@@ -143,14 +146,17 @@ const char *tf_error_message(const tf *h);
 int64_t tf_now(const tf *h);
 
 /* Where the requests come from, recorded with every audit line from now
- * on: the PAM service (sshd, sudo) and the remote host; NULL clears. */
+ * on: the PAM service (sshd, sudo) and the remote host; NULL clears.
+ * Refused (TF_USAGE, word "forbidden", audited) for TF_ROLE_FRONTEND:
+ * a web application does not speak in sshd's name. */
 tf_status tf_set_origin(tf *h, const char *service, const char *rhost) TF_WUR;
 
 /* serve: who the caller is, by the store's role.* keys (the store's owner
  * is an administrator, and root too unless role.admin is set; role.admin,
  * role.frontend and role.pam name users, uids and @groups). The handle
  * takes the role and the uid: from then on the library refuses what the
- * role may not do, and audits the refusal with the uid. */
+ * role may not do, audits the refusal with the uid, and every audit line
+ * carries the uid and the role (as TF_OPEN_AUDIT_CALLER). */
 tf_status tf_identify(tf *h, uint32_t uid, const uint32_t *gids, size_t ngids, tf_role *role) TF_WUR;
 
 /* serve: may the handle's role run this request (argv[0] the command,
