@@ -690,6 +690,30 @@ int get_code(const char *arg, char *buf, size_t cap)
 	return EXIT_OK;
 }
 
+int read_stepup(char *buf, size_t cap, int before_json)
+{
+	int any;
+
+	buf[0] = '\0';
+	/* the command line is an administrator's: never asked */
+	if (!g.serve || g.role == ROLE_ADMIN)
+		return EXIT_OK;
+	/* a registration that follows on stdin starts with '{', a code never */
+	if (before_json && g.in_mem && g.in_pos < g.in_len && g.in_buf[g.in_pos] == '{')
+		return EXIT_OK;
+	switch (read_line(buf, cap, &any)) {
+	case LINE_ERROR:
+		return fail(EXIT_USAGE, "cannot read the code from standard input: %s", strerror(errno));
+	case LINE_NUL:
+		return fail(EXIT_USAGE, "the code on standard input is malformed (NUL byte)");
+	case LINE_LONG:
+		return fail(EXIT_USAGE, "the code on standard input is too long");
+	case LINE_OK:
+		break;
+	}
+	return EXIT_OK;
+}
+
 void skipped_record(void *ctx, const char *why)
 {
 	struct skipped *k = ctx;

@@ -59,6 +59,16 @@ typedef enum tf_role {
 	TF_ROLE_ADMIN,
 } tf_role;
 
+/* Step-up: a caller that is not an administrator who adds or re-points a
+ * factor of an account that has an active one (backup issue, enroll,
+ * webauthn register, user set of --email or --phone, user rename,
+ * whitelist add for an account) gives a current code of one of its active
+ * factors in the use case's `stepup` field: a TOTP/HOTP code, a login code
+ * sent by email or SMS, or a backup code. It is checked as verify checks
+ * it (the same failure budget and lockout, replays refused) and spent.
+ * Without one the answer is TF_USAGE with the word "code_required"; an
+ * account with no active factor (a first enrolment) needs none. */
+
 /* The clock: seconds since 1970. The command line passes --at or the
  * real time; a long-running caller a function that reads the clock. */
 typedef int64_t (*tf_clock_fn)(void *ctx);
@@ -323,6 +333,7 @@ struct tf_webauthn_register_args {
 	const char *name;
 	const char *registration;   /* the PublicKeyCredential as JSON text */
 	const char *label;          /* NULL: the registration's "label", if any */
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a,
                                const struct tf_sink *out) TF_WUR;
@@ -426,6 +437,7 @@ struct tf_user_set_args {
 	tf_toggle password_login;   /* off: only a linked OpenID Connect identity logs in */
 	tf_toggle email_reset;      /* off: reset send refuses; a link already sent dies */
 	tf_toggle must_enrol;
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_sink *out) TF_WUR;
 
@@ -447,6 +459,7 @@ tf_status tf_user_unlock(tf *h, const struct tf_user_unlock_args *a, const struc
 struct tf_user_rename_args {
 	const char *name;
 	const char *new_name;
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_user_rename(tf *h, const struct tf_user_rename_args *a, const struct tf_sink *out) TF_WUR;
 
@@ -636,6 +649,7 @@ struct tf_enroll_args {
 	unsigned period;            /* TOTP: 10 to 300 seconds; 0: 30 */
 	const char *issuer;         /* apps: shown in the app; NULL: config issuer */
 	const char *label;          /* NULL: none; one line of at most 64 bytes */
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_enroll(tf *h, const struct tf_enroll_args *a, const struct tf_sink *out) TF_WUR;
 
@@ -703,6 +717,7 @@ tf_status tf_code(tf *h, const struct tf_code_args *a, const struct tf_sink *out
 struct tf_backup_issue_args {
 	const char *name;
 	unsigned count;             /* 1 to 20; 0: 10 */
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_backup_issue(tf *h, const struct tf_backup_issue_args *a, const struct tf_sink *out) TF_WUR;
 
@@ -759,6 +774,7 @@ struct tf_whitelist_add_args {
 	const char *note;           /* NULL: none */
 	int org;
 	int allow_broad;
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_whitelist_add(tf *h, const struct tf_whitelist_add_args *a, const struct tf_sink *out) TF_WUR;
 
