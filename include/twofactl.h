@@ -13,8 +13,8 @@
  *     the command line (DESIGN.md), and is warn_unused_result;
  *   - on failure, tf_error_word() gives a stable word ("rejected",
  *     "replayed", "locked", "rate_limited", "not_found", "usage", "store",
- *     "delivery", "busy", "forbidden", ...) and tf_error_message() one line
- *     a caller may print after its own prefix;
+ *     "delivery", "busy", "forbidden", "code_required", ...) and
+ *     tf_error_message() one line a caller may print after its own prefix;
  *   - results that carry a secret (keys, backup codes, tokens, passwords)
  *     are in locked, wiped memory and freed with their _free function, which
  *     takes the address of the pointer and sets it to NULL;
