@@ -574,6 +574,7 @@ static tf_status repoint(tf *h, struct account *a, enum channel ch, const char *
 		               "clearing its %s", channel_name(ch), ch == CH_EMAIL ? "address" : "number");
 	f->status = FS_PENDING;
 	f->created = tf_now(h);
+	a->last_sent[ch][P_ENROLL] = 0;   /* that slot was the old destination's */
 	r->fid = f->id;
 	snprintf(r->old, sizeof r->old, "%s", cur);
 	return TF_OK;
