@@ -75,16 +75,17 @@ static void render_issue(json_object *o)
 static int backup_issue(int argc, char **argv)
 {
 	struct backup_args a = { .count = ACCT_BACKUP_DEFAULT };
+	char code[STEPUP_MAX];
 	tf *h = NULL;
 	int ret;
 
 	CMD_PARSE(&issue_argp, argc, argv, &a);
 	set_ctx("backup issue %s", safe(a.name));
-	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
-		return ret;
-	ret = tf_backup_issue(h, &(struct tf_backup_issue_args){ .name = a.name, .count = a.count },
-	                      CLI_SINK(render_issue));
+	if (!(ret = check_name(a.name)) && !(ret = read_stepup(code, sizeof code, 0)) && !(ret = cli_open(&h)))
+		ret = tf_backup_issue(h, &(struct tf_backup_issue_args){ .name = a.name, .count = a.count,
+		                      .stepup = code }, CLI_SINK(render_issue));
 	cli_close(h);
+	sodium_memzero(code, sizeof code);
 	return ret;
 }
 

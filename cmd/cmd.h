@@ -173,6 +173,14 @@ char *read_input(const char *file, size_t max);
 /* A code from argv, or from stdin when absent or "-". */
 int get_code(const char *arg, char *buf, size_t cap);
 
+/* The step-up code (include/twofactl.h) of a change to an account's
+ * factors: inside serve, for a caller that is not an administrator, the
+ * first line of standard input ("" when there is none). before_json: a
+ * JSON text follows on stdin (webauthn register), so a first line that
+ * starts with '{' is no code. The caller wipes buf. */
+#define STEPUP_MAX (CODE_MAX_INPUT + 2)
+int read_stepup(char *buf, size_t cap, int before_json);
+
 /* store_scan's report of a record it skipped: one line on stderr, and
  * counted; the command answers 5 at the end (skipped_end). */
 struct skipped {

@@ -391,14 +391,16 @@ static void render_channel(json_object *o)
 
 static int enroll_channel(const struct enroll_args *a)
 {
+	char code[STEPUP_MAX];
 	tf *h = NULL;
 	int ret;
 
-	if ((ret = check_name(a->name)) || (ret = cli_open(&h)))
-		return ret;
-	ret = tf_enroll(h, &(struct tf_enroll_args){ .name = a->name, .method = a->method, .label = a->label },
-	                &(const struct tf_sink){ result_without_to, NULL, &(struct cli_out){ render_channel } });
+	if (!(ret = check_name(a->name)) && !(ret = read_stepup(code, sizeof code, 0)) && !(ret = cli_open(&h)))
+		ret = tf_enroll(h, &(struct tf_enroll_args){ .name = a->name, .method = a->method, .label = a->label,
+		                .stepup = code },
+		                &(const struct tf_sink){ result_without_to, NULL, &(struct cli_out){ render_channel } });
 	cli_close(h);
+	sodium_memzero(code, sizeof code);
 	return ret;
 }
 
@@ -406,6 +408,7 @@ int cmd_enroll(int argc, char **argv)
 {
 	struct enroll_args a = { .method = TF_METHOD_TOTP, .digits = 6, .period = 30, .max_args = 1 };
 	struct present_out p = { .a = &a, .fd = -1 };
+	char code[STEPUP_MAX] = "";
 	tf *h = NULL;
 	int ret;
 
@@ -417,14 +420,16 @@ int cmd_enroll(int argc, char **argv)
 			            a.method == TF_METHOD_EMAIL ? "email" : "sms");
 		return enroll_channel(&a);
 	}
-	if ((ret = check_name(a.name)) || (ret = prepare_qr(&a, &p.fd)))
-		return ret;
+	if ((ret = check_name(a.name)) || (ret = read_stepup(code, sizeof code, 0)) || (ret = prepare_qr(&a, &p.fd)))
+		goto out;
 	if (!(ret = cli_open(&h)))
 		ret = tf_enroll(h, &(struct tf_enroll_args){ .name = a.name, .method = a.method, .algo = a.algo,
-		                .digits = a.digits, .period = a.period, .issuer = a.issuer, .label = a.label },
-		                &(const struct tf_sink){ present_result, NULL, &p });
+		                .digits = a.digits, .period = a.period, .issuer = a.issuer, .label = a.label,
+		                .stepup = code }, &(const struct tf_sink){ present_result, NULL, &p });
 	cli_close(h);
 	abandon_qr(&a, &p.fd);
+out:
+	sodium_memzero(code, sizeof code);
 	return ret;
 }
 

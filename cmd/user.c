@@ -227,17 +227,19 @@ static void render_set(json_object *o)
 static int user_set(int argc, char **argv)
 {
 	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1 };
+	char code[STEPUP_MAX];
 	tf *h = NULL;
 	int ret;
 
 	CMD_PARSE(&set_argp, argc, argv, &u);
 	set_ctx("user set %s", safe(u.name));
-	if (!(ret = cli_open(&h)))
+	if (!(ret = read_stepup(code, sizeof code, 0)) && !(ret = cli_open(&h)))
 		ret = tf_user_set(h, &(struct tf_user_set_args){ .name = u.name, .email = u.email, .phone = u.phone,
 		                  .org = u.org, .lang = u.lang, .twofa = twofa_of(u.twofa),
 		                  .password_login = toggle(u.pwlogin), .email_reset = toggle(u.emailreset),
-		                  .must_enrol = toggle(u.mustenrol) }, CLI_SINK(render_set));
+		                  .must_enrol = toggle(u.mustenrol), .stepup = code }, CLI_SINK(render_set));
 	cli_close(h);
+	sodium_memzero(code, sizeof code);
 	return ret;
 }
 
@@ -526,6 +528,7 @@ static void render_rename(json_object *o)
 static int user_rename(int argc, char **argv)
 {
 	struct user_args u = { .pwlogin = -1, .emailreset = -1, .mustenrol = -1, .twofa = -1, .maxargs = 1 };
+	char code[STEPUP_MAX] = "";
 	tf *h = NULL;
 	int ret;
 
@@ -533,12 +536,14 @@ static int user_rename(int argc, char **argv)
 	if (!u.newname)
 		return fail(EXIT_USAGE, "missing NEW name");
 	set_ctx("user rename %s", safe(u.name));
-	if ((ret = check_name(u.newname)))
-		return ret;
+	if ((ret = check_name(u.newname)) || (ret = read_stepup(code, sizeof code, 0)))
+		goto out;
 	if (!(ret = cli_open(&h)))
-		ret = tf_user_rename(h, &(struct tf_user_rename_args){ .name = u.name, .new_name = u.newname },
-		                     CLI_SINK(render_rename));
+		ret = tf_user_rename(h, &(struct tf_user_rename_args){ .name = u.name, .new_name = u.newname,
+		                     .stepup = code }, CLI_SINK(render_rename));
 	cli_close(h);
+out:
+	sodium_memzero(code, sizeof code);
 	return ret;
 }
 

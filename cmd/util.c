@@ -97,6 +97,62 @@ error_t parse_no_args(int key, char *arg, struct argp_state *state)
 	return ARGP_ERR_UNKNOWN;
 }
 
+/* getopt's own complaint (an unknown option, a missing argument) goes to
+ * standard error before argp gives up, and nowhere else: while a command's
+ * options are parsed, standard error passes through this note, which
+ * records the first line as the usage error's message (its "twofactl CMD: "
+ * prefix dropped), so --json's error object and serve's answer say what
+ * was wrong, as the text does. */
+struct parse_note {
+	FILE *to;
+	const char *prefix;
+	char line[256];
+	size_t n;
+	int done;
+};
+
+static ssize_t note_write(void *c, const char *buf, size_t size)
+{
+	struct parse_note *pn = c;
+
+	for (size_t i = 0; i < size && !pn->done; i++) {
+		if (buf[i] != '\n') {
+			if (pn->n + 1 < sizeof pn->line)
+				pn->line[pn->n++] = buf[i];
+			continue;
+		}
+		pn->line[pn->n] = '\0';
+		pn->done = 1;
+		if (!g.err_word && pn->n) {
+			const char *m = pn->line;
+			size_t pl = strlen(pn->prefix);
+
+			if (!strncmp(m, pn->prefix, pl) && !strncmp(m + pl, ": ", 2))
+				m += pl + 2;
+			set_error("usage", "%s", m);
+		}
+	}
+	return fwrite(buf, 1, size, pn->to) == size ? (ssize_t)size : -1;
+}
+
+static int noted_parse(const struct argp *argp, int argc, char **argv, unsigned flags, void *input)
+{
+	struct parse_note pn = { .to = stderr, .prefix = argv[0] };
+	FILE *f = fopencookie(&pn, "w", (cookie_io_functions_t){ .write = note_write });
+	int r;
+
+	if (f) {
+		setvbuf(f, NULL, _IONBF, 0);
+		stderr = f;
+	}
+	r = argp_parse(argp, argc, argv, flags, NULL, input);   /* may exit: pn lives on */
+	if (f) {
+		stderr = pn.to;
+		fclose(f);
+	}
+	return r;
+}
+
 int cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	FILE *out = stdout, *err = stderr;
@@ -107,7 +163,7 @@ int cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 		return CMD_PARSED;
 	}
 	if (!g.batch) {
-		argp_parse(argp, argc, argv, 0, NULL, input);
+		noted_parse(argp, argc, argv, 0, input);
 		/* the command line is whole: -d is known, nothing is open yet
 		 * (inside batch and serve, the first command did this) */
 		return act_as_store_owner(store_dir());
@@ -115,7 +171,7 @@ int cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 	/* getopt says a bad option on stderr itself: the line's, for the parse */
 	stdout = g.out;
 	stderr = g.err;
-	e = argp_parse(argp, argc, argv, ARGP_NO_EXIT, NULL, input);
+	e = noted_parse(argp, argc, argv, ARGP_NO_EXIT, input);
 	stdout = out;
 	stderr = err;
 	return e ? EXIT_USAGE : EXIT_OK;
@@ -631,6 +687,30 @@ int get_code(const char *arg, char *buf, size_t cap)
 	if (strlen(arg) >= cap)
 		return fail(EXIT_USAGE, "malformed code: too long");
 	memcpy(buf, arg, strlen(arg) + 1);
+	return EXIT_OK;
+}
+
+int read_stepup(char *buf, size_t cap, int before_json)
+{
+	int any;
+
+	buf[0] = '\0';
+	/* the command line is an administrator's: never asked */
+	if (!g.serve || g.role == ROLE_ADMIN)
+		return EXIT_OK;
+	/* a registration that follows on stdin starts with '{', a code never */
+	if (before_json && g.in_mem && g.in_pos < g.in_len && g.in_buf[g.in_pos] == '{')
+		return EXIT_OK;
+	switch (read_line(buf, cap, &any)) {
+	case LINE_ERROR:
+		return fail(EXIT_USAGE, "cannot read the code from standard input: %s", strerror(errno));
+	case LINE_NUL:
+		return fail(EXIT_USAGE, "the code on standard input is malformed (NUL byte)");
+	case LINE_LONG:
+		return fail(EXIT_USAGE, "the code on standard input is too long");
+	case LINE_OK:
+		break;
+	}
 	return EXIT_OK;
 }
 

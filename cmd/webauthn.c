@@ -138,22 +138,27 @@ static int wa_register(int argc, char **argv)
 {
 	struct wa_args a = { 0 };
 	const char *file;
-	char *text;
+	char *text, code[STEPUP_MAX];
 	tf *h = NULL;
 	int ret;
 
 	CMD_PARSE(&reg_argp, argc, argv, &a);
 	set_ctx("webauthn register %s", safe(a.name));
-	if ((ret = check_name(a.name)))
+	/* the step-up code, if any, is the line before the registration */
+	if ((ret = check_name(a.name)) || (ret = read_stepup(code, sizeof code, !a.file)))
 		return ret;
 	file = a.file ? a.file : "-";
-	if (!(text = read_input(file, 65536)))
+	if (!(text = read_input(file, 65536))) {
+		sodium_memzero(code, sizeof code);
 		return fail(EXIT_USAGE, "cannot read the registration from '%s': %s", a.file ? safe(a.file) : "-",
 		            strerror(errno));
+	}
 	if (!(ret = cli_open(&h)))
 		ret = tf_webauthn_register(h, &(struct tf_webauthn_register_args){ .name = a.name,
-		                           .registration = text, .label = a.label }, CLI_SINK(render_register));
+		                           .registration = text, .label = a.label, .stepup = code },
+		                           CLI_SINK(render_register));
 	cli_close(h);
+	sodium_memzero(code, sizeof code);
 	sodium_memzero(text, strlen(text));
 	free(text);
 	return ret;

@@ -4,6 +4,7 @@
 #include "core/timefmt.h"
 
 #include <stdio.h>
+#include <sodium.h>
 #include <string.h>
 
 struct wl_args {
@@ -128,16 +129,18 @@ static int open_for(const struct wl_args *a, tf **h)
 static int wl_add_cmd(int argc, char **argv)
 {
 	struct wl_args a = { .want = 2 };
+	char code[STEPUP_MAX];
 	tf *h = NULL;
 	int ret;
 
 	CMD_PARSE(&add_argp, argc, argv, &a);
 	set_ctx("whitelist add %s", safe(a.name));
-	if (!(ret = open_for(&a, &h)))
+	if (!(ret = read_stepup(code, sizeof code, 0)) && !(ret = open_for(&a, &h)))
 		ret = tf_whitelist_add(h, &(struct tf_whitelist_add_args){ .name = a.name, .cidr = a.cidr,
-		                       .ttl = a.ttl, .note = a.note, .org = a.org, .allow_broad = a.broad },
-		                       CLI_SINK(render_add));
+		                       .ttl = a.ttl, .note = a.note, .org = a.org, .allow_broad = a.broad,
+		                       .stepup = code }, CLI_SINK(render_add));
 	cli_close(h);
+	sodium_memzero(code, sizeof code);
 	return ret;
 }
 

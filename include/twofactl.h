@@ -13,8 +13,8 @@
  *     the command line (DESIGN.md), and is warn_unused_result;
  *   - on failure, tf_error_word() gives a stable word ("rejected",
  *     "replayed", "locked", "rate_limited", "not_found", "usage", "store",
- *     "delivery", "busy", "forbidden", ...) and tf_error_message() one line
- *     a caller may print after its own prefix;
+ *     "delivery", "busy", "forbidden", "code_required", ...) and
+ *     tf_error_message() one line a caller may print after its own prefix;
  *   - results that carry a secret (keys, backup codes, tokens, passwords)
  *     are in locked, wiped memory and freed with their _free function, which
  *     takes the address of the pointer and sets it to NULL;
@@ -59,6 +59,16 @@ typedef enum tf_role {
 	TF_ROLE_ADMIN,
 } tf_role;
 
+/* Step-up: a caller that is not an administrator who adds or re-points a
+ * factor of an account that has an active one (backup issue, enroll,
+ * webauthn register, user set of --email or --phone, user rename,
+ * whitelist add for an account) gives a current code of one of its active
+ * factors in the use case's `stepup` field: a TOTP/HOTP code, a login code
+ * sent by email or SMS, or a backup code. It is checked as verify checks
+ * it (the same failure budget and lockout, replays refused) and spent.
+ * Without one the answer is TF_USAGE with the word "code_required"; an
+ * account with no active factor (a first enrolment) needs none. */
+
 /* The clock: seconds since 1970. The command line passes --at or the
  * real time; a long-running caller a function that reads the clock. */
 typedef int64_t (*tf_clock_fn)(void *ctx);
@@ -92,6 +102,9 @@ struct tf_options {
 /* Open the store even when its config is not as sealed (hand-edited, or
  * from before seals): for config diff/accept and fsck, which report it. */
 #define TF_OPEN_ANY_CONFIG 1u
+/* Every audit line carries the caller's uid and role (fields "uid",
+ * "role"): for a front end that serves others (twofactl serve). */
+#define TF_OPEN_AUDIT_CALLER 2u
 
 /* Results: every use case hands what it found or made to the caller's
  * sink, one JSON object at a time (lists stream, one object per item).
@@ -143,14 +156,17 @@ const char *tf_error_message(const tf *h);
 int64_t tf_now(const tf *h);
 
 /* Where the requests come from, recorded with every audit line from now
- * on: the PAM service (sshd, sudo) and the remote host; NULL clears. */
+ * on: the PAM service (sshd, sudo) and the remote host; NULL clears.
+ * Refused (TF_USAGE, word "forbidden", audited) for TF_ROLE_FRONTEND:
+ * a web application does not speak in sshd's name. */
 tf_status tf_set_origin(tf *h, const char *service, const char *rhost) TF_WUR;
 
 /* serve: who the caller is, by the store's role.* keys (the store's owner
  * is an administrator, and root too unless role.admin is set; role.admin,
  * role.frontend and role.pam name users, uids and @groups). The handle
  * takes the role and the uid: from then on the library refuses what the
- * role may not do, and audits the refusal with the uid. */
+ * role may not do, audits the refusal with the uid, and every audit line
+ * carries the uid and the role (as TF_OPEN_AUDIT_CALLER). */
 tf_status tf_identify(tf *h, uint32_t uid, const uint32_t *gids, size_t ngids, tf_role *role) TF_WUR;
 
 /* serve: may the handle's role run this request (argv[0] the command,
@@ -317,6 +333,7 @@ struct tf_webauthn_register_args {
 	const char *name;
 	const char *registration;   /* the PublicKeyCredential as JSON text */
 	const char *label;          /* NULL: the registration's "label", if any */
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a,
                                const struct tf_sink *out) TF_WUR;
@@ -420,6 +437,7 @@ struct tf_user_set_args {
 	tf_toggle password_login;   /* off: only a linked OpenID Connect identity logs in */
 	tf_toggle email_reset;      /* off: reset send refuses; a link already sent dies */
 	tf_toggle must_enrol;
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_sink *out) TF_WUR;
 
@@ -441,6 +459,7 @@ tf_status tf_user_unlock(tf *h, const struct tf_user_unlock_args *a, const struc
 struct tf_user_rename_args {
 	const char *name;
 	const char *new_name;
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_user_rename(tf *h, const struct tf_user_rename_args *a, const struct tf_sink *out) TF_WUR;
 
@@ -630,6 +649,7 @@ struct tf_enroll_args {
 	unsigned period;            /* TOTP: 10 to 300 seconds; 0: 30 */
 	const char *issuer;         /* apps: shown in the app; NULL: config issuer */
 	const char *label;          /* NULL: none; one line of at most 64 bytes */
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_enroll(tf *h, const struct tf_enroll_args *a, const struct tf_sink *out) TF_WUR;
 
@@ -697,6 +717,7 @@ tf_status tf_code(tf *h, const struct tf_code_args *a, const struct tf_sink *out
 struct tf_backup_issue_args {
 	const char *name;
 	unsigned count;             /* 1 to 20; 0: 10 */
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_backup_issue(tf *h, const struct tf_backup_issue_args *a, const struct tf_sink *out) TF_WUR;
 
@@ -753,6 +774,7 @@ struct tf_whitelist_add_args {
 	const char *note;           /* NULL: none */
 	int org;
 	int allow_broad;
+	const char *stepup;         /* a step-up code (above), or NULL; a secret */
 };
 tf_status tf_whitelist_add(tf *h, const struct tf_whitelist_add_args *a, const struct tf_sink *out) TF_WUR;
 

@@ -18,7 +18,7 @@ tf_status tf_backup_issue(tf *h, const struct tf_backup_issue_args *a, const str
 
 	if (count > ACCT_MAX_BACKUP)
 		return tf_fail(h, TF_USAGE, NULL, "--count: '%u' is not a number from 1 to %d", count, ACCT_MAX_BACKUP);
-	if ((ret = tf_sess_begin(h, &ss, a->name)))
+	if ((ret = tf_sess_begin(h, &ss, a->name)) || (ret = stepup(&ss, a->stepup, "backup issue")))
 		goto out;
 	codes = sodium_malloc(sizeof *codes * count);
 	if (!codes || auth_issue_backup(ss.a, count, ss.a->code_key, tf_acct_ctx(&ss), codes, now)) {

@@ -40,6 +40,12 @@ tf_status tf_audit(tf *h, const char *event, const char *name, const char *resul
 		json_object_object_add(o, "rhost", json_object_new_string(h->rhost));
 	if (detail)
 		json_object_object_add(o, "detail", json_object_new_string(detail));
+	if (h->audit_caller) {
+		json_object_object_add(o, "uid", json_object_new_int64(h->caller_uid));
+		json_object_object_add(o, "role", json_object_new_string(
+			h->role == TF_ROLE_ADMIN ? "admin" : h->role == TF_ROLE_FRONTEND ? "frontend" :
+			h->role == TF_ROLE_PAM ? "pam" : "none"));
+	}
 	st = store_audit(h->s, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	if (!st)
 		tf_syslog_copy(h, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));

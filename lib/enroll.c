@@ -145,6 +145,8 @@ static tf_status enroll_channel(tf *h, const struct tf_enroll_args *a, enum fact
 		ret = tf_fail(h, TF_USAGE, NULL, "%s is already an active method", channel_name(ce.ch));
 		goto out;
 	}
+	if ((ret = stepup(&ss, a->stepup, "enroll")))
+		goto out;
 	if (!destination(h, ss.a, ce.ch)) {
 		ret = TF_NEED_ENROL;
 		goto out;
@@ -204,7 +206,7 @@ tf_status tf_enroll(tf *h, const struct tf_enroll_args *a, const struct tf_sink 
 		return tf_fail(h, TF_USAGE, NULL, "--period: '%u' is not a number of seconds from 10 to 300", period);
 	if ((ret = check_issuer(h, a->issuer)))
 		return ret;
-	if ((ret = tf_sess_begin(h, &ss, a->name)))
+	if ((ret = tf_sess_begin(h, &ss, a->name)) || (ret = stepup(&ss, a->stepup, "enroll")))
 		goto out;
 	/* A new enrolment of the same kind replaces one still pending. */
 	for (unsigned i = ss.a->nf; i-- > 0;)

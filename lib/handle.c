@@ -101,6 +101,7 @@ tf_status tf_open(tf **out, const struct tf_options *o)
 	h->templates_dir = o->templates_dir;
 	h->role = o->role == TF_ROLE_NONE ? TF_ROLE_ADMIN : o->role;
 	h->caller_uid = o->caller_uid;
+	h->audit_caller = (o->flags & TF_OPEN_AUDIT_CALLER) != 0;
 	env.passphrase_file = o->passphrase_file;
 	env.shared = o->shared == TF_SHARED_YES ? 1 : o->shared == TF_SHARED_NO ? 0 : -1;
 	if ((st = store_open_env(o->dir, o->flags & TF_OPEN_ANY_CONFIG ? STORE_OPEN_ANY_CONFIG : 0, &env,
@@ -163,6 +164,15 @@ tf_status tf_set_origin(tf *h, const char *service, const char *rhost)
 	TF_ENTRY_H(h);
 	if ((service && !service_name_valid(service)) || (rhost && !rhost_valid(rhost)))
 		return tf_fail(h, TF_USAGE, NULL, "not a service name or a remote host");
+	/* the PAM service and remote host are PAM's (or an administrator's)
+	 * to say: a front end's lines would otherwise read as sshd's */
+	if ((service || rhost) && h->role == TF_ROLE_FRONTEND) {
+		char detail[96];
+
+		snprintf(detail, sizeof detail, "uid %u, --via-service/--rhost", h->caller_uid);
+		TF_IGNORE(tf_audit(h, "serve.forbidden", NULL, "forbidden", NULL, detail));
+		return tf_fail(h, TF_USAGE, "forbidden", "--via-service and --rhost are for PAM and administrators");
+	}
 	snprintf(h->service, sizeof h->service, "%s", service ? service : "");
 	snprintf(h->rhost, sizeof h->rhost, "%s", rhost ? rhost : "");
 	return TF_OK;

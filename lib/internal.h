@@ -18,6 +18,7 @@ struct tf {
 	unsigned lock_timeout;    /* the caller's (tf_options), or 0: the store's */
 	tf_role role;
 	uint32_t caller_uid;
+	int audit_caller;         /* TF_OPEN_AUDIT_CALLER: uid and role on every audit line */
 	tf_error_fn on_error;     /* the front end's: called once per failure */
 	void *error_ctx;
 	const char *templates_dir;

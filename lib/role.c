@@ -60,6 +60,7 @@ tf_status tf_identify(tf *h, uint32_t uid, const uint32_t *gids, size_t ngids, t
 	*role = role_of(h, uid, gids, ngids);
 	h->role = *role;
 	h->caller_uid = uid;
+	h->audit_caller = 1;   /* every line from now on says who asked */
 	return TF_OK;
 }
 

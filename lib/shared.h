@@ -43,6 +43,18 @@ int attempt(struct tf_sess *ss, const char *code, const struct attempt_opts *o,
 /* After a deferred success, once the caller saved the record: the audit line. */
 int attempt_audit(struct tf_sess *ss, const struct attempt_opts *o, const struct auth_outcome *out);
 
+/* ---- step-up (lib/stepup.c) ----
+ * A change that adds or re-points a factor of the account held in ss (or
+ * a way around one: a whitelist, a new name), asked by a caller that is
+ * not an administrator, of an account with an active factor: code must be
+ * a current code of one of its active factors (TOTP/HOTP, a login code
+ * sent by email or SMS, a backup code), checked by attempt() (lockout,
+ * replay, audit) and spent. TF_OK when the change may go on; TF_USAGE
+ * (word "code_required") without a code. what names the change. */
+tf_status stepup(struct tf_sess *ss, const char *code, const char *what) TF_WUR;
+/* Would stepup() ask this caller for a code on this account? */
+int stepup_needed(const struct tf_sess *ss);
+
 /* ---- delivery (lib/deliver.c, lib/sendcode.c) ---- */
 
 /* Render template `purpose` in the account's language (English when there

@@ -4,6 +4,7 @@
 #include "core/contact.h"
 #include "core/lockout.h"
 #include "core/otp.h"
+#include "core/timefmt.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -245,6 +246,17 @@ tf_status tf_user_rename(tf *h, const struct tf_user_rename_args *a, const struc
 	if (!strcmp(a->name, a->new_name))
 		return tf_fail(h, TF_USAGE, NULL, "the new name is the old one");
 	if ((ret = tf_sess_begin(h, &ss, a->name)))
+		goto out;
+	/* A new name frees the old one for a new account without the old
+	 * one's organisation, switches and factors: leaving an organisation
+	 * (or a must-enrol an administrator set) that way is theirs to do,
+	 * and an account with a factor proves it holds one first. */
+	if (h->role != TF_ROLE_ADMIN && (ss.a->org[0] || ss.a->must_enrol)) {
+		ret = tf_require_admin(h, ss.a->org[0] ? "renaming a member of an organisation" :
+		                       "renaming an account that must enrol");
+		goto out;
+	}
+	if ((ret = stepup(&ss, a->stepup, "user rename")))
 		goto out;
 	if ((st = store_ref(ss.s, a->new_name, &nref)) || (st = store_lock(ss.s, &nref))) {
 		ret = tf_fail_store(h, st);
@@ -539,11 +551,80 @@ tf_status tf_user_show(tf *h, const struct tf_user_show_args *a, const struct tf
 
 /* ---- set ---- */
 
+/* An active email or SMS factor whose address or number changes goes
+ * back to pending: its login codes never go to a destination nobody
+ * confirmed. What repoint() remembers for after the save. */
+struct repointed {
+	uint32_t fid;               /* 0: none */
+	char old[255];              /* the destination it had */
+};
+
+/* Under the lock, before the fields are applied: refuse clearing the
+ * destination of an active factor, and mark the factor of a moved one
+ * pending, as a new enrolment (enroll.ttl runs from now). */
+static tf_status repoint(tf *h, struct account *a, enum channel ch, const char *to, struct repointed *r)
+{
+	const char *cur = ch == CH_EMAIL ? a->email : a->phone;
+	struct factor *f;
+
+	if (!to || !strcmp(to, cur) || !(f = account_channel_factor(a, ch, FS_ACTIVE)))
+		return TF_OK;
+	if (!*to)
+		return tf_fail(h, TF_USAGE, NULL, "%s is an active method of the account: disable it before "
+		               "clearing its %s", channel_name(ch), ch == CH_EMAIL ? "address" : "number");
+	f->status = FS_PENDING;
+	f->created = tf_now(h);
+	a->last_sent[ch][P_ENROLL] = 0;   /* that slot was the old destination's */
+	r->fid = f->id;
+	snprintf(r->old, sizeof r->old, "%s", cur);
+	return TF_OK;
+}
+
+/* After the save: a confirmation code to the new destination (confirm
+ * activates the factor again, as after enroll --method), and the old one
+ * told that it no longer receives codes. */
+static tf_status repoint_tell(tf *h, struct tf_sess *ss, enum channel ch, const struct repointed *r)
+{
+	char session[4], detail[48], *dest = ch == CH_EMAIL ? ss->a->email : ss->a->phone;
+	char now_addr[255];
+	tf_status ret;
+
+	snprintf(detail, sizeof detail, "%s factor %u pending", channel_name(ch), r->fid);
+	if ((ret = tf_audit(h, "user.set", ss->name, "repointed", NULL, detail)))
+		return ret;
+	if ((ret = send_code(ss, ch, P_ENROLL, session, NULL, NULL)) || (ret = tf_sess_save(ss))) {
+		if (ret == TF_DELIVERY || ret == TF_LOCKED)
+			tf_fail(h, ret, NULL, "the %s changed and its factor waits for confirmation, but no "
+			        "confirmation code went out: send one with 'twofactl send %s --via %s --purpose enroll'",
+			        ch == CH_EMAIL ? "address" : "number", ss->name, channel_name(ch));
+		return ret;
+	}
+	/* the old destination is told, without holding the account; a notice
+	 * that does not go out does not undo the change */
+	{
+		struct msg_var v[] = { { "name", ss->name }, { "issuer", tf_config_issuer(h) },
+		                       { "method", channel_name(ch) }, { "time", NULL } };
+		char when[32];
+
+		time_iso(tf_now(h), when);
+		v[3].value = when;
+		tf_sess_release(ss);
+		snprintf(now_addr, sizeof now_addr, "%s", dest);
+		TF_IGNORE(core_strlcpy(dest, r->old, ch == CH_EMAIL ? sizeof ss->a->email : sizeof ss->a->phone));
+		if (deliver(h, ss->a, ch, "factor-removed", v, 4))
+			tf_fail(h, TF_OK, "warning", "warning: the old %s was not told of the change",
+			        ch == CH_EMAIL ? "address" : "number");
+		TF_IGNORE(core_strlcpy(dest, now_addr, ch == CH_EMAIL ? sizeof ss->a->email : sizeof ss->a->phone));
+	}
+	return TF_OK;
+}
+
 tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_sink *out)
 {
 	TF_ENTRY(h, a);
 	struct fields u = { .pwlogin = toggle(a->password_login), .emailreset = toggle(a->email_reset),
 	                    .mustenrol = toggle(a->must_enrol) };
+	struct repointed re = { 0 }, rp = { 0 };
 	struct tf_sess ss = { 0 };
 	tf_status ret;
 
@@ -555,8 +636,16 @@ tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_s
 		return ret;
 	if ((u.mustenrol >= 0 && (ret = tf_require_admin(h, "--must-enrol"))) || (ret = switch_permitted(h, &u)))
 		return ret;
-	if (!(ret = tf_sess_begin(h, &ss, a->name)) && !(ret = apply_fields(h, ss.a, &u)) &&
-	    !(ret = check_org_switch(h, ss.a, &u)) && !(ret = tf_sess_save(&ss))) {
+	if ((ret = tf_sess_begin(h, &ss, a->name)))
+		goto out;
+	/* where codes go is a factor's: moving it is proved with a code */
+	if (((u.email && strcmp(u.email, ss.a->email)) || (u.phone && strcmp(u.phone, ss.a->phone))) &&
+	    (ret = stepup(&ss, a->stepup, "user set --email/--phone")))
+		goto out;
+	if ((ret = repoint(h, ss.a, CH_EMAIL, u.email, &re)) || (ret = repoint(h, ss.a, CH_SMS, u.phone, &rp)))
+		goto out;
+	if (!(ret = apply_fields(h, ss.a, &u)) && !(ret = check_org_switch(h, ss.a, &u)) &&
+	    !(ret = tf_sess_save(&ss))) {
 		char detail[64] = "";
 
 		if (u.mustenrol >= 0)
@@ -566,6 +655,14 @@ tf_status tf_user_set(tf *h, const struct tf_user_set_args *a, const struct tf_s
 			         detail[0] ? ", " : "", switch_name((enum acct_switch)u.twofa));
 		ret = tf_audit(h, "user.set", a->name, "ok", NULL, detail[0] ? detail : NULL);
 	}
+	if (!ret && re.fid)
+		ret = repoint_tell(h, &ss, CH_EMAIL, &re);
+	if (!ret && rp.fid) {
+		if (re.fid && (ret = tf_sess_retake(&ss)))
+			goto out;
+		ret = repoint_tell(h, &ss, CH_SMS, &rp);
+	}
+out:
 	tf_sess_end(&ss);
 	return ret ? ret : emit_done(h, out, a->name, "updated");
 }

@@ -384,15 +384,16 @@ tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a,
 
 	if (!in)
 		return tf_fail(h, TF_STORE, NULL, "out of memory");
-	if ((ret = tf_check_name(h, a->name)) || (ret = reg_parse(h, a->registration, in)))
+	if ((ret = tf_check_name(h, a->name)))
 		goto out;
 	if (a->label && strlen(a->label) > LABEL_MAX) {
 		ret = tf_fail(h, TF_USAGE, NULL, "--label: at most %d characters", LABEL_MAX);
 		goto out;
 	}
-	snprintf(label, sizeof label, "%s", a->label ? a->label : in->label);
-	if ((ret = tf_sess_begin(h, &ss, a->name)) || (ret = wa_conf_load(h, &c)))
+	if ((ret = tf_sess_begin(h, &ss, a->name)) || (ret = stepup(&ss, a->stepup, "webauthn register")) ||
+	    (ret = reg_parse(h, a->registration, in)) || (ret = wa_conf_load(h, &c)))
 		goto out;
+	snprintf(label, sizeof label, "%s", a->label ? a->label : in->label);
 	why = reg_check(ss.a, &c, in, now, &cred, &code, err, sizeof err);
 	if (!why) {
 		f = account_factor_add(ss.a, now);

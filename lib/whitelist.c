@@ -15,10 +15,13 @@ struct wl_op {
 	const char *cidr, *note;
 	int64_t ttl;
 	int allow_broad;
+	const char *stepup;         /* add: the step-up code (lib/stepup.c) */
 	char net[64];               /* add: the range as kept */
 };
 
 typedef tf_status (*wl_fn)(struct wl_entry *wl, unsigned *n, struct wl_op *op, int *changed);
+static tf_status do_add(struct wl_entry *wl, unsigned *n, struct wl_op *op, int *changed);
+static tf_status do_list(struct wl_entry *wl, unsigned *n, struct wl_op *op, int *changed);
 
 /* Run fn on the whitelist of the account or organisation name, under its
  * lock; save and audit (event) when it changed something. */
@@ -31,6 +34,11 @@ static tf_status with_whitelist(tf *h, const char *name, int org, wl_fn fn, stru
 		struct acct_ref ref = { 0 };
 		struct org o;
 
+		/* an organisation's whitelist opens every member's logins: its
+		 * entries are an administrator's, as its membership and policy */
+		if (fn != do_list && (ret = tf_require_admin(h, "an organisation's whitelist")))
+			return ret;
+
 		if (!(ret = org_begin(h, name, &ref, &o)) && !(ret = fn(o.wl, &o.nwl, op, &changed)) && changed &&
 		    !(ret = org_write(h, &ref, &o)))
 			ret = tf_audit(h, event, NULL, "ok", NULL, name);
@@ -40,7 +48,8 @@ static tf_status with_whitelist(tf *h, const char *name, int org, wl_fn fn, stru
 	{
 		struct tf_sess ss;
 
-		if (!(ret = tf_sess_begin(h, &ss, name)) && !(ret = fn(ss.a->wl, &ss.a->nwl, op, &changed)) &&
+		if (!(ret = tf_sess_begin(h, &ss, name)) &&
+		    (fn != do_add || !(ret = stepup(&ss, op->stepup, "whitelist add"))) && !(ret = fn(ss.a->wl, &ss.a->nwl, op, &changed)) &&
 		    changed && !(ret = tf_sess_save(&ss)))
 			ret = tf_audit(h, event, name, "ok", NULL, NULL);
 		tf_sess_end(&ss);
@@ -76,12 +85,6 @@ static tf_status do_add(struct wl_entry *wl, unsigned *n, struct wl_op *op, int 
 
 	if ((ret = parse_cidr(op->h, op->cidr, &c)))
 		return ret;
-	if (op->allow_broad && (ret = tf_require_admin(op->h, "--allow-broad")))
-		return ret;
-	if (cidr_too_broad(&c) && !op->allow_broad)
-		return tf_fail(op->h, TF_USAGE, NULL, "'%s' is too broad: it covers %s; add --allow-broad if that is "
-		               "really meant", tf_safe(op->cidr), cidr_covers_all_v4(&c) ?
-		               "every IPv4 address" : "a large part of the Internet");
 	r = wl_add(wl, n, &c, op->now, op->ttl, op->note);
 	if (r == CORE_EFULL)
 		return tf_fail(op->h, TF_USAGE, NULL, "the whitelist holds %d entries already", ACCT_MAX_WHITELIST);
@@ -129,7 +132,8 @@ tf_status tf_whitelist_add(tf *h, const struct tf_whitelist_add_args *a, const s
 {
 	TF_ENTRY(h, a);
 	struct wl_op op = { .h = h, .out = out, .now = tf_now(h), .cidr = a->cidr, .note = a->note,
-	                    .ttl = a->ttl, .allow_broad = a->allow_broad };
+	                    .ttl = a->ttl, .allow_broad = a->allow_broad, .stepup = a->stepup };
+	struct cidr c;
 	json_object *o;
 	tf_status ret;
 
@@ -140,6 +144,15 @@ tf_status tf_whitelist_add(tf *h, const struct tf_whitelist_add_args *a, const s
 	if (a->note && (strlen(a->note) > LABEL_MAX || !one_line(a->note)))
 		return tf_fail(h, TF_USAGE, NULL, "--note: one line of at most %d characters, no control characters",
 		               LABEL_MAX);
+	/* what the caller may not ask, before a step-up code is spent */
+	if (a->allow_broad && (ret = tf_require_admin(h, "--allow-broad")))
+		return ret;
+	if ((ret = parse_cidr(h, a->cidr, &c)))
+		return ret;
+	if (cidr_too_broad(&c) && !a->allow_broad)
+		return tf_fail(h, TF_USAGE, NULL, "'%s' is too broad: it covers %s; add --allow-broad if that is "
+		               "really meant", tf_safe(a->cidr), cidr_covers_all_v4(&c) ?
+		               "every IPv4 address" : "a large part of the Internet");
 	if ((ret = with_whitelist(h, a->name, a->org, do_add, &op, "whitelist.add")))
 		return ret;
 	o = json_object_new_object();

@@ -198,6 +198,8 @@ run_every_command() {
 	j help 0 help
 	j batch 2 batch <<<$'user add carol\nuser add carol'
 	j serve 0 serve <<<$'{"argv": ["user", "show", "carol"], "id": 7}\n{"argv": ["user", "show", "nobody"]}'
+	j serve 0 serve <<<'{"argv": ["user", "set", "carol", "--lang", "cs"]}'
+	j audit 0 audit --user carol        # its lines through serve say who asked: uid, role
 	j usage 2 verify --bogus
 	j usage 2 enroll
 	j usage 2 frobnicate
@@ -241,7 +243,7 @@ run_every_command() {
 	run -2 --separate-stderr tf --json
 	assert_output '{"schema":1,"error":{"code":"usage","message":"no command: see twofactl help"}}'
 	run -2 --separate-stderr tf verify --json --bogus alice
-	assert_output '{"schema":1,"error":{"code":"usage","message":"bad option or missing argument: see the command'"'"'s --help"}}'
+	assert_output '{"schema":1,"error":{"code":"usage","message":"unrecognized option '"'"'--bogus'"'"'"}}'
 	assert_equal "${stderr%%$'\n'*}" "twofactl verify: unrecognized option '--bogus'"
 	run -2 --separate-stderr tf --json enroll alice --digits 7
 	assert_output '{"schema":1,"error":{"code":"usage","message":"--digits: '"'"'7'"'"' is not 6 or 8"}}'

@@ -529,3 +529,48 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 	run -0 tf -q --at $((T0 + 90)) send alice --via email
 	run -0 tf --at $((T0 + 91)) verify alice "$(code_in_mail)"
 }
+
+# ---- a new address or number for an active factor is confirmed first ----
+
+@test "user set --email re-points an active email factor only through a confirmation: no login code goes to the new address" {
+	local new="new$N@example.org"
+	email_enrolled
+	run -0 --separate-stderr tf --json --at $((T0 + 30)) user set alice --email "$new"
+	# the factor waits for the new address's confirmation, as after enroll --method email
+	run -0 tf --json user show alice
+	run -0 jq -e --arg a "$new" '.email == $a and ([.factors[] | select(.type == "email") | .status] == ["pending"])' <<<"$output"
+	run -0 mail_to plain "$new"
+	assert_line --regexp "^Subject: Example Hosting: confirm this address"
+	confirm_code=$(mail_to plain "$new" | sed -n 's/^    \([0-9]\{6\}\)$/\1/p')
+	# the old address is told its login method went away
+	run -0 mail_to plain "$MAIL"
+	assert_line "Subject: Example Hosting: a login method was removed from your account"
+	# no login code to the unconfirmed address
+	run -11 tf --at $((T0 + 90)) send alice --via email
+	assert_equal "$(mail_count plain "$new")" 1
+	run -1 tf --at $((T0 + 95)) verify alice "$confirm_code"   # a confirmation code logs nobody in
+	# confirmed: the factor is active again at its new address
+	run -0 tf --at $((T0 + 100)) confirm alice "$confirm_code"
+	run -0 tf --json --at $((T0 + 160)) send alice --via email
+	assert_equal "$(mail_count plain "$new")" 3      # confirm, success, login
+	run -0 jq -e '.factors[] | select(.type == "email") | .status == "active"' < <(tf --json user show alice)
+}
+
+@test "user set --phone re-points an active SMS factor through a confirmation; clearing an active factor's address is refused" {
+	local newphone="+42070000$(printf %04d "$N")"
+	sms_enrolled
+	run -0 --separate-stderr tf --at $((T0 + 30)) user set alice --phone "$newphone"
+	run -0 sms_request "${newphone/+/%2B}"
+	run -0 jq -e '.factors[] | select(.type == "sms") | .status == "pending"' < <(tf --json user show alice)
+	run -11 tf --at $((T0 + 90)) send alice --via sms
+	email_enrolled
+	run -2 --separate-stderr tf user set alice --email ""
+	[[ $stderr == *"disable it before clearing its address"* ]]
+	run -0 jq -e --arg a "$MAIL" '.email == $a' < <(tf --json user show alice)
+}
+
+@test "user set --email of an address without an active factor changes nothing else" {
+	run -0 tf --at $((T0 + 30)) user set alice --email "other$N@example.org"
+	assert_equal "$(mail_count plain "other$N@example.org")" 0
+	assert_equal "$(mail_count plain "$MAIL")" 0
+}

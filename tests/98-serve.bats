@@ -9,6 +9,9 @@ setup() {
 	enrolled alice
 }
 
+# a socket server a failed test left behind is ended with it
+teardown() { [ -z "${SRV_BASE:-}" ] || [ ! -d "$SRV_BASE" ] || serve_socket_teardown; }
+
 # serve_lines: the lines of stdin through `twofactl serve` (the caller is
 # this process's real uid: the store's owner, an administrator).
 serve_lines() { "$TWOFACTL" serve; }
@@ -23,12 +26,13 @@ serve_lines() { "$TWOFACTL" serve; }
 	{"argv": ["check", "alice"]}
 	{"argv": ["--at", "$T0", "check", "alice"]}
 	EOF
-	assert_equal "${#lines[@]}" 5
-	run -0 jq -e '.id == 1 and .exit == 0 and .error == null and .output[0].result == "accepted"' <<<"${lines[0]}"
-	run -0 jq -e '.id == "two" and .exit == 1 and .error.code == "rejected"' <<<"${lines[1]}"
-	run -0 jq -e '.exit == 3 and .error.code == "not_found" and (.error.message | test("no such account"))' <<<"${lines[2]}"
-	run -0 jq -e '.exit == 10 and .error == null and (.output[0].methods | index("totp"))' <<<"${lines[3]}"
-	run -0 jq -e '.exit == 2 and (.error.message | test("starts with the command"))' <<<"${lines[4]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	assert_equal "${#ans[@]}" 5
+	run -0 jq -e '.id == 1 and .exit == 0 and .error == null and .output[0].result == "accepted"' <<<"${ans[0]}"
+	run -0 jq -e '.id == "two" and .exit == 1 and .error.code == "replayed"' <<<"${ans[1]}"
+	run -0 jq -e '.exit == 3 and .error.code == "not_found" and (.error.message | test("no such account"))' <<<"${ans[2]}"
+	run -0 jq -e '.exit == 10 and .error == null and (.output[0].methods | index("totp"))' <<<"${ans[3]}"
+	run -0 jq -e '.exit == 2 and (.error.message | test("starts with the command"))' <<<"${ans[4]}"
 }
 
 @test "a command that fails with exit 11 (send by a channel the account lacks) says why in error" {
@@ -36,9 +40,10 @@ serve_lines() { "$TWOFACTL" serve; }
 	{"argv": ["send", "alice", "--via", "email"]}
 	{"argv": ["check", "alice"]}
 	EOF
-	run -0 jq -e '.exit == 11 and .error.code == "enrolment_needed" and (.error.message | test("not an enrolled method"))' <<<"${lines[0]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	run -0 jq -e '.exit == 11 and .error.code == "enrolment_needed" and (.error.message | test("not an enrolled method"))' <<<"${ans[0]}"
 	# check's answers 10 and 11 are answers, not errors
-	run -0 jq -e '.exit == 10 and .error == null' <<<"${lines[1]}"
+	run -0 jq -e '.exit == 10 and .error == null' <<<"${ans[1]}"
 }
 
 @test "12 kinds of bad line each get an error object and the session goes on" {
@@ -60,11 +65,12 @@ serve_lines() { "$TWOFACTL" serve; }
 		echo '{"argv": ["user", "show", "alice"]}'
 	} >"$BATS_TEST_TMPDIR/req"
 	run -0 --separate-stderr serve_lines <"$BATS_TEST_TMPDIR/req"
-	assert_equal "${#lines[@]}" 14
+	ans=("${lines[@]}")   # run below replaces lines
+	assert_equal "${#ans[@]}" 14
 	for i in $(seq 0 12); do
-		run -0 jq -e '.exit == 2 and (.error.code == "bad_request" or .error.code == "too_large") and .output == []' <<<"${lines[$i]}"
+		run -0 jq -e '.exit == 2 and (.error.code == "bad_request" or .error.code == "too_large") and .output == []' <<<"${ans[$i]}"
 	done
-	run -0 jq -e '.exit == 0 and .output[0].name == "alice"' <<<"${lines[13]}"
+	run -0 jq -e '.exit == 0 and .output[0].name == "alice"' <<<"${ans[13]}"
 }
 
 @test "a request over 64 KiB is refused as too_large without ending the session" {
@@ -81,10 +87,11 @@ serve_lines() { "$TWOFACTL" serve; }
 	123456
 	{"argv": ["user", "show", "alice"]}
 	EOF
-	assert_equal "${#lines[@]}" 3
-	run -0 jq -e '.exit == 2 and (.error.message | test("no code"))' <<<"${lines[0]}"
-	run -0 jq -e '.error.code == "bad_request"' <<<"${lines[1]}"
-	run -0 jq -e '.exit == 0' <<<"${lines[2]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	assert_equal "${#ans[@]}" 3
+	run -0 jq -e '.exit == 2 and (.error.message | test("no code"))' <<<"${ans[0]}"
+	run -0 jq -e '.error.code == "bad_request"' <<<"${ans[1]}"
+	run -0 jq -e '.exit == 0' <<<"${ans[2]}"
 }
 
 @test "a request cannot name another store, and init, batch and serve are refused" {
@@ -96,8 +103,9 @@ serve_lines() { "$TWOFACTL" serve; }
 	{"argv": ["serve"]}
 	{"argv": ["enroll", "alice", "-o", "/tmp/x.png"]}
 	EOF
+	ans=("${lines[@]}")   # run below replaces lines
 	for i in 0 1 2 3 4 5; do
-		run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[$i]}"
+		run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[$i]}"
 	done
 }
 
@@ -147,8 +155,11 @@ serve_socket_setup() {
 	owner -q config set role.frontend www-data
 	owner -q config set role.pam @nogroup
 	owner -q user add bob --email bob@example.org
-	owner -q --at "$T0" enroll bob --qr none >/dev/null
-	owner -q --at "$T0" confirm bob "$(owner --at "$T0" code bob)" >/dev/null
+	# two minutes ago: serve runs a frontend's requests at the real time,
+	# and bob's codes of now must be new to him
+	PAST=$(( $(date +%s) - 120 ))
+	owner -q --at "$PAST" enroll bob --qr none >/dev/null
+	owner -q --at "$PAST" confirm bob "$(owner --at "$PAST" code bob)" >/dev/null
 	runuser -u _twofactl -- systemd-socket-activate --inetd --accept -l "$SRV_SOCK" \
 		"$TWOFACTL" -d "$SRV_STORE" serve 2>"$base/activate.log" &
 	echo $! >"$base/pid"
@@ -182,15 +193,16 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	{"argv": ["rekey"]}
 	{"argv": ["show", "bob", "--qr", "none"]}
 	EOF
-	assert_equal "${#lines[@]}" 12
-	run -0 jq -e '.exit == 10' <<<"${lines[0]}"
-	run -0 jq -e '.exit == 0' <<<"${lines[1]}"
-	run -0 jq -e '.exit == 0 and (.output[0].secret | length) >= 16' <<<"${lines[2]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	assert_equal "${#ans[@]}" 12
+	run -0 jq -e '.exit == 10' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 0' <<<"${ans[1]}"
+	run -0 jq -e '.exit == 0 and (.output[0].secret | length) >= 16' <<<"${ans[2]}"
 	for i in 3 4 5 6 7 8 9 10; do
-		run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[$i]}"
+		run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[$i]}"
 	done
 	# show without a current code on stdin: refused, no key in the answer
-	run -0 jq -e '.exit == 2 and .output == [] and (.error.message | test("no code"))' <<<"${lines[11]}"
+	run -0 jq -e '.exit == 2 and .output == [] and (.error.message | test("no code"))' <<<"${ans[11]}"
 	run -0 runuser -u _twofactl -- "$TWOFACTL" -d "$SRV_STORE" --json audit
 	run -0 jq -se '[.[] | select(.event == "serve.forbidden" and (.detail | test("uid 33, role frontend")))] | length == 8' <<<"$output"
 	serve_socket_teardown
@@ -205,8 +217,9 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	{"argv": ["show", "bob", "--qr", "none"], "stdin": "000000\n"}
 	{"argv": ["show", "bob", "--qr", "none"], "stdin": "$code\n"}
 	EOF
-	run -0 jq -e '.exit == 1 and .output == []' <<<"${lines[0]}"
-	run -0 jq -e --arg s "$secret" '.exit == 0 and .output[0].secret == $s' <<<"${lines[1]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	run -0 jq -e '.exit == 1 and .output == []' <<<"${ans[0]}"
+	run -0 jq -e --arg s "$secret" '.exit == 0 and .output[0].secret == $s' <<<"${ans[1]}"
 	serve_socket_teardown
 }
 
@@ -218,10 +231,11 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	{"argv": ["user", "show", "bob"]}
 	{"argv": ["enroll", "bob"]}
 	EOF
-	run -0 jq -e '.exit == 10' <<<"${lines[0]}"
-	run -0 jq -e '.exit == 1 and .error.code == "rejected"' <<<"${lines[1]}"
-	run -0 jq -e '.error.code == "forbidden"' <<<"${lines[2]}"
-	run -0 jq -e '.error.code == "forbidden"' <<<"${lines[3]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	run -0 jq -e '.exit == 10' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 1 and .error.code == "rejected"' <<<"${ans[1]}"
+	run -0 jq -e '.error.code == "forbidden"' <<<"${ans[2]}"
+	run -0 jq -e '.error.code == "forbidden"' <<<"${ans[3]}"
 	id twofactl-stranger >/dev/null 2>&1 || useradd --no-create-home --shell /usr/sbin/nologin twofactl-stranger
 	run -0 as_client twofactl-stranger <<<'{"argv": ["check", "bob"]}'
 	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"$output"
@@ -270,12 +284,13 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	{"argv": ["user", "set", "bob", "--2fa", "inherit"]}
 	{"argv": ["user", "show", "bob"]}
 	EOF
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden" and .error.message == "--2fa is for administrators"' <<<"${lines[0]}"
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[1]}"
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[2]}"
-	run -0 jq -e '.exit == 0' <<<"${lines[3]}"
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[4]}"
-	run -0 jq -e '.exit == 0 and .output[0]."2fa" == "required" and .output[0].policy_source == "account"' <<<"${lines[5]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden" and .error.message == "--2fa is for administrators"' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[1]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[2]}"
+	run -0 jq -e '.exit == 0' <<<"${ans[3]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[4]}"
+	run -0 jq -e '.exit == 0 and .output[0]."2fa" == "required" and .output[0].policy_source == "account"' <<<"${ans[5]}"
 	run -3 owner user show carl
 	serve_socket_teardown
 }
@@ -290,14 +305,15 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	{"argv": ["user", "set", "bob", "--org", ""]}
 	{"argv": ["user", "set", "bob", "--org", "open"]}
 	{"argv": ["user", "add", "carl", "--org", "open"]}
-	{"argv": ["user", "set", "bob", "--email", "bob@example.net"]}
+	{"argv": ["user", "set", "bob", "--email", "bob@example.net"], "stdin": "$(now_code)\n"}
 	{"argv": ["check", "bob"]}
 	EOF
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden" and .error.message == "--org is for administrators"' <<<"${lines[0]}"
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[1]}"
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[2]}"
-	run -0 jq -e '.exit == 0' <<<"${lines[3]}"
-	run -0 jq -e '.exit == 10 and .output[0].policy_source == "org acme"' <<<"${lines[4]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden" and .error.message == "--org is for administrators"' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[1]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[2]}"
+	run -0 jq -e '.exit == 0' <<<"${ans[3]}"
+	run -0 jq -e '.exit == 10 and .output[0].policy_source == "org acme"' <<<"${ans[4]}"
 	run -3 owner user show carl
 	serve_socket_teardown
 }
@@ -308,11 +324,175 @@ as_client() { # USER: the lines of stdin to the socket as USER
 	{"argv": ["user", "set", "bob", "--must-enrol", "off"]}
 	{"argv": ["whitelist", "add", "bob", "::/0", "--allow-broad"]}
 	{"argv": ["whitelist", "add", "bob", "::/0"]}
-	{"argv": ["whitelist", "add", "bob", "198.51.100.0/24"]}
+	{"argv": ["whitelist", "add", "bob", "198.51.100.0/24"], "stdin": "$(now_code)\n"}
 	EOF
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[0]}"
-	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${lines[1]}"
-	run -0 jq -e '.exit == 2 and .error.code != "forbidden" and (.error.message | test("too broad"))' <<<"${lines[2]}"
-	run -0 jq -e '.exit == 0' <<<"${lines[3]}"
+	ans=("${lines[@]}")   # run below replaces lines
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[1]}"
+	run -0 jq -e '.exit == 2 and .error.code != "forbidden" and (.error.message | test("too broad"))' <<<"${ans[2]}"
+	run -0 jq -e '.exit == 0' <<<"${ans[3]}"
 	serve_socket_teardown
+}
+
+# ---- step-up: a frontend proves it holds a factor before it adds one ----
+
+# now_code: bob's TOTP code of now (serve runs at the real time for a frontend)
+now_code() { oathtool --totp -b "$(owner --json show bob --qr none | jq -r .secret)"; }
+
+@test "over the socket, a frontend adds or re-points nothing on an account with an active factor without its code" {
+	serve_socket_setup
+	local before
+	before=$(owner --json backup list bob | jq -c .)
+	run -0 as_client www-data <<-EOF
+	{"argv": ["backup", "issue", "bob"]}
+	{"argv": ["enroll", "bob", "--qr", "none"]}
+	{"argv": ["enroll", "bob", "--method", "email"]}
+	{"argv": ["user", "set", "bob", "--email", "mallory@example.org"]}
+	{"argv": ["user", "set", "bob", "--phone", "+420777123456"]}
+	{"argv": ["user", "rename", "bob", "bob-old"]}
+	{"argv": ["whitelist", "add", "bob", "198.51.100.0/24"]}
+	{"argv": ["webauthn", "register", "bob"], "stdin": "{}"}
+	{"argv": ["user", "set", "bob", "--lang", "cs"]}
+	EOF
+	ans=("${lines[@]}")
+	assert_equal "${#ans[@]}" 9
+	for i in 0 1 2 3 4 5 6 7; do
+		run -0 jq -e '.exit == 2 and .error.code == "code_required" and .output == []
+			and (.error.message | test("current code"))' <<<"${ans[$i]}"
+	done
+	run -0 jq -e '.exit == 0' <<<"${ans[8]}"        # not a factor's: no code asked
+	run -0 owner --json user show bob
+	run -0 jq -e '.email == "bob@example.org" and (.phone // "") == "" and ([.factors[]] | length == 1)
+		and .failures == 0' <<<"$output"
+	run -0 owner --json whitelist list bob
+	assert_output ''
+	assert_equal "$(owner --json backup list bob | jq -c .)" "$before"
+	run -0 owner --json audit --user bob
+	run -0 jq -se '[.[] | select(.event == "stepup" and .result == "missing" and .uid == 33 and .role == "frontend")]
+		| length == 8' <<<"$output"
+	serve_socket_teardown
+}
+
+@test "over the socket, a step-up code is checked as verify checks it: a wrong one counts, a replay is refused" {
+	serve_socket_setup
+	local code
+	code=$(now_code)
+	run -0 as_client www-data <<-EOF
+	{"argv": ["backup", "issue", "bob"], "stdin": "000000\n"}
+	{"argv": ["backup", "issue", "bob"], "stdin": "$code\n"}
+	{"argv": ["enroll", "bob", "--qr", "none"], "stdin": "$code\n"}
+	{"argv": ["user", "show", "bob"]}
+	EOF
+	ans=("${lines[@]}")
+	run -0 jq -e '.exit == 1 and .error.code == "rejected" and .output == []' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 0 and (.output[0].backup_codes | length) == 10' <<<"${ans[1]}"
+	run -0 jq -e '.exit == 1 and .error.code == "replayed" and .output == []' <<<"${ans[2]}"
+	# the wrong code was a failure; the good one cleared the count
+	run -0 jq -e '.output[0].failures == 0 and ([.output[0].factors[]] | length == 1)' <<<"${ans[3]}"
+	run -0 owner --json audit --user bob
+	run -0 jq -se '[.[] | select(.event == "stepup") | .result] == ["rejected", "ok", "replay"]' <<<"$output"
+	serve_socket_teardown
+}
+
+@test "over the socket, a backup code proves the factor too, and the lockout stops step-up guesses" {
+	serve_socket_setup
+	local backup
+	owner -q config set lockout.after 3
+	backup=$(owner --json backup issue bob | jq -r '.backup_codes[0]')
+	run -0 as_client www-data <<-EOF
+	{"argv": ["whitelist", "add", "bob", "198.51.100.0/24"], "stdin": "$backup\n"}
+	{"argv": ["whitelist", "add", "bob", "198.51.101.0/24"], "stdin": "$backup\n"}
+	{"argv": ["user", "rename", "bob", "robert"], "stdin": "111111\n"}
+	{"argv": ["user", "rename", "bob", "robert"], "stdin": "222222\n"}
+	{"argv": ["user", "rename", "bob", "robert"], "stdin": "333333\n"}
+	{"argv": ["user", "rename", "bob", "robert"], "stdin": "444444\n"}
+	EOF
+	ans=("${lines[@]}")
+	run -0 jq -e '.exit == 0 and .output[0].net == "198.51.100.0/24"' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 1 and .error.code == "replayed"' <<<"${ans[1]}"
+	for i in 2 3 4; do run -0 jq -e '.exit == 1' <<<"${ans[$i]}"; done
+	run -0 jq -e '.exit == 4 and .error.code == "locked"' <<<"${ans[5]}"
+	run -0 owner user show bob
+	run -3 owner user show robert
+	serve_socket_teardown
+}
+
+@test "over the socket, a frontend with the account's code may add a factor; a first enrolment needs none" {
+	serve_socket_setup
+	local code
+	code=$(now_code)
+	run -0 as_client www-data <<-EOF
+	{"argv": ["enroll", "bob", "--qr", "none", "--label", "second phone"], "stdin": "$code\n"}
+	{"argv": ["user", "add", "carol"]}
+	{"argv": ["enroll", "carol", "--qr", "none"]}
+	{"argv": ["backup", "issue", "carol"]}
+	{"argv": ["user", "set", "carol", "--email", "carol@example.org"]}
+	{"argv": ["whitelist", "add", "carol", "198.51.100.0/24"]}
+	{"argv": ["user", "rename", "carol", "caroline"]}
+	EOF
+	ans=("${lines[@]}")
+	run -0 jq -e '.exit == 0 and .output[0].status == "pending" and (.output[0].secret | length) >= 16' <<<"${ans[0]}"
+	for i in 1 2 3 4 5 6; do run -0 jq -e '.exit == 0' <<<"${ans[$i]}"; done
+	serve_socket_teardown
+}
+
+@test "over the socket, a frontend cannot rename a member of an organisation, nor shed its whitelist or a must-enrol" {
+	serve_socket_setup
+	owner -q org add acme --policy required
+	owner -q user set bob --org acme
+	owner -q user add dave
+	owner -q user set dave --must-enrol on
+	run -0 as_client www-data <<-EOF
+	{"argv": ["user", "rename", "bob", "bob-old"], "stdin": "$(now_code)\n"}
+	{"argv": ["user", "add", "bob"]}
+	{"argv": ["user", "rename", "dave", "dave-old"]}
+	{"argv": ["whitelist", "add", "acme", "198.51.100.0/24", "--org"]}
+	{"argv": ["whitelist", "del", "acme", "198.51.100.0/24", "--org"]}
+	{"argv": ["whitelist", "list", "acme", "--org"]}
+	EOF
+	ans=("${lines[@]}")
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"
+		and .error.message == "renaming a member of an organisation is for administrators"' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 2' <<<"${ans[1]}"         # bob exists still
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[2]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[3]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[4]}"
+	run -0 jq -e '.exit == 0' <<<"${ans[5]}"
+	run -10 owner check bob
+	run -11 owner check dave
+	# an administrator may
+	run -0 owner -q user rename bob bob-old
+	serve_socket_teardown
+}
+
+@test "over the socket, a frontend cannot speak in sshd's name, and its audit lines carry its uid and role" {
+	serve_socket_setup
+	run -0 as_client www-data <<-EOF
+	{"argv": ["verify", "bob", "--via-service", "sshd"], "stdin": "000000\n"}
+	{"argv": ["verify", "bob", "--rhost", "10.9.8.7"], "stdin": "000000\n"}
+	{"argv": ["verify", "bob"], "stdin": "000000\n"}
+	EOF
+	ans=("${lines[@]}")
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden" and (.error.message | test("--via-service"))' <<<"${ans[0]}"
+	run -0 jq -e '.exit == 2 and .error.code == "forbidden"' <<<"${ans[1]}"
+	run -0 jq -e '.exit == 1' <<<"${ans[2]}"
+	local audit
+	audit=$(owner --json audit)
+	run -0 jq -se '[.[] | select(.service == "sshd" or .rhost == "10.9.8.7")] | length == 0' <<<"$audit"
+	run -0 jq -se '[.[] | select(.event == "verify")] | length == 1 and .[0].uid == 33 and .[0].role == "frontend"' <<<"$audit"
+	run -0 jq -se '[.[] | select(.event == "serve.forbidden" and .uid == 33 and .role == "frontend")] | length >= 2' <<<"$audit"
+	# the owner's own command line writes neither
+	run -0 jq -se '[.[] | select(.event == "user.add")] | length == 1 and all(has("uid") | not)' <<<"$audit"
+	serve_socket_teardown
+}
+
+@test "serve's answer to a bad option says what was wrong, as --json does at the command line" {
+	run -0 --separate-stderr "$TWOFACTL" serve <<<'{"argv": ["disable", "alice", "--bogus"]}'
+	run -0 jq -e '.exit == 2 and .error.code == "usage" and .error.message != "usage"
+		and (.error.message | test("bogus"))' <<<"$output"
+	run -2 --separate-stderr "$TWOFACTL" --json disable alice --bogus
+	local cli
+	cli=$(jq -r .error.message <<<"$output")
+	run -0 --separate-stderr "$TWOFACTL" serve <<<'{"argv": ["disable", "alice", "--bogus"]}'
+	assert_equal "$(jq -r .error.message <<<"$output")" "$cli"
 }

@@ -459,3 +459,66 @@ for _ in range(4):
 	run -1 pam "$s" alice </dev/null
 	assert_output --partial "Authentication service cannot retrieve authentication info"
 }
+
+# ---- what a frontend (www-data) cannot do to an enrolled account's SSH login ----
+
+# A store owned by _twofactl served on a socket (as twofactl.socket does),
+# www-data its frontend; bob has an app enrolled two minutes ago.
+frontend_store() {
+	command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate is not installed"
+	system_user _twofactl
+	PAM_BASE=$(mktemp -d /tmp/twofactl-pam.XXXXXX)
+	chmod 0755 "$PAM_BASE"
+	chown _twofactl "$PAM_BASE"
+	FS_STORE="$PAM_BASE/store" FS_SOCK="$PAM_BASE/sock"
+	install -d -m 0700 -o _twofactl -g _twofactl "$FS_STORE"
+	fowner -q init
+	fowner -q config set role.frontend www-data
+	fowner -q user add bob --email bob@example.org
+	fowner -q --at "$PAST" enroll bob --qr none >/dev/null
+	fowner -q --at "$PAST" confirm bob "$(fowner --at "$PAST" code bob)" >/dev/null
+	runuser -u _twofactl -- systemd-socket-activate --inetd --accept -l "$FS_SOCK" \
+		"$TWOFACTL" -d "$FS_STORE" serve 2>"$PAM_BASE/activate.log" &
+	echo $! >"$PAM_BASE/activate.pid"
+	for _ in $(seq 100); do [ -S "$FS_SOCK" ] && break; sleep 0.05; done
+	chmod 0666 "$FS_SOCK"
+}
+fowner() { runuser -u _twofactl -- "$TWOFACTL" -d "$FS_STORE" "$@"; }
+frontend() { runuser -u www-data -- /usr/bin/python3 "$BATS_TEST_DIRNAME/serve_client.py" "$FS_SOCK"; }
+
+@test "backup codes a frontend asks for without the account's code are not issued and open no SSH login" {
+	frontend_store
+	run -0 frontend <<<'{"argv": ["backup", "issue", "bob"]}'
+	run -0 jq -e '.exit == 2 and .error.code == "code_required" and .output == []' <<<"$output"
+	s=$(service ssh "auth required $MODULE dir=$FS_STORE")
+	run pam "$s" bob <<<"aaaa-bbbb-cccc-dddd"
+	assert_failure
+}
+
+@test "an app a frontend enrols without the account's code never becomes a second factor that opens SSH" {
+	frontend_store
+	run -0 frontend <<<'{"argv": ["enroll", "bob", "--qr", "none"]}'
+	run -0 jq -e '.exit == 2 and .error.code == "code_required" and .output == []' <<<"$output"
+	run -0 fowner --json user show bob
+	run -0 jq -e '[.factors[]] | length == 1 and .[0].status == "active"' <<<"$output"
+	# with bob's current code it may: the new app is pending until confirmed
+	code=$(oathtool --totp -b "$(fowner --json show bob --qr none | jq -r .secret)")
+	run -0 frontend <<<"{\"argv\": [\"enroll\", \"bob\", \"--qr\", \"none\"], \"stdin\": \"$code\\n\"}"
+	run -0 jq -e '.exit == 0 and .output[0].status == "pending"' <<<"$output"
+}
+
+@test "a frontend cannot shed a required organisation by renaming the account away and adding it again" {
+	frontend_store
+	fowner -q org add acme --policy required
+	fowner -q user set bob --org acme
+	code=$(oathtool --totp -b "$(fowner --json show bob --qr none | jq -r .secret)")
+	frontend <<-EOF >"$PAM_BASE/answers"
+	{"argv": ["user", "rename", "bob", "bob-old"], "stdin": "$code\n"}
+	{"argv": ["user", "add", "bob"]}
+	EOF
+	run -0 jq -se '.[0].exit == 2 and .[0].error.code == "forbidden" and .[1].exit == 2' "$PAM_BASE/answers"
+	s=$(service ssh "auth required $MODULE dir=$FS_STORE")
+	run pam "$s" bob </dev/null
+	assert_failure
+	run -10 fowner check bob
+}

@@ -108,6 +108,11 @@ enrol_an_app() {
 	run -0 web "$lang" verify erin 198.51.100.7 <<<"$backup"
 	run -1 web "$lang" verify erin 198.51.100.7 <<<"$backup"
 	run -0 jq -e '.error == "Rejected"' <<<"$output"
+	# a second app on an enrolled account: only with a current code of the first
+	run -1 web "$lang" enroll erin totp
+	run -0 jq -e '.error == "CodeRequired" and .word == "code_required" and .exit == 2' <<<"$output"
+	run -0 web "$lang" enroll erin totp - <<<"$(oathtool --totp -b -N "@$(( $(date +%s) + 30 ))" "$secret")"
+	run -0 jq -e '.status == "pending" and .secret != "'"$secret"'"' <<<"$output"
 }
 
 FORBIDDEN=(
@@ -142,6 +147,8 @@ map_every_error() {
 	run -0 jq -e '.error == "NotFound" and .word == "not_found" and .exit == 3' <<<"$output"
 	run -1 web "$lang" send dave sms
 	run -0 jq -e '.error == "EnrolmentNeeded" and .word == "enrolment_needed" and .exit == 11' <<<"$output"
+	run -1 web "$lang" enroll dave
+	run -0 jq -e '.error == "CodeRequired" and .word == "code_required" and .exit == 2' <<<"$output"
 	run -1 web "$lang" request '["verify"]'
 	run -0 jq -e '.error == "BadRequest" and .word == "usage" and .exit == 2' <<<"$output"
 	run -1 web "$lang" request '["verify", "dave", "--ip", "not-an-address"]'

@@ -23,8 +23,10 @@ try {
     case 'verify':
         $out = ['accepted' => twofactl_verify($args[0], $secret(), $args[1])];
         break;
-    case 'enroll':
-        $out = twofactl_enroll(...$args);
+    case 'enroll':   // USER [METHOD] [-]: "-" reads the account's code from stdin
+        $code = end($args) === '-' ? $secret() : null;
+        $plain = array_values(array_filter($args, fn($a) => $a !== '-'));
+        $out = twofactl_enroll($plain[0], $plain[1] ?? 'totp', $code);
         break;
     case 'confirm':
         $out = ['backup_codes' => twofactl_confirm($args[0], $secret())];

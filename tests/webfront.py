@@ -23,8 +23,9 @@ try:
         out = {"session": tc.send(*args)}
     elif call == "verify":
         out = {"accepted": tc.verify(args[0], secret(), args[1])}
-    elif call == "enroll":
-        out = tc.enroll(*args)
+    elif call == "enroll":   # USER [METHOD] [-]: "-" reads the account's code from stdin
+        code = secret() if args[-1:] == ["-"] else None
+        out = tc.enroll(*[a for a in args if a != "-"], code=code)
     elif call == "confirm":
         out = {"backup_codes": tc.confirm(args[0], secret())}
     elif call == "request":

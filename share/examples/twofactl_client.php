@@ -15,6 +15,7 @@
 //   TwofactlEnrolmentNeeded  enrolment_needed        e.g. send by a channel not enrolled
 //   TwofactlNotFound         not_found               no such account
 //   TwofactlForbidden        forbidden               not allowed for this role
+//   TwofactlCodeRequired     code_required           the account has a factor: pass its code
 //   TwofactlBadRequest       usage, bad_request, too_large
 //   TwofactlUnavailable      store, delivery, busy   and no answer from the socket
 //
@@ -47,6 +48,7 @@ class TwofactlLocked extends TwofactlError {}
 class TwofactlEnrolmentNeeded extends TwofactlError {}
 class TwofactlNotFound extends TwofactlError {}
 class TwofactlForbidden extends TwofactlError {}
+class TwofactlCodeRequired extends TwofactlError {}
 class TwofactlBadRequest extends TwofactlError {}
 class TwofactlUnavailable extends TwofactlError {}
 
@@ -56,6 +58,7 @@ const TWOFACTL_ERRORS = [
     'enrolment_needed' => TwofactlEnrolmentNeeded::class,
     'not_found' => TwofactlNotFound::class,
     'forbidden' => TwofactlForbidden::class,
+    'code_required' => TwofactlCodeRequired::class,
     'usage' => TwofactlBadRequest::class, 'bad_request' => TwofactlBadRequest::class,
     'too_large' => TwofactlBadRequest::class,
     'store' => TwofactlUnavailable::class, 'delivery' => TwofactlUnavailable::class,
@@ -127,10 +130,14 @@ function twofactl_verify(string $user, string $code, string $ip): bool
 
 // Start an enrolment: for 'totp' an array with 'uri' (the otpauth:// URI, the
 // QR code's data: draw it with any QR library) and 'secret' (for typing in);
-// for 'email' or 'sms' the 'session' of the code just sent.
-function twofactl_enroll(string $user, string $method = 'totp'): array
+// for 'email' or 'sms' the 'session' of the code just sent. An account that
+// has an active factor already needs a current code of it ($code: from the
+// app, a login code sent with twofactl_send, or a backup code), else
+// TwofactlCodeRequired: nobody adds a factor without holding one.
+function twofactl_enroll(string $user, string $method = 'totp', ?string $code = null): array
 {
-    return twofactl_request(['enroll', $user, '--method', $method, '--qr', 'none'])['output'][0];
+    return twofactl_request(['enroll', $user, '--method', $method, '--qr', 'none'],
+                            $code === null ? null : $code . "\n")['output'][0];
 }
 
 // Finish the enrolment with a code from the new factor: the backup codes to

@@ -14,6 +14,7 @@ subclass chosen by the answer's stable error word (error.code):
     EnrolmentNeeded  enrolment_needed           e.g. send by a channel not enrolled
     NotFound         not_found                  no such account
     Forbidden        forbidden                  not allowed for this role
+    CodeRequired     code_required              the account has a factor: pass its code
     BadRequest       usage, bad_request, too_large
     Unavailable      store, delivery, busy      and no answer from the socket
 
@@ -46,6 +47,7 @@ class Locked(TwofactlError): pass
 class EnrolmentNeeded(TwofactlError): pass
 class NotFound(TwofactlError): pass
 class Forbidden(TwofactlError): pass
+class CodeRequired(TwofactlError): pass
 class BadRequest(TwofactlError): pass
 class Unavailable(TwofactlError): pass
 
@@ -56,6 +58,7 @@ ERRORS = {
     "enrolment_needed": EnrolmentNeeded,
     "not_found": NotFound,
     "forbidden": Forbidden,
+    "code_required": CodeRequired,
     "usage": BadRequest, "bad_request": BadRequest, "too_large": BadRequest,
     "store": Unavailable, "delivery": Unavailable, "busy": Unavailable,
 }
@@ -111,11 +114,15 @@ def verify(user, code, ip):
     return True
 
 
-def enroll(user, method="totp"):
+def enroll(user, method="totp", code=None):
     """Start an enrolment: for "totp" a dict with "uri" (the otpauth:// URI,
     the QR code's data: draw it with any QR library), "secret" (for typing
-    in); for "email" or "sms" the "session" of the code just sent."""
-    return request(["enroll", user, "--method", method, "--qr", "none"])["output"][0]
+    in); for "email" or "sms" the "session" of the code just sent. An
+    account that has an active factor already needs a current code of it
+    (from the app, a login code sent with send(), or a backup code), else
+    CodeRequired: nobody adds a factor without holding one."""
+    return request(["enroll", user, "--method", method, "--qr", "none"],
+                   code + "\n" if code else None)["output"][0]
 
 
 def confirm(user, code):
