@@ -55,7 +55,7 @@ static void render(json_object *o)
 	if (g.quiet)
 		return;
 	json_object_object_get_ex(o, "dir", &dir);
-	fprintf(g.out, "created store '%s'\n", json_object_get_string(dir));
+	fprintf(g.out, "created store '%s'\n", printable(json_object_get_string(dir)));
 }
 
 int cmd_init(int argc, char **argv)
