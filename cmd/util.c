@@ -301,10 +301,7 @@ static size_t utf8_seq(const unsigned char *s)
 
 int text_line_ok(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
+	return core_text_line_ok(s);
 }
 
 const char *terminal_text(const char *s)
@@ -338,6 +335,12 @@ const char *printable(const char *s)
 
 		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
 			out[j++] = (char)*p++;
+		} else if (*p >= 0x80 && (n = utf8_seq(p)) && n == 3 && !core_text_line_ok((const char[]){
+		                   (char)p[0], (char)p[1], (char)p[2], 0 })) {
+			/* a bidirectional override or a line separator: shown, not obeyed */
+			j += (size_t)snprintf(out + j, 7, "\\u%04x",
+			                      (unsigned)((p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu)));
+			p += n;
 		} else if (*p >= 0x80 && (n = utf8_seq(p))) {
 			memcpy(out + j, p, n);
 			j += n;

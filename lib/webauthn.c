@@ -386,8 +386,9 @@ tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a,
 		return tf_fail(h, TF_STORE, NULL, "out of memory");
 	if ((ret = tf_check_name(h, a->name)) || (ret = reg_parse(h, a->registration, in)))
 		goto out;
-	if (a->label && strlen(a->label) > LABEL_MAX) {
-		ret = tf_fail(h, TF_USAGE, NULL, "--label: at most %d characters", LABEL_MAX);
+	if (a->label && (strlen(a->label) > LABEL_MAX || !core_text_line_ok(a->label))) {
+		ret = tf_fail(h, TF_USAGE, NULL, "--label: one line of at most %d characters, no control characters",
+		              LABEL_MAX);
 		goto out;
 	}
 	snprintf(label, sizeof label, "%s", a->label ? a->label : in->label);
