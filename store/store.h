@@ -163,6 +163,13 @@ struct store_rotation {
 int store_audit_rotate(struct store *s, int64_t now, uint64_t min_size, unsigned keep,
                        struct store_rotation *out) SWUR;
 
+/* 0 when the store can record a login now: store.lock opens for writing,
+ * the directory takes a new file of a record's size (a full disk, a quota
+ * or a read-only mount refuse it) and the audit log can reserve the room
+ * for its next line (st_audit_ready). Changes nothing (health). ST_BUSY
+ * when the audit log's lock was not obtained: not known then. */
+int store_writable(struct store *s) SWUR;
+
 /* The whole store (every account): rekey and fsck --repair. */
 int store_lock_all(struct store *s) SWUR;
 void store_set_lock_timeout(struct store *s, int seconds);
