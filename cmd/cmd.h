@@ -65,6 +65,9 @@ struct globals {
 	const struct verb *complete_verbs;
 	int complete_depth;     /* 1 when a verb was taken */
 	tf *h;                  /* the open store (inside batch and serve: the session's) */
+	/* twofactl init: whom root may hand a new store to (cmd/owner.c). */
+	int init;
+	const char *init_owner; /* --owner USER */
 };
 extern struct globals g;
 
