@@ -280,6 +280,7 @@ struct listed {
 	uint8_t nmethods;
 	uint8_t locked;
 	uint8_t twofa;                        /* enum acct_switch */
+	uint8_t moving;                       /* a rename cut short: listed under its new name */
 	unsigned backup_left;
 	struct policy_out po;
 };
@@ -317,7 +318,11 @@ static int collect(void *ctx, const struct account *a)
 	}
 	e = &l->v[l->n++];
 	memset(e, 0, sizeof *e);
-	memcpy(e->name, a->name, sizeof e->name);
+	/* a rename a crash cut short after its commit point: the account has
+	 * its new name (as loading it, export and fsck --repair say); its file
+	 * under the new name, when step 2 was done, is the same account */
+	memcpy(e->name, a->moved_to[0] ? a->moved_to : a->name, sizeof e->name);
+	e->moving = a->moved_to[0] != 0;
 	memcpy(e->org, a->org, sizeof e->org);
 	for (unsigned i = 0; i < a->nf && i < ACCT_MAX_FACTORS; i++)
 		if (a->f[i].status == FS_ACTIVE)
@@ -421,6 +426,19 @@ tf_status tf_user_list(tf *h, const struct tf_user_list_args *a, const struct tf
 	}
 	if (l.n)
 		qsort(l.v, l.n, sizeof *l.v, by_name);
+	{   /* one name, one line: a record mid-rename gives way to the file of its new name */
+		size_t kept = 0;
+
+		for (size_t i = 0; i < l.n; i++) {
+			if (kept && !strcmp(l.v[kept - 1].name, l.v[i].name)) {
+				if (l.v[kept - 1].moving && !l.v[i].moving)
+					l.v[kept - 1] = l.v[i];
+				continue;
+			}
+			l.v[kept++] = l.v[i];
+		}
+		l.n = kept;
+	}
 	for (size_t i = 0; i < l.n; i++)
 		if ((ret = tf_emit(h, out, listed_json(&l.v[i]))))
 			goto out;
