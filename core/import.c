@@ -469,7 +469,7 @@ static int export_account(json_object *o, int64_t now, struct import_item *it)
 			if (!f || !type || factor_type_parse(type, &f->type))
 				return CORE_EFORMAT;
 			f->status = st && !strcmp(st, "pending") ? FS_PENDING : FS_ACTIVE;
-			if (copy_field(f->label, sizeof f->label, jstr(fo, "label"), core_text_line_ok))
+			if (copy_field(f->label, sizeof f->label, jstr(fo, "label"), NULL))
 				return CORE_EFORMAT;
 			if (jrange(fo, "created", now, 0, RECORD_TIME_MAX, &f->created) ||
 			    jrange(fo, "confirmed", 0, 0, RECORD_TIME_MAX, &f->confirmed))
@@ -516,7 +516,7 @@ static int export_account(json_object *o, int64_t now, struct import_item *it)
 			if (jrange(e, "created", now, 0, RECORD_TIME_MAX, &it->a->wl[it->a->nwl].created) ||
 			    jrange(e, "expires", 0, 0, RECORD_TIME_MAX, &it->a->wl[it->a->nwl].expires))
 				return CORE_ERANGE;
-			if (copy_field(it->a->wl[it->a->nwl].note, LABEL_MAX + 1, jstr(e, "note"), core_text_line_ok))
+			if (copy_field(it->a->wl[it->a->nwl].note, LABEL_MAX + 1, jstr(e, "note"), NULL))
 				return CORE_EFORMAT;
 			it->a->nwl++;
 		}
