@@ -192,25 +192,30 @@ rename_killed_at() {
 		"$TWOFACTL" -q user rename "$3" "$4" 2>/dev/null || true
 }
 
-@test "a rename killed with -9 between its writes shows one name; fsck reports it, --repair finishes it" {
+@test "a rename killed with -9 between its writes: fsck reports it, --repair or user list finishes it" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	enrolled alice
 	# 1. killed before the record is written under the new name (the old
 	#    file says 'moved to dave'), 2. before the old file is removed
 	for cut in "renameat 2" "unlinkat 1"; do
-		tf -q user rename "$(tf user list)" alice 2>/dev/null || true
-		rename_killed_at $cut alice dave
-		run -0 tf user list
-		assert_output dave
-		run -5 tf fsck
-		assert_line "account 'alice': rename of 'alice' to 'dave' cut short"
-		run -0 tf fsck --repair
-		assert_line "account 'alice': rename of 'alice' to 'dave' cut short: finished"
-		run -0 tf fsck
-		[ "$(account_files | wc -l)" -eq 1 ]
-		run -0 tf user list
-		assert_output dave
-		run -3 tf user show alice
+		for finisher in "fsck --repair" "user list"; do
+			tf -q user rename "$(tf user list)" alice 2>/dev/null || true
+			rename_killed_at $cut alice dave
+			run -5 tf fsck
+			assert_line "account 'alice': rename of 'alice' to 'dave' cut short"
+			run -0 tf $finisher
+			if [ "$finisher" = "user list" ]; then
+				assert_output dave
+			else
+				assert_line "account 'alice': rename of 'alice' to 'dave' cut short: finished"
+			fi
+			run -0 tf fsck
+			[ "$(account_files | wc -l)" -eq 1 ]
+			run -0 tf user list
+			assert_output dave
+			run -3 tf user show alice
+			run -0 tf user show dave
+		done
 	done
 	run -0 tf --at $((T0 + 60)) verify dave "$(tf --at $((T0 + 60)) code dave)"
 }
