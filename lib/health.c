@@ -88,6 +88,10 @@ static tf_health_state examine(tf *h, struct scan *sc, json_object *problems, si
 		state = TF_HEALTH_CRITICAL;
 		problem(problems, "no login can be recorded: %s", store_error(h->s));
 	}
+	else if (!w && store_has_room(h->s)) {   /* logins go on; new accounts cannot */
+		state = TF_HEALTH_WARNING;
+		problem(problems, "no room for new records: %s", store_error(h->s));
+	}
 	/* a store that cannot be written cannot be locked for writing either:
 	 * that is said above, not as a lock someone holds */
 	if (*writable && store_lock_all(h->s)) {

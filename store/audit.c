@@ -128,7 +128,7 @@ out:
  * removed again. */
 #define WRITABLE_PROBE 16384
 
-static int probe_room(struct store *s)
+int store_has_room(struct store *s)
 {
 	static const char zero[4096];
 	char name[64] = "";
@@ -162,12 +162,8 @@ static int probe_room(struct store *s)
 
 int store_writable(struct store *s)
 {
-	int ret;
-
 	if (s->readonly)   /* store.lock opened for reading only: the reason kept */
 		return st_fail(s, ST_BAD, "%s", s->ro_err);
-	if ((ret = probe_room(s)))
-		return ret;
 	return st_audit_ready(s);
 }
 

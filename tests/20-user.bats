@@ -197,7 +197,7 @@ rename_killed_at() {
 	enrolled alice
 	# 1. killed before the record is written under the new name (the old
 	#    file says 'moved to dave'), 2. before the old file is removed
-	for cut in "renameat 2" "unlinkat 1"; do
+	for cut in "renameat 1" "unlinkat 1"; do
 		for finisher in "fsck --repair" "user list"; do
 			tf -q user rename "$(tf user list)" alice 2>/dev/null || true
 			rename_killed_at $cut alice dave
