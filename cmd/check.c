@@ -71,7 +71,7 @@ static void render(json_object *o)
 	json_object_object_get_ex(o, "result", &v);
 	result = json_object_get_string(v);
 	json_object_object_get_ex(o, "reason", &v);
-	fprintf(g.out, "%s\n", json_object_get_string(v));
+	fprintf(g.out, "%s\n", printable(json_object_get_string(v)));
 	json_object_object_get_ex(o, "policy", &v);
 	fprintf(g.out, "policy: %s", json_object_get_string(v));
 	json_object_object_get_ex(o, "policy_source", &v);

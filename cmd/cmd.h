@@ -65,6 +65,9 @@ struct globals {
 	const struct verb *complete_verbs;
 	int complete_depth;     /* 1 when a verb was taken */
 	tf *h;                  /* the open store (inside batch and serve: the session's) */
+	/* twofactl init: whom root may hand a new store to (cmd/owner.c). */
+	int init;
+	const char *init_owner; /* --owner USER */
 };
 extern struct globals g;
 
@@ -145,6 +148,10 @@ const char *safe(const char *s);
  * cursor, forge a line or reach the terminal as an escape sequence; other
  * UTF-8 is kept. One of 8 static buffers, each up to 4 * TEXT_MAX bytes. */
 const char *printable(const char *s);
+/* A message of ours for stderr with the control characters (C0, DEL) it
+ * may have picked up from the store escaped; backslashes are kept as they
+ * are (the message's own quoting). One of 2 static buffers. */
+const char *terminal_text(const char *s);
 /* One line of text without control characters (labels, notes, reasons). */
 int text_line_ok(const char *s);
 

@@ -61,7 +61,7 @@ static void warn(void *ctx, const char *word, const char *message)
 	(void)ctx;
 	if (g.quiet && !strcmp(word, "bad_seal"))
 		return;
-	fprintf(g.err, "twofactl: %s: %s\n", g.ctx, message);
+	fprintf(g.err, "twofactl: %s: %s\n", g.ctx, terminal_text(message));
 }
 
 /* config get prints the value; without one there is nothing to print */
@@ -73,7 +73,7 @@ static void render_get(json_object *o)
 
 	got_value = v != NULL;
 	if (v)
-		fprintf(g.out, "%s\n", v);
+		fprintf(g.out, "%s\n", printable(v));
 }
 
 static int config_get(int argc, char **argv)
@@ -111,7 +111,7 @@ static void render_list(json_object *o)
 	const char *v = jstr(o, "value");
 
 	json_object_object_get_ex(o, "default", &def);
-	fprintf(g.out, "%-20s %-28s # %s%s\n", jstr(o, "key"), v ? v : "", jstr(o, "description"),
+	fprintf(g.out, "%-20s %-28s # %s%s\n", printable(jstr(o, "key")), printable(v), jstr(o, "description"),
 	       json_object_get_boolean(def) ? " (default)" : "");
 }
 
@@ -135,6 +135,12 @@ static void render_change(json_object *o)
 {
 	json_object *v;
 	const char *key = jstr(o, "key"), *was = jstr(o, "sealed"), *now = jstr(o, "now");
+
+	/* the config file is plain text anyone with write access may have edited:
+	 * what it says reaches the terminal escaped */
+	key = key ? printable(key) : NULL;
+	was = was ? printable(was) : NULL;
+	now = now ? printable(now) : NULL;
 
 	if (json_object_object_get_ex(o, "state", &v)) {   /* diff's summary */
 		json_object *n;

@@ -158,7 +158,7 @@ static const struct argp import_argp = {
 static void import_notice(void *ctx, const char *text)
 {
 	(void)ctx;
-	fprintf(g.err, "twofactl: import: %s\n", text);
+	fprintf(g.err, "twofactl: import: %s\n", terminal_text(text));
 }
 
 /* On a terminal: how many were written; the line goes when it is over. */

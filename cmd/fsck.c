@@ -34,8 +34,9 @@ static void render(json_object *o)
 		const char *action = json_object_object_get_ex(o, "action", &w) && w ? json_object_get_string(w) : NULL;
 
 		json_object_object_get_ex(o, "problem", &w);
-		fprintf(g.out, "%s: %s%s%s\n", json_object_get_string(v), json_object_get_string(w), action ? ": " : "",
-		       action ? action : "");
+		/* file names come from the directory, which someone without the key may fill */
+		fprintf(g.out, "%s: %s%s%s\n", printable(json_object_get_string(v)), printable(json_object_get_string(w)),
+		       action ? ": " : "", action ? printable(action) : "");
 		return;
 	}
 	if (g.quiet)
@@ -51,7 +52,7 @@ static void held(void *ctx, const char *text)
 {
 	(void)ctx;
 	if (!g.quiet && !g.json)
-		fprintf(g.out, "%s\n", text);
+		fprintf(g.out, "%s\n", printable(text));
 }
 
 int cmd_fsck(int argc, char **argv)

@@ -33,7 +33,7 @@ static void render_text(json_object *o, const struct tf_health_report *r)
 	if (!np)
 		fprintf(g.out, "%zu accounts, %zu with 2FA", r->accounts, r->enabled);
 	for (size_t i = 0; i < np; i++)
-		fprintf(g.out, "%s%s", i ? "; " : "", json_object_get_string(json_object_array_get_idx(problems, i)));
+		fprintf(g.out, "%s%s", i ? "; " : "", printable(json_object_get_string(json_object_array_get_idx(problems, i))));
 	fprintf(g.out, " | accounts=%zu enabled=%zu backup_low=%zu drift=%zu tickets_waiting=%zu\n",
 	       r->accounts, r->enabled, r->backup_low, r->drift, r->tickets_waiting);
 }

@@ -260,7 +260,7 @@ static void render_simulated(json_object *o)
 	json_object_object_get_ex(o, "reasons", &r);
 	fprintf(g.out, "%s:", printable(jstr(o, "name")));
 	for (size_t i = 0; i < json_object_array_length(r); i++)
-		fprintf(g.out, "%s %s", i ? ";" : "", json_object_get_string(json_object_array_get_idx(r, i)));
+		fprintf(g.out, "%s %s", i ? ";" : "", printable(json_object_get_string(json_object_array_get_idx(r, i))));
 	fprintf(g.out, "\n");
 }
 

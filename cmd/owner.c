@@ -63,15 +63,92 @@ static int become(uid_t uid, gid_t dir_gid, char *who, size_t wholen)
 	return 0;
 }
 
+/* The directory dir is in, its status in *st (0), or -1. */
+static int parent_of(const char *dir, char *parent, size_t cap, struct stat *st)
+{
+	char *slash;
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n >= cap)
+		return -1;
+	memcpy(parent, dir, n);
+	parent[n] = '\0';
+	slash = strrchr(parent, '/');
+	if (!slash)
+		snprintf(parent, cap, ".");
+	else if (slash == parent)
+		parent[1] = '\0';
+	else
+		*slash = '\0';
+	return stat(parent, st);
+}
+
+/* init as root on a directory another user owns: the new store (its master
+ * key above all) is handed to that user only when it is a system user (uid
+ * below 1000, or the one --owner names) and the directory's parent is
+ * writable by nobody but root and that user, so it was made on purpose (by
+ * tmpfiles.d, by an admin's install -d) and not planted in a /tmp-like
+ * directory by whoever came first. Else a one-line refusal (exit 2). */
+static int init_owner_ok(const char *dir, const struct stat *st)
+{
+	struct passwd pw, *res = NULL, opw, *ores = NULL;
+	char buf[4096], obuf[4096], parent[4096], who[300];
+	struct stat pst;
+	uid_t want = 0;
+	int parent_open;
+
+	if (g.init_owner) {
+		if (getpwnam_r(g.init_owner, &opw, obuf, sizeof obuf, &ores) != 0 || !ores)
+			return fail(EXIT_USAGE, "--owner: no user '%s'", safe(g.init_owner));
+		want = ores->pw_uid;
+		if (geteuid() != 0 && want != geteuid())
+			return fail(EXIT_USAGE, "--owner: only root makes a store for another user");
+		if (!st)
+			return fail(EXIT_USAGE, "--owner: '%s' does not exist: make it first "
+			            "(install -d -m 0700 -o %s DIR)", safe(dir), safe(g.init_owner));
+	}
+	if (geteuid() != 0 || !st || st->st_uid == 0)
+		return EXIT_OK;
+	if (getpwuid_r(st->st_uid, &pw, buf, sizeof buf, &res) == 0 && res)
+		snprintf(who, sizeof who, "%s (uid %u)", res->pw_name, (unsigned)st->st_uid);
+	else
+		snprintf(who, sizeof who, "uid %u", (unsigned)st->st_uid);
+	if (g.init_owner && st->st_uid != want)
+		return fail(EXIT_USAGE, "'%s' belongs to %s, not to %s: chown -R %s '%s' first", safe(dir), who,
+		            safe(g.init_owner), safe(g.init_owner), safe(dir));
+	parent_open = parent_of(dir, parent, sizeof parent, &pst) < 0 || (pst.st_mode & (S_IWGRP | S_IWOTH)) ||
+	              (pst.st_uid != 0 && pst.st_uid != st->st_uid);
+	if (!g.init_owner && st->st_uid >= 1000) {
+		if (parent_open)
+			return fail(EXIT_USAGE, "'%s' belongs to %s, not a system user, and '%s' is writable by "
+			            "others: make the store's directory with its owner yourself (install -d -m 0700 "
+			            "-o USER DIR in a directory only root may write to), or chown it to root",
+			            safe(dir), who, safe(parent));
+		return fail(EXIT_USAGE, "'%s' belongs to %s, not a system user: to make the store that user's, "
+		            "name it with --owner %s; else chown the directory to root", safe(dir), who,
+		            res ? safe(res->pw_name) : "USER");
+	}
+	if (parent_open)
+		return fail(EXIT_USAGE, "'%s' is in '%s', which others may write to: someone else may have made it; "
+		            "make the store in a directory only root may write to", safe(dir), safe(parent));
+	return EXIT_OK;
+}
+
 int act_as_store_owner(const char *dir)
 {
 	struct stat st;
 	char who[300];
 	uid_t uid;
-	int fd;
+	int fd, ret;
 
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return EXIT_OK;   /* no store here yet: init makes it, any other command says so */
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		/* no store here yet: init makes it, any other command says so */
+		return g.init ? init_owner_ok(dir, NULL) : EXIT_OK;
+	}
+	if (g.init && (ret = init_owner_ok(dir, &st)))
+		return ret;
 	if (!owner_to_become(geteuid(), &st, &uid))
 		return EXIT_OK;
 	snprintf(who, sizeof who, "uid %u", (unsigned)uid);

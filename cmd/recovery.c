@@ -61,7 +61,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 static void warn(void *ctx, const char *text)
 {
 	(void)ctx;
-	fprintf(g.err, "twofactl: %s: warning: %s\n", g.ctx, text);
+	fprintf(g.err, "twofactl: %s: warning: %s\n", g.ctx, terminal_text(text));
 }
 
 static const char *field(json_object *o, const char *key)

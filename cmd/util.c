@@ -198,10 +198,12 @@ static int vfailw(int code, const char *word, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	record_error(word ? word : exit_word(code), msg);
 	fflush(g.out);
+	/* a message may carry what the store said (a key of a hand-edited config,
+	 * a file name): controls left in it are escaped on the terminal */
 	if (g.ctx[0])
-		fprintf(g.err, "twofactl: %s: %s\n", g.ctx, msg);
+		fprintf(g.err, "twofactl: %s: %s\n", terminal_text(g.ctx), terminal_text(msg));
 	else
-		fprintf(g.err, "twofactl: %s\n", msg);
+		fprintf(g.err, "twofactl: %s\n", terminal_text(msg));
 	return code;
 }
 
@@ -355,10 +357,25 @@ static size_t utf8_seq(const unsigned char *s)
 
 int text_line_ok(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+	return core_text_line_ok(s);
+}
+
+const char *terminal_text(const char *s)
+{
+	static char buf[2][4 * 1024 + 8];
+	static unsigned slot;
+	char *out = buf[slot++ & 1];
+	size_t j = 0;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	for (; *p && j + 8 < sizeof buf[0]; p++) {
 		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
+			j += (size_t)snprintf(out + j, 5, "\\x%02x", *p);
+		else
+			out[j++] = (char)*p;
+	}
+	out[j] = '\0';
+	return out;
 }
 
 const char *printable(const char *s)
@@ -374,6 +391,12 @@ const char *printable(const char *s)
 
 		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
 			out[j++] = (char)*p++;
+		} else if (*p >= 0x80 && (n = utf8_seq(p)) && n == 3 && !core_text_line_ok((const char[]){
+		                   (char)p[0], (char)p[1], (char)p[2], 0 })) {
+			/* a bidirectional override or a line separator: shown, not obeyed */
+			j += (size_t)snprintf(out + j, 7, "\\u%04x",
+			                      (unsigned)((p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu)));
+			p += n;
 		} else if (*p >= 0x80 && (n = utf8_seq(p))) {
 			memcpy(out + j, p, n);
 			j += n;

@@ -24,4 +24,11 @@ const char *core_strerror(enum core_err e);
 /* Copy a NUL-terminated string into a fixed buffer; CORE_ERANGE if it does not fit. */
 int core_strlcpy(char *dst, const char *src, size_t size) WUR;
 
+/* One line of text a person may be shown (labels, notes, reasons, issuers):
+ * no C0 or C1 control, no DEL, and none of the Unicode characters that
+ * reorder or break what a terminal shows: the bidirectional embeddings,
+ * overrides and isolates (U+202A-202E, U+2066-2069) and the line and
+ * paragraph separators (U+2028, U+2029). 1 when s is such a line. */
+int core_text_line_ok(const char *s);
+
 #endif

@@ -36,10 +36,7 @@ static int algo_of(tf_otp_algo a, enum otp_algo *o)
 /* One line of text without control characters (labels, issuers). */
 static int one_line(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
+	return core_text_line_ok(s);
 }
 
 static tf_status check_label(tf *h, const char *label)

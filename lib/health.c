@@ -72,7 +72,7 @@ static void problem(json_object *problems, const char *fmt, ...)
 
 /* The one pass: everything h can tell, into sc, problems and the state. */
 static tf_health_state examine(tf *h, struct scan *sc, json_object *problems, size_t *waiting, int *busy,
-                               int *audit_ok)
+                               int *audit_ok, int *writable)
 {
 	tf_health_state state = TF_HEALTH_OK;
 	struct ticket *tv = NULL;
@@ -81,7 +81,20 @@ static tf_health_state examine(tf *h, struct scan *sc, json_object *problems, si
 	uint64_t bad = 0;
 	unsigned low, drift;
 
-	if (store_lock_all(h->s)) {
+	int w = store_writable(h->s);
+
+	if (w && w != ST_BUSY) {   /* every login would fail (exit 5) */
+		*writable = 0;
+		state = TF_HEALTH_CRITICAL;
+		problem(problems, "no login can be recorded: %s", store_error(h->s));
+	}
+	else if (!w && store_has_room(h->s)) {   /* logins go on; new accounts cannot */
+		state = TF_HEALTH_WARNING;
+		problem(problems, "no room for new records: %s", store_error(h->s));
+	}
+	/* a store that cannot be written cannot be locked for writing either:
+	 * that is said above, not as a lock someone holds */
+	if (*writable && store_lock_all(h->s)) {
 		*busy = 1;
 		state = TF_HEALTH_WARNING;
 		problem(problems, "store lock held for more than %d s", HEALTH_LOCK_WAIT);
@@ -156,7 +169,7 @@ tf_status tf_health(tf *h, const struct tf_sink *out, struct tf_health_report *r
 	struct scan sc = { 0 };
 	tf_health_state state;
 	size_t waiting = 0;
-	int busy = 0, audit_ok = 1, r = 0;
+	int busy = 0, audit_ok = 1, writable = 1, r = 0;
 	json_object *o = json_object_new_object(), *problems = json_object_new_array();
 
 	sc.low_names = json_object_new_array();
@@ -166,7 +179,7 @@ tf_status tf_health(tf *h, const struct tf_sink *out, struct tf_health_report *r
 		problem(problems, "store: %s", h ? tf_error_message(h) : "out of memory");
 	} else {
 		store_set_lock_timeout(h->s, HEALTH_LOCK_WAIT);
-		state = examine(h, &sc, problems, &waiting, &busy, &audit_ok);
+		state = examine(h, &sc, problems, &waiting, &busy, &audit_ok, &writable);
 		store_set_lock_timeout(h->s, handle_lock_wait(h));
 	}
 	if (rep) {
@@ -186,6 +199,7 @@ tf_status tf_health(tf *h, const struct tf_sink *out, struct tf_health_report *r
 	json_object_object_add(o, "tickets_waiting", json_object_new_int64((int64_t)waiting));
 	json_object_object_add(o, "audit_intact", json_object_new_boolean(audit_ok));
 	json_object_object_add(o, "lock_busy", json_object_new_boolean(busy));
+	json_object_object_add(o, "writable", json_object_new_boolean(writable));
 	if (h)
 		return tf_emit(h, out, o);
 	if (out && out->result)   /* no handle to carry a failure */

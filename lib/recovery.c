@@ -121,10 +121,7 @@ static int text_ok(const char *s, int may_be_empty)
 {
 	if (!s || (!*s && !may_be_empty) || strlen(s) > TEXT_MAX)
 		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
+	return core_text_line_ok(s);
 }
 
 tf_status tf_recovery_file(tf *h, const struct tf_recovery_file_args *a, const struct tf_sink *out)

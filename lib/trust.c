@@ -11,10 +11,7 @@ _Static_assert(TF_DEVICE_TOKEN_CHARS == TRUST_TOKEN_CHARS, "twofactl.h and core/
 /* One line of text without control characters (as enroll's labels). */
 static int one_line(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
+	return core_text_line_ok(s);
 }
 
 tf_status tf_trust_add(tf *h, const struct tf_trust_add_args *a, const struct tf_sink *out)

@@ -292,6 +292,8 @@ struct listed {
 	uint8_t nmethods;
 	uint8_t locked;
 	uint8_t twofa;                        /* enum acct_switch */
+	uint8_t moving;                       /* a rename cut short: finished, then listed once */
+	char to[ACCT_NAME_MAX + 1];           /* its new name */
 	unsigned backup_left;
 	struct policy_out po;
 };
@@ -330,6 +332,8 @@ static int collect(void *ctx, const struct account *a)
 	e = &l->v[l->n++];
 	memset(e, 0, sizeof *e);
 	memcpy(e->name, a->name, sizeof e->name);
+	e->moving = a->moved_to[0] != 0;   /* see finish_renames */
+	memcpy(e->to, a->moved_to, sizeof e->to);
 	memcpy(e->org, a->org, sizeof e->org);
 	for (unsigned i = 0; i < a->nf && i < ACCT_MAX_FACTORS; i++)
 		if (a->f[i].status == FS_ACTIVE)
@@ -391,6 +395,30 @@ static void skip(void *ctx, const char *why)
 	TF_IGNORE(tf_fail(k->h, TF_STORE, NULL, "%s: skipped", why));
 }
 
+/* A rename a crash cut short after its commit point is finished, as
+ * loading the account would (rename_resume, under both names' locks), and
+ * listed under its new name; its file under the new name, if the scan saw
+ * it too, is the same account (one line per name, below). Where it cannot
+ * be finished now (a read-only store), the old name is listed, the one
+ * whose next command finishes it; or nothing, when the new file is there. */
+static void finish_renames(tf *h, struct listing *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct listed *e = &l->v[i];
+		struct acct_ref nref;
+
+		if (!e->moving)
+			continue;
+		int r = rename_resume(h, e->name);
+
+		if (r == TF_OK || (r != TF_USAGE &&   /* TF_USAGE: abandoned, the name was taken */
+		                   !store_ref(h->s, e->to, &nref) && store_exists(h->s, &nref)))
+			memcpy(e->name, e->to, sizeof e->name);
+		else
+			e->moving = 0;
+	}
+}
+
 tf_status tf_user_list(tf *h, const struct tf_user_list_args *a, const struct tf_sink *out)
 {
 	TF_ENTRY(h, a);
@@ -431,8 +459,22 @@ tf_status tf_user_list(tf *h, const struct tf_user_list_args *a, const struct tf
 		ret = tf_fail(h, TF_STORE, NULL, "out of memory");
 		goto out;
 	}
+	finish_renames(h, &l);
 	if (l.n)
 		qsort(l.v, l.n, sizeof *l.v, by_name);
+	{   /* one name, one line: a record mid-rename gives way to the file of its new name */
+		size_t kept = 0;
+
+		for (size_t i = 0; i < l.n; i++) {
+			if (kept && !strcmp(l.v[kept - 1].name, l.v[i].name)) {
+				if (l.v[kept - 1].moving && !l.v[i].moving)
+					l.v[kept - 1] = l.v[i];
+				continue;
+			}
+			l.v[kept++] = l.v[i];
+		}
+		l.n = kept;
+	}
 	for (size_t i = 0; i < l.n; i++)
 		if ((ret = tf_emit(h, out, listed_json(&l.v[i]))))
 			goto out;

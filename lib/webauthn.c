@@ -368,9 +368,55 @@ static const char *reg_check(struct account *a, const struct wa_conf *c, const s
 	return NULL;
 }
 
+/* ---- one credential id, one account (WebAuthn 7.1, step 22) ----
+ * Registration looks for the id on every account, under one store-wide
+ * registration lock taken before the account's own, so that two
+ * registrations of one id cannot both find it free. Measured: the scan
+ * reads every record, about 0.3 s at 10 000 accounts (as 'user list');
+ * registrations are rare. A rename moves the factor with the account: an
+ * id on a record cut short mid-rename is found under either file. */
+struct cred_seek {
+	const uint8_t *id;
+	size_t len;
+	int found;
+};
+
+static int cred_held(void *ctx, const struct account *a)
+{
+	struct cred_seek *k = ctx;
+
+	for (unsigned i = 0; i < a->nf && i < ACCT_MAX_FACTORS; i++) {
+		const struct factor *f = &a->f[i];
+
+		if (f->type == F_WEBAUTHN && f->credlen == k->len && !memcmp(f->cred, k->id, k->len)) {
+			k->found = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A record it cannot read is fsck's to report: the scan goes on. */
+static void cred_skip(void *ctx, const char *why)
+{
+	(void)ctx;
+	(void)why;
+}
+
+static tf_status cred_taken(tf *h, const uint8_t *id, size_t len, int *taken)
+{
+	struct cred_seek k = { id, len, 0 };
+	int st = store_scan(h->s, cred_held, &k, cred_skip, NULL);
+
+	*taken = k.found;
+	return st ? tf_fail_store(h, st) : TF_OK;
+}
+
 tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a, const struct tf_sink *out)
 {
 	TF_ENTRY(h, a);
+	struct acct_ref regref = { 0 };
+	int taken = 0, st;
 	int64_t now = tf_now(h);
 	struct tf_sess ss = { 0 };
 	struct wa_reg_in *in = calloc(1, sizeof *in);
@@ -386,8 +432,15 @@ tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a,
 		return tf_fail(h, TF_STORE, NULL, "out of memory");
 	if ((ret = tf_check_name(h, a->name)))
 		goto out;
-	if (a->label && strlen(a->label) > LABEL_MAX) {
-		ret = tf_fail(h, TF_USAGE, NULL, "--label: at most %d characters", LABEL_MAX);
+	if (a->label && (strlen(a->label) > LABEL_MAX || !core_text_line_ok(a->label))) {
+		ret = tf_fail(h, TF_USAGE, NULL, "--label: one line of at most %d characters, no control characters",
+		              LABEL_MAX);
+		goto out;
+	}
+	/* the registration lock first, the account's after it (never the other way) */
+	if ((st = store_ref_ns(h->s, NS_OIDC, "webauthn:registration", &regref)) ||
+	    (st = store_lock(h->s, &regref))) {
+		ret = tf_fail_store(h, st);
 		goto out;
 	}
 	if ((ret = tf_sess_begin(h, &ss, a->name)) || (ret = stepup(&ss, a->stepup, "webauthn register")) ||
@@ -395,6 +448,14 @@ tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a,
 		goto out;
 	snprintf(label, sizeof label, "%s", a->label ? a->label : in->label);
 	why = reg_check(ss.a, &c, in, now, &cred, &code, err, sizeof err);
+	if (!why) {
+		if ((ret = cred_taken(h, cred.id, cred.idlen, &taken)))
+			goto out;
+		if (taken) {   /* which account holds it is not the caller's to learn */
+			why = "the credential id is registered already";
+			code = TF_USAGE;   /* as for one on this account (reg_check) */
+		}
+	}
 	if (!why) {
 		f = account_factor_add(ss.a, now);
 		if (!f) {
@@ -441,6 +502,7 @@ tf_status tf_webauthn_register(tf *h, const struct tf_webauthn_register_args *a,
 	ret = tf_emit(h, out, j);
 out:
 	tf_sess_end(&ss);
+	store_unlock(h->s, &regref);
 	if (in) {
 		free(in->attobj);
 		sodium_memzero(in, sizeof *in);

@@ -60,10 +60,7 @@ static tf_status with_whitelist(tf *h, const char *name, int org, wl_fn fn, stru
 /* One line of text without control characters (as enroll's labels). */
 static int one_line(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
+	return core_text_line_ok(s);
 }
 
 static tf_status parse_cidr(tf *h, const char *s, struct cidr *c)

@@ -122,6 +122,51 @@ out:
 	return ret;
 }
 
+/* Room for a record: a file of that size in the store directory, made
+ * unnamed (O_TMPFILE) where the file system can, else named as the
+ * temporary files of a record write are (.tmp-*, which fsck knows), and
+ * removed again. */
+#define WRITABLE_PROBE 16384
+
+int store_has_room(struct store *s)
+{
+	static const char zero[4096];
+	char name[64] = "";
+	int fd, err = 0;
+
+	fd = openat(s->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		snprintf(name, sizeof name, ".tmp-health-%ld", (long)getpid());
+		fd = openat(s->dirfd, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (fd < 0)
+		return st_fail(s, ST_BAD, "cannot create a file in the store: %s", strerror(errno));
+	if (fallocate(fd, 0, 0, WRITABLE_PROBE) < 0) {
+		if (errno != EOPNOTSUPP && errno != ENOSYS) {
+			err = errno;
+		} else {   /* no fallocate: write it, and fsync (delayed allocation) */
+			for (size_t done = 0; !err && done < WRITABLE_PROBE; done += sizeof zero)
+				if (write(fd, zero, sizeof zero) != (ssize_t)sizeof zero)
+					err = errno ? errno : ENOSPC;
+			if (!err && fsync(fd) < 0)
+				err = errno;
+		}
+	}
+	if (name[0])
+		unlinkat(s->dirfd, name, 0);
+	close(fd);
+	if (err)
+		return st_fail(s, ST_BAD, "cannot write a record in the store: %s", strerror(err));
+	return ST_OK;
+}
+
+int store_writable(struct store *s)
+{
+	if (s->readonly)   /* store.lock opened for reading only: the reason kept */
+		return st_fail(s, ST_BAD, "%s", s->ro_err);
+	return st_audit_ready(s);
+}
+
 /* fsck: a torn last line is found (and with cut, cut off: its bytes are
  * kept in quarantine/ and a sealed line records the cut). *torn gets its
  * length; qname the quarantine file's name. */

@@ -163,6 +163,17 @@ struct store_rotation {
 int store_audit_rotate(struct store *s, int64_t now, uint64_t min_size, unsigned keep,
                        struct store_rotation *out) SWUR;
 
+/* 0 when the store can record a login now: store.lock opens for writing
+ * (a read-only mount refuses it) and the audit log can reserve the room for
+ * its next line (st_audit_ready; a full disk refuses it unless the room is
+ * reserved already). Records are written in place, into their slots, so
+ * a login needs no more. Changes nothing (health). ST_BUSY when the audit
+ * log's lock was not obtained: not known then. */
+int store_writable(struct store *s) SWUR;
+/* 0 when the store directory takes a new file of a record's size (16 KiB):
+ * what a new account, or a record that outgrows its slots, needs. */
+int store_has_room(struct store *s) SWUR;
+
 /* The whole store (every account): rekey and fsck --repair. */
 int store_lock_all(struct store *s) SWUR;
 void store_set_lock_timeout(struct store *s, int seconds);

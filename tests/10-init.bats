@@ -129,7 +129,7 @@ setup() { export TWOFACTL_DIR="$BATS_TEST_TMPDIR/store"; }
 	assert_output somebody.txt
 }
 
-@test "init refuses an empty directory others can write to, or one another user owns (exit 5); accepts an empty private one" {
+@test "init refuses an empty directory others can write to, or one an ordinary user owns (exit 5, 2); accepts an empty private one" {
 	mkdir -m 1777 "$TWOFACTL_DIR"
 	chmod 1777 "$TWOFACTL_DIR"
 	run -5 --separate-stderr tf init
@@ -138,7 +138,7 @@ setup() { export TWOFACTL_DIR="$BATS_TEST_TMPDIR/store"; }
 	assert_output 1777
 	chmod 755 "$TWOFACTL_DIR"
 	chown nobody "$TWOFACTL_DIR"
-	run -5 tf init   # (root acts as the owner, who cannot reach it here)
+	run -2 tf init   # nobody is no system user: refused before root acts as it
 	run -0 ls -A "$TWOFACTL_DIR"
 	assert_output ""
 	chown 0 "$TWOFACTL_DIR"

@@ -16,6 +16,7 @@ setup() {
 }
 
 teardown() {
+	userdel twofactl-test-user 2>/dev/null || true
 	[ -n "${BASE:-}" ] && rm -rf "$BASE"
 	return 0
 }
@@ -199,4 +200,35 @@ not_owners() { find "$1" \( ! -user _twofactl -o ! -group "$OWNER_GID" \) -print
 	run -0 env -i PATH=/usr/bin:/bin TWOFACTL_DIR="$TWOFACTL_DIR" "$TWOFACTL" -q expire
 	run -0 not_owners "$TWOFACTL_DIR"
 	assert_output ""
+}
+
+@test "init as root never hands a new store to whoever made the directory in a world-writable parent" {
+	chmod 1777 "$BASE"                                       # like /tmp
+	runuser -u nobody -- mkdir -m 0700 "$TWOFACTL_DIR"       # planted by an unprivileged user
+	run -2 --separate-stderr tf init
+	assert_equal "$stderr" "twofactl: init: '$TWOFACTL_DIR' belongs to nobody (uid $(id -u nobody)), not a system user, and '$BASE' is writable by others: make the store's directory with its owner yourself (install -d -m 0700 -o USER DIR in a directory only root may write to), or chown it to root"
+	run -0 find "$TWOFACTL_DIR" -mindepth 1
+	assert_output ""
+	# a system user's directory in a parent others may write to is refused too
+	rmdir "$TWOFACTL_DIR"
+	install -d -m 0700 -o _twofactl -g _twofactl "$TWOFACTL_DIR"
+	run -2 --separate-stderr tf init
+	assert_equal "$stderr" "twofactl: init: '$TWOFACTL_DIR' is in '$BASE', which others may write to: someone else may have made it; make the store in a directory only root may write to"
+	run -0 find "$TWOFACTL_DIR" -mindepth 1
+	assert_output ""
+}
+
+@test "init as root gives a store to an ordinary user only when --owner names that user" {
+	useradd -M -u 1234 -s /usr/sbin/nologin twofactl-test-user 2>/dev/null || true
+	install -d -m 0700 -o twofactl-test-user "$TWOFACTL_DIR"
+	run -2 --separate-stderr tf init
+	assert_equal "$stderr" "twofactl: init: '$TWOFACTL_DIR' belongs to twofactl-test-user (uid 1234), not a system user: to make the store that user's, name it with --owner twofactl-test-user; else chown the directory to root"
+	run -2 --separate-stderr tf init --owner _twofactl
+	assert_equal "$stderr" "twofactl: init: '$TWOFACTL_DIR' belongs to twofactl-test-user (uid 1234), not to _twofactl: chown -R _twofactl '$TWOFACTL_DIR' first"
+	run -0 find "$TWOFACTL_DIR" -mindepth 1
+	assert_output ""
+	run -0 tf -q init --owner twofactl-test-user
+	run -0 stat -c '%U' "$TWOFACTL_DIR/master.key"
+	assert_output twofactl-test-user
+	userdel twofactl-test-user
 }

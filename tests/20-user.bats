@@ -184,3 +184,58 @@ setup() { setup_store; }
 	run -0 tf user show bob
 	assert_line --partial "'Telefon Jiřího \\\\ 2'"
 }
+
+# rename_killed_at SYSCALL N OLD NEW: user rename OLD NEW, killed with -9 as
+# it enters its N-th SYSCALL (strace's fault injection: the very instant).
+rename_killed_at() {
+	strace -f -o /dev/null -e trace="$1" -e inject="$1":signal=KILL:when="$2" \
+		"$TWOFACTL" -q user rename "$3" "$4" 2>/dev/null || true
+}
+
+@test "a rename killed with -9 between its writes: fsck reports it, --repair or user list finishes it" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	enrolled alice
+	# 1. killed before the record is written under the new name (the old
+	#    file says 'moved to dave'), 2. before the old file is removed
+	for cut in "renameat 1" "unlinkat 1"; do
+		for finisher in "fsck --repair" "user list"; do
+			tf -q user rename "$(tf user list)" alice 2>/dev/null || true
+			rename_killed_at $cut alice dave
+			run -5 tf fsck
+			assert_line "account 'alice': rename of 'alice' to 'dave' cut short"
+			run -0 tf $finisher
+			if [ "$finisher" = "user list" ]; then
+				assert_output dave
+			else
+				assert_line "account 'alice': rename of 'alice' to 'dave' cut short: finished"
+			fi
+			run -0 tf fsck
+			[ "$(account_files | wc -l)" -eq 1 ]
+			run -0 tf user list
+			assert_output dave
+			run -3 tf user show alice
+			run -0 tf user show dave
+		done
+	done
+	run -0 tf --at $((T0 + 60)) verify dave "$(tf --at $((T0 + 60)) code dave)"
+}
+
+@test "after renames killed with -9 at random moments, user list shows one name (40 tries)" {
+	enrolled alice
+	local cur=alice nxt names n p i
+	for i in $(seq 40); do
+		nxt=$([ "$cur" = alice ] && echo dave || echo alice)
+		"$TWOFACTL" -q user rename "$cur" "$nxt" 2>/dev/null &
+		p=$!
+		sleep "0.00$((RANDOM % 9))"
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+		names=$(tf --json user list | jq -r .name)
+		n=$(wc -l <<<"$names")
+		[ "$n" -eq 1 ] || { echo "try $i: user list shows $(tr '\n' ' ' <<<"$names")"; false; }
+		tf -q fsck --repair >/dev/null
+		cur=$names
+	done
+	run -0 tf fsck
+	run -0 tf --at $((T0 + 60)) verify "$cur" "$(tf --at $((T0 + 60)) code "$cur")"
+}

@@ -71,3 +71,20 @@ setup() { setup_store; }
 	run -2 --separate-stderr tf whitelist add alice 192.0.2.0/24 --ttl 12h1d
 	assert_equal "$stderr" "twofactl whitelist add: --ttl: '12h1d' is not a duration such as 12h, 1h30m or 30d"
 }
+
+@test "config diff, list and get escape control characters a tampered config carries" {
+	# someone who can write the directory, without the key, appends lines
+	# that would move the cursor, clear lines and set the clipboard (OSC 52)
+	printf 'policy.default = off\x1b[1A\x1b[2K\r\nissuer = Example\x1b]52;c;ZWNobyBwd25lZA==\x07\n' >>"$TWOFACTL_DIR/config"
+	run tf config diff
+	refute_output --partial $'\x1b'
+	refute_output --partial $'\x07'
+	refute_output --partial $'\r'
+	assert_line '+ policy.default = off\x1b[1A\x1b[2K'
+	run tf config list
+	refute_output --partial $'\x1b'
+	refute_output --partial $'\x07'
+	run tf config get issuer
+	refute_output --partial $'\x1b'
+	refute_output --partial $'\x07'
+}

@@ -162,3 +162,37 @@ setup() {
 	run -0 mail_count plain "newcomer$BATS_TEST_NUMBER@example.org"
 	assert_output 0
 }
+
+@test "bidirectional overrides and line separators are refused in new text and escaped where shown" {
+	local c
+	# U+202E RIGHT-TO-LEFT OVERRIDE would show 'laptopexe.jpg' for 'laptop<RLO>gpj.exe'
+	for c in $'\xe2\x80\xaa' $'\xe2\x80\xae' $'\xe2\x81\xa6' $'\xe2\x81\xa9' $'\xe2\x80\xa8' $'\xe2\x80\xa9'; do
+		run -2 --separate-stderr tf trust add alice --label "laptop${c}gpj.exe"
+		run -2 --separate-stderr tf recovery file alice --reason "lost phone$c"
+		run -2 --separate-stderr tf whitelist add alice 192.0.2.0/24 --note "office$c"
+		run -2 --separate-stderr tf enroll alice --qr none --label "phone$c"
+	done
+	run -0 tf trust list alice
+	refute_output --partial gpj
+	run -0 tf recovery list
+	assert_output ''
+	# other non-ASCII text is kept as it is
+	run -0 tf -q trust add alice --label 'Jänas Telefon'
+	run -0 tf trust list alice
+	assert_output --partial 'Jänas Telefon'
+	# what a record holds anyway (an import carries text exactly) is shown
+	# escaped, not obeyed; and so are the names of files in the directory
+	tf export --include-secrets alice 2>/dev/null >"$BATS_TEST_TMPDIR/e.json"
+	jq '.accounts[0].name = "bob" | .accounts[0].factors[0].label = "exe\u202egpj.\u2028x"' "$BATS_TEST_TMPDIR/e.json" >"$BATS_TEST_TMPDIR/f.json"
+	run -0 tf import "$BATS_TEST_TMPDIR/f.json"
+	run -0 tf user show bob
+	assert_output --partial 'exe\u202egpj.\u2028x'
+	refute_output --partial $'\xe2\x80\xae'
+	refute_output --partial $'\xe2\x80\xa8'
+	run -0 tf --json user show bob
+	run -0 jq -e '.factors[0].label == "exe\u202egpj.\u2028x"' <<<"$output"
+	touch "$TWOFACTL_DIR/accounts/x"$'\xe2\x80\xae'"gpj.exe"
+	run -5 tf fsck
+	assert_line --partial 'x\u202egpj.exe'
+	refute_output --partial $'\xe2\x80\xae'
+}

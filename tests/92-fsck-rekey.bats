@@ -195,3 +195,12 @@ spooled() { cat "$BATS_TEST_TMPDIR/spool.$1"/*.eml; }
 	run -0 tf --at $((T0 + 65)) verify alice "${codes[1]}"
 	run -0 tf --at $((T0 + 65)) check alice --device-token - <<<"$device"
 }
+
+@test "fsck escapes control characters in the names of files it finds" {
+	local d
+	d=$(ls "$TWOFACTL_DIR/accounts" | head -1)
+	touch "$TWOFACTL_DIR/accounts/$d/x"$'\x1b[2K\x1b[1A'
+	run -5 tf fsck
+	assert_line --partial 'accounts/'"$d"'/x\x1b[2K\x1b[1A: unexpected file'
+	refute_output --partial $'\x1b'
+}

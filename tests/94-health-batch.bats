@@ -4,6 +4,10 @@ load helper
 
 setup() { setup_store; }
 
+teardown() {
+	if mountpoint -q "$BATS_TEST_TMPDIR/mnt" 2>/dev/null; then umount "$BATS_TEST_TMPDIR/mnt"; fi
+}
+
 @test "health is OK on a healthy store, with perfdata" {
 	enrolled alice
 	run -0 tf health
@@ -46,6 +50,38 @@ setup() { setup_store; }
 	run -1 tf health
 	assert_output --partial "store lock held for more than 2 s"
 	kill -9 "$pid"
+}
+
+@test "health is CRITICAL when no login can be recorded (read-only store), WARNING when no new record fits (full disk)" {
+	need_root
+	local m="$BATS_TEST_TMPDIR/mnt" c
+	mkdir "$m"
+	mount -t tmpfs -o size=2m tmpfs "$m"
+	export TWOFACTL_DIR="$m/store"
+	tf -q init
+	enrolled alice
+	run -0 tf health
+	dd if=/dev/zero of="$m/fill" bs=4k 2>/dev/null || true
+	# records are written in place and the audit log's room is reserved:
+	# logins go on, a new account cannot be made
+	c=$(tf --at $((T0 + 60)) code alice)
+	run -0 tf --at $((T0 + 60)) verify alice "$c"
+	run -5 tf user add bob
+	run -1 tf health
+	assert_output --regexp '^TWOFACTL WARNING - no room for new records: .*No space left on device'
+	run -1 tf --json health
+	run -0 jq -se '.[0] | .status=="WARNING" and .writable==true and .accounts==1' <<<"$output"
+	rm "$m/fill"
+	run -0 tf health
+	mount -o remount,ro "$m"
+	run -5 tf --at $((T0 + 90)) verify alice "$(tf --at $((T0 + 90)) code alice)"   # every login fails now
+	run -2 tf health
+	assert_output --regexp '^TWOFACTL CRITICAL - no login can be recorded: .*Read-only file system'
+	refute_output --partial 'lock held'
+	assert_output --partial 'accounts=1 enabled=1'
+	run -2 tf --json health
+	run -0 jq -se '.[0] | .status=="CRITICAL" and .writable==false' <<<"$output"
+	umount "$m"
 }
 
 @test "batch runs one command per line, with one result line each" {

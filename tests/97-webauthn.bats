@@ -475,3 +475,50 @@ serve_one() {
 	run -0 --separate-stderr at 3600 --json expire --dry-run
 	run -0 jq -e '.warnings == 0' <<<"$output"
 }
+
+@test "a credential id another account holds is refused at registration (WebAuthn 7.1 step 22), and on the same account twice" {
+	tf -q user add bob
+	registered alice "$K.a" ES256
+	# another authenticator that reuses alice's credential id (it is public: allowCredentials)
+	wa new "$K.b" ES256
+	jq --arg c "$(jq -r .cred "$K.a/meta.json")" '.cred = $c' "$K.b/meta.json" >"$K.m" && mv "$K.m" "$K.b/meta.json"
+	wa create "$K.b" "$(options bob register)" >"$K.rb"
+	run -2 --separate-stderr at 0 webauthn register bob --file "$K.rb"
+	# says nothing of the account that holds it
+	assert_equal "$stderr" "twofactl: webauthn register bob: registration refused: the credential id is registered already"
+	run -0 tf --json user show bob
+	run -0 jq -e '.factors == []' <<<"$output"
+	run -0 tf --json audit --user bob
+	assert_output --partial 'registered already'
+	# the same credential once more on alice
+	wa create "$K.a" "$(options alice register)" >"$K.ra2"
+	run -2 at 0 webauthn register alice --file "$K.ra2"
+	run -0 tf --json webauthn list alice
+	assert_equal "$(wc -l <<<"$output")" 1
+	# once alice's credential is removed, the id is free again
+	tf -q webauthn del alice 1
+	wa create "$K.b" "$(options bob register)" >"$K.rb2"
+	run -0 at 0 webauthn register bob --file "$K.rb2"
+	# and a rename keeps the credential held
+	tf -q user rename bob carol
+	wa create "$K.a" "$(options alice register)" >"$K.ra3"
+	run -2 at 0 webauthn register alice --file "$K.ra3"
+}
+
+@test "two accounts registering one credential id at once: at most one gets it (10 rounds)" {
+	local r i
+	for r in $(seq 10); do
+		tf -q user add "x$r"
+		tf -q user add "y$r"
+		wa new "$K.x$r" ES256
+		wa new "$K.y$r" ES256
+		jq --arg c "$(jq -r .cred "$K.x$r/meta.json")" '.cred = $c' "$K.y$r/meta.json" >"$K.m" && mv "$K.m" "$K.y$r/meta.json"
+		wa create "$K.x$r" "$(options "x$r" register)" >"$K.rx"
+		wa create "$K.y$r" "$(options "y$r" register)" >"$K.ry"
+		rc_to "$BATS_TEST_TMPDIR/rc.x" at 0 webauthn register "x$r" --file "$K.rx" &
+		rc_to "$BATS_TEST_TMPDIR/rc.y" at 0 webauthn register "y$r" --file "$K.ry" &
+		wait
+		run -0 rc_summary
+		assert_output $'1 0\n1 2'
+	done
+}
