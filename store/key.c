@@ -400,6 +400,10 @@ int store_open_env(const char *dir, int flags, const struct store_env *env, stru
 			goto out;
 	}
 	st_config_verify(s);
+	/* a rekey may have sealed the config anew between our reads of it and
+	 * of the key: read it once more under the key we hold now */
+	if (!(flags & STORE_OPEN_ANY_CONFIG) && s->cfg_state != STORE_CONFIG_SEALED && !st_config_load(s))
+		st_config_verify(s);
 	if (!(flags & STORE_OPEN_ANY_CONFIG) && st_config_refuse(s))
 		goto out;
 	*out = s;
