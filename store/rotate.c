@@ -72,7 +72,7 @@ static int list_closed(struct store *s, int *dfd, char (**names)[32], size_t *n)
 			}
 			*names = p;
 		}
-		snprintf((*names)[(*n)++], sizeof **names, "%s", de->d_name);
+		snprintf((*names)[(*n)++], sizeof **names, "%.31s", de->d_name);   /* 24: archive_name */
 	}
 	closedir(d);
 	if (*n)

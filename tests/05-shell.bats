@@ -125,6 +125,17 @@ setup() {
 	run -0 shellcheck -s bash "$COMPLETIONS/twofactl.bash"
 }
 
+@test "every #!/bin/sh script of the tree parses in dash (Debian's /bin/sh)" {
+	local root f n=0
+	command -v dash >/dev/null || skip "dash is not installed"
+	root="$BATS_TEST_DIRNAME/.."
+	while IFS= read -r f; do
+		run -0 dash -n "$f"
+		n=$((n + 1))
+	done < <(cd "$root" && grep -rlx --exclude-dir=.git '#!/bin/sh' . | sed "s|^\\.|$root|")
+	[ "$n" -ge 4 ]
+}
+
 @test "every config key is in twofactl.conf(5) and both man pages lint clean" {
 	setup_store
 	for k in $(tf config list | awk '{print $1}'); do
