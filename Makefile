@@ -303,10 +303,13 @@ bench-store: all
 
 # The demo with every twofactl run under valgrind (memcheck, leaks): any
 # report fails it.
-valgrind: all
+valgrind: all unit
 	TWOFACTL_RUN="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 ./twofactl" \
 	  ./share/demo.sh >/dev/null
 	@echo "valgrind: the demo ran clean"
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 tests/lib/run-lib >/dev/null
+	@echo "valgrind: the library's tests (two threads included) ran clean"
+	tests/valgrind-sessions.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
