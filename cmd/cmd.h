@@ -236,6 +236,7 @@ struct cli_out {
 	cli_render_fn render;
 };
 int cli_result(void *ctx, json_object *o);
+int cli_result_without_to(void *ctx, json_object *o);
 int cli_flush(void *ctx);
 #define CLI_SINK(render) (&(const struct tf_sink){ cli_result, cli_flush, &(struct cli_out){ render } })
 

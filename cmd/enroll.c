@@ -311,15 +311,6 @@ static int64_t field_int(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
-/* A result that carries, for the text, where a message went ("to"):
- * --json prints it without, as it always has. */
-static int result_without_to(void *ctx, json_object *o)
-{
-	if (g.json)
-		json_object_object_del(o, "to");
-	return cli_result(ctx, o);
-}
-
 /* What a user needs to add an app's factor: URI, key, QR. The QR code goes
  * to the file prepared, to stdout, or (--json) inside the object. */
 struct present_out {
@@ -398,7 +389,7 @@ static int enroll_channel(const struct enroll_args *a)
 	if (!(ret = check_name(a->name)) && !(ret = read_stepup(code, sizeof code, 0)) && !(ret = cli_open(&h)))
 		ret = tf_enroll(h, &(struct tf_enroll_args){ .name = a->name, .method = a->method, .label = a->label,
 		                .stepup = code },
-		                &(const struct tf_sink){ result_without_to, NULL, &(struct cli_out){ render_channel } });
+		                &(const struct tf_sink){ cli_result_without_to, NULL, &(struct cli_out){ render_channel } });
 	cli_close(h);
 	sodium_memzero(code, sizeof code);
 	return ret;
@@ -553,7 +544,7 @@ static void render_confirm(json_object *o)
 		fprintf(g.out, "%s\n", json_object_get_string(json_object_array_get_idx(codes, i)));
 }
 
-#define CONFIRM_SINK (&(const struct tf_sink){ result_without_to, cli_flush, &(struct cli_out){ render_confirm } })
+#define CONFIRM_SINK (&(const struct tf_sink){ cli_result_without_to, cli_flush, &(struct cli_out){ render_confirm } })
 
 /* The shape of an activation token, "NAME:" and 43 characters: the name,
  * for messages, or -1 when it is not one. */

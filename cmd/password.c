@@ -31,24 +31,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* Under --json the result as the library gives it but for "to": the
- * address is said in the text only. */
-static int result_without_to(void *ctx, json_object *o)
-{
-	json_object *copy;
-	int r;
-
-	if (!g.json)
-		return cli_result(ctx, o);
-	copy = json_object_new_object();
-	json_object_object_foreach(o, k, v)
-		if (strcmp(k, "to"))
-			json_object_object_add(copy, k, json_object_get(v));
-	r = cli_result(ctx, copy);
-	json_object_put(copy);
-	return r;
-}
-
 static const struct argp passwd_argp = {
 	NULL, parse, "NAME",
 	"Set an account's password, read from standard input (at least 8 "
@@ -128,7 +110,7 @@ static int reset_send(int argc, char **argv)
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
 	ret = tf_reset_send(h, &(struct tf_reset_send_args){ .name = a.name },
-	                    &(const struct tf_sink){ result_without_to, cli_flush, &(struct cli_out){ render_reset_send } });
+	                    &(const struct tf_sink){ cli_result_without_to, cli_flush, &(struct cli_out){ render_reset_send } });
 	cli_close(h);
 	return ret;
 }

@@ -92,24 +92,6 @@ static void render(json_object *o)
 		fprintf(g.out, "sent a %s code by %s to %s: session %s\n", s[0], s[1], s[2], s[3]);
 }
 
-/* Under --json the result as the library gives it but for "to": the
- * address is said in the text only. */
-static int send_result(void *ctx, json_object *o)
-{
-	json_object *copy;
-	int r;
-
-	if (!g.json)
-		return cli_result(ctx, o);
-	copy = json_object_new_object();
-	json_object_object_foreach(o, k, v)
-		if (strcmp(k, "to"))
-			json_object_object_add(copy, k, json_object_get(v));
-	r = cli_result(ctx, copy);
-	json_object_put(copy);
-	return r;
-}
-
 int cmd_send(int argc, char **argv)
 {
 	struct send_args a = { .purpose = TF_CODE_LOGIN };
@@ -121,7 +103,7 @@ int cmd_send(int argc, char **argv)
 	if ((ret = check_name(a.name)) || (ret = cli_open(&h)))
 		return ret;
 	ret = tf_send(h, &(struct tf_send_args){ .name = a.name, .via = a.via, .purpose = a.purpose },
-	              &(const struct tf_sink){ send_result, cli_flush, &(struct cli_out){ render } });
+	              &(const struct tf_sink){ cli_result_without_to, cli_flush, &(struct cli_out){ render } });
 	cli_close(h);
 	return ret;
 }

@@ -711,6 +711,15 @@ int cli_result(void *ctx, json_object *o)
 	return ferror(g.out) ? -1 : 0;
 }
 
+/* The same, under --json without "to": the address or number a code went
+ * to is said in the text only. */
+int cli_result_without_to(void *ctx, json_object *o)
+{
+	if (g.json)
+		json_object_object_del(o, "to");
+	return cli_result(ctx, o);
+}
+
 int cli_flush(void *ctx)
 {
 	(void)ctx;
